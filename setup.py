@@ -48,7 +48,11 @@ def _extensions() -> list[Extension]:
     compile_args = ["-O0", "-g"] if DEBUG_MODE else ["-O3", "-pipe"]
     compile_args += ["-Wno-unreachable-code", "-Wno-unused-function"]
     extensions = []
+    # Comma-separated module names, e.g. CORE_ONLY=decimal,orders, to rebuild a subset
+    only = {m for m in os.environ.get("CORE_ONLY", "").split(",") if m}
     for pyx in sorted(CORE.glob("*.pyx")):
+        if only and pyx.stem not in only:
+            continue
         name = ".".join(pyx.with_suffix("").parts)
         extensions.append(
             Extension(

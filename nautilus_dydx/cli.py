@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The `nautilus-dydx` command line: `--version` and the subcommands the package ships."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+
+import nautilus_dydx
+
+
+# Subcommand name -> module exposing `add_arguments(parser)` and `run(args) -> int`
+SUBCOMMANDS: dict[str, str] = {
+    "decode": "nautilus_dydx.tools.decode",
+    "sandbox": "nautilus_dydx.sandbox.cli",
+}
+
+
+def _available() -> dict[str, str]:
+    found = {}
+    for name, module in SUBCOMMANDS.items():
+        try:
+            if importlib.util.find_spec(module) is not None:
+                found[name] = module
+        except ModuleNotFoundError:
+            continue
+    return found
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """
+    Return the argument parser with every installed subcommand.
+    """
+    parser = argparse.ArgumentParser(
+        prog="nautilus-dydx",
+        description="dYdX v4 adapter for NautilusTrader: tools and the offline sandbox venue.",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"nautilus-dydx {nautilus_dydx.__version__}",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name in _available().items():
+        module = importlib.import_module(module_name)
+        sub = subparsers.add_parser(name, help=(module.__doc__ or "").strip().splitlines()[0])
+        module.add_arguments(sub)
+        sub.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """
+    Run the command line and return its exit status.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "_run", None) is None:
+        parser.print_help()
+        return 2
+    return int(args._run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
