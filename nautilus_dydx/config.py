@@ -1,0 +1,342 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Configurations of the dYdX data and execution clients (drop-in for the built-in adapter's)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from nautilus_trader.config import LiveDataClientConfig
+from nautilus_trader.config import LiveExecClientConfig
+from nautilus_trader.config import PositiveFloat
+from nautilus_trader.config import PositiveInt
+
+from nautilus_dydx.common.address import check_address
+from nautilus_dydx.common.constants import MAX_SUBACCOUNT_NUMBER
+from nautilus_dydx.common.constants import SHORT_BLOCK_WINDOW_MAX
+from nautilus_dydx.common.constants import STATEFUL_ORDER_WINDOW_SECS
+from nautilus_dydx.common.credentials import ENV_PREFIX
+from nautilus_dydx.common.credentials import Secret
+from nautilus_dydx.common.credentials import check_mnemonic
+from nautilus_dydx.common.credentials import check_private_key
+from nautilus_dydx.common.credentials import env_value
+from nautilus_dydx.common.urls import NETWORKS
+from nautilus_dydx.common.urls import NetworkEndpoints
+from nautilus_dydx.common.urls import network_endpoints
+
+
+DEFAULT_MAX_RETRIES = 3
+DEFAULT_RETRY_DELAY_INITIAL_MS = 500
+DEFAULT_RETRY_DELAY_MAX_MS = 10_000
+
+
+def _resolve_network(network: str | None, is_testnet: bool) -> str:
+    if network is None:
+        return "testnet" if is_testnet else "mainnet"
+    if network not in NETWORKS:
+        raise ValueError(f"invalid `network`, was {network!r} (expected one of {sorted(NETWORKS)})")
+    if is_testnet and network != "testnet":
+        raise ValueError(f"`is_testnet=True` conflicts with `network={network!r}`")
+    return network
+
+
+def _check_url(field: str, url: str | None, schemes: tuple[str, ...]) -> None:
+    if url is None:
+        return
+    if not isinstance(url, str) or not url.startswith(schemes) or "://" not in url:
+        raise ValueError(f"invalid `{field}`: expected a {'/'.join(schemes)} URL, was {url!r}")
+
+
+def _check_grpc_endpoints(endpoints: Any) -> None:
+    if endpoints is None:
+        return
+    if isinstance(endpoints, str) or not endpoints:
+        raise ValueError(f"invalid `grpc_endpoints`: expected a non-empty list, was {endpoints!r}")
+    for endpoint in endpoints:
+        host, sep, port = str(endpoint).rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"invalid `grpc_endpoints`: expected 'host:port', was {endpoint!r}")
+
+
+def _check_retries(config: Any) -> None:
+    initial = config.retry_delay_initial_ms
+    maximum = config.retry_delay_max_ms
+    if initial is not None and maximum is not None and initial > maximum:
+        raise ValueError(
+            f"`retry_delay_initial_ms` ({initial}) must not exceed `retry_delay_max_ms` ({maximum})",
+        )
+    for name in ("max_retries", "retry_delay_initial_ms", "retry_delay_max_ms"):
+        value = getattr(config, name)
+        if value is not None and (not isinstance(value, int) or value <= 0):
+            raise ValueError(f"invalid `{name}`: expected a positive integer, was {value!r}")
+
+
+def _check_positive(config: Any, *names: str) -> None:
+    for name in names:
+        value = getattr(config, name)
+        if value is not None and (isinstance(value, bool) or not value > 0):
+            raise ValueError(f"invalid `{name}`: expected a positive number, was {value!r}")
+
+
+def _resolve_wallet_address(config: Any, network: str) -> None:
+    address = config.wallet_address
+    if address is None:
+        address = env_value(network, "WALLET_ADDRESS")
+        if address is None:
+            return
+        msgspec.structs.force_setattr(config, "wallet_address", address)
+        check_address(f"{ENV_PREFIX[network]}WALLET_ADDRESS", address)
+        return
+    check_address("wallet_address", address)
+
+
+class _EndpointsMixin:
+    """Resolved endpoints, shared by both client configs."""
+
+    @property
+    def network_name(self) -> str:
+        """
+        Return the resolved network: ``mainnet``, ``testnet`` or ``sandbox``.
+        """
+        return _resolve_network(self.network, self.is_testnet)  # type: ignore[attr-defined]
+
+    @property
+    def endpoints(self) -> NetworkEndpoints:
+        """
+        Return the network's endpoints with every configured override applied.
+        """
+        defaults = network_endpoints(self.network_name)
+        grpc = getattr(self, "grpc_endpoints", None)
+        tls = getattr(self, "grpc_tls", None)
+        return NetworkEndpoints(
+            name=defaults.name,
+            chain_id=getattr(self, "chain_id", None) or defaults.chain_id,
+            http=(self.base_url_http or defaults.http).rstrip("/"),  # type: ignore[attr-defined]
+            ws=self.base_url_ws or defaults.ws,  # type: ignore[attr-defined]
+            grpc=tuple(grpc) if grpc else defaults.grpc,
+            grpc_tls=defaults.grpc_tls if tls is None else tls,
+            usdc_denom=defaults.usdc_denom,
+        )
+
+    @property
+    def retry_policy(self) -> tuple[int, int, int]:
+        """
+        Return (max retries, initial delay ms, max delay ms) with defaults filled in.
+        """
+        return (
+            self.max_retries or DEFAULT_MAX_RETRIES,  # type: ignore[attr-defined]
+            self.retry_delay_initial_ms or DEFAULT_RETRY_DELAY_INITIAL_MS,  # type: ignore[attr-defined]
+            self.retry_delay_max_ms or DEFAULT_RETRY_DELAY_MAX_MS,  # type: ignore[attr-defined]
+        )
+
+
+class DYDXDataClientConfig(_EndpointsMixin, LiveDataClientConfig, frozen=True):
+    """
+    Configuration for ``DYDXDataClient`` instances.
+
+    Parameters
+    ----------
+    network : str, optional
+        ``mainnet``, ``testnet`` or ``sandbox``; if ``None``, ``testnet`` when `is_testnet`
+        else ``mainnet``.
+    is_testnet : bool, default False
+        Connect to the testnet (the built-in adapter's switch).
+    wallet_address : str, optional
+        The ``dydx1...`` address whose account streams to follow; if ``None``, sourced from
+        ``DYDX_WALLET_ADDRESS`` (``DYDX_TESTNET_WALLET_ADDRESS`` on testnet) when set.
+    base_url_http : str, optional
+        Indexer REST base URL override, e.g. ``http://127.0.0.1:3002/v4``.
+    base_url_ws : str, optional
+        Indexer WebSocket URL override.
+    http_timeout_secs : PositiveFloat, default 10.0
+        Timeout of one REST request.
+    ws_timeout_secs : PositiveFloat, default 10.0
+        Timeout to connect the WebSocket and to receive a subscription reply.
+    max_retries : PositiveInt, optional
+        Retries of a REST request and WebSocket reconnect attempts (default 3).
+    retry_delay_initial_ms : PositiveInt, optional
+        First retry delay; doubles per attempt (default 500).
+    retry_delay_max_ms : PositiveInt, optional
+        Cap of the retry delay (default 10 000).
+    http_rate_limit_per_10s : PositiveInt, default 100
+        Client-side REST budget per 10 s (the Indexer's documented per-IP limit).
+    update_instruments_interval_mins : PositiveInt, optional, default 60
+        Interval between reloads of the instruments from the venue.
+    book_resync_cross_secs : PositiveFloat, default 5.0
+        Resubscribe an order book that stays crossed longer than this.
+
+    """
+
+    network: str | None = None
+    is_testnet: bool = False
+    wallet_address: str | None = None
+    base_url_http: str | None = None
+    base_url_ws: str | None = None
+    http_timeout_secs: PositiveFloat = 10.0
+    ws_timeout_secs: PositiveFloat = 10.0
+    max_retries: PositiveInt | None = None
+    retry_delay_initial_ms: PositiveInt | None = None
+    retry_delay_max_ms: PositiveInt | None = None
+    http_rate_limit_per_10s: PositiveInt = 100
+    update_instruments_interval_mins: PositiveInt | None = 60
+    book_resync_cross_secs: PositiveFloat = 5.0
+
+    def __post_init__(self) -> None:
+        network = _resolve_network(self.network, self.is_testnet)
+        _check_url("base_url_http", self.base_url_http, ("http://", "https://"))
+        _check_url("base_url_ws", self.base_url_ws, ("ws://", "wss://"))
+        _check_retries(self)
+        _check_positive(
+            self,
+            "http_timeout_secs",
+            "ws_timeout_secs",
+            "http_rate_limit_per_10s",
+            "update_instruments_interval_mins",
+            "book_resync_cross_secs",
+        )
+        _resolve_wallet_address(self, network)
+
+
+class DYDXExecClientConfig(_EndpointsMixin, LiveExecClientConfig, frozen=True):
+    """
+    Configuration for ``DYDXExecutionClient`` instances.
+
+    Credentials come from `mnemonic` or `private_key`, else from the environment:
+    ``DYDX_MNEMONIC`` / ``DYDX_PRIVATE_KEY`` (``DYDX_TESTNET_*`` on testnet,
+    ``DYDX_SANDBOX_*`` on the sandbox). Exactly one must be found. Secrets are held in a
+    redacting `Secret`: they never appear in `repr`, `str`, logs or the config's JSON.
+
+    Parameters
+    ----------
+    network : str, optional
+        ``mainnet``, ``testnet`` or ``sandbox``; if ``None``, ``testnet`` when `is_testnet`
+        else ``mainnet``.
+    is_testnet : bool, default False
+        Connect to the testnet (the built-in adapter's switch).
+    wallet_address : str, optional
+        The ``dydx1...`` address; must match the key's address. If ``None``, sourced from
+        ``DYDX_WALLET_ADDRESS`` (or its network twin), else derived from the key.
+    subaccount : int, default 0
+        The subaccount number, 0 to 128 000.
+    mnemonic : str, optional
+        BIP-39 mnemonic of the account (path m/44'/118'/0'/0/0).
+    private_key : str, optional
+        Hex secp256k1 private key, instead of `mnemonic`.
+    base_url_http : str, optional
+        Indexer REST base URL override.
+    base_url_ws : str, optional
+        Indexer WebSocket URL override.
+    grpc_endpoints : list[str], optional
+        Full-node gRPC endpoints (``host:port``), tried in order.
+    grpc_tls : bool, optional
+        Use TLS for gRPC; default per network (sandbox: plaintext).
+    chain_id : str, optional
+        Chain id override (signatures commit to it).
+    http_timeout_secs : PositiveFloat, default 10.0
+        Timeout of one REST request.
+    ws_timeout_secs : PositiveFloat, default 10.0
+        Timeout to connect the WebSocket and to receive a subscription reply.
+    grpc_timeout_secs : PositiveFloat, default 5.0
+        Deadline of one gRPC call.
+    max_retries : PositiveInt, optional
+        Retries of a submit, cancel or modify (default 3).
+    retry_delay_initial_ms : PositiveInt, optional
+        First retry delay; doubles per attempt (default 500).
+    retry_delay_max_ms : PositiveInt, optional
+        Cap of the retry delay (default 10 000).
+    http_rate_limit_per_10s : PositiveInt, default 100
+        Client-side REST budget per 10 s.
+    grpc_rate_limit_per_min : PositiveInt, optional
+        Client-side gRPC budget per minute (public nodes allow 250-300).
+    short_term_block_window : PositiveInt, default 20
+        Blocks ahead for short-term good-til-block (at most 40; 20 is valid on every version).
+    gtc_horizon_days : PositiveInt, default 90
+        Good-til-block-time of GTC orders, days ahead (at most 95).
+
+    """
+
+    network: str | None = None
+    is_testnet: bool = False
+    wallet_address: str | None = None
+    subaccount: int = 0
+    mnemonic: str | None = None
+    private_key: str | None = None
+    base_url_http: str | None = None
+    base_url_ws: str | None = None
+    grpc_endpoints: list[str] | None = None
+    grpc_tls: bool | None = None
+    chain_id: str | None = None
+    http_timeout_secs: PositiveFloat = 10.0
+    ws_timeout_secs: PositiveFloat = 10.0
+    grpc_timeout_secs: PositiveFloat = 5.0
+    max_retries: PositiveInt | None = None
+    retry_delay_initial_ms: PositiveInt | None = None
+    retry_delay_max_ms: PositiveInt | None = None
+    http_rate_limit_per_10s: PositiveInt = 100
+    grpc_rate_limit_per_min: PositiveInt | None = None
+    short_term_block_window: PositiveInt = 20
+    gtc_horizon_days: PositiveInt = 90
+
+    def __post_init__(self) -> None:
+        network = _resolve_network(self.network, self.is_testnet)
+        _check_url("base_url_http", self.base_url_http, ("http://", "https://"))
+        _check_url("base_url_ws", self.base_url_ws, ("ws://", "wss://"))
+        _check_grpc_endpoints(self.grpc_endpoints)
+        _check_retries(self)
+        _check_positive(
+            self,
+            "http_timeout_secs",
+            "ws_timeout_secs",
+            "grpc_timeout_secs",
+            "http_rate_limit_per_10s",
+            "grpc_rate_limit_per_min",
+            "short_term_block_window",
+            "gtc_horizon_days",
+        )
+        if isinstance(self.subaccount, bool) or not isinstance(self.subaccount, int):
+            raise ValueError(f"invalid `subaccount`: expected an integer, was {self.subaccount!r}")
+        if not 0 <= self.subaccount <= MAX_SUBACCOUNT_NUMBER:
+            raise ValueError(
+                f"invalid `subaccount`: expected 0 to {MAX_SUBACCOUNT_NUMBER}, was {self.subaccount}",
+            )
+        if self.short_term_block_window > SHORT_BLOCK_WINDOW_MAX:
+            raise ValueError(
+                f"invalid `short_term_block_window`: at most {SHORT_BLOCK_WINDOW_MAX}, "
+                f"was {self.short_term_block_window}",
+            )
+        max_days = STATEFUL_ORDER_WINDOW_SECS // 86_400
+        if self.gtc_horizon_days > max_days:
+            raise ValueError(
+                f"invalid `gtc_horizon_days`: at most {max_days}, was {self.gtc_horizon_days}",
+            )
+        if self.chain_id is not None and (not isinstance(self.chain_id, str) or not self.chain_id):
+            raise ValueError(f"invalid `chain_id`, was {self.chain_id!r}")
+        self._resolve_credentials(network)
+        _resolve_wallet_address(self, network)
+
+    def _resolve_credentials(self, network: str) -> None:
+        mnemonic = self.mnemonic
+        private_key = self.private_key
+        if mnemonic is not None and private_key is not None:
+            raise ValueError("give either `mnemonic` or `private_key`, not both")
+        prefix = ENV_PREFIX[network]
+        mnemonic_field, key_field = "mnemonic", "private_key"
+        if mnemonic is None and private_key is None:
+            mnemonic = env_value(network, "MNEMONIC")
+            private_key = env_value(network, "PRIVATE_KEY")
+            mnemonic_field, key_field = f"{prefix}MNEMONIC", f"{prefix}PRIVATE_KEY"
+            if mnemonic is not None and private_key is not None:
+                raise ValueError(f"set either `{mnemonic_field}` or `{key_field}`, not both")
+            if mnemonic is None and private_key is None:
+                raise ValueError(
+                    "no credentials: set `mnemonic` or `private_key`, "
+                    f"or the environment variable `{mnemonic_field}` or `{key_field}`",
+                )
+        if mnemonic is not None:
+            secret = mnemonic if isinstance(mnemonic, Secret) else Secret(mnemonic)
+            check_mnemonic(mnemonic_field, secret.reveal())
+            msgspec.structs.force_setattr(self, "mnemonic", secret)
+        if private_key is not None:
+            secret = private_key if isinstance(private_key, Secret) else Secret(private_key)
+            check_private_key(key_field, secret.reveal())
+            msgspec.structs.force_setattr(self, "private_key", secret)
