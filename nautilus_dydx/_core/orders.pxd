@@ -43,7 +43,7 @@ cdef class MarketEncoder:
 
     cdef uint64_t subticks_c(self, PriceRaw price_raw, Rounding mode) except 0
     cdef uint64_t quantums_c(self, QuantityRaw size_raw, Rounding mode) except 0
-    cdef Py_ssize_t _order_id_size(self, uint32_t order_flags) noexcept
+    cdef Py_ssize_t _order_id_size(self, uint32_t client_id, uint32_t order_flags) noexcept
     cdef Py_ssize_t _write_order_id(
         self, unsigned char* buf, Py_ssize_t pos, uint32_t client_id, uint32_t order_flags,
     ) noexcept

@@ -192,9 +192,11 @@ cdef class MarketEncoder:
             raise ValueError(
                 f"invalid exponents, was A={atomic_resolution} Q={quantum_conversion_exponent}",
             )
-        exponent = atomic_resolution - quantum_conversion_exponent + 6 - FIXED_PRECISION
+        cdef object exponent = atomic_resolution - quantum_conversion_exponent + 6 - FIXED_PRECISION
         tick_raw = _scale_exact(subticks_per_tick, -exponent, "tick size")
-        step_raw = _scale_exact(step_base_quantums, atomic_resolution + FIXED_PRECISION, "step size")
+        step_raw = _scale_exact(
+            step_base_quantums, <object>(atomic_resolution + FIXED_PRECISION), "step size",
+        )
         self._m.atomic_resolution = atomic_resolution
         self._m.quantum_conversion_exponent = quantum_conversion_exponent
         self._m.step_base_quantums = step_base_quantums
@@ -402,7 +404,7 @@ cdef class MarketEncoder:
 
         """
         if size_raw < 0:
-            raise ValueError(f"invalid size (negative), was {_fmt_raw(size_raw)}")
+            raise ValueError(f"invalid size (not positive), was {_fmt_raw(size_raw)}")
         if size_raw > U128_LIMIT:
             raise ValueError(f"invalid size (out of range), was {_fmt_raw(size_raw)}")
         return self.quantums_c(<QuantityRaw>size_raw, <Rounding>_check_rounding(rounding))
@@ -429,7 +431,7 @@ cdef class MarketEncoder:
 
         """
         _check_u64(subticks, "subticks")
-        return _scale_exact(subticks, -self._m.price_exponent, "price")
+        return _scale_exact(subticks, <object>(-self._m.price_exponent), "price")
 
     def size_raw_from_quantums(self, quantums) -> int:
         """
@@ -453,7 +455,9 @@ cdef class MarketEncoder:
 
         """
         _check_u64(quantums, "quantums")
-        return _scale_exact(quantums, self._m.atomic_resolution + FIXED_PRECISION, "size")
+        return _scale_exact(
+            quantums, <object>(self._m.atomic_resolution + FIXED_PRECISION), "size",
+        )
 
     def quote_quantums(self, subticks, quantums) -> int:
         """
@@ -473,15 +477,17 @@ cdef class MarketEncoder:
         """
         _check_u64(subticks, "subticks")
         _check_u64(quantums, "quantums")
-        q = self._m.quantum_conversion_exponent
+        cdef object q = self._m.quantum_conversion_exponent
         if q >= 0:
             return subticks * quantums * 10 ** q
         return (subticks * quantums) // 10 ** (-q)
 
     # -- Wire encoding ------------------------------------------------------------------------
 
-    cdef Py_ssize_t _order_id_size(self, uint32_t order_flags) noexcept:
-        cdef Py_ssize_t n = PyBytes_GET_SIZE(self._subaccount_field) + 5
+    cdef Py_ssize_t _order_id_size(self, uint32_t client_id, uint32_t order_flags) noexcept:
+        cdef Py_ssize_t n = PyBytes_GET_SIZE(self._subaccount_field)
+        if client_id:
+            n += 5
         if order_flags:
             n += 1 + varint_size(order_flags)
         if self._m.clob_pair_id:
@@ -494,8 +500,9 @@ cdef class MarketEncoder:
         cdef Py_ssize_t n = PyBytes_GET_SIZE(self._subaccount_field)
         memcpy(buf + pos, PyBytes_AS_STRING(self._subaccount_field), n)
         pos += n
-        buf[pos] = 0x15  # Field 2 client_id, fixed32
-        pos = put_fixed32(buf, pos + 1, client_id)
+        if client_id:
+            buf[pos] = 0x15  # Field 2 client_id, fixed32
+            pos = put_fixed32(buf, pos + 1, client_id)
         if order_flags:
             buf[pos] = 0x18
             pos = put_varint(buf, pos + 1, order_flags)
@@ -548,7 +555,7 @@ cdef class MarketEncoder:
         if condition_type < 0 or condition_type > 2:
             raise ValueError(f"invalid condition_type, was {condition_type}")
         buf[pos] = 0x0a
-        pos = put_varint(buf, pos + 1, <uint64_t>self._order_id_size(order_flags))
+        pos = put_varint(buf, pos + 1, <uint64_t>self._order_id_size(client_id, order_flags))
         pos = self._write_order_id(buf, pos, client_id, order_flags)
         if side:
             buf[pos] = 0x10
@@ -733,7 +740,7 @@ cdef class MarketEncoder:
         cdef unsigned char buf[ORDER_BUF]
         cdef Py_ssize_t pos
         buf[0] = 0x0a
-        pos = put_varint(buf, 1, <uint64_t>self._order_id_size(order_flags))
+        pos = put_varint(buf, 1, <uint64_t>self._order_id_size(client_id, order_flags))
         pos = self._write_order_id(buf, pos, client_id, order_flags)
         if good_til_block_time:
             buf[pos] = 0x1d
@@ -810,7 +817,7 @@ cdef class MarketEncoder:
         )
 
 
-cdef object _scale_exact(object value, int exponent, str what):
+cdef object _scale_exact(object value, object exponent, str what):
     # value * 10**exponent as an exact integer inside the signed 128-bit range, else ValueError
     if exponent >= 0:
         result = value * 10 ** exponent
