@@ -412,7 +412,9 @@ cdef class L2Book:
     def _apply_py(self, list bids, list asks, bint snapshot, uint64_t message_id,
                   uint64_t ts_event, uint64_t ts_init):
         cdef Py_ssize_t n = len(bids) + len(asks)
-        cdef PendingLevel* pending = <PendingLevel*>PyMem_Realloc(NULL, (n + 1) * sizeof(PendingLevel))
+        cdef PendingLevel* pending = <PendingLevel*>PyMem_Realloc(
+            NULL, (n + 1) * sizeof(PendingLevel),
+        )
         if pending == NULL:
             raise MemoryError()
         cdef Py_ssize_t k = 0

@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: Apache-2.0
+"""dYdX v4 Indexer WebSocket frames -> Nautilus data objects and typed account records."""
+
+from libc.stdint cimport uint8_t
+from libc.stdint cimport uint64_t
+
+from nautilus_trader.core.rust.model cimport PriceRaw
+from nautilus_trader.model.identifiers cimport InstrumentId
+
+from nautilus_dydx._core.book cimport L2Book
+from nautilus_dydx._core.book cimport PendingLevel
+
+
+cdef class MarketContext:
+    cdef readonly str ticker
+    """The venue ticker, e.g. ``"BTC-USD"``.\n\n:returns: `str`"""
+    cdef readonly InstrumentId instrument_id
+    """The Nautilus instrument ID.\n\n:returns: `InstrumentId`"""
+    cdef readonly uint8_t price_precision
+    """The price precision (from the market tick size).\n\n:returns: `int`"""
+    cdef readonly uint8_t size_precision
+    """The size precision (from the market step size).\n\n:returns: `int`"""
+    cdef readonly L2Book book
+    """The order book of the market.\n\n:returns: `L2Book`"""
+    cdef readonly uint64_t duplicate_trades
+    """How many trades were dropped as duplicates by id.\n\n:returns: `int`"""
+    cdef PriceRaw _unit_p    # Raw value of one price tick at price_precision
+    cdef PriceRaw _unit_s
+    cdef dict _trade_ids     # Insertion-ordered set of recent trade ids
+    cdef dict _bar_types     # Resolution -> (BarType, duration in ns)
+    cdef bint _resync_reported
+
+
+cdef class FrameParser:
+    cdef dict _contexts
+    cdef set _known_tickers
+    cdef dict _fill_ids
+    cdef PendingLevel* _pending
+    cdef Py_ssize_t _cap
+    cdef readonly dict unknown_enums
+    """Counts of enum values outside the protocol reference, keyed by (field, value).\n\n:returns: `dict`"""
+    cdef readonly uint64_t frames
+    """How many frames were parsed.\n\n:returns: `int`"""
+    cdef readonly uint64_t errors
+    """How many frames raised `FrameError`.\n\n:returns: `int`"""
+    cdef readonly bint emit_quotes
+    """If book frames also return a `QuoteTick` when the top of book changes.\n\n:returns: `bool`"""
+
+    cdef list parse_c(self, const char* ptr, Py_ssize_t size, uint64_t ts_init)
+    cdef list dispatch_c(self, object msg, uint64_t ts_init)
+    cdef int _reserve(self, Py_ssize_t n) except -1
+    cdef object _message_id(self, dict m, str channel)
+    cdef object _connected(self, dict m)
+    cdef object _error(self, dict m, str channel)
+    cdef object _control(self, object rec, dict m, str channel)
+    cdef MarketContext _ctx(self, dict m, str channel)
+    cdef list _on_subscribed(self, dict m, str channel, uint64_t ts_init)
+    cdef list _on_data(
+        self, dict m, str channel, object contents, bint batched, uint64_t ts_init,
+    )
+    cdef Py_ssize_t _collect_side(
+        self, MarketContext ctx, object levels, uint8_t side, bint snapshot, Py_ssize_t k,
+        str channel,
+    ) except -1
+    cdef list _book(
+        self, MarketContext ctx, str channel, object contents, bint batched, bint snapshot,
+        object message_id, uint64_t ts_init,
+    )
+    cdef list _trades(
+        self, MarketContext ctx, str channel, object contents, bint batched, bint snapshot,
+        uint64_t ts_init,
+    )
+    cdef list _candles(self, dict m, str channel, list items, uint64_t ts_init)
+    cdef list _market_entry(
+        self, str channel, str ticker, object obj, bint snapshot, uint64_t ts_init,
+    )
+    cdef list _oracle(
+        self, MarketContext ctx, str channel, object price, uint64_t ts_event, uint64_t ts_init,
+    )
+    cdef list _markets_snapshot(self, str channel, object contents, uint64_t ts_init)
+    cdef list _markets_update(self, str channel, object contents, uint64_t ts_init)
+    cdef object _block_height(self, str channel, object contents, str key, bint required)
+    cdef list _subaccount(self, str channel, dict sub, object number)
+    cdef list _subaccount_snapshot(self, str channel, object contents)
+    cdef list _subaccount_update(self, str channel, object contents, object number)

@@ -1,0 +1,1650 @@
+# SPDX-License-Identifier: Apache-2.0
+"""dYdX v4 Indexer WebSocket frames -> Nautilus data objects and typed account records."""
+
+from decimal import Decimal
+
+import cython
+import orjson
+
+from cpython.bytes cimport PyBytes_AS_STRING
+from cpython.bytes cimport PyBytes_GET_SIZE
+from cpython.mem cimport PyMem_Free
+from cpython.mem cimport PyMem_Realloc
+from cpython.memoryview cimport PyMemoryView_FromMemory
+from cpython.buffer cimport PyBUF_READ
+from cpython.unicode cimport PyUnicode_AsUTF8AndSize
+from libc.stdint cimport int64_t
+from libc.stdint cimport uint8_t
+from libc.stdint cimport uint64_t
+from posix.time cimport CLOCK_REALTIME
+from posix.time cimport clock_gettime
+from posix.time cimport timespec
+
+from nautilus_trader.core.rust.model cimport FIXED_PRECISION
+from nautilus_trader.core.rust.model cimport AggressorSide
+from nautilus_trader.core.rust.model cimport MarketStatusAction
+from nautilus_trader.core.rust.model cimport PriceRaw
+from nautilus_trader.core.rust.model cimport QuantityRaw
+from nautilus_trader.model.data cimport Bar
+from nautilus_trader.model.data cimport BarType
+from nautilus_trader.model.data cimport FundingRateUpdate
+from nautilus_trader.model.data cimport IndexPriceUpdate
+from nautilus_trader.model.data cimport InstrumentStatus
+from nautilus_trader.model.data cimport MarkPriceUpdate
+from nautilus_trader.model.data cimport TradeTick
+from nautilus_trader.model.identifiers cimport InstrumentId
+from nautilus_trader.model.identifiers cimport TradeId
+
+from nautilus_dydx._core.book cimport L2Book
+from nautilus_dydx._core.book cimport PendingLevel
+from nautilus_dydx._core.decimal cimport DEC_OK
+from nautilus_dydx._core.decimal cimport PRICE_RAW_LIMIT
+from nautilus_dydx._core.decimal cimport parse_decimal_c
+
+
+class FrameError(ValueError):
+    """
+    A malformed Indexer frame: bad JSON, wrong types, bad numbers or missing required keys.
+
+    Parameters
+    ----------
+    channel : str or None
+        The channel of the frame, if it could be read.
+    message : str
+        What is wrong with the frame.
+
+    """
+
+    def __init__(self, channel, str message) -> None:
+        self.channel = channel
+        super().__init__(f"{channel or 'frame'}: {message}")
+
+
+# Enumerations of the protocol reference (appendix B, section 3.7); others are counted
+SIDE = frozenset(("BUY", "SELL"))
+LIQUIDITY = frozenset(("TAKER", "MAKER"))
+ORDER_TYPE = frozenset((
+    "LIMIT", "MARKET", "STOP_LIMIT", "STOP_MARKET", "TRAILING_STOP", "TAKE_PROFIT",
+    "TAKE_PROFIT_MARKET", "TWAP", "TWAP_SUBORDER",
+))
+ORDER_STATUS = frozenset((
+    "OPEN", "FILLED", "CANCELED", "BEST_EFFORT_CANCELED", "UNTRIGGERED", "ERROR",
+    "BEST_EFFORT_OPENED",
+))
+TIME_IN_FORCE = frozenset(("GTT", "IOC", "FOK"))
+FILL_TYPE = frozenset((
+    "LIMIT", "LIQUIDATED", "LIQUIDATION", "DELEVERAGED", "OFFSETTING", "TWAP_SUBORDER",
+))
+TRADE_TYPE = frozenset(("LIMIT", "LIQUIDATED", "DELEVERAGED", "TWAP_SUBORDER"))
+POSITION_SIDE = frozenset(("LONG", "SHORT"))
+POSITION_STATUS = frozenset(("OPEN", "CLOSED", "LIQUIDATED"))
+TRANSFER_TYPE = frozenset(("TRANSFER_IN", "TRANSFER_OUT", "DEPOSIT", "WITHDRAWAL"))
+MARKET_STATUS = frozenset((
+    "ACTIVE", "PAUSED", "CANCEL_ONLY", "POST_ONLY", "INITIALIZING", "FINAL_SETTLEMENT",
+))
+REMOVAL_REASON = frozenset(
+    "ORDER_REMOVAL_REASON_" + name for name in (
+        "UNSPECIFIED", "EXPIRED", "USER_CANCELED", "UNDERCOLLATERALIZED", "INTERNAL_ERROR",
+        "SELF_TRADE_ERROR", "POST_ONLY_WOULD_CROSS_MAKER_ORDER",
+        "IMMEDIATE_OR_CANCEL_WOULD_REST_ON_BOOK", "FOK_ORDER_COULD_NOT_BE_FULLY_FULLED",
+        "REDUCE_ONLY_RESIZE", "INDEXER_EXPIRED", "REPLACED", "FULLY_FILLED", "EQUITY_TIER",
+        "FINAL_SETTLEMENT", "VIOLATES_ISOLATED_SUBACCOUNT_CONSTRAINTS",
+    )
+)
+
+# Candle resolution -> (step, Nautilus aggregation, duration in seconds)
+RESOLUTIONS = {
+    "1MIN": (1, "MINUTE", 60),
+    "5MINS": (5, "MINUTE", 300),
+    "15MINS": (15, "MINUTE", 900),
+    "30MINS": (30, "MINUTE", 1800),
+    "1HOUR": (1, "HOUR", 3600),
+    "4HOURS": (4, "HOUR", 14400),
+    "1DAY": (1, "DAY", 86400),
+}
+
+# Market status -> (action, is_trading, is_quoting)
+cdef dict _STATUS_ACTIONS = {
+    "ACTIVE": (MarketStatusAction.TRADING, True, True),
+    "PAUSED": (MarketStatusAction.PAUSE, False, False),
+    "CANCEL_ONLY": (MarketStatusAction.HALT, False, False),
+    "POST_ONLY": (MarketStatusAction.QUOTING, False, True),
+    "INITIALIZING": (MarketStatusAction.PRE_OPEN, False, False),
+    "FINAL_SETTLEMENT": (MarketStatusAction.CLOSE, False, False),
+}
+
+# Market fields by kind, validated when present (section 3.6)
+cdef tuple _MARKET_DECIMALS = (
+    "oraclePrice", "priceChange24H", "volume24H", "nextFundingRate", "initialMarginFraction",
+    "maintenanceMarginFraction", "openInterest", "tickSize", "stepSize", "openInterestLowerCap",
+    "openInterestUpperCap", "baseOpenInterest", "defaultFundingRate1H",
+)
+cdef tuple _MARKET_INTEGERS = (
+    "atomicResolution", "quantumConversionExponent", "stepBaseQuantums", "subticksPerTick",
+    "trades24H",
+)
+
+cdef Py_ssize_t _MAX_SEEN_IDS = 10_000
+
+cdef PriceRaw[17] _POW10
+_POW10[0] = 1
+for _i in range(1, 17):
+    _POW10[_i] = _POW10[_i - 1] * 10
+
+
+cdef inline uint64_t _now_ns() noexcept:
+    cdef timespec ts
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return <uint64_t>ts.tv_sec * 1_000_000_000 + <uint64_t>ts.tv_nsec
+
+
+# -- ISO-8601 timestamps ------------------------------------------------------------------------
+
+cdef inline int _digits(const char* p, int n) noexcept nogil:
+    cdef int v = 0
+    cdef int i
+    for i in range(n):
+        if p[i] < 48 or p[i] > 57:
+            return -1
+        v = v * 10 + (p[i] - 48)
+    return v
+
+
+cdef int64_t _days_from_civil(int64_t y, int64_t m, int64_t d) noexcept nogil:
+    # Howard Hinnant's days_from_civil (public-domain algorithm), days since 1970-01-01
+    y -= m <= 2
+    cdef int64_t era = (y if y >= 0 else y - 399) // 400
+    cdef int64_t yoe = y - era * 400
+    cdef int64_t doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    cdef int64_t doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef int64_t iso_to_ns_c(const char* p, Py_ssize_t n) noexcept nogil:
+    # "YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z" -> UNIX ns, or -1
+    cdef int y, mo, d, h, mi, s
+    cdef int64_t frac = 0
+    cdef int fd = 0
+    cdef Py_ssize_t i = 19
+    if n < 20 or p[4] != 45 or p[7] != 45 or p[10] != 84 or p[13] != 58 or p[16] != 58:
+        return -1
+    y = _digits(p, 4)
+    mo = _digits(p + 5, 2)
+    d = _digits(p + 8, 2)
+    h = _digits(p + 11, 2)
+    mi = _digits(p + 14, 2)
+    s = _digits(p + 17, 2)
+    if y < 1970 or mo < 1 or mo > 12 or d < 1 or d > 31 or h < 0 or h > 23 or mi < 0 or mi > 59:
+        return -1
+    if s < 0 or s > 60:
+        return -1
+    if p[i] == 46:  # '.'
+        i += 1
+        while i < n and 48 <= p[i] <= 57:
+            if fd < 9:
+                frac = frac * 10 + (p[i] - 48)
+                fd += 1
+            i += 1
+        if fd == 0:
+            return -1
+    if i != n - 1 or p[i] != 90:  # 'Z'
+        return -1
+    while fd < 9:
+        frac *= 10
+        fd += 1
+    return (
+        (_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) * 1_000_000_000 + frac
+    )
+
+
+cdef uint64_t _iso_ns(str text, str channel) except? 0:
+    cdef Py_ssize_t n = 0
+    cdef const char* p = PyUnicode_AsUTF8AndSize(text, &n)
+    cdef int64_t v = iso_to_ns_c(p, n)
+    if v < 0:
+        raise FrameError(channel, f"invalid ISO-8601 timestamp, was {text!r}")
+    return <uint64_t>v
+
+
+def iso_to_ns(str text) -> int:
+    """
+    Return UNIX nanoseconds for an Indexer ISO-8601 UTC timestamp.
+
+    Parameters
+    ----------
+    text : str
+        A timestamp such as ``"2025-12-08T16:11:59.450Z"``.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    FrameError
+        If the text is not such a timestamp.
+
+    """
+    return _iso_ns(text, None)
+
+
+def precision_from_increment(str text) -> int:
+    """
+    Return the decimal precision of a tick or step size such as ``"0.0001"``.
+
+    Parameters
+    ----------
+    text : str
+        A positive decimal increment; trailing zeros after the point are ignored.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        If the text is not a positive plain decimal.
+
+    """
+    cdef Py_ssize_t n = 0
+    cdef const char* p = PyUnicode_AsUTF8AndSize(text, &n)
+    cdef PriceRaw raw = 0
+    cdef uint8_t prec = 0
+    if parse_decimal_c(p, n, &raw, &prec) != DEC_OK or raw <= 0:
+        raise ValueError(f"invalid increment, was {text!r}")
+    while prec > 0 and raw % _POW10[FIXED_PRECISION - prec + 1] == 0:
+        prec -= 1
+    return prec
+
+
+# -- Field helpers (Python objects from orjson) -------------------------------------------------
+
+cdef inline dict _as_dict(object obj, str channel, str what):
+    if type(obj) is not dict:
+        raise FrameError(channel, f"{what} must be an object, was {type(obj).__name__}")
+    return <dict>obj
+
+
+cdef inline list _as_list(object obj, str channel, str what):
+    if type(obj) is not list:
+        raise FrameError(channel, f"{what} must be an array, was {type(obj).__name__}")
+    return <list>obj
+
+
+cdef str _str(dict d, str key, str channel, bint required):
+    cdef object v = d.get(key)
+    if v is None:
+        if required:
+            raise FrameError(channel, f"missing required key {key!r}")
+        return None
+    if type(v) is str:
+        return <str>v
+    if type(v) is int:
+        return str(v)
+    raise FrameError(channel, f"{key!r} must be a string, was {type(v).__name__}")
+
+
+cdef str _dec(dict d, str key, str channel, bint required):
+    cdef str s = _str(d, key, channel, required)
+    cdef Py_ssize_t n = 0
+    cdef const char* p
+    cdef PriceRaw raw = 0
+    cdef uint8_t prec = 0
+    if s is None:
+        return None
+    p = PyUnicode_AsUTF8AndSize(s, &n)
+    if parse_decimal_c(p, n, &raw, &prec) != DEC_OK:
+        raise FrameError(channel, f"{key!r} is not a decimal in range, was {s!r}")
+    return s
+
+
+cdef object _height(dict d, str key, str channel, bint required):
+    cdef object v = d.get(key)
+    if v is None:
+        if required:
+            raise FrameError(channel, f"missing required key {key!r}")
+        return None
+    if type(v) is int:
+        if v < 0:
+            raise FrameError(channel, f"{key!r} must not be negative, was {v!r}")
+        return v
+    if type(v) is str and 0 < len(<str>v) <= 20 and (<str>v).isascii() and (<str>v).isdigit():
+        return int(v)
+    raise FrameError(channel, f"{key!r} must be a block height, was {v!r}")
+
+
+cdef object _int(dict d, str key, str channel, bint required):
+    cdef object v = d.get(key)
+    if v is None:
+        if required:
+            raise FrameError(channel, f"missing required key {key!r}")
+        return None
+    if type(v) is int:
+        return v
+    if type(v) is str and 0 < len(<str>v) <= 20 and (<str>v).isascii() and (
+        (<str>v).isdigit() or ((<str>v)[0] == "-" and (<str>v)[1:].isdigit())
+    ):
+        return int(v)
+    raise FrameError(channel, f"{key!r} must be an integer, was {v!r}")
+
+
+cdef object _bool(dict d, str key, str channel, bint required):
+    cdef object v = d.get(key)
+    if v is None:
+        if required:
+            raise FrameError(channel, f"missing required key {key!r}")
+        return None
+    if v is True or v is False:
+        return v
+    raise FrameError(channel, f"{key!r} must be a boolean, was {v!r}")
+
+
+cdef str _enum(FrameParser parser, dict d, str key, frozenset known, str channel, bint required):
+    cdef str s = _str(d, key, channel, required)
+    if s is not None and s not in known:
+        k = (key, s)
+        parser.unknown_enums[k] = parser.unknown_enums.get(k, 0) + 1
+    return s
+
+
+cdef int _parse_number(
+    object text, str channel, str what, PriceRaw unit, bint allow_zero,
+    PriceRaw* raw_out, uint8_t* prec_out,
+) except -1:
+    # Decimal string -> raw at FIXED_PRECISION; unit > 0 requires a multiple of it
+    cdef Py_ssize_t n = 0
+    cdef const char* p
+    cdef int code
+    if type(text) is not str:
+        raise FrameError(channel, f"{what} must be a decimal string, was {text!r}")
+    p = PyUnicode_AsUTF8AndSize(text, &n)
+    code = parse_decimal_c(p, n, raw_out, prec_out)
+    if code != DEC_OK or raw_out[0] > PRICE_RAW_LIMIT or raw_out[0] < -PRICE_RAW_LIMIT:
+        raise FrameError(channel, f"{what} is not a decimal in range, was {text!r}")
+    if raw_out[0] < 0 or (raw_out[0] == 0 and not allow_zero):
+        raise FrameError(channel, f"{what} must be positive, was {text!r}")
+    if unit > 1 and raw_out[0] % unit != 0:
+        raise FrameError(channel, f"{what} is finer than the instrument precision, was {text!r}")
+    return 0
+
+
+# -- Records ------------------------------------------------------------------------------------
+
+cdef class Record:
+    """
+    Base class of the typed records produced for account and control messages.
+    """
+
+    _fields = ()
+
+    def to_dict(self) -> dict:
+        """
+        Return the record fields as a dict.
+
+        Returns
+        -------
+        dict[str, object]
+
+        """
+        return {name: getattr(self, name) for name in self._fields}
+
+    def __eq__(self, other) -> bool:
+        return type(self) is type(other) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.to_dict().get("id")))
+
+    def __repr__(self) -> str:
+        body = ", ".join(
+            f"{name}={value!r}" for name, value in self.to_dict().items() if value is not None
+        )
+        return f"{type(self).__name__}({body})"
+
+
+cdef class Connected(Record):
+    """
+    The ``connected`` envelope sent on connection.
+    """
+
+    _fields = ("connection_id", "message_id")
+
+    cdef readonly str connection_id
+    cdef readonly object message_id
+
+
+cdef class Subscribed(Record):
+    """
+    A ``subscribed`` confirmation; the snapshot objects follow it in the same result.
+    """
+
+    _fields = ("channel", "id", "connection_id", "message_id")
+
+    cdef readonly str channel
+    cdef readonly str id
+    cdef readonly str connection_id
+    cdef readonly object message_id
+
+
+cdef class Unsubscribed(Record):
+    """
+    An ``unsubscribed`` confirmation.
+    """
+
+    _fields = ("channel", "id", "connection_id", "message_id")
+
+    cdef readonly str channel
+    cdef readonly str id
+    cdef readonly str connection_id
+    cdef readonly object message_id
+
+
+cdef class WsError(Record):
+    """
+    An ``error`` envelope (subscription errors, rate limits, invalid messages).
+    """
+
+    _fields = ("message", "channel", "id", "connection_id", "message_id")
+
+    cdef readonly str message
+    cdef readonly str channel
+    cdef readonly str id
+    cdef readonly str connection_id
+    cdef readonly object message_id
+
+
+cdef class ResyncNeeded(Record):
+    """
+    A book integrity problem: resubscribe the channel to rebuild it.
+    """
+
+    _fields = ("channel", "id", "instrument_id", "reason")
+
+    cdef readonly str channel
+    cdef readonly str id
+    cdef readonly object instrument_id
+    cdef readonly str reason
+
+
+cdef class BlockHeight(Record):
+    """
+    A block height from ``v4_block_height`` or carried by a subaccount message.
+    """
+
+    _fields = ("channel", "height", "time", "ts_event")
+
+    cdef readonly str channel
+    cdef readonly object height
+    cdef readonly str time
+    cdef readonly object ts_event
+
+
+cdef class MarketUpdate(Record):
+    """
+    Market parameters for an instrument provider: a snapshot entry, a change, or a new listing.
+
+    ``fields`` holds the venue keys exactly as sent (validated); precisions are derived from
+    ``tickSize``/``stepSize`` when present, else ``None``.
+    """
+
+    _fields = ("ticker", "is_new", "is_snapshot", "fields", "price_precision", "size_precision")
+
+    cdef readonly str ticker
+    cdef readonly bint is_new
+    cdef readonly bint is_snapshot
+    cdef readonly dict fields
+    cdef readonly object price_precision
+    cdef readonly object size_precision
+
+
+cdef class TransferUpdate(Record):
+    """
+    A transfer, deposit or withdrawal from the subaccounts channels (section 3.7 / 2.13).
+    """
+
+    _fields = (
+        "id", "sender_address", "sender_subaccount_number", "recipient_address",
+        "recipient_subaccount_number", "symbol", "size", "type", "transaction_hash",
+        "created_at", "created_at_height", "subaccount_number",
+    )
+
+    cdef readonly str id
+    cdef readonly str sender_address
+    cdef readonly object sender_subaccount_number
+    cdef readonly str recipient_address
+    cdef readonly object recipient_subaccount_number
+    cdef readonly str symbol
+    cdef readonly str size
+    cdef readonly str type
+    cdef readonly str transaction_hash
+    cdef readonly str created_at
+    cdef readonly object created_at_height
+    cdef readonly object subaccount_number
+
+
+cdef TransferUpdate _parse_TransferUpdate(FrameParser parser, object obj, str channel):
+    cdef dict d = _as_dict(obj, channel, "transfer")
+    cdef TransferUpdate r = TransferUpdate.__new__(TransferUpdate)
+    cdef dict sender = _as_dict(d.get("sender") or {}, channel, "transfer sender")
+    cdef dict recipient = _as_dict(d.get("recipient") or {}, channel, "transfer recipient")
+    r.id = _str(d, "id", channel, False)
+    r.sender_address = _str(sender, "address", channel, False)
+    r.sender_subaccount_number = _int(sender, "subaccountNumber", channel, False)
+    r.recipient_address = _str(recipient, "address", channel, False)
+    r.recipient_subaccount_number = _int(recipient, "subaccountNumber", channel, False)
+    # Some captures use amount/asset instead of size/symbol (appendix C)
+    r.symbol = _str(d, "symbol", channel, False) or _str(d, "asset", channel, False)
+    r.size = _dec(d, "size", channel, False) or _dec(d, "amount", channel, False)
+    if r.size is None:
+        raise FrameError(channel, "missing required key 'size'")
+    r.type = _enum(parser, d, "type", TRANSFER_TYPE, channel, False)
+    r.transaction_hash = _str(d, "transactionHash", channel, False)
+    r.created_at = _str(d, "createdAt", channel, False)
+    r.created_at_height = _height(d, "createdAtHeight", channel, False)
+    r.subaccount_number = _int(d, "subaccountNumber", channel, False)
+    return r
+
+
+cdef class OrderUpdate(Record):
+    """
+    An order update from the subaccounts channels (section 3.7 / 2.11).
+
+    Decimal fields keep the venue text (validated); heights are integers.
+    """
+
+    _fields = (
+        'id', 'subaccount_id', 'client_id', 'clob_pair_id', 'side', 'size', 'ticker',
+        'price', 'type', 'time_in_force', 'post_only', 'reduce_only', 'status',
+        'order_flags', 'total_filled', 'total_optimistic_filled', 'good_til_block',
+        'good_til_block_time', 'trigger_price', 'updated_at', 'updated_at_height',
+        'removal_reason', 'created_at', 'created_at_height', 'client_metadata', 'duration',
+        'interval', 'price_tolerance', 'subaccount_number', 'builder_address', 'fee_ppm',
+        'order_router_address'
+    )
+
+    cdef readonly str id
+    cdef readonly str subaccount_id
+    cdef readonly str client_id
+    cdef readonly str clob_pair_id
+    cdef readonly str side
+    cdef readonly str size
+    cdef readonly str ticker
+    cdef readonly str price
+    cdef readonly str type
+    cdef readonly str time_in_force
+    cdef readonly object post_only
+    cdef readonly object reduce_only
+    cdef readonly str status
+    cdef readonly str order_flags
+    cdef readonly str total_filled
+    cdef readonly str total_optimistic_filled
+    cdef readonly object good_til_block
+    cdef readonly str good_til_block_time
+    cdef readonly str trigger_price
+    cdef readonly str updated_at
+    cdef readonly object updated_at_height
+    cdef readonly str removal_reason
+    cdef readonly str created_at
+    cdef readonly object created_at_height
+    cdef readonly str client_metadata
+    cdef readonly str duration
+    cdef readonly str interval
+    cdef readonly str price_tolerance
+    cdef readonly object subaccount_number
+    cdef readonly str builder_address
+    cdef readonly str fee_ppm
+    cdef readonly str order_router_address
+
+
+cdef OrderUpdate _parse_OrderUpdate(FrameParser parser, object obj, str channel):
+    cdef dict d = _as_dict(obj, channel, 'OrderUpdate')
+    cdef OrderUpdate r = OrderUpdate.__new__(OrderUpdate)
+    r.id = _str(d, 'id', channel, True)
+    r.subaccount_id = _str(d, 'subaccountId', channel, False)
+    r.client_id = _str(d, 'clientId', channel, False)
+    r.clob_pair_id = _str(d, 'clobPairId', channel, False)
+    r.side = _enum(parser, d, 'side', SIDE, channel, False)
+    r.size = _dec(d, 'size', channel, False)
+    r.ticker = _str(d, 'ticker', channel, False)
+    r.price = _dec(d, 'price', channel, False)
+    r.type = _enum(parser, d, 'type', ORDER_TYPE, channel, False)
+    r.time_in_force = _enum(parser, d, 'timeInForce', TIME_IN_FORCE, channel, False)
+    r.post_only = _bool(d, 'postOnly', channel, False)
+    r.reduce_only = _bool(d, 'reduceOnly', channel, False)
+    r.status = _enum(parser, d, 'status', ORDER_STATUS, channel, False)
+    r.order_flags = _str(d, 'orderFlags', channel, False)
+    r.total_filled = _dec(d, 'totalFilled', channel, False)
+    r.total_optimistic_filled = _dec(d, 'totalOptimisticFilled', channel, False)
+    r.good_til_block = _height(d, 'goodTilBlock', channel, False)
+    r.good_til_block_time = _str(d, 'goodTilBlockTime', channel, False)
+    r.trigger_price = _dec(d, 'triggerPrice', channel, False)
+    r.updated_at = _str(d, 'updatedAt', channel, False)
+    r.updated_at_height = _height(d, 'updatedAtHeight', channel, False)
+    r.removal_reason = _enum(parser, d, 'removalReason', REMOVAL_REASON, channel, False)
+    r.created_at = _str(d, 'createdAt', channel, False)
+    r.created_at_height = _height(d, 'createdAtHeight', channel, False)
+    r.client_metadata = _str(d, 'clientMetadata', channel, False)
+    r.duration = _str(d, 'duration', channel, False)
+    r.interval = _str(d, 'interval', channel, False)
+    r.price_tolerance = _str(d, 'priceTolerance', channel, False)
+    r.subaccount_number = _int(d, 'subaccountNumber', channel, False)
+    r.builder_address = _str(d, 'builderAddress', channel, False)
+    r.fee_ppm = _str(d, 'feePpm', channel, False)
+    r.order_router_address = _str(d, 'orderRouterAddress', channel, False)
+    return r
+
+
+cdef class FillUpdate(Record):
+    """
+    A fill of this subaccount from the subaccounts channels (section 3.7 / 2.12).
+
+    Decimal fields keep the venue text (validated); heights are integers.
+    """
+
+    _fields = (
+        'id', 'subaccount_id', 'side', 'liquidity', 'type', 'clob_pair_id', 'size', 'price',
+        'quote_amount', 'event_id', 'transaction_hash', 'created_at', 'created_at_height',
+        'order_id', 'ticker', 'market', 'market_type', 'client_metadata', 'fee',
+        'affiliate_rev_share', 'subaccount_number', 'builder_fee', 'builder_address',
+        'order_router_address', 'order_router_fee', 'position_size_before',
+        'entry_price_before', 'position_side_before'
+    )
+
+    cdef readonly str id
+    cdef readonly str subaccount_id
+    cdef readonly str side
+    cdef readonly str liquidity
+    cdef readonly str type
+    cdef readonly str clob_pair_id
+    cdef readonly str size
+    cdef readonly str price
+    cdef readonly str quote_amount
+    cdef readonly str event_id
+    cdef readonly str transaction_hash
+    cdef readonly str created_at
+    cdef readonly object created_at_height
+    cdef readonly str order_id
+    cdef readonly str ticker
+    cdef readonly str market
+    cdef readonly str market_type
+    cdef readonly str client_metadata
+    cdef readonly str fee
+    cdef readonly str affiliate_rev_share
+    cdef readonly object subaccount_number
+    cdef readonly str builder_fee
+    cdef readonly str builder_address
+    cdef readonly str order_router_address
+    cdef readonly str order_router_fee
+    cdef readonly str position_size_before
+    cdef readonly str entry_price_before
+    cdef readonly str position_side_before
+    cdef readonly uint64_t ts_event
+
+
+cdef FillUpdate _parse_FillUpdate(FrameParser parser, object obj, str channel):
+    cdef dict d = _as_dict(obj, channel, 'FillUpdate')
+    cdef FillUpdate r = FillUpdate.__new__(FillUpdate)
+    r.id = _str(d, 'id', channel, True)
+    r.subaccount_id = _str(d, 'subaccountId', channel, False)
+    r.side = _enum(parser, d, 'side', SIDE, channel, True)
+    r.liquidity = _enum(parser, d, 'liquidity', LIQUIDITY, channel, True)
+    r.type = _enum(parser, d, 'type', FILL_TYPE, channel, False)
+    r.clob_pair_id = _str(d, 'clobPairId', channel, False)
+    r.size = _dec(d, 'size', channel, True)
+    r.price = _dec(d, 'price', channel, True)
+    r.quote_amount = _dec(d, 'quoteAmount', channel, False)
+    r.event_id = _str(d, 'eventId', channel, False)
+    r.transaction_hash = _str(d, 'transactionHash', channel, False)
+    r.created_at = _str(d, 'createdAt', channel, False)
+    r.ts_event = 0 if r.created_at is None else _iso_ns(r.created_at, channel)
+    r.created_at_height = _height(d, 'createdAtHeight', channel, False)
+    r.order_id = _str(d, 'orderId', channel, False)
+    r.ticker = _str(d, 'ticker', channel, False)
+    r.market = _str(d, 'market', channel, False)
+    r.market_type = _str(d, 'marketType', channel, False)
+    r.client_metadata = _str(d, 'clientMetadata', channel, False)
+    r.fee = _dec(d, 'fee', channel, False)
+    r.affiliate_rev_share = _dec(d, 'affiliateRevShare', channel, False)
+    r.subaccount_number = _int(d, 'subaccountNumber', channel, False)
+    r.builder_fee = _dec(d, 'builderFee', channel, False)
+    r.builder_address = _str(d, 'builderAddress', channel, False)
+    r.order_router_address = _str(d, 'orderRouterAddress', channel, False)
+    r.order_router_fee = _dec(d, 'orderRouterFee', channel, False)
+    r.position_size_before = _dec(d, 'positionSizeBefore', channel, False)
+    r.entry_price_before = _dec(d, 'entryPriceBefore', channel, False)
+    r.position_side_before = _str(d, 'positionSideBefore', channel, False)
+    return r
+
+
+cdef class PerpetualPositionUpdate(Record):
+    """
+    A perpetual position from the subaccounts channels (section 3.7 / 2.10).
+
+    Decimal fields keep the venue text (validated); heights are integers.
+    """
+
+    _fields = (
+        'address', 'subaccount_number', 'position_id', 'market', 'side', 'status', 'size',
+        'max_size', 'net_funding', 'entry_price', 'exit_price', 'sum_open', 'sum_close',
+        'realized_pnl', 'unrealized_pnl', 'created_at', 'created_at_height', 'closed_at'
+    )
+
+    cdef readonly str address
+    cdef readonly object subaccount_number
+    cdef readonly str position_id
+    cdef readonly str market
+    cdef readonly str side
+    cdef readonly str status
+    cdef readonly str size
+    cdef readonly str max_size
+    cdef readonly str net_funding
+    cdef readonly str entry_price
+    cdef readonly str exit_price
+    cdef readonly str sum_open
+    cdef readonly str sum_close
+    cdef readonly str realized_pnl
+    cdef readonly str unrealized_pnl
+    cdef readonly str created_at
+    cdef readonly object created_at_height
+    cdef readonly str closed_at
+
+
+cdef PerpetualPositionUpdate _parse_PerpetualPositionUpdate(
+    FrameParser parser, object obj, str channel,
+):
+    cdef dict d = _as_dict(obj, channel, 'PerpetualPositionUpdate')
+    cdef PerpetualPositionUpdate r = PerpetualPositionUpdate.__new__(PerpetualPositionUpdate)
+    r.address = _str(d, 'address', channel, False)
+    r.subaccount_number = _int(d, 'subaccountNumber', channel, False)
+    r.position_id = _str(d, 'positionId', channel, False)
+    r.market = _str(d, 'market', channel, True)
+    r.side = _enum(parser, d, 'side', POSITION_SIDE, channel, False)
+    r.status = _enum(parser, d, 'status', POSITION_STATUS, channel, False)
+    r.size = _dec(d, 'size', channel, False)
+    r.max_size = _dec(d, 'maxSize', channel, False)
+    r.net_funding = _dec(d, 'netFunding', channel, False)
+    r.entry_price = _dec(d, 'entryPrice', channel, False)
+    r.exit_price = _dec(d, 'exitPrice', channel, False)
+    r.sum_open = _dec(d, 'sumOpen', channel, False)
+    r.sum_close = _dec(d, 'sumClose', channel, False)
+    r.realized_pnl = _dec(d, 'realizedPnl', channel, False)
+    r.unrealized_pnl = _dec(d, 'unrealizedPnl', channel, False)
+    r.created_at = _str(d, 'createdAt', channel, False)
+    r.created_at_height = _height(d, 'createdAtHeight', channel, False)
+    r.closed_at = _str(d, 'closedAt', channel, False)
+    return r
+
+
+cdef class AssetPositionUpdate(Record):
+    """
+    An asset (USDC) position from the subaccounts channels (section 3.7).
+
+    Decimal fields keep the venue text (validated); heights are integers.
+    """
+
+    _fields = (
+        'address', 'subaccount_number', 'position_id', 'asset_id', 'symbol', 'side', 'size'
+    )
+
+    cdef readonly str address
+    cdef readonly object subaccount_number
+    cdef readonly str position_id
+    cdef readonly str asset_id
+    cdef readonly str symbol
+    cdef readonly str side
+    cdef readonly str size
+
+
+cdef AssetPositionUpdate _parse_AssetPositionUpdate(FrameParser parser, object obj, str channel):
+    cdef dict d = _as_dict(obj, channel, 'AssetPositionUpdate')
+    cdef AssetPositionUpdate r = AssetPositionUpdate.__new__(AssetPositionUpdate)
+    r.address = _str(d, 'address', channel, False)
+    r.subaccount_number = _int(d, 'subaccountNumber', channel, False)
+    r.position_id = _str(d, 'positionId', channel, False)
+    r.asset_id = _str(d, 'assetId', channel, False)
+    r.symbol = _str(d, 'symbol', channel, True)
+    r.side = _enum(parser, d, 'side', POSITION_SIDE, channel, False)
+    r.size = _dec(d, 'size', channel, True)
+    return r
+
+
+cdef class TradingRewardUpdate(Record):
+    """
+    A trading reward from the subaccounts channels (section 3.7).
+
+    Decimal fields keep the venue text (validated); heights are integers.
+    """
+
+    _fields = (
+        'trading_reward', 'created_at_height', 'created_at'
+    )
+
+    cdef readonly str trading_reward
+    cdef readonly object created_at_height
+    cdef readonly str created_at
+
+
+cdef TradingRewardUpdate _parse_TradingRewardUpdate(FrameParser parser, object obj, str channel):
+    cdef dict d = _as_dict(obj, channel, 'TradingRewardUpdate')
+    cdef TradingRewardUpdate r = TradingRewardUpdate.__new__(TradingRewardUpdate)
+    r.trading_reward = _dec(d, 'tradingReward', channel, True)
+    r.created_at_height = _height(d, 'createdAtHeight', channel, False)
+    r.created_at = _str(d, 'createdAt', channel, False)
+    return r
+
+
+cdef class SubaccountInfo(Record):
+    """
+    The subaccount summary of a subaccounts snapshot (section 2.10).
+
+    Decimal fields keep the venue text (validated); heights are integers.
+    """
+
+    _fields = (
+        'address', 'subaccount_number', 'equity', 'free_collateral', 'margin_enabled',
+        'updated_at_height', 'latest_processed_block_height'
+    )
+
+    cdef readonly str address
+    cdef readonly object subaccount_number
+    cdef readonly str equity
+    cdef readonly str free_collateral
+    cdef readonly object margin_enabled
+    cdef readonly object updated_at_height
+    cdef readonly object latest_processed_block_height
+
+
+cdef SubaccountInfo _parse_SubaccountInfo(FrameParser parser, object obj, str channel):
+    cdef dict d = _as_dict(obj, channel, 'SubaccountInfo')
+    cdef SubaccountInfo r = SubaccountInfo.__new__(SubaccountInfo)
+    r.address = _str(d, 'address', channel, True)
+    r.subaccount_number = _int(d, 'subaccountNumber', channel, False)
+    r.equity = _dec(d, 'equity', channel, False)
+    r.free_collateral = _dec(d, 'freeCollateral', channel, False)
+    r.margin_enabled = _bool(d, 'marginEnabled', channel, False)
+    r.updated_at_height = _height(d, 'updatedAtHeight', channel, False)
+    r.latest_processed_block_height = _height(d, 'latestProcessedBlockHeight', channel, False)
+    return r
+
+
+
+cdef void _fill_owner(object rec, object number, str address):
+    # Fill the subaccount number (parent envelope or snapshot owner) and address when missing
+    if number is None and address is None:
+        return
+    if isinstance(rec, PerpetualPositionUpdate):
+        if (<PerpetualPositionUpdate>rec).subaccount_number is None:
+            (<PerpetualPositionUpdate>rec).subaccount_number = number
+        if (<PerpetualPositionUpdate>rec).address is None:
+            (<PerpetualPositionUpdate>rec).address = address
+    elif isinstance(rec, AssetPositionUpdate):
+        if (<AssetPositionUpdate>rec).subaccount_number is None:
+            (<AssetPositionUpdate>rec).subaccount_number = number
+        if (<AssetPositionUpdate>rec).address is None:
+            (<AssetPositionUpdate>rec).address = address
+    elif isinstance(rec, OrderUpdate):
+        if (<OrderUpdate>rec).subaccount_number is None:
+            (<OrderUpdate>rec).subaccount_number = number
+    elif isinstance(rec, FillUpdate):
+        if (<FillUpdate>rec).subaccount_number is None:
+            (<FillUpdate>rec).subaccount_number = number
+    elif isinstance(rec, TransferUpdate):
+        if (<TransferUpdate>rec).subaccount_number is None:
+            (<TransferUpdate>rec).subaccount_number = number
+
+
+# -- Parser -------------------------------------------------------------------------------------
+
+cdef class MarketContext:
+    """
+    Per-instrument context registered at subscribe time.
+
+    Parameters
+    ----------
+    ticker : str
+        The venue ticker, e.g. ``"BTC-USD"``.
+    instrument_id : InstrumentId
+        The Nautilus instrument ID.
+    price_precision : int
+        The price precision (decimals of the tick size).
+    size_precision : int
+        The size precision (decimals of the step size).
+    max_cross_ns : int, default 5_000_000_000
+        How long the book may stay crossed before a resync is requested.
+
+    """
+
+    def __init__(
+        self,
+        str ticker not None,
+        InstrumentId instrument_id not None,
+        int price_precision,
+        int size_precision,
+        uint64_t max_cross_ns=5_000_000_000,
+    ) -> None:
+        self.book = L2Book(instrument_id, price_precision, size_precision, max_cross_ns)
+        self.ticker = ticker
+        self.instrument_id = instrument_id
+        self.price_precision = price_precision
+        self.size_precision = size_precision
+        self._unit_p = _POW10[FIXED_PRECISION - price_precision]
+        self._unit_s = _POW10[FIXED_PRECISION - size_precision]
+        self._trade_ids = {}
+        self._bar_types = {}
+        for resolution, (step, aggregation, seconds) in RESOLUTIONS.items():
+            self._bar_types[resolution] = (
+                BarType.from_str(f"{instrument_id}-{step}-{aggregation}-LAST-EXTERNAL"),
+                <uint64_t>seconds * 1_000_000_000,
+            )
+        self._resync_reported = False
+
+    def __repr__(self) -> str:
+        return (
+            f"MarketContext({self.ticker}, {self.instrument_id}, "
+            f"price_precision={self.price_precision}, size_precision={self.size_precision})"
+        )
+
+
+cdef class FrameParser:
+    """
+    Parse dYdX v4 Indexer WebSocket frames into what the clients publish.
+
+    Market data becomes Nautilus objects (``OrderBookDeltas``, ``QuoteTick``, ``TradeTick``,
+    ``Bar``, ``MarkPriceUpdate``, ``IndexPriceUpdate``, ``FundingRateUpdate``,
+    ``InstrumentStatus``); account and control messages become typed records. A malformed frame
+    raises `FrameError` before any book is changed.
+
+    Parameters
+    ----------
+    emit_quotes : bool, default True
+        If book frames also return a `QuoteTick` when the (uncrossed) top of book changes.
+
+    """
+
+    def __cinit__(self):
+        self._pending = NULL
+        self._cap = 0
+
+    def __init__(self, bint emit_quotes=True) -> None:
+        self._contexts = {}
+        self._known_tickers = set()
+        self._fill_ids = {}
+        self.unknown_enums = {}
+        self.frames = 0
+        self.errors = 0
+        self.emit_quotes = emit_quotes
+        self._reserve(256)
+
+    def __dealloc__(self):
+        PyMem_Free(self._pending)
+
+    cdef int _reserve(self, Py_ssize_t n) except -1:
+        cdef void* ptr
+        if n <= self._cap:
+            return 0
+        n = max(n, self._cap * 2)
+        ptr = PyMem_Realloc(self._pending, n * sizeof(PendingLevel))
+        if ptr == NULL:
+            raise MemoryError()
+        self._pending = <PendingLevel*>ptr
+        self._cap = n
+        return 0
+
+    def register(
+        self,
+        str ticker not None,
+        InstrumentId instrument_id not None,
+        int price_precision,
+        int size_precision,
+        uint64_t max_cross_ns=5_000_000_000,
+    ) -> MarketContext:
+        """
+        Register the context of one market (call at subscribe time) and return it.
+
+        Parameters
+        ----------
+        ticker : str
+            The venue ticker, e.g. ``"BTC-USD"``.
+        instrument_id : InstrumentId
+            The Nautilus instrument ID.
+        price_precision : int
+            The price precision.
+        size_precision : int
+            The size precision.
+        max_cross_ns : int, default 5_000_000_000
+            How long the book may stay crossed before a resync is requested.
+
+        Returns
+        -------
+        MarketContext
+
+        Raises
+        ------
+        ValueError
+            If a precision is outside 0..FIXED_PRECISION.
+
+        """
+        cdef MarketContext ctx = MarketContext(
+            ticker, instrument_id, price_precision, size_precision, max_cross_ns,
+        )
+        self._contexts[ticker] = ctx
+        self._known_tickers.add(ticker)
+        return ctx
+
+    def context(self, str ticker) -> MarketContext | None:
+        """
+        Return the registered context for `ticker`, or ``None``.
+
+        Parameters
+        ----------
+        ticker : str
+            The venue ticker.
+
+        Returns
+        -------
+        MarketContext or None
+
+        """
+        return self._contexts.get(ticker)
+
+    def parse(self, data, uint64_t ts_init=0) -> list:
+        """
+        Parse one frame and return the objects it produces, in order.
+
+        Parameters
+        ----------
+        data : bytes | bytearray | memoryview | str
+            The frame payload as received.
+        ts_init : int, default 0
+            UNIX timestamp (nanoseconds) for ``ts_init``; 0 reads the clock once.
+
+        Returns
+        -------
+        list
+
+        Raises
+        ------
+        FrameError
+            If the frame is malformed; nothing was changed.
+
+        """
+        cdef bytes raw
+        if isinstance(data, str):
+            raw = (<str>data).encode("utf-8")
+        elif isinstance(data, bytes):
+            raw = <bytes>data
+        else:
+            raw = bytes(data)
+        return self.parse_c(PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw), ts_init)
+
+    cdef list parse_c(self, const char* ptr, Py_ssize_t size, uint64_t ts_init):
+        # Entry point for picows: payload pointer + size, no copy
+        cdef object msg
+        self.frames += 1
+        if ts_init == 0:
+            ts_init = _now_ns()
+        try:
+            msg = orjson.loads(PyMemoryView_FromMemory(<char*>ptr, size, PyBUF_READ))
+        except orjson.JSONDecodeError as e:
+            self.errors += 1
+            raise FrameError(None, f"invalid JSON ({e})") from None
+        try:
+            return self.dispatch_c(msg, ts_init)
+        except FrameError:
+            self.errors += 1
+            raise
+        except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as e:
+            self.errors += 1
+            channel = msg.get("channel") if type(msg) is dict else None
+            raise FrameError(
+                channel if type(channel) is str else None, f"malformed frame ({e!r})",
+            ) from None
+
+    cdef list dispatch_c(self, object msg, uint64_t ts_init):
+        cdef dict m = _as_dict(msg, None, "frame")
+        cdef object typ = m.get("type")
+        cdef object channel_obj = m.get("channel")
+        cdef str channel
+        if channel_obj is not None and type(channel_obj) is not str:
+            raise FrameError(None, f"'channel' must be a string, was {channel_obj!r}")
+        channel = <str>channel_obj
+        if type(typ) is not str:
+            raise FrameError(channel, f"missing or invalid 'type', was {typ!r}")
+        if typ == "channel_data":
+            return self._on_data(m, channel, m.get("contents"), False, ts_init)
+        if typ == "channel_batch_data":
+            return self._on_data(
+                m, channel, _as_list(m.get("contents"), channel, "contents"), True, ts_init,
+            )
+        if typ == "subscribed":
+            return self._on_subscribed(m, channel, ts_init)
+        if typ == "unsubscribed":
+            return [self._control(Unsubscribed.__new__(Unsubscribed), m, channel)]
+        if typ == "connected":
+            return [self._connected(m)]
+        if typ == "error":
+            return [self._error(m, channel)]
+        k = ("type", typ)
+        self.unknown_enums[k] = self.unknown_enums.get(k, 0) + 1
+        return []
+
+    cdef object _message_id(self, dict m, str channel):
+        cdef object v = m.get("message_id")
+        if type(v) is not int or v < 0:
+            raise FrameError(channel, f"missing or invalid 'message_id', was {v!r}")
+        return v
+
+    cdef object _connected(self, dict m):
+        cdef Connected r = Connected.__new__(Connected)
+        r.connection_id = _str(m, "connection_id", None, False)
+        r.message_id = self._message_id(m, None)
+        return r
+
+    cdef object _error(self, dict m, str channel):
+        cdef WsError r = WsError.__new__(WsError)
+        r.message = _str(m, "message", channel, True)
+        r.channel = channel
+        r.id = _str(m, "id", channel, False)
+        r.connection_id = _str(m, "connection_id", channel, False)
+        r.message_id = _int(m, "message_id", channel, False)
+        return r
+
+    cdef object _control(self, object rec, dict m, str channel):
+        # Subscribed and Unsubscribed share their fields
+        if channel is None:
+            raise FrameError(None, "missing required key 'channel'")
+        if isinstance(rec, Subscribed):
+            (<Subscribed>rec).channel = channel
+            (<Subscribed>rec).id = _str(m, "id", channel, False)
+            (<Subscribed>rec).connection_id = _str(m, "connection_id", channel, False)
+            (<Subscribed>rec).message_id = self._message_id(m, channel)
+        else:
+            (<Unsubscribed>rec).channel = channel
+            (<Unsubscribed>rec).id = _str(m, "id", channel, False)
+            (<Unsubscribed>rec).connection_id = _str(m, "connection_id", channel, False)
+            (<Unsubscribed>rec).message_id = self._message_id(m, channel)
+        return rec
+
+    cdef MarketContext _ctx(self, dict m, str channel):
+        cdef str ident = _str(m, "id", channel, True)
+        cdef object ctx
+        if channel == "v4_candles":
+            ident = ident.partition("/")[0]
+        ctx = self._contexts.get(ident)
+        if ctx is None:
+            raise FrameError(channel, f"no market context registered for id {ident!r}")
+        return <MarketContext>ctx
+
+    cdef list _on_subscribed(self, dict m, str channel, uint64_t ts_init):
+        cdef list out = [self._control(Subscribed.__new__(Subscribed), m, channel)]
+        cdef object contents = m.get("contents")
+        cdef object message_id = out[0].message_id
+        if channel == "v4_orderbook":
+            out.extend(self._book(
+                self._ctx(m, channel), channel, contents, False, True, message_id, ts_init,
+            ))
+        elif channel == "v4_trades":
+            out.extend(self._trades(
+                self._ctx(m, channel), channel, contents, False, True, ts_init,
+            ))
+        elif channel == "v4_candles":
+            contents = _as_dict(contents, channel, "contents")
+            candles = _as_list(contents.get("candles"), channel, "candles")
+            out.extend(self._candles(m, channel, list(reversed(candles)), ts_init))
+        elif channel == "v4_markets":
+            out.extend(self._markets_snapshot(channel, contents, ts_init))
+        elif channel == "v4_subaccounts" or channel == "v4_parent_subaccounts":
+            out.extend(self._subaccount_snapshot(channel, contents))
+        elif channel == "v4_block_height":
+            out.append(self._block_height(channel, contents, "height", True))
+        else:
+            k = ("channel", channel)
+            self.unknown_enums[k] = self.unknown_enums.get(k, 0) + 1
+        return out
+
+    cdef list _on_data(
+        self, dict m, str channel, object contents, bint batched, uint64_t ts_init,
+    ):
+        cdef object message_id = self._message_id(m, channel)
+        cdef list out
+        cdef list items
+        if channel is None:
+            raise FrameError(None, "missing required key 'channel'")
+        if channel == "v4_orderbook":
+            return self._book(
+                self._ctx(m, channel), channel, contents, batched, False, message_id, ts_init,
+            )
+        if channel == "v4_trades":
+            return self._trades(self._ctx(m, channel), channel, contents, batched, False, ts_init)
+        items = contents if batched else [contents]
+        if channel == "v4_candles":
+            return self._candles(m, channel, items, ts_init)
+        out = []
+        if channel == "v4_markets":
+            for c in items:
+                out.extend(self._markets_update(channel, c, ts_init))
+        elif channel == "v4_subaccounts" or channel == "v4_parent_subaccounts":
+            number = _int(m, "subaccountNumber", channel, False)
+            for c in items:
+                out.extend(self._subaccount_update(channel, c, number))
+        elif channel == "v4_block_height":
+            for c in items:
+                out.append(self._block_height(channel, c, "blockHeight", True))
+        else:
+            k = ("channel", channel)
+            self.unknown_enums[k] = self.unknown_enums.get(k, 0) + 1
+        return out
+
+    # -- Order book ------------------------------------------------------------------------
+
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    cdef Py_ssize_t _collect_side(
+        self, MarketContext ctx, object levels, uint8_t side, bint snapshot, Py_ssize_t k,
+        str channel,
+    ) except -1:
+        cdef:
+            list lv
+            Py_ssize_t i
+            Py_ssize_t n
+            object level
+            object price
+            object size
+            PriceRaw p_raw = 0
+            PriceRaw s_raw = 0
+            uint8_t prec = 0
+            str what = "bids" if side == 1 else "asks"
+        if levels is None:
+            return k
+        lv = _as_list(levels, channel, what)
+        n = len(lv)
+        self._reserve(k + n)
+        for i in range(n):
+            level = lv[i]
+            if type(level) is list and len(<list>level) == 2:
+                price = (<list>level)[0]
+                size = (<list>level)[1]
+            elif type(level) is dict:
+                price = (<dict>level).get("price")
+                size = (<dict>level).get("size")
+            else:
+                raise FrameError(channel, f"{what} level must be [price, size], was {level!r}")
+            _parse_number(price, channel, f"{what} price", ctx._unit_p, False, &p_raw, &prec)
+            _parse_number(size, channel, f"{what} size", ctx._unit_s, True, &s_raw, &prec)
+            if snapshot and s_raw == 0:
+                continue
+            self._pending[k].price = p_raw
+            self._pending[k].size = <QuantityRaw>s_raw
+            self._pending[k].side = side
+            k += 1
+        return k
+
+    cdef list _book(
+        self, MarketContext ctx, str channel, object contents, bint batched, bint snapshot,
+        object message_id, uint64_t ts_init,
+    ):
+        cdef Py_ssize_t k = 0
+        cdef dict c
+        cdef list out = []
+        cdef object deltas
+        cdef object quote
+        cdef L2Book book = ctx.book
+        if batched:
+            for item in <list>contents:
+                c = _as_dict(item, channel, "contents")
+                k = self._collect_side(ctx, c.get("bids"), 1, False, k, channel)
+                k = self._collect_side(ctx, c.get("asks"), 2, False, k, channel)
+        else:
+            c = _as_dict(contents, channel, "contents")
+            k = self._collect_side(ctx, c.get("bids"), 1, snapshot, k, channel)
+            k = self._collect_side(ctx, c.get("asks"), 2, snapshot, k, channel)
+        # The whole frame is valid: apply it
+        if snapshot:
+            ctx._resync_reported = False
+        deltas = book.apply_c(self._pending, k, snapshot, message_id, ts_init, ts_init)
+        if deltas is not None:
+            out.append(deltas)
+        if self.emit_quotes:
+            quote = book.quote_if_changed_c(ts_init, ts_init)
+            if quote is not None:
+                out.append(quote)
+        if book.resync_needed and not ctx._resync_reported:
+            ctx._resync_reported = True
+            rec = ResyncNeeded.__new__(ResyncNeeded)
+            rec.channel = channel
+            rec.id = ctx.ticker
+            rec.instrument_id = ctx.instrument_id
+            rec.reason = book.resync_reason
+            out.append(rec)
+        return out
+
+    # -- Trades ----------------------------------------------------------------------------
+
+    cdef list _trades(
+        self, MarketContext ctx, str channel, object contents, bint batched, bint snapshot,
+        uint64_t ts_init,
+    ):
+        cdef list items = contents if batched else [contents]
+        cdef list parsed = []
+        cdef list trades
+        cdef dict t
+        cdef str trade_id
+        cdef str side
+        cdef PriceRaw p_raw = 0
+        cdef PriceRaw s_raw = 0
+        cdef uint8_t prec = 0
+        cdef AggressorSide aggressor
+        cdef uint64_t ts_event
+        cdef set frame_ids = set()
+        cdef list out = []
+        for item in items:
+            c = _as_dict(item, channel, "contents")
+            trades = _as_list(c.get("trades"), channel, "trades")
+            if snapshot:
+                trades = list(reversed(trades))  # REST order is newest first
+            for obj in trades:
+                t = _as_dict(obj, channel, "trade")
+                trade_id = _str(t, "id", channel, True)
+                if not 0 < len(trade_id) <= 36:
+                    raise FrameError(channel, f"invalid trade id, was {trade_id!r}")
+                side = _enum(self, t, "side", SIDE, channel, True)
+                _enum(self, t, "type", TRADE_TYPE, channel, False)
+                _parse_number(
+                    t.get("price"), channel, "trade price", ctx._unit_p, False, &p_raw, &prec,
+                )
+                _parse_number(
+                    t.get("size"), channel, "trade size", ctx._unit_s, False, &s_raw, &prec,
+                )
+                ts_event = _iso_ns(_str(t, "createdAt", channel, True), channel)
+                if side == "BUY":
+                    aggressor = AggressorSide.BUYER
+                elif side == "SELL":
+                    aggressor = AggressorSide.SELLER
+                else:
+                    aggressor = AggressorSide.NO_AGGRESSOR
+                parsed.append((trade_id, p_raw, s_raw, <int>aggressor, ts_event))
+        # Whole frame valid: drop duplicates by id, then build ticks
+        for trade_id, p_raw, s_raw, agg, ts_event in parsed:
+            if trade_id in ctx._trade_ids or trade_id in frame_ids:
+                ctx.duplicate_trades += 1
+                continue
+            frame_ids.add(trade_id)
+            ctx._trade_ids[trade_id] = None
+            out.append(
+                TradeTick.from_raw_c(
+                    ctx.instrument_id, p_raw, ctx.price_precision, <QuantityRaw>s_raw,
+                    ctx.size_precision, <AggressorSide>agg, TradeId(trade_id), ts_event, ts_init,
+                ),
+            )
+        while len(ctx._trade_ids) > _MAX_SEEN_IDS:
+            del ctx._trade_ids[next(iter(ctx._trade_ids))]
+        return out
+
+    # -- Candles ---------------------------------------------------------------------------
+
+    cdef list _candles(self, dict m, str channel, list items, uint64_t ts_init):
+        cdef str ident = _str(m, "id", channel, True)
+        cdef str ticker
+        cdef str resolution
+        cdef MarketContext ctx
+        cdef dict c
+        cdef PriceRaw o = 0, h = 0, l = 0, cl = 0, v = 0
+        cdef uint8_t prec = 0
+        cdef list parsed = []
+        cdef list out = []
+        cdef BarType bar_type
+        cdef Bar bar
+        cdef uint64_t duration
+        cdef uint64_t started
+        ticker, _, resolution = ident.partition("/")
+        for item in items:
+            c = _as_dict(item, channel, "candle")
+            ticker = _str(c, "ticker", channel, False) or ticker
+            resolution = _str(c, "resolution", channel, False) or resolution
+            ctx_obj = self._contexts.get(ticker)
+            if ctx_obj is None:
+                raise FrameError(channel, f"no market context registered for id {ticker!r}")
+            ctx = <MarketContext>ctx_obj
+            entry = ctx._bar_types.get(resolution)
+            if entry is None:
+                k = ("resolution", resolution)
+                self.unknown_enums[k] = self.unknown_enums.get(k, 0) + 1
+                continue
+            _parse_number(c.get("open"), channel, "candle open", ctx._unit_p, False, &o, &prec)
+            _parse_number(c.get("high"), channel, "candle high", ctx._unit_p, False, &h, &prec)
+            _parse_number(c.get("low"), channel, "candle low", ctx._unit_p, False, &l, &prec)
+            _parse_number(c.get("close"), channel, "candle close", ctx._unit_p, False, &cl, &prec)
+            _parse_number(
+                c.get("baseTokenVolume"), channel, "candle baseTokenVolume", ctx._unit_s, True,
+                &v, &prec,
+            )
+            _int(c, "trades", channel, False)
+            _dec(c, "usdVolume", channel, False)
+            if not (l <= o <= h and l <= cl <= h):
+                raise FrameError(channel, f"candle prices are inconsistent, was {c!r}")
+            started = _iso_ns(_str(c, "startedAt", channel, True), channel)
+            parsed.append((ctx, entry, o, h, l, cl, v, started))
+        for ctx, entry, o, h, l, cl, v, started in parsed:
+            bar_type, duration = entry
+            # Bar.from_raw_c passes 128-bit raws on the stack (ABI mismatch, see book.make_quote_c)
+            bar = Bar.__new__(Bar)
+            bar._mem.bar_type = bar_type._mem
+            bar._mem.open.raw = o
+            bar._mem.open.precision = ctx.price_precision
+            bar._mem.high.raw = h
+            bar._mem.high.precision = ctx.price_precision
+            bar._mem.low.raw = l
+            bar._mem.low.precision = ctx.price_precision
+            bar._mem.close.raw = cl
+            bar._mem.close.precision = ctx.price_precision
+            bar._mem.volume.raw = <QuantityRaw>v
+            bar._mem.volume.precision = ctx.size_precision
+            bar._mem.ts_event = started + duration
+            bar._mem.ts_init = ts_init
+            bar.is_revision = False
+            out.append(bar)
+        return out
+
+    # -- Markets ---------------------------------------------------------------------------
+
+    cdef list _market_entry(
+        self, str channel, str ticker, object obj, bint snapshot, uint64_t ts_init,
+    ):
+        cdef dict fields = _as_dict(obj, channel, f"market {ticker}")
+        cdef MarketUpdate rec = MarketUpdate.__new__(MarketUpdate)
+        cdef list out = [rec]
+        cdef object ctx_obj = self._contexts.get(ticker)
+        cdef MarketContext ctx
+        cdef str status
+        cdef str rate
+        for key in _MARKET_DECIMALS:
+            _dec(fields, key, channel, False)
+        for key in _MARKET_INTEGERS:
+            _int(fields, key, channel, False)
+        status = _enum(self, fields, "status", MARKET_STATUS, channel, False)
+        _str(fields, "ticker", channel, False)
+        _str(fields, "clobPairId", channel, False)
+        rec.ticker = ticker
+        rec.is_snapshot = snapshot
+        rec.is_new = ticker not in self._known_tickers
+        rec.fields = fields
+        tick = fields.get("tickSize")
+        step = fields.get("stepSize")
+        try:
+            rec.price_precision = None if tick is None else precision_from_increment(tick)
+            rec.size_precision = None if step is None else precision_from_increment(step)
+        except ValueError as e:
+            raise FrameError(channel, f"market {ticker}: {e}") from None
+        self._known_tickers.add(ticker)
+        if ctx_obj is None:
+            return out
+        ctx = <MarketContext>ctx_obj
+        if status is not None:
+            action = _STATUS_ACTIONS.get(status)
+            if action is None:
+                out.append(InstrumentStatus(
+                    ctx.instrument_id, MarketStatusAction.NOT_AVAILABLE_FOR_TRADING, ts_init,
+                    ts_init, reason=status, trading_event=status,
+                ))
+            else:
+                out.append(InstrumentStatus(
+                    ctx.instrument_id, action[0], ts_init, ts_init, reason=status,
+                    trading_event=status, is_trading=action[1], is_quoting=action[2],
+                ))
+        if fields.get("oraclePrice") is not None:
+            out.extend(self._oracle(ctx, channel, fields.get("oraclePrice"), ts_init, ts_init))
+        rate = fields.get("nextFundingRate")
+        if rate is not None:
+            out.append(FundingRateUpdate(ctx.instrument_id, Decimal(rate), ts_init, ts_init))
+        return out
+
+    cdef list _oracle(
+        self, MarketContext ctx, str channel, object price, uint64_t ts_event, uint64_t ts_init,
+    ):
+        cdef PriceRaw raw = 0
+        cdef uint8_t prec = 0
+        cdef MarkPriceUpdate mark = MarkPriceUpdate.__new__(MarkPriceUpdate)
+        cdef IndexPriceUpdate index = IndexPriceUpdate.__new__(IndexPriceUpdate)
+        _parse_number(price, channel, "oraclePrice", 0, False, &raw, &prec)
+        # The oracle price keeps its own decimals (finer than the tick size)
+        mark._mem.instrument_id = ctx.instrument_id._mem
+        mark._mem.value.raw = raw
+        mark._mem.value.precision = prec
+        mark._mem.ts_event = ts_event
+        mark._mem.ts_init = ts_init
+        index._mem.instrument_id = ctx.instrument_id._mem
+        index._mem.value.raw = raw
+        index._mem.value.precision = prec
+        index._mem.ts_event = ts_event
+        index._mem.ts_init = ts_init
+        return [mark, index]
+
+    cdef list _markets_snapshot(self, str channel, object contents, uint64_t ts_init):
+        cdef dict markets = _as_dict(
+            _as_dict(contents, channel, "contents").get("markets"), channel, "markets",
+        )
+        cdef list out = []
+        for ticker, market in markets.items():
+            out.extend(self._market_entry(channel, ticker, market, True, ts_init))
+        return out
+
+    cdef list _markets_update(self, str channel, object contents, uint64_t ts_init):
+        cdef dict c = _as_dict(contents, channel, "contents")
+        cdef object trading = c.get("trading")
+        cdef object oracles = c.get("oraclePrices")
+        cdef list out = []
+        cdef dict o
+        cdef object ctx
+        if trading is not None:
+            for ticker, market in _as_dict(trading, channel, "trading").items():
+                out.extend(self._market_entry(channel, ticker, market, False, ts_init))
+        if oracles is not None:
+            for ticker, entry in _as_dict(oracles, channel, "oraclePrices").items():
+                o = _as_dict(entry, channel, f"oraclePrices {ticker}")
+                price = _dec(o, "oraclePrice", channel, True)
+                at = _str(o, "effectiveAt", channel, False)
+                _height(o, "effectiveAtHeight", channel, False)
+                ts_event = ts_init if at is None else _iso_ns(at, channel)
+                ctx = self._contexts.get(ticker)
+                if ctx is not None:
+                    out.extend(
+                        self._oracle(<MarketContext>ctx, channel, price, ts_event, ts_init),
+                    )
+        return out
+
+    # -- Subaccounts -----------------------------------------------------------------------
+
+    cdef object _block_height(self, str channel, object contents, str key, bint required):
+        cdef dict c = _as_dict(contents, channel, "contents")
+        cdef BlockHeight r = BlockHeight.__new__(BlockHeight)
+        r.channel = channel
+        r.height = _height(c, key, channel, required)
+        r.time = _str(c, "time", channel, False)
+        r.ts_event = None if r.time is None else _iso_ns(r.time, channel)
+        return r
+
+    cdef list _subaccount(self, str channel, dict sub, object number):
+        cdef list out = []
+        cdef SubaccountInfo info = _parse_SubaccountInfo(self, sub, channel)
+        if info.subaccount_number is None:
+            info.subaccount_number = _int(sub, "parentSubaccountNumber", channel, False)
+        out.append(info)
+        perps = sub.get("openPerpetualPositions")
+        if perps is not None:
+            for pos in _as_dict(perps, channel, "openPerpetualPositions").values():
+                rec = _parse_PerpetualPositionUpdate(self, pos, channel)
+                _fill_owner(rec, info.subaccount_number, info.address)
+                out.append(rec)
+        assets = sub.get("assetPositions")
+        if assets is not None:
+            for pos in _as_dict(assets, channel, "assetPositions").values():
+                rec = _parse_AssetPositionUpdate(self, pos, channel)
+                _fill_owner(rec, info.subaccount_number, info.address)
+                out.append(rec)
+        children = sub.get("childSubaccounts")
+        if children is not None:
+            for child in _as_list(children, channel, "childSubaccounts"):
+                child = _as_dict(child, channel, "subaccount")
+                out.extend(self._subaccount(channel, child, None))
+        return out
+
+    cdef list _subaccount_snapshot(self, str channel, object contents):
+        cdef dict c = _as_dict(contents, channel, "contents")
+        cdef list out = []
+        sub = c.get("subaccount")
+        if sub is not None:
+            out.extend(self._subaccount(channel, _as_dict(sub, channel, "subaccount"), None))
+        orders = c.get("orders")
+        if orders is not None:
+            for o in _as_list(orders, channel, "orders"):
+                out.append(_parse_OrderUpdate(self, o, channel))
+        if c.get("blockHeight") is not None:
+            out.append(self._block_height(channel, c, "blockHeight", True))
+        return out
+
+    cdef list _subaccount_update(self, str channel, object contents, object number):
+        cdef dict c = _as_dict(contents, channel, "contents")
+        cdef list out = []
+        cdef list fills = []
+        for key, parse in (
+            ("perpetualPositions", 0), ("assetPositions", 1), ("orders", 2), ("fills", 3),
+        ):
+            items = c.get(key)
+            if items is None:
+                continue
+            for obj in _as_list(items, channel, key):
+                if parse == 0:
+                    rec = _parse_PerpetualPositionUpdate(self, obj, channel)
+                elif parse == 1:
+                    rec = _parse_AssetPositionUpdate(self, obj, channel)
+                elif parse == 2:
+                    rec = _parse_OrderUpdate(self, obj, channel)
+                else:
+                    rec = _parse_FillUpdate(self, obj, channel)
+                _fill_owner(rec, number, None)
+                if parse == 3:
+                    fills.append(rec)
+                else:
+                    out.append(rec)
+        transfers = c.get("transfers")
+        if transfers is not None:
+            for obj in (transfers if type(transfers) is list else [transfers]):
+                rec = _parse_TransferUpdate(self, obj, channel)
+                _fill_owner(rec, number, None)
+                out.append(rec)
+        reward = c.get("tradingReward")
+        if reward is not None:
+            out.append(_parse_TradingRewardUpdate(self, reward, channel))
+        if c.get("blockHeight") is not None:
+            out.append(self._block_height(channel, c, "blockHeight", True))
+        # Whole frame valid: drop fills already seen (de-duplicate by id, section 3.1)
+        for rec in fills:
+            if rec.id in self._fill_ids:
+                continue
+            self._fill_ids[rec.id] = None
+            out.append(rec)
+        while len(self._fill_ids) > _MAX_SEEN_IDS:
+            del self._fill_ids[next(iter(self._fill_ids))]
+        return out
