@@ -111,8 +111,9 @@ def test_crossed_book_equal_stamps_net_sizes(impl) -> None:
     assert book.bids()[0] == (102 * E, 3 * E)
     book.apply_update([(103 * E, E)], [(103 * E, E)], 3)
     bids, asks = book.view(5)
-    # Equal sizes at the same stamp: both drop; never a size the venue did not send
-    assert bids[0] == (102 * E, 2 * E)
+    # The ask at 101 (stamp 2) is older than the bid at 103 (stamp 3) and yields; the equal
+    # sizes at 103 (same stamp) both drop; the bid at 102 is then no longer crossed
+    assert bids[0] == (102 * E, 3 * E)
     assert asks[0] == (105 * E, E)
 
 
