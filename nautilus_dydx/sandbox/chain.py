@@ -257,6 +257,8 @@ class ChainState:
         self.last_block_txs: list[bytes] = []
         self.seen: dict[str, int] = {}
         self.rate: dict[str, dict[int, list[int]]] = {}
+        self._stateful_count: dict[SubaccountKey, int] = {}
+        self._pending_count: dict[SubaccountKey, int] = {}
         self._priority = 0
         self._tx_index = 0
         self._event_index = 0
@@ -790,8 +792,8 @@ class ChainState:
                 for required, tier_limit in self.config.equity_tiers:
                     if equity >= required:
                         limit = tier_limit
-                open_count = sum(1 for k in self.stateful if (k[0], k[1]) == sub_key)
-                open_count += sum(1 for k in self.pending_places if (k[0], k[1]) == sub_key)
+                open_count = self._stateful_count.get(sub_key, 0)
+                open_count += self._pending_count.get(sub_key, 0)
                 open_count += sum(1 for k in new_places if (k[0], k[1]) == sub_key)
                 if open_count + 1 > limit:
                     raise _clob(10001, f"Opening order would exceed equity tier limit of {limit}. "
@@ -832,6 +834,9 @@ class ChainState:
             return
         account.check_sequence += 1
         self.pending_places.update(new_places)
+        for key in new_places:
+            sub_key = (key[0], key[1])
+            self._pending_count[sub_key] = self._pending_count.get(sub_key, 0) + 1
         self.pending_cancels.update(new_cancels)
         self.pending.append(_Pending(txhash, tx_bytes, messages, account.address))
 
@@ -958,7 +963,17 @@ class ChainState:
         if taker.order_flags == FLAG_SHORT_TERM:
             self.short_orders[taker.key] = taker
         else:
-            self.stateful[taker.key] = taker
+            self._stateful_add(taker)
+
+    def _stateful_add(self, order: Order) -> None:
+        self.stateful[order.key] = order
+        sub_key = order.subaccount
+        self._stateful_count[sub_key] = self._stateful_count.get(sub_key, 0) + 1
+
+    def _stateful_remove(self, key: OrderKey) -> None:
+        if self.stateful.pop(key, None) is not None:
+            sub_key = (key[0], key[1])
+            self._stateful_count[sub_key] -= 1
 
     def _record_short_fill(self, order: Order) -> None:
         if order.order_flags == FLAG_SHORT_TERM and order.filled > 0:
@@ -1009,7 +1024,7 @@ class ChainState:
         if order.order_flags == FLAG_SHORT_TERM:
             self.short_orders.pop(order.key, None)
         else:
-            self.stateful.pop(order.key, None)
+            self._stateful_remove(order.key)
             self.removed_last_block.add(order.key)
         order.status = "FILLED" if reason == 12 else "CANCELED"
         self._publish_removed(order, reason, height, time_ns)
@@ -1052,7 +1067,7 @@ class ChainState:
         for order in triggered:
             if self.stateful.get(order.key) is not order:
                 continue
-            del self.stateful[order.key]
+            self._stateful_remove(order.key)
             self._begin_tx()
             order.status = "OPEN"
             self.bus.publish(OrderUpdatedEvent(0, height, time_ns, order.snapshot(), "TRIGGERED"))
@@ -1061,6 +1076,7 @@ class ChainState:
         self.pending = []
         self.pending_places = {}
         self.pending_cancels = {}
+        self._pending_count = {}
         tx_hashes = []
         block_txs = []
         for item in pending:
@@ -1089,7 +1105,7 @@ class ChainState:
         order.created_at_height = height
         if order.order_flags == FLAG_CONDITIONAL:
             order.status = "UNTRIGGERED"
-            self.stateful[order.key] = order
+            self._stateful_add(order)
             self.bus.publish(OrderPlacedEvent(0, height, time_ns, order.snapshot()))
             return
         order.status = "OPEN"
@@ -1102,7 +1118,7 @@ class ChainState:
         if order is None:
             return
         self.markets[key[4]].book.remove(order)
-        del self.stateful[key]
+        self._stateful_remove(key)
         order.status = "CANCELED"
         self._publish_removed(order, 2, height, time_ns)
 

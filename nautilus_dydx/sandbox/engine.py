@@ -314,23 +314,16 @@ class Book:
 
         """
         maker_side = SIDE_SELL if taker_side == SIDE_BUY else SIDE_BUY
-        visited: set[int] = set()
-        guard = 0
-        while guard < 1_000_000:
-            guard += 1
-            prices = [p for p in self._prices[maker_side] if p not in visited]
-            if not prices:
-                return
-            price = prices[0] if maker_side == SIDE_SELL else prices[-1]
-            if (taker_side == SIDE_BUY and price > limit) or (
-                taker_side == SIDE_SELL and price < limit
-            ):
-                return
-            visited.add(price)
-            level = self._levels[maker_side].get(price)
-            if level is None:
-                continue
-            yield from tuple(level.values())
+        prices = self._prices[maker_side]
+        if maker_side == SIDE_SELL:
+            crossing_prices = prices[:bisect.bisect_right(prices, limit)]
+        else:
+            crossing_prices = prices[bisect.bisect_left(prices, limit):][::-1]
+        levels = self._levels[maker_side]
+        for price in crossing_prices:
+            level = levels.get(price)
+            if level is not None:
+                yield from tuple(level.values())
 
     def levels(self, side: int) -> list[tuple[int, int]]:
         """

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 import bech32
 import coincurve
@@ -56,6 +57,7 @@ class SandboxKey:
         return key.sign_recoverable(digest, hasher=None)[:64]
 
 
+@lru_cache(maxsize=4096)
 def address_from_public_key(public_key: bytes, prefix: str = ADDRESS_PREFIX) -> str:
     """
     Return the bech32 address of a compressed secp256k1 public key.
@@ -76,6 +78,7 @@ def address_from_public_key(public_key: bytes, prefix: str = ADDRESS_PREFIX) -> 
     return bech32.bech32_encode(prefix, bech32.convertbits(digest, 8, 5))
 
 
+@lru_cache(maxsize=4096)
 def is_valid_address(address: str, prefix: str = ADDRESS_PREFIX) -> bool:
     """
     Return whether `address` is a valid bech32 address with a 20-byte payload and `prefix`.
