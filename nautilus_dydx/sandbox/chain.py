@@ -226,6 +226,8 @@ class ChainState:
     """
 
     def __init__(self, config: SandboxConfig, bus: EventBus) -> None:
+        if config.funding_enabled:
+            raise NotImplementedError("funding payments are not modelled by the sandbox yet")
         self.config = config
         self.bus = bus
         self.chain_id = config.chain_id
@@ -553,7 +555,8 @@ class ChainState:
         cfg = market.config
         if order.quantums % cfg.step_base_quantums != 0:
             raise _clob(12, f"Order Quantums {order.quantums} must be a multiple of the ClobPair's "
-                            f"StepBaseQuantums ({cfg.step_base_quantums}): MsgPlaceOrder is invalid")
+                            f"StepBaseQuantums ({cfg.step_base_quantums}): MsgPlaceOrder is "
+                            "invalid")
         if order.subticks % cfg.subticks_per_tick != 0:
             raise _clob(12, f"Order subticks {order.subticks} must be a multiple of the ClobPair's "
                             f"SubticksPerTick ({cfg.subticks_per_tick}): MsgPlaceOrder is invalid")

@@ -161,6 +161,13 @@ def test_start_up_is_fast_and_binds_loopback_only() -> None:
             assert node.grpc_endpoint.startswith("127.0.0.1:")
             await asyncio.sleep(0.3)
             assert node.height > 1
+            # Block time advances by the configured interval, not by wall-clock time
+            assert node.block_time_ns == 1_767_225_600_000_000_000 + (node.height - 1) * 50_000_000
+            node.pause()
+            paused_at = node.height
+            await asyncio.sleep(0.15)
+            assert node.height == paused_at
+            assert node.step_blocks(2) == paused_at + 2
         finally:
             await node.stop()
         return elapsed
@@ -170,3 +177,22 @@ def test_start_up_is_fast_and_binds_loopback_only() -> None:
     assert elapsed < 2.0
     with pytest.raises(ValueError):
         SandboxNode(SandboxConfig(host="0.0.0.0"))
+
+
+def test_subscribe_and_unsubscribe_events() -> None:
+    async def scenario() -> None:
+        async with running_node() as (node, client):
+            received = []
+            unsubscribe = node.subscribe(received.append)
+            node.step_blocks(2)
+            node.set_oracle_price("ETH-USD", "3100.5")
+            unsubscribe()
+            node.step_blocks(1)
+            assert [type(e).__name__ for e in received] == [
+                "BlockEvent", "BlockEvent", "OraclePriceEvent",
+            ]
+            assert [e.height for e in received] == [2, 3, 3]
+            assert received[2].subticks == 3_100_500_000
+            assert received[0].seq < received[1].seq < received[2].seq
+
+    asyncio.run(scenario())

@@ -90,7 +90,8 @@ def test_price_time_priority_ioc_remainder_and_fees() -> None:
         assert (fills[0].taker_fee, fills[0].maker_fee) == (3_250, 650)
         removed = of(node, OrderRemovedEvent)[-1]
         assert removed.order.client_id == 9
-        assert removed.removal_reason == "ORDER_REMOVAL_REASON_IMMEDIATE_OR_CANCEL_WOULD_REST_ON_BOOK"
+        ioc_reason = "ORDER_REMOVAL_REASON_IMMEDIATE_OR_CANCEL_WOULD_REST_ON_BOOK"
+        assert removed.removal_reason == ioc_reason
         assert removed.order.total_filled == 3 * Q
         sub = node.chain.subaccounts[(A, 0)]
         quote = 6_500_000 * 2 + 6_500_100

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import pytest
 
-from nautilus_dydx._proto.google.protobuf import any_pb2
 from nautilus_dydx.sandbox import AccountConfig
 from nautilus_dydx.sandbox import SandboxNode
 from tests.integration.sandbox.helpers import ALICE
