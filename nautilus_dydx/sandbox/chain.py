@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from dataclasses import field
 from decimal import Decimal
 
 from google.protobuf.message import DecodeError
@@ -59,6 +60,9 @@ SIGN_MODE_DIRECT = 1
 MAX_SUBACCOUNT_NUMBER = 128_000
 MAX_BATCH_CANCEL_IDS = 100
 MAX_MEMO_CHARS = 256
+TIMESTAMP_NONCE_MIN = 1 << 40
+TIMESTAMP_NONCE_WINDOW_MS = 30_000
+MAX_TIMESTAMP_NONCES = 20
 STATUSES = (
     "STATUS_UNSPECIFIED", "ACTIVE", "PAUSED", "CANCEL_ONLY", "POST_ONLY", "INITIALIZING",
     "FINAL_SETTLEMENT",
@@ -143,6 +147,10 @@ class Account:
         The public key once a transaction set it.
     fee_tier : int
         The fee tier index.
+    nonces : list[int]
+        The unexpired timestamp nonces (unix ms) used by this account.
+    max_ejected_nonce : int
+        The largest timestamp nonce ejected so far.
 
     """
 
@@ -152,6 +160,8 @@ class Account:
     check_sequence: int
     pub_key: bytes | None
     fee_tier: int
+    nonces: list[int] = field(default_factory=list)
+    max_ejected_nonce: int = 0
 
     @property
     def address(self) -> str:
@@ -203,13 +213,16 @@ class Market:
 
 
 class _Pending:
-    __slots__ = ("txhash", "tx_bytes", "messages", "signer")
+    __slots__ = ("txhash", "tx_bytes", "messages", "signer", "uses_sequence")
 
-    def __init__(self, txhash: str, tx_bytes: bytes, messages: list, signer: str) -> None:
+    def __init__(
+        self, txhash: str, tx_bytes: bytes, messages: list, signer: str, uses_sequence: bool,
+    ) -> None:
         self.txhash = txhash
         self.tx_bytes = tx_bytes
         self.messages = messages
         self.signer = signer
+        self.uses_sequence = uses_sequence
 
 
 class ChainState:
@@ -480,7 +493,10 @@ class ChainState:
         if not info.mode_info.HasField("single") or info.mode_info.single.mode != SIGN_MODE_DIRECT:
             raise _sdk(4, "signature mode not supported, only SIGN_MODE_DIRECT: unauthorized")
         all_short = all(short_term)
-        if not all_short and info.sequence != account.check_sequence:
+        use_nonce = not all_short and info.sequence >= TIMESTAMP_NONCE_MIN
+        if use_nonce:
+            self._check_nonce(account, info.sequence)
+        elif not all_short and info.sequence != account.check_sequence:
             raise _sdk(
                 32,
                 f"account sequence mismatch, expected {account.check_sequence}, got "
@@ -505,9 +521,37 @@ class ChainState:
         if all_short:
             self._check_short_term(messages[0], body.timeout_height, txhash, simulate)
         else:
-            self._check_stateful(messages, account, txhash, tx_bytes, simulate)
+            self._check_stateful(messages, account, txhash, tx_bytes, simulate, use_nonce)
         if not simulate:
             account.pub_key = public_key
+            if use_nonce:
+                self._record_nonce(account, info.sequence)
+
+    # -- Timestamp nonces ----------------------------------------------------------------------
+
+    def _check_nonce(self, account: Account, nonce: int) -> None:
+        now_ms = self.time_ns // 1_000_000
+        if abs(nonce - now_ms) > TIMESTAMP_NONCE_WINDOW_MS:
+            raise _sdk(32, f"timestamp nonce {nonce} not within valid time window: incorrect "
+                           "account sequence")
+        live = [n for n in account.nonces if n >= now_ms - TIMESTAMP_NONCE_WINDOW_MS]
+        ejected = max([n for n in account.nonces if n not in live], default=0)
+        floor = max(account.max_ejected_nonce, ejected)
+        if nonce in live or nonce <= floor or (
+            len(live) >= MAX_TIMESTAMP_NONCES and nonce <= min(live)
+        ):
+            raise _sdk(32, f"timestamp nonce {nonce} rejected: incorrect account sequence")
+
+    def _record_nonce(self, account: Account, nonce: int) -> None:
+        now_ms = self.time_ns // 1_000_000
+        live = sorted(n for n in account.nonces if n >= now_ms - TIMESTAMP_NONCE_WINDOW_MS)
+        for old in account.nonces:
+            if old not in live:
+                account.max_ejected_nonce = max(account.max_ejected_nonce, old)
+        if len(live) >= MAX_TIMESTAMP_NONCES:
+            account.max_ejected_nonce = max(account.max_ejected_nonce, live.pop(0))
+        live.append(nonce)
+        account.nonces = sorted(live)
 
     # -- Rate limits ---------------------------------------------------------------------------
 
@@ -767,6 +811,7 @@ class ChainState:
         txhash: str,
         tx_bytes: bytes,
         simulate: bool,
+        use_nonce: bool = False,
     ) -> None:
         new_places: dict[OrderKey, int] = {}
         new_cancels: dict[OrderKey, int] = {}
@@ -835,13 +880,14 @@ class ChainState:
                 new_cancels[key] = message.good_til_block_time
         if simulate:
             return
-        account.check_sequence += 1
+        if not use_nonce:
+            account.check_sequence += 1
         self.pending_places.update(new_places)
         for key in new_places:
             sub_key = (key[0], key[1])
             self._pending_count[sub_key] = self._pending_count.get(sub_key, 0) + 1
         self.pending_cancels.update(new_cancels)
-        self.pending.append(_Pending(txhash, tx_bytes, messages, account.address))
+        self.pending.append(_Pending(txhash, tx_bytes, messages, account.address, not use_nonce))
 
     # -- Matching ------------------------------------------------------------------------------
 
@@ -1085,7 +1131,8 @@ class ChainState:
         for item in pending:
             self._begin_tx()
             account = self.accounts[item.signer]
-            account.sequence += 1
+            if item.uses_sequence:
+                account.sequence += 1
             self.included[item.txhash] = IncludedTx(item.txhash, item.tx_bytes, height, time_ns)
             tx_hashes.append(item.txhash)
             block_txs.append(item.tx_bytes)

@@ -196,3 +196,32 @@ def test_subscribe_and_unsubscribe_events() -> None:
             assert received[0].seq < received[1].seq < received[2].seq
 
     asyncio.run(scenario())
+
+
+def test_timestamp_nonces_bypass_the_numeric_sequence() -> None:
+    async def scenario() -> None:
+        async with running_node() as (node, client):
+            now_ms = node.block_time_ns // 1_000_000
+            gtbt = block_seconds(node) + 3600
+
+            def order(cid: int):
+                return place(K1_ADDRESS, cid, BUY, 1_000_000, 6_000_000_000, gtbt=gtbt,
+                             flags=LONG_TERM)
+
+            first = await client.broadcast(ALICE.sign_tx([order(1)], sequence=now_ms + 5))
+            assert first.code == 0, first.raw_log
+            reused = await client.broadcast(ALICE.sign_tx([order(2)], sequence=now_ms + 5))
+            assert (reused.codespace, reused.code) == ("sdk", 32)
+            assert "rejected" in reused.raw_log
+            late = await client.broadcast(ALICE.sign_tx([order(3)], sequence=now_ms + 30_001))
+            assert late.code == 32
+            assert "not within valid time window" in late.raw_log
+            # Nonces need not be increasing while fewer than 20 are held
+            earlier = await client.broadcast(ALICE.sign_tx([order(4)], sequence=now_ms - 1000))
+            assert earlier.code == 0, earlier.raw_log
+            numeric = await client.broadcast(ALICE.sign_tx([order(5)], sequence=7))
+            assert numeric.code == 0, numeric.raw_log
+            node.step_blocks(1)
+            assert (await client.account(K1_ADDRESS)).sequence == 8
+
+    asyncio.run(scenario())

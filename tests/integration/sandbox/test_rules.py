@@ -208,6 +208,31 @@ async def _initializing_crosses_oracle(node: SandboxNode, client: Client) -> byt
     return st(node, A, 1, BUY, Q, P + 100_000_000, gtb=node.height + 5, tif=POST_ONLY)
 
 
+async def _place_after_executed_cancel(node: SandboxNode, client: Client) -> bytes:
+    gtbt = block_seconds(node) + 3600
+    await _ok(client, lt(node, A, 1, BUY, Q, P - 10**9, 7, gtbt=gtbt))
+    node.step_blocks(1)
+    await _ok(client, ALICE.sign_tx([cancel(A, 1, gtbt=gtbt, flags=LONG_TERM)], sequence=8))
+    node.step_blocks(1)
+    return lt(node, A, 1, BUY, Q, P - 10**9, 9, gtbt=gtbt)
+
+
+async def _cancel_after_executed_cancel(node: SandboxNode, client: Client) -> bytes:
+    gtbt = block_seconds(node) + 3600
+    await _ok(client, lt(node, A, 1, BUY, Q, P - 10**9, 7, gtbt=gtbt))
+    node.step_blocks(1)
+    await _ok(client, ALICE.sign_tx([cancel(A, 1, gtbt=gtbt, flags=LONG_TERM)], sequence=8))
+    node.step_blocks(1)
+    return ALICE.sign_tx([cancel(A, 1, gtbt=gtbt + 1, flags=LONG_TERM)], sequence=9)
+
+
+async def _place_after_removal(node: SandboxNode, client: Client) -> bytes:
+    await _ok(client, st(node, B, 1, SELL, Q, P, gtb=node.height + 5, signer=BOB))
+    await _ok(client, lt(node, A, 1, BUY, Q, P, 7, tif=POST_ONLY))
+    node.step_blocks(1)
+    return lt(node, A, 1, BUY, Q, P - 10**9, 8)
+
+
 async def _unknown_type(node: SandboxNode, client: Client) -> bytes:
     url, msg = place(A, 1, BUY, Q, P, gtb=node.height + 5)
     return ALICE.sign_tx([("/dydxprotocol.sending.MsgCreateTransfer", msg)])
@@ -325,6 +350,11 @@ CASES = [
              [cancel(A, 5, gtbt=block_seconds(n) + WINDOW_95D + 1, flags=LONG_TERM)],
              sequence=7)), "clob", 3004),
     Case("second stateful cancel", _second_stateful_cancel, "clob", 32),
+    Case("place after cancel executed in last block", _place_after_executed_cancel,
+         "clob", 3008),
+    Case("cancel after cancel executed in last block", _cancel_after_executed_cancel,
+         "clob", 3010),
+    Case("place after removal in last block", _place_after_removal, "clob", 3009),
     Case("duplicate stateful id pending", _duplicate_stateful_pending, "clob", 3005),
     Case("duplicate stateful id in state", _duplicate_stateful_in_state, "clob", 3005),
     Case("batch cancel ok",
