@@ -378,7 +378,7 @@ class EventBus:
         self.record = record
         self.history: list[SandboxEvent] = []
 
-    def subscribe(self, callback: EventCallback) -> Callable[[], None]:
+    def subscribe(self, callback: EventCallback, replay: bool = False) -> Callable[[], None]:
         """
         Register `callback` for every later event and return a function that unsubscribes it.
 
@@ -386,12 +386,17 @@ class EventBus:
         ----------
         callback : Callable[[SandboxEvent], None]
             Called synchronously on the node's event loop; it must not block.
+        replay : bool, default False
+            Deliver the recorded history first (genesis deposits included), when recording.
 
         Returns
         -------
         Callable[[], None]
 
         """
+        if replay:
+            for event in tuple(self.history):
+                callback(event)
         self._subscribers.append(callback)
 
         def unsubscribe() -> None:

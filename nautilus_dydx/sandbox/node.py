@@ -326,7 +326,11 @@ class SandboxNode:
             self.chain.advance_block()
         return self.chain.height
 
-    def subscribe(self, callback: Callable[[SandboxEvent], None]) -> Callable[[], None]:
+    def subscribe(
+        self,
+        callback: Callable[[SandboxEvent], None],
+        replay: bool = False,
+    ) -> Callable[[], None]:
         """
         Subscribe to every later event; return the unsubscribe function.
 
@@ -334,13 +338,66 @@ class SandboxNode:
         ----------
         callback : Callable[[SandboxEvent], None]
             Called synchronously on the node's loop.
+        replay : bool, default False
+            Deliver the recorded history first (requires `record_events=True`), so a late
+            subscriber such as the Indexer also sees the genesis deposits.
 
         Returns
         -------
         Callable[[], None]
 
         """
-        return self.bus.subscribe(callback)
+        return self.bus.subscribe(callback, replay)
+
+    def orderbook(self, ticker: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """
+        Return the (bids, asks) levels of `ticker` as (subticks, quantums), best first.
+
+        Parameters
+        ----------
+        ticker : str
+            The market ticker.
+
+        Returns
+        -------
+        tuple[list[tuple[int, int]], list[tuple[int, int]]]
+
+        """
+        book = self.chain.markets[self.market_id(ticker)].book
+        return book.levels(1), book.levels(2)
+
+    def subaccount(self, address: str, number: int = 0) -> dict | None:
+        """
+        Return a subaccount's USDC balance and positions as integers, or None if unknown.
+
+        Parameters
+        ----------
+        address : str
+            The owner address.
+        number : int, default 0
+            The subaccount number.
+
+        Returns
+        -------
+        dict | None
+            `{"usdc": int, "positions": {perpetual_id: {"size", "entry_quote_quantums",
+            "realized_pnl"}}}`.
+
+        """
+        sub = self.chain.subaccounts.get((address, number))
+        if sub is None:
+            return None
+        return {
+            "usdc": sub.usdc,
+            "positions": {
+                pid: {
+                    "size": p.size,
+                    "entry_quote_quantums": p.entry_quote,
+                    "realized_pnl": p.realized_pnl,
+                }
+                for pid, p in sorted(sub.positions.items())
+            },
+        }
 
     def set_oracle_price(self, ticker: str, price: str | Decimal) -> int:
         """

@@ -194,6 +194,16 @@ def test_subscribe_and_unsubscribe_events() -> None:
             assert [e.height for e in received] == [2, 3, 3]
             assert received[2].subticks == 3_100_500_000
             assert received[0].seq < received[1].seq < received[2].seq
+            replayed = []
+            node.subscribe(replayed.append, replay=True)
+            deposits = [e for e in replayed if type(e).__name__ == "BalanceEvent"]
+            assert [(e.owner, e.quantums, e.reason, e.height) for e in deposits] == [
+                (K1_ADDRESS, 100_000_000_000, "DEPOSIT", 1),
+                (BOB.address, 100_000_000_000, "DEPOSIT", 1),
+            ]
+            assert node.subaccount(K1_ADDRESS) == {"usdc": 100_000_000_000, "positions": {}}
+            assert node.subaccount(K1_ADDRESS, 3) is None
+            assert node.orderbook("BTC-USD") == ([], [])
 
     asyncio.run(scenario())
 
@@ -223,5 +233,18 @@ def test_timestamp_nonces_bypass_the_numeric_sequence() -> None:
             assert numeric.code == 0, numeric.raw_log
             node.step_blocks(1)
             assert (await client.account(K1_ADDRESS)).sequence == 8
+
+    asyncio.run(scenario())
+
+
+def test_unsupported_broadcast_modes_are_refused() -> None:
+    async def scenario() -> None:
+        async with running_node() as (node, client):
+            for mode in (0, 1):
+                with pytest.raises(grpc.aio.AioRpcError) as e:
+                    await client.tx.BroadcastTx(
+                        service_pb2.BroadcastTxRequest(tx_bytes=VECTOR_TX, mode=mode),
+                    )
+                assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
     asyncio.run(scenario())
