@@ -89,7 +89,8 @@ cdef class MarketEncoder:
 
 
 cdef class TxSigner:
-    cdef object _sign               # Bound coincurve PrivateKey.sign_recoverable
+    cdef object _sign               # Bound coincurve PrivateKey.sign_recoverable (fallback path)
+    cdef unsigned char _seckey[32]  # Zeroed on dealloc; only used by the direct libsecp256k1 path
     cdef readonly bytes public_key
     """The 33-byte compressed secp256k1 public key.\n\n:returns: `bytes`"""
     cdef readonly str chain_id

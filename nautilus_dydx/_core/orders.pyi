@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Order quantization and protobuf wire encoding for dYdX v4 order transactions."""
 
+DIRECT_SECP256K1: bool
 ROUND_EXACT_MODE: int
 ROUND_FLOOR_MODE: int
 ROUND_CEIL_MODE: int

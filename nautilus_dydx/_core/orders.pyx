@@ -5,7 +5,10 @@ import cython
 
 from hashlib import sha256 as _sha256
 
+import os
+
 import coincurve
+import coincurve._libsecp256k1 as _coincurve_lib
 
 from cpython.bytes cimport PyBytes_AS_STRING
 from cpython.bytes cimport PyBytes_FromStringAndSize
@@ -17,6 +20,11 @@ from libc.stdint cimport uint32_t
 from libc.stdint cimport uint64_t
 from libc.string cimport memcmp
 from libc.string cimport memcpy
+from libc.string cimport memset
+from posix.dlfcn cimport RTLD_LOCAL
+from posix.dlfcn cimport RTLD_NOW
+from posix.dlfcn cimport dlopen
+from posix.dlfcn cimport dlsym
 
 from nautilus_trader.core.rust.model cimport FIXED_PRECISION
 from nautilus_trader.core.rust.model cimport PriceRaw
@@ -51,6 +59,57 @@ cdef bytes ANY_CANCEL_ORDER = b"\x0a\x21" + TYPE_URL_CANCEL_ORDER.encode()
 cdef bytes ANY_BATCH_CANCEL = b"\x0a\x21" + TYPE_URL_BATCH_CANCEL.encode()
 
 # Headroom in the order buffer for the MsgPlaceOrder and Any headers written in front of it
+# libsecp256k1 entry points, resolved at import from the copy coincurve ships, so signing is
+# one C call (RFC 6979 nonce, low-S output) without Python wrapper overhead
+ctypedef void* (*ctx_create_fn)(unsigned int flags) noexcept nogil
+ctypedef int (*ctx_randomize_fn)(void* ctx, const unsigned char* seed32) noexcept nogil
+ctypedef int (*sign_fn)(
+    const void* ctx,
+    unsigned char* sig,
+    const unsigned char* msg32,
+    const unsigned char* seckey,
+    const void* noncefp,
+    const void* ndata,
+) noexcept nogil
+ctypedef int (*serialize_fn)(
+    const void* ctx, unsigned char* out64, const unsigned char* sig,
+) noexcept nogil
+
+cdef void* _secp_ctx = NULL
+cdef sign_fn _secp_sign = NULL
+cdef serialize_fn _secp_serialize = NULL
+
+
+cdef bint _load_secp256k1():
+    global _secp_ctx, _secp_sign, _secp_serialize
+    cdef bytes path = os.fsencode(_coincurve_lib.__file__)
+    cdef void* handle = dlopen(path, RTLD_NOW | RTLD_LOCAL)
+    if handle == NULL:
+        return False
+    cdef ctx_create_fn create = <ctx_create_fn>dlsym(handle, b"secp256k1_context_create")
+    cdef ctx_randomize_fn randomize = <ctx_randomize_fn>dlsym(handle, b"secp256k1_context_randomize")
+    cdef sign_fn sign = <sign_fn>dlsym(handle, b"secp256k1_ecdsa_sign")
+    cdef serialize_fn serialize = <serialize_fn>dlsym(
+        handle, b"secp256k1_ecdsa_signature_serialize_compact",
+    )
+    if create == NULL or randomize == NULL or sign == NULL or serialize == NULL:
+        return False
+    # SECP256K1_CONTEXT_SIGN | SECP256K1_CONTEXT_VERIFY (accepted by old and new releases)
+    cdef void* ctx = create(0x301)
+    if ctx == NULL:
+        return False
+    cdef bytes seed = os.urandom(32)
+    if not randomize(ctx, seed):  # Blinding against side channels
+        return False
+    _secp_ctx = ctx
+    _secp_sign = sign
+    _secp_serialize = serialize
+    return True
+
+
+DIRECT_SECP256K1 = _load_secp256k1()
+
+
 cdef enum:
     HEADROOM = 48
     ORDER_BUF = 512
@@ -1094,6 +1153,7 @@ cdef class TxSigner:
             # Never chain the original exception: its text could quote the secret
             raise ValueError("invalid private key (not a valid secp256k1 secret)") from None
         self._sign = key.sign_recoverable
+        memcpy(self._seckey, PyBytes_AS_STRING(private_key), 32)
         self.public_key = key.public_key.format(compressed=True)
         self.chain_id = chain_id
         self.account_number = account_number
@@ -1110,6 +1170,9 @@ cdef class TxSigner:
 
     def __reduce__(self):
         raise TypeError("TxSigner holds a private key and cannot be pickled")
+
+    def __dealloc__(self):
+        memset(self._seckey, 0, 32)
 
     cpdef bytes auth_info(self, uint64_t sequence):
         """
@@ -1151,7 +1214,19 @@ cdef class TxSigner:
         """
         if digest is None or PyBytes_GET_SIZE(digest) != 32:
             raise ValueError("invalid digest (expected 32 bytes)")
-        cdef bytes sig = (<bytes>self._sign(digest, None))[:64]
+        cdef unsigned char sig_struct[64]
+        cdef unsigned char compact[64]
+        cdef const unsigned char* msg = <const unsigned char*>PyBytes_AS_STRING(digest)
+        cdef bytes sig
+        if _secp_sign != NULL:
+            with nogil:
+                if _secp_sign(_secp_ctx, sig_struct, msg, self._seckey, NULL, NULL) != 1:
+                    with gil:
+                        raise ValueError("signing failed")
+                _secp_serialize(_secp_ctx, compact, sig_struct)
+            sig = PyBytes_FromStringAndSize(<char*>compact, 64)
+        else:
+            sig = (<bytes>self._sign(digest, None))[:64]
         if memcmp(PyBytes_AS_STRING(sig) + 32, PyBytes_AS_STRING(HALF_N), 32) > 0:
             # libsecp256k1 already normalises; kept so the invariant never depends on it
             s = SECP256K1_N - int.from_bytes(sig[32:], "big")

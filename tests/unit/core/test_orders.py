@@ -546,3 +546,11 @@ def test_invalid_enums_are_refused() -> None:
         enc.encode_order(1, 0, 1, 1, 1, 1, time_in_force=4)
     with pytest.raises(ValueError, match="condition_type"):
         enc.encode_order(1, 0, 1, 1, 1, 1, condition_type=3)
+
+
+def test_signing_uses_libsecp256k1_directly() -> None:
+    # The compiled signer resolves libsecp256k1 from coincurve's bundled copy at import
+    assert compiled.DIRECT_SECP256K1 is True
+    digest = hashlib.sha256(b"direct").digest()
+    signer = compiled.TxSigner(K1_PRIVATE, "c", 1)
+    assert signer.sign_digest(digest) == reference.TxSigner(K1_PRIVATE, "c", 1).sign_digest(digest)
