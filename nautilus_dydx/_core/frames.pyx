@@ -1291,6 +1291,7 @@ cdef class FrameParser:
         cdef object deltas
         cdef object quote
         cdef L2Book book = ctx.book
+        cdef ResyncNeeded rec
         if batched:
             for item in <list>contents:
                 c = _as_dict(item, channel, "contents")

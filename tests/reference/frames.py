@@ -1,0 +1,943 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Pure-Python twin of nautilus_dydx._core.frames: same outputs and errors, for tests/benchmarks."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from calendar import timegm
+from decimal import Decimal
+
+from nautilus_trader.model.data import Bar
+from nautilus_trader.model.data import BarType
+from nautilus_trader.model.data import FundingRateUpdate
+from nautilus_trader.model.data import IndexPriceUpdate
+from nautilus_trader.model.data import InstrumentStatus
+from nautilus_trader.model.data import MarkPriceUpdate
+from nautilus_trader.model.data import TradeTick
+from nautilus_trader.model.enums import AggressorSide
+from nautilus_trader.model.enums import MarketStatusAction
+from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.identifiers import TradeId
+from nautilus_trader.model.objects import FIXED_SCALAR
+from nautilus_trader.model.objects import PRICE_MAX
+from nautilus_trader.model.objects import QUANTITY_MAX
+from nautilus_trader.model.objects import Price
+from nautilus_trader.model.objects import Quantity
+
+from tests.reference.book import L2Book
+
+
+FIXED_PRECISION = 16
+PRICE_RAW_LIMIT = int(PRICE_MAX * FIXED_SCALAR)
+DECIMAL_RAW_LIMIT = int(QUANTITY_MAX * FIXED_SCALAR)
+MAX_SEEN_IDS = 10_000
+
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
+_ISO = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?Z",
+)
+
+
+class FrameError(ValueError):
+    """A malformed Indexer frame (reference twin)."""
+
+    def __init__(self, channel, message: str) -> None:
+        self.channel = channel
+        super().__init__(f"{channel or 'frame'}: {message}")
+
+
+SIDE = {"BUY", "SELL"}
+LIQUIDITY = {"TAKER", "MAKER"}
+ORDER_TYPE = {
+    "LIMIT", "MARKET", "STOP_LIMIT", "STOP_MARKET", "TRAILING_STOP", "TAKE_PROFIT",
+    "TAKE_PROFIT_MARKET", "TWAP", "TWAP_SUBORDER",
+}
+ORDER_STATUS = {
+    "OPEN", "FILLED", "CANCELED", "BEST_EFFORT_CANCELED", "UNTRIGGERED", "ERROR",
+    "BEST_EFFORT_OPENED",
+}
+TIME_IN_FORCE = {"GTT", "IOC", "FOK"}
+FILL_TYPE = {"LIMIT", "LIQUIDATED", "LIQUIDATION", "DELEVERAGED", "OFFSETTING", "TWAP_SUBORDER"}
+TRADE_TYPE = {"LIMIT", "LIQUIDATED", "DELEVERAGED", "TWAP_SUBORDER"}
+POSITION_SIDE = {"LONG", "SHORT"}
+POSITION_STATUS = {"OPEN", "CLOSED", "LIQUIDATED"}
+TRANSFER_TYPE = {"TRANSFER_IN", "TRANSFER_OUT", "DEPOSIT", "WITHDRAWAL"}
+MARKET_STATUS = {"ACTIVE", "PAUSED", "CANCEL_ONLY", "POST_ONLY", "INITIALIZING", "FINAL_SETTLEMENT"}
+REMOVAL_REASON = {
+    "ORDER_REMOVAL_REASON_" + n for n in (
+        "UNSPECIFIED", "EXPIRED", "USER_CANCELED", "UNDERCOLLATERALIZED", "INTERNAL_ERROR",
+        "SELF_TRADE_ERROR", "POST_ONLY_WOULD_CROSS_MAKER_ORDER",
+        "IMMEDIATE_OR_CANCEL_WOULD_REST_ON_BOOK", "FOK_ORDER_COULD_NOT_BE_FULLY_FULLED",
+        "REDUCE_ONLY_RESIZE", "INDEXER_EXPIRED", "REPLACED", "FULLY_FILLED", "EQUITY_TIER",
+        "FINAL_SETTLEMENT", "VIOLATES_ISOLATED_SUBACCOUNT_CONSTRAINTS",
+    )
+}
+ENUMS = {
+    "SIDE": SIDE, "LIQUIDITY": LIQUIDITY, "ORDER_TYPE": ORDER_TYPE, "ORDER_STATUS": ORDER_STATUS,
+    "TIME_IN_FORCE": TIME_IN_FORCE, "FILL_TYPE": FILL_TYPE, "POSITION_SIDE": POSITION_SIDE,
+    "POSITION_STATUS": POSITION_STATUS, "REMOVAL_REASON": REMOVAL_REASON,
+}
+RESOLUTIONS = {
+    "1MIN": (1, "MINUTE", 60),
+    "5MINS": (5, "MINUTE", 300),
+    "15MINS": (15, "MINUTE", 900),
+    "30MINS": (30, "MINUTE", 1800),
+    "1HOUR": (1, "HOUR", 3600),
+    "4HOURS": (4, "HOUR", 14400),
+    "1DAY": (1, "DAY", 86400),
+}
+STATUS_ACTIONS = {
+    "ACTIVE": (MarketStatusAction.TRADING, True, True),
+    "PAUSED": (MarketStatusAction.PAUSE, False, False),
+    "CANCEL_ONLY": (MarketStatusAction.HALT, False, False),
+    "POST_ONLY": (MarketStatusAction.QUOTING, False, True),
+    "INITIALIZING": (MarketStatusAction.PRE_OPEN, False, False),
+    "FINAL_SETTLEMENT": (MarketStatusAction.CLOSE, False, False),
+}
+MARKET_DECIMALS = (
+    "oraclePrice", "priceChange24H", "volume24H", "nextFundingRate", "initialMarginFraction",
+    "maintenanceMarginFraction", "openInterest", "tickSize", "stepSize", "openInterestLowerCap",
+    "openInterestUpperCap", "baseOpenInterest", "defaultFundingRate1H",
+)
+MARKET_INTEGERS = (
+    "atomicResolution", "quantumConversionExponent", "stepBaseQuantums", "subticksPerTick",
+    "trades24H",
+)
+
+# Record name -> ((attribute, venue key, kind, required), ...)
+SPECS = {
+    'OrderUpdate': (
+        ('id', 'id', 'str', True),
+        ('subaccount_id', 'subaccountId', 'str', False),
+        ('client_id', 'clientId', 'str', False),
+        ('clob_pair_id', 'clobPairId', 'str', False),
+        ('side', 'side', 'enum:SIDE', False),
+        ('size', 'size', 'dec', False),
+        ('ticker', 'ticker', 'str', False),
+        ('price', 'price', 'dec', False),
+        ('type', 'type', 'enum:ORDER_TYPE', False),
+        ('time_in_force', 'timeInForce', 'enum:TIME_IN_FORCE', False),
+        ('post_only', 'postOnly', 'bool', False),
+        ('reduce_only', 'reduceOnly', 'bool', False),
+        ('status', 'status', 'enum:ORDER_STATUS', False),
+        ('order_flags', 'orderFlags', 'str', False),
+        ('total_filled', 'totalFilled', 'dec', False),
+        ('total_optimistic_filled', 'totalOptimisticFilled', 'dec', False),
+        ('good_til_block', 'goodTilBlock', 'height', False),
+        ('good_til_block_time', 'goodTilBlockTime', 'str', False),
+        ('trigger_price', 'triggerPrice', 'dec', False),
+        ('updated_at', 'updatedAt', 'str', False),
+        ('updated_at_height', 'updatedAtHeight', 'height', False),
+        ('removal_reason', 'removalReason', 'enum:REMOVAL_REASON', False),
+        ('created_at', 'createdAt', 'str', False),
+        ('created_at_height', 'createdAtHeight', 'height', False),
+        ('client_metadata', 'clientMetadata', 'str', False),
+        ('duration', 'duration', 'str', False),
+        ('interval', 'interval', 'str', False),
+        ('price_tolerance', 'priceTolerance', 'str', False),
+        ('subaccount_number', 'subaccountNumber', 'int', False),
+        ('builder_address', 'builderAddress', 'str', False),
+        ('fee_ppm', 'feePpm', 'str', False),
+        ('order_router_address', 'orderRouterAddress', 'str', False),
+    ),
+    'FillUpdate': (
+        ('id', 'id', 'str', True),
+        ('subaccount_id', 'subaccountId', 'str', False),
+        ('side', 'side', 'enum:SIDE', True),
+        ('liquidity', 'liquidity', 'enum:LIQUIDITY', True),
+        ('type', 'type', 'enum:FILL_TYPE', False),
+        ('clob_pair_id', 'clobPairId', 'str', False),
+        ('size', 'size', 'dec', True),
+        ('price', 'price', 'dec', True),
+        ('quote_amount', 'quoteAmount', 'dec', False),
+        ('event_id', 'eventId', 'str', False),
+        ('transaction_hash', 'transactionHash', 'str', False),
+        ('created_at', 'createdAt', 'ts', False),
+        ('created_at_height', 'createdAtHeight', 'height', False),
+        ('order_id', 'orderId', 'str', False),
+        ('ticker', 'ticker', 'str', False),
+        ('market', 'market', 'str', False),
+        ('market_type', 'marketType', 'str', False),
+        ('client_metadata', 'clientMetadata', 'str', False),
+        ('fee', 'fee', 'dec', False),
+        ('affiliate_rev_share', 'affiliateRevShare', 'dec', False),
+        ('subaccount_number', 'subaccountNumber', 'int', False),
+        ('builder_fee', 'builderFee', 'dec', False),
+        ('builder_address', 'builderAddress', 'str', False),
+        ('order_router_address', 'orderRouterAddress', 'str', False),
+        ('order_router_fee', 'orderRouterFee', 'dec', False),
+        ('position_size_before', 'positionSizeBefore', 'dec', False),
+        ('entry_price_before', 'entryPriceBefore', 'dec', False),
+        ('position_side_before', 'positionSideBefore', 'str', False),
+    ),
+    'PerpetualPositionUpdate': (
+        ('address', 'address', 'str', False),
+        ('subaccount_number', 'subaccountNumber', 'int', False),
+        ('position_id', 'positionId', 'str', False),
+        ('market', 'market', 'str', True),
+        ('side', 'side', 'enum:POSITION_SIDE', False),
+        ('status', 'status', 'enum:POSITION_STATUS', False),
+        ('size', 'size', 'sdec', False),
+        ('max_size', 'maxSize', 'sdec', False),
+        ('net_funding', 'netFunding', 'sdec', False),
+        ('entry_price', 'entryPrice', 'dec', False),
+        ('exit_price', 'exitPrice', 'dec', False),
+        ('sum_open', 'sumOpen', 'dec', False),
+        ('sum_close', 'sumClose', 'dec', False),
+        ('realized_pnl', 'realizedPnl', 'sdec', False),
+        ('unrealized_pnl', 'unrealizedPnl', 'sdec', False),
+        ('created_at', 'createdAt', 'str', False),
+        ('created_at_height', 'createdAtHeight', 'height', False),
+        ('closed_at', 'closedAt', 'str', False),
+    ),
+    'AssetPositionUpdate': (
+        ('address', 'address', 'str', False),
+        ('subaccount_number', 'subaccountNumber', 'int', False),
+        ('position_id', 'positionId', 'str', False),
+        ('asset_id', 'assetId', 'str', False),
+        ('symbol', 'symbol', 'str', True),
+        ('side', 'side', 'enum:POSITION_SIDE', False),
+        ('size', 'size', 'dec', True),
+    ),
+    'TradingRewardUpdate': (
+        ('trading_reward', 'tradingReward', 'dec', True),
+        ('created_at_height', 'createdAtHeight', 'height', False),
+        ('created_at', 'createdAt', 'str', False),
+    ),
+    'SubaccountInfo': (
+        ('address', 'address', 'str', True),
+        ('subaccount_number', 'subaccountNumber', 'int', False),
+        ('equity', 'equity', 'sdec', False),
+        ('free_collateral', 'freeCollateral', 'sdec', False),
+        ('margin_enabled', 'marginEnabled', 'bool', False),
+        ('updated_at_height', 'updatedAtHeight', 'height', False),
+        ('latest_processed_block_height', 'latestProcessedBlockHeight', 'height', False),
+    ),
+}
+
+
+class Record:
+    """Base of the reference records: same names, fields and `to_dict` as the compiled ones."""
+
+    _fields: tuple = ()
+
+    def __init__(self, **values) -> None:
+        for name in self._fields:
+            setattr(self, name, values.get(name))
+
+    def to_dict(self) -> dict:
+        """Return the record fields as a dict."""
+        return {name: getattr(self, name) for name in self._fields}
+
+    def __eq__(self, other) -> bool:
+        return type(self).__name__ == type(other).__name__ and self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items() if v is not None)
+        return f"{type(self).__name__}({body})"
+
+
+def _record(name: str, fields: tuple) -> type:
+    return type(name, (Record,), {"_fields": fields})
+
+
+Connected = _record("Connected", ("connection_id", "message_id"))
+Subscribed = _record("Subscribed", ("channel", "id", "connection_id", "message_id"))
+Unsubscribed = _record("Unsubscribed", ("channel", "id", "connection_id", "message_id"))
+WsError = _record("WsError", ("message", "channel", "id", "connection_id", "message_id"))
+ResyncNeeded = _record("ResyncNeeded", ("channel", "id", "instrument_id", "reason"))
+BlockHeight = _record("BlockHeight", ("channel", "height", "time", "ts_event"))
+MarketUpdate = _record(
+    "MarketUpdate",
+    ("ticker", "is_new", "is_snapshot", "fields", "price_precision", "size_precision"),
+)
+TransferUpdate = _record(
+    "TransferUpdate",
+    (
+        "id", "sender_address", "sender_subaccount_number", "recipient_address",
+        "recipient_subaccount_number", "symbol", "size", "type", "transaction_hash",
+        "created_at", "created_at_height", "subaccount_number",
+    ),
+)
+RECORDS = {name: _record(name, tuple(f[0] for f in spec)) for name, spec in SPECS.items()}
+OrderUpdate = RECORDS["OrderUpdate"]
+FillUpdate = RECORDS["FillUpdate"]
+PerpetualPositionUpdate = RECORDS["PerpetualPositionUpdate"]
+AssetPositionUpdate = RECORDS["AssetPositionUpdate"]
+TradingRewardUpdate = RECORDS["TradingRewardUpdate"]
+SubaccountInfo = RECORDS["SubaccountInfo"]
+
+
+# -- Field helpers ------------------------------------------------------------------------------
+
+
+def parse_decimal(text) -> tuple[int, int] | None:
+    """Return (raw, precision) of a plain decimal, or ``None`` if invalid or out of range."""
+    if type(text) is not str or not text.isascii() or not _DECIMAL.fullmatch(text):
+        return None
+    sign = -1 if text[0] == "-" else 1
+    body = text.lstrip("+-")
+    whole, _, frac = body.partition(".")
+    if len(frac) > FIXED_PRECISION:
+        return None
+    value = int((whole + frac) or "0")
+    if value > DECIMAL_RAW_LIMIT // 10 ** (FIXED_PRECISION - len(frac)):
+        return None
+    return sign * value * 10 ** (FIXED_PRECISION - len(frac)), len(frac)
+
+
+def iso_to_ns(text: str, channel=None) -> int:
+    """Return UNIX nanoseconds for an Indexer ISO-8601 UTC timestamp."""
+    m = _ISO.fullmatch(text) if type(text) is str else None
+    if m is None:
+        raise FrameError(channel, f"invalid ISO-8601 timestamp, was {text!r}")
+    y, mo, d, h, mi, s = (int(g) for g in m.groups()[:6])
+    if y < 1970 or not 1 <= mo <= 12 or not 1 <= d <= 31 or h > 23 or mi > 59 or s > 60:
+        raise FrameError(channel, f"invalid ISO-8601 timestamp, was {text!r}")
+    frac = (m.group(7) or "")[:9].ljust(9, "0")
+    days = timegm((y, mo, 1, 0, 0, 0)) // 86400 + d - 1
+    return (days * 86400 + h * 3600 + mi * 60 + s) * 1_000_000_000 + int(frac)
+
+
+def precision_from_increment(text: str) -> int:
+    """Return the decimal precision of a tick or step size such as ``"0.0001"``."""
+    parsed = parse_decimal(text)
+    if parsed is None or parsed[0] <= 0:
+        raise ValueError(f"invalid increment, was {text!r}")
+    raw, prec = parsed
+    while prec > 0 and raw % 10 ** (FIXED_PRECISION - prec + 1) == 0:
+        prec -= 1
+    return prec
+
+
+def _as_dict(obj, channel, what) -> dict:
+    if type(obj) is not dict:
+        raise FrameError(channel, f"{what} must be an object, was {type(obj).__name__}")
+    return obj
+
+
+def _as_list(obj, channel, what) -> list:
+    if type(obj) is not list:
+        raise FrameError(channel, f"{what} must be an array, was {type(obj).__name__}")
+    return obj
+
+
+def _missing(d, key, channel, required) -> bool:
+    if d.get(key) is None:
+        if required:
+            raise FrameError(channel, f"missing required key {key!r}")
+        return True
+    return False
+
+
+def _str(d, key, channel, required):
+    if _missing(d, key, channel, required):
+        return None
+    v = d[key]
+    if type(v) is str:
+        return v
+    if type(v) is int:
+        return str(v)
+    raise FrameError(channel, f"{key!r} must be a string, was {type(v).__name__}")
+
+
+def _dec(d, key, channel, required):
+    s = _str(d, key, channel, required)
+    if s is not None and parse_decimal(s) is None:
+        raise FrameError(channel, f"{key!r} is not a decimal in range, was {s!r}")
+    return s
+
+
+def _height(d, key, channel, required):
+    if _missing(d, key, channel, required):
+        return None
+    v = d[key]
+    if type(v) is int:
+        if v < 0:
+            raise FrameError(channel, f"{key!r} must not be negative, was {v!r}")
+        return v
+    if type(v) is str and 0 < len(v) <= 20 and v.isascii() and v.isdigit():
+        return int(v)
+    raise FrameError(channel, f"{key!r} must be a block height, was {v!r}")
+
+
+def _int(d, key, channel, required):
+    if _missing(d, key, channel, required):
+        return None
+    v = d[key]
+    if type(v) is int:
+        return v
+    if type(v) is str and 0 < len(v) <= 20 and v.isascii() and (
+        v.isdigit() or (v[0] == "-" and v[1:].isdigit())
+    ):
+        return int(v)
+    raise FrameError(channel, f"{key!r} must be an integer, was {v!r}")
+
+
+def _bool(d, key, channel, required):
+    if _missing(d, key, channel, required):
+        return None
+    v = d[key]
+    if v is True or v is False:
+        return v
+    raise FrameError(channel, f"{key!r} must be a boolean, was {v!r}")
+
+
+def _number(text, channel, what, unit, allow_zero) -> tuple[int, int]:
+    if type(text) is not str:
+        raise FrameError(channel, f"{what} must be a decimal string, was {text!r}")
+    parsed = parse_decimal(text)
+    if parsed is None or not -PRICE_RAW_LIMIT <= parsed[0] <= PRICE_RAW_LIMIT:
+        raise FrameError(channel, f"{what} is not a decimal in range, was {text!r}")
+    raw = parsed[0]
+    if raw < 0 or (raw == 0 and not allow_zero):
+        raise FrameError(channel, f"{what} must be positive, was {text!r}")
+    if unit > 1 and raw % unit:
+        raise FrameError(channel, f"{what} is finer than the instrument precision, was {text!r}")
+    return parsed
+
+
+class MarketContext:
+    """Per-instrument context registered at subscribe time (reference twin)."""
+
+    def __init__(
+        self,
+        ticker: str,
+        instrument_id: InstrumentId,
+        price_precision: int,
+        size_precision: int,
+        max_cross_ns: int = 5_000_000_000,
+    ) -> None:
+        self.book = L2Book(instrument_id, price_precision, size_precision, max_cross_ns)
+        self.ticker = ticker
+        self.instrument_id = instrument_id
+        self.price_precision = price_precision
+        self.size_precision = size_precision
+        self.duplicate_trades = 0
+        self.unit_p = 10 ** (FIXED_PRECISION - price_precision)
+        self.unit_s = 10 ** (FIXED_PRECISION - size_precision)
+        self.trade_ids: dict[str, None] = {}
+        self.bar_types = {
+            res: (
+                BarType.from_str(f"{instrument_id}-{step}-{agg}-LAST-EXTERNAL"),
+                seconds * 1_000_000_000,
+            )
+            for res, (step, agg, seconds) in RESOLUTIONS.items()
+        }
+        self.resync_reported = False
+
+
+class FrameParser:
+    """Parse Indexer frames with `json` and plain Python (reference twin of the compiled one)."""
+
+    def __init__(self, emit_quotes: bool = True) -> None:
+        self._contexts: dict[str, MarketContext] = {}
+        self._known_tickers: set[str] = set()
+        self._fill_ids: dict[str, None] = {}
+        self.unknown_enums: dict[tuple[str, str], int] = {}
+        self.frames = 0
+        self.errors = 0
+        self.emit_quotes = emit_quotes
+
+    def register(self, ticker, instrument_id, price_precision, size_precision,
+                 max_cross_ns=5_000_000_000) -> MarketContext:
+        """Register the context of one market and return it."""
+        ctx = MarketContext(ticker, instrument_id, price_precision, size_precision, max_cross_ns)
+        self._contexts[ticker] = ctx
+        self._known_tickers.add(ticker)
+        return ctx
+
+    def context(self, ticker):
+        """Return the registered context for `ticker`, or ``None``."""
+        return self._contexts.get(ticker)
+
+    def _count(self, key, value) -> None:
+        k = (key, value)
+        self.unknown_enums[k] = self.unknown_enums.get(k, 0) + 1
+
+    def _enum(self, d, key, known, channel, required):
+        s = _str(d, key, channel, required)
+        if s is not None and s not in known:
+            self._count(key, s)
+        return s
+
+    def parse(self, data, ts_init: int = 0) -> list:
+        """Parse one frame and return the objects it produces, in order."""
+        self.frames += 1
+        if ts_init == 0:
+            ts_init = time.time_ns()
+        if isinstance(data, memoryview):
+            data = data.tobytes()
+        try:
+            msg = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as e:
+            self.errors += 1
+            raise FrameError(None, f"invalid JSON ({e})") from None
+        try:
+            return self._dispatch(msg, ts_init)
+        except FrameError:
+            self.errors += 1
+            raise
+        except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as e:
+            self.errors += 1
+            channel = msg.get("channel") if type(msg) is dict else None
+            raise FrameError(
+                channel if type(channel) is str else None, f"malformed frame ({e!r})",
+            ) from None
+
+    def _dispatch(self, msg, ts_init) -> list:
+        m = _as_dict(msg, None, "frame")
+        typ = m.get("type")
+        channel = m.get("channel")
+        if channel is not None and type(channel) is not str:
+            raise FrameError(None, f"'channel' must be a string, was {channel!r}")
+        if type(typ) is not str:
+            raise FrameError(channel, f"missing or invalid 'type', was {typ!r}")
+        if typ == "channel_data":
+            return self._on_data(m, channel, m.get("contents"), False, ts_init)
+        if typ == "channel_batch_data":
+            contents = _as_list(m.get("contents"), channel, "contents")
+            return self._on_data(m, channel, contents, True, ts_init)
+        if typ == "subscribed":
+            return self._on_subscribed(m, channel, ts_init)
+        if typ == "unsubscribed":
+            return [self._control(Unsubscribed, m, channel)]
+        if typ == "connected":
+            return [Connected(
+                connection_id=_str(m, "connection_id", None, False),
+                message_id=self._message_id(m, None),
+            )]
+        if typ == "error":
+            return [WsError(
+                message=_str(m, "message", channel, True),
+                channel=channel,
+                id=_str(m, "id", channel, False),
+                connection_id=_str(m, "connection_id", channel, False),
+                message_id=_int(m, "message_id", channel, False),
+            )]
+        self._count("type", typ)
+        return []
+
+    @staticmethod
+    def _message_id(m, channel) -> int:
+        v = m.get("message_id")
+        if type(v) is not int or v < 0:
+            raise FrameError(channel, f"missing or invalid 'message_id', was {v!r}")
+        return v
+
+    def _control(self, cls, m, channel):
+        if channel is None:
+            raise FrameError(None, "missing required key 'channel'")
+        return cls(
+            channel=channel,
+            id=_str(m, "id", channel, False),
+            connection_id=_str(m, "connection_id", channel, False),
+            message_id=self._message_id(m, channel),
+        )
+
+    def _ctx(self, m, channel) -> MarketContext:
+        ident = _str(m, "id", channel, True)
+        if channel == "v4_candles":
+            ident = ident.partition("/")[0]
+        ctx = self._contexts.get(ident)
+        if ctx is None:
+            raise FrameError(channel, f"no market context registered for id {ident!r}")
+        return ctx
+
+    def _on_subscribed(self, m, channel, ts_init) -> list:
+        out = [self._control(Subscribed, m, channel)]
+        contents = m.get("contents")
+        message_id = out[0].message_id
+        if channel == "v4_orderbook":
+            out += self._book(self._ctx(m, channel), channel, contents, False, True, message_id,
+                              ts_init)
+        elif channel == "v4_trades":
+            out += self._trades(self._ctx(m, channel), channel, contents, False, True, ts_init)
+        elif channel == "v4_candles":
+            contents = _as_dict(contents, channel, "contents")
+            candles = _as_list(contents.get("candles"), channel, "candles")
+            out += self._candles(m, channel, list(reversed(candles)), ts_init)
+        elif channel == "v4_markets":
+            markets = _as_dict(_as_dict(contents, channel, "contents").get("markets"), channel,
+                               "markets")
+            for ticker, market in markets.items():
+                out += self._market_entry(channel, ticker, market, True, ts_init)
+        elif channel in ("v4_subaccounts", "v4_parent_subaccounts"):
+            out += self._subaccount_snapshot(channel, contents)
+        elif channel == "v4_block_height":
+            out.append(self._block_height(channel, contents, "height"))
+        else:
+            self._count("channel", channel)
+        return out
+
+    def _on_data(self, m, channel, contents, batched, ts_init) -> list:
+        message_id = self._message_id(m, channel)
+        if channel is None:
+            raise FrameError(None, "missing required key 'channel'")
+        if channel == "v4_orderbook":
+            return self._book(self._ctx(m, channel), channel, contents, batched, False,
+                              message_id, ts_init)
+        if channel == "v4_trades":
+            return self._trades(self._ctx(m, channel), channel, contents, batched, False,
+                                ts_init)
+        items = contents if batched else [contents]
+        if channel == "v4_candles":
+            return self._candles(m, channel, items, ts_init)
+        out = []
+        if channel == "v4_markets":
+            for c in items:
+                out += self._markets_update(channel, c, ts_init)
+        elif channel in ("v4_subaccounts", "v4_parent_subaccounts"):
+            number = _int(m, "subaccountNumber", channel, False)
+            for c in items:
+                out += self._subaccount_update(channel, c, number)
+        elif channel == "v4_block_height":
+            for c in items:
+                out.append(self._block_height(channel, c, "blockHeight"))
+        else:
+            self._count("channel", channel)
+        return out
+
+    def _collect(self, ctx, levels, side, snapshot, pending, channel) -> None:
+        if levels is None:
+            return
+        what = "bids" if side == 1 else "asks"
+        for level in _as_list(levels, channel, what):
+            if type(level) is list and len(level) == 2:
+                price, size = level
+            elif type(level) is dict:
+                price, size = level.get("price"), level.get("size")
+            else:
+                raise FrameError(channel, f"{what} level must be [price, size], was {level!r}")
+            p = _number(price, channel, f"{what} price", ctx.unit_p, False)[0]
+            s = _number(size, channel, f"{what} size", ctx.unit_s, True)[0]
+            if snapshot and s == 0:
+                continue
+            pending[side - 1].append((p, s))
+
+    def _book(self, ctx, channel, contents, batched, snapshot, message_id, ts_init) -> list:
+        pending: tuple[list, list] = ([], [])
+        out = []
+        book = ctx.book
+        if batched:
+            # One delta batch in arrival order: apply each content's levels in turn
+            seq = []
+            for item in contents:
+                c = _as_dict(item, channel, "contents")
+                part: tuple[list, list] = ([], [])
+                self._collect(ctx, c.get("bids"), 1, False, part, channel)
+                self._collect(ctx, c.get("asks"), 2, False, part, channel)
+                seq.append(part)
+            deltas_list = []
+            for bids, asks in seq:
+                d = book.apply_update(bids, asks, message_id, ts_init, ts_init)
+                if d is not None:
+                    deltas_list.extend(d.deltas)
+            deltas = _merge(ctx, deltas_list)
+        else:
+            c = _as_dict(contents, channel, "contents")
+            self._collect(ctx, c.get("bids"), 1, snapshot, pending, channel)
+            self._collect(ctx, c.get("asks"), 2, snapshot, pending, channel)
+            if snapshot:
+                ctx.resync_reported = False
+                deltas = book.apply_snapshot(pending[0], pending[1], message_id, ts_init,
+                                             ts_init)
+            else:
+                deltas = book.apply_update(pending[0], pending[1], message_id, ts_init, ts_init)
+        if deltas is not None:
+            out.append(deltas)
+        if self.emit_quotes:
+            quote = book.quote(ts_init, ts_init)
+            if quote is not None:
+                out.append(quote)
+        if book.resync_needed and not ctx.resync_reported:
+            ctx.resync_reported = True
+            out.append(ResyncNeeded(channel=channel, id=ctx.ticker,
+                                    instrument_id=ctx.instrument_id, reason=book.resync_reason))
+        return out
+
+    def _trades(self, ctx, channel, contents, batched, snapshot, ts_init) -> list:
+        items = contents if batched else [contents]
+        parsed = []
+        for item in items:
+            c = _as_dict(item, channel, "contents")
+            trades = _as_list(c.get("trades"), channel, "trades")
+            if snapshot:
+                trades = list(reversed(trades))
+            for obj in trades:
+                t = _as_dict(obj, channel, "trade")
+                trade_id = _str(t, "id", channel, True)
+                if not 0 < len(trade_id) <= 36:
+                    raise FrameError(channel, f"invalid trade id, was {trade_id!r}")
+                side = self._enum(t, "side", SIDE, channel, True)
+                self._enum(t, "type", TRADE_TYPE, channel, False)
+                p = _number(t.get("price"), channel, "trade price", ctx.unit_p, False)[0]
+                s = _number(t.get("size"), channel, "trade size", ctx.unit_s, False)[0]
+                ts_event = iso_to_ns(_str(t, "createdAt", channel, True), channel)
+                aggressor = {"BUY": AggressorSide.BUYER, "SELL": AggressorSide.SELLER}.get(
+                    side, AggressorSide.NO_AGGRESSOR,
+                )
+                parsed.append((trade_id, p, s, aggressor, ts_event))
+        out = []
+        frame_ids = set()
+        for trade_id, p, s, aggressor, ts_event in parsed:
+            if trade_id in ctx.trade_ids or trade_id in frame_ids:
+                ctx.duplicate_trades += 1
+                continue
+            frame_ids.add(trade_id)
+            ctx.trade_ids[trade_id] = None
+            out.append(TradeTick(
+                ctx.instrument_id,
+                Price.from_raw(p, ctx.price_precision),
+                Quantity.from_raw(s, ctx.size_precision),
+                aggressor,
+                TradeId(trade_id),
+                ts_event,
+                ts_init,
+            ))
+        while len(ctx.trade_ids) > MAX_SEEN_IDS:
+            del ctx.trade_ids[next(iter(ctx.trade_ids))]
+        return out
+
+    def _candles(self, m, channel, items, ts_init) -> list:
+        ident = _str(m, "id", channel, True)
+        ticker, _, resolution = ident.partition("/")
+        parsed = []
+        for item in items:
+            c = _as_dict(item, channel, "candle")
+            ticker = _str(c, "ticker", channel, False) or ticker
+            resolution = _str(c, "resolution", channel, False) or resolution
+            ctx = self._contexts.get(ticker)
+            if ctx is None:
+                raise FrameError(channel, f"no market context registered for id {ticker!r}")
+            entry = ctx.bar_types.get(resolution)
+            if entry is None:
+                self._count("resolution", resolution)
+                continue
+            o, h, lo, cl = (
+                _number(c.get(k), channel, f"candle {k}", ctx.unit_p, False)[0]
+                for k in ("open", "high", "low", "close")
+            )
+            v = _number(c.get("baseTokenVolume"), channel, "candle baseTokenVolume", ctx.unit_s,
+                        True)[0]
+            _int(c, "trades", channel, False)
+            _dec(c, "usdVolume", channel, False)
+            if not (lo <= o <= h and lo <= cl <= h):
+                raise FrameError(channel, f"candle prices are inconsistent, was {c!r}")
+            started = iso_to_ns(_str(c, "startedAt", channel, True), channel)
+            parsed.append((ctx, entry, o, h, lo, cl, v, started))
+        out = []
+        for ctx, (bar_type, duration), o, h, lo, cl, v, started in parsed:
+            pp = ctx.price_precision
+            out.append(Bar(
+                bar_type,
+                Price.from_raw(o, pp), Price.from_raw(h, pp), Price.from_raw(lo, pp),
+                Price.from_raw(cl, pp), Quantity.from_raw(v, ctx.size_precision),
+                started + duration, ts_init,
+            ))
+        return out
+
+    def _market_entry(self, channel, ticker, obj, snapshot, ts_init) -> list:
+        fields = _as_dict(obj, channel, f"market {ticker}")
+        for key in MARKET_DECIMALS:
+            _dec(fields, key, channel, False)
+        for key in MARKET_INTEGERS:
+            _int(fields, key, channel, False)
+        status = self._enum(fields, "status", MARKET_STATUS, channel, False)
+        _str(fields, "ticker", channel, False)
+        _str(fields, "clobPairId", channel, False)
+        tick, step = fields.get("tickSize"), fields.get("stepSize")
+        try:
+            pp = None if tick is None else precision_from_increment(tick)
+            sp = None if step is None else precision_from_increment(step)
+        except ValueError as e:
+            raise FrameError(channel, f"market {ticker}: {e}") from None
+        rec = MarketUpdate(ticker=ticker, is_new=ticker not in self._known_tickers,
+                           is_snapshot=snapshot, fields=fields, price_precision=pp,
+                           size_precision=sp)
+        out = [rec]
+        self._known_tickers.add(ticker)
+        ctx = self._contexts.get(ticker)
+        if ctx is None:
+            return out
+        if status is not None:
+            action = STATUS_ACTIONS.get(status)
+            if action is None:
+                out.append(InstrumentStatus(
+                    ctx.instrument_id, MarketStatusAction.NOT_AVAILABLE_FOR_TRADING, ts_init,
+                    ts_init, reason=status, trading_event=status,
+                ))
+            else:
+                out.append(InstrumentStatus(
+                    ctx.instrument_id, action[0], ts_init, ts_init, reason=status,
+                    trading_event=status, is_trading=action[1], is_quoting=action[2],
+                ))
+        if fields.get("oraclePrice") is not None:
+            out += self._oracle(ctx, channel, fields["oraclePrice"], ts_init, ts_init)
+        if fields.get("nextFundingRate") is not None:
+            out.append(FundingRateUpdate(ctx.instrument_id, Decimal(fields["nextFundingRate"]),
+                                         ts_init, ts_init))
+        return out
+
+    @staticmethod
+    def _oracle(ctx, channel, price, ts_event, ts_init) -> list:
+        raw, prec = _number(price, channel, "oraclePrice", 0, False)
+        value = Price.from_raw(raw, prec)
+        return [
+            MarkPriceUpdate(ctx.instrument_id, value, ts_event, ts_init),
+            IndexPriceUpdate(ctx.instrument_id, value, ts_event, ts_init),
+        ]
+
+    def _markets_update(self, channel, contents, ts_init) -> list:
+        c = _as_dict(contents, channel, "contents")
+        out = []
+        if c.get("trading") is not None:
+            for ticker, market in _as_dict(c["trading"], channel, "trading").items():
+                out += self._market_entry(channel, ticker, market, False, ts_init)
+        if c.get("oraclePrices") is not None:
+            for ticker, entry in _as_dict(c["oraclePrices"], channel, "oraclePrices").items():
+                o = _as_dict(entry, channel, f"oraclePrices {ticker}")
+                price = _dec(o, "oraclePrice", channel, True)
+                at = _str(o, "effectiveAt", channel, False)
+                _height(o, "effectiveAtHeight", channel, False)
+                ts_event = ts_init if at is None else iso_to_ns(at, channel)
+                ctx = self._contexts.get(ticker)
+                if ctx is not None:
+                    out += self._oracle(ctx, channel, price, ts_event, ts_init)
+        return out
+
+    @staticmethod
+    def _block_height(channel, contents, key):
+        c = _as_dict(contents, channel, "contents")
+        t = _str(c, "time", channel, False)
+        return BlockHeight(channel=channel, height=_height(c, key, channel, True), time=t,
+                           ts_event=None if t is None else iso_to_ns(t, channel))
+
+    def _parse_record(self, name, obj, channel):
+        d = _as_dict(obj, channel, name)
+        values = {}
+        for attr, key, kind, required in SPECS[name]:
+            if kind.startswith("enum:"):
+                values[attr] = self._enum(d, key, ENUMS[kind[5:]], channel, required)
+            elif kind == "ts":
+                values[attr] = _str(d, key, channel, required)
+            else:
+                fn = {"str": _str, "dec": _dec, "sdec": _dec, "height": _height, "int": _int,
+                      "bool": _bool}[kind]
+                values[attr] = fn(d, key, channel, required)
+        rec = RECORDS[name](**values)
+        if name == "FillUpdate":
+            rec.ts_event = 0 if rec.created_at is None else iso_to_ns(rec.created_at, channel)
+        return rec
+
+    def _transfer(self, obj, channel):
+        d = _as_dict(obj, channel, "transfer")
+        sender = _as_dict(d.get("sender") or {}, channel, "transfer sender")
+        recipient = _as_dict(d.get("recipient") or {}, channel, "transfer recipient")
+        size = _dec(d, "size", channel, False) or _dec(d, "amount", channel, False)
+        if size is None:
+            raise FrameError(channel, "missing required key 'size'")
+        return TransferUpdate(
+            id=_str(d, "id", channel, False),
+            sender_address=_str(sender, "address", channel, False),
+            sender_subaccount_number=_int(sender, "subaccountNumber", channel, False),
+            recipient_address=_str(recipient, "address", channel, False),
+            recipient_subaccount_number=_int(recipient, "subaccountNumber", channel, False),
+            symbol=_str(d, "symbol", channel, False) or _str(d, "asset", channel, False),
+            size=size,
+            type=self._enum(d, "type", TRANSFER_TYPE, channel, False),
+            transaction_hash=_str(d, "transactionHash", channel, False),
+            created_at=_str(d, "createdAt", channel, False),
+            created_at_height=_height(d, "createdAtHeight", channel, False),
+            subaccount_number=_int(d, "subaccountNumber", channel, False),
+        )
+
+    @staticmethod
+    def _fill_owner(rec, number, address) -> None:
+        if getattr(rec, "subaccount_number", 0) is None:
+            rec.subaccount_number = number
+        if address is not None and getattr(rec, "address", 0) is None:
+            rec.address = address
+
+    def _subaccount(self, channel, sub) -> list:
+        info = self._parse_record("SubaccountInfo", sub, channel)
+        if info.subaccount_number is None:
+            info.subaccount_number = _int(sub, "parentSubaccountNumber", channel, False)
+        out = [info]
+        for key, name in (("openPerpetualPositions", "PerpetualPositionUpdate"),
+                          ("assetPositions", "AssetPositionUpdate")):
+            if sub.get(key) is not None:
+                for pos in _as_dict(sub[key], channel, key).values():
+                    rec = self._parse_record(name, pos, channel)
+                    if info.subaccount_number is not None or info.address is not None:
+                        self._fill_owner(rec, info.subaccount_number, info.address)
+                    out.append(rec)
+        if sub.get("childSubaccounts") is not None:
+            for child in _as_list(sub["childSubaccounts"], channel, "childSubaccounts"):
+                out += self._subaccount(channel, _as_dict(child, channel, "subaccount"))
+        return out
+
+    def _subaccount_snapshot(self, channel, contents) -> list:
+        c = _as_dict(contents, channel, "contents")
+        out = []
+        if c.get("subaccount") is not None:
+            out += self._subaccount(channel, _as_dict(c["subaccount"], channel, "subaccount"))
+        if c.get("orders") is not None:
+            for o in _as_list(c["orders"], channel, "orders"):
+                out.append(self._parse_record("OrderUpdate", o, channel))
+        if c.get("blockHeight") is not None:
+            out.append(self._block_height(channel, c, "blockHeight"))
+        return out
+
+    def _subaccount_update(self, channel, contents, number) -> list:
+        c = _as_dict(contents, channel, "contents")
+        out = []
+        fills = []
+        for key, name in (("perpetualPositions", "PerpetualPositionUpdate"),
+                          ("assetPositions", "AssetPositionUpdate"), ("orders", "OrderUpdate"),
+                          ("fills", "FillUpdate")):
+            if c.get(key) is None:
+                continue
+            for obj in _as_list(c[key], channel, key):
+                rec = self._parse_record(name, obj, channel)
+                if number is not None:
+                    self._fill_owner(rec, number, None)
+                (fills if name == "FillUpdate" else out).append(rec)
+        transfers = c.get("transfers")
+        if transfers is not None:
+            for obj in (transfers if type(transfers) is list else [transfers]):
+                rec = self._transfer(obj, channel)
+                if number is not None:
+                    self._fill_owner(rec, number, None)
+                out.append(rec)
+        if c.get("tradingReward") is not None:
+            out.append(self._parse_record("TradingRewardUpdate", c["tradingReward"], channel))
+        if c.get("blockHeight") is not None:
+            out.append(self._block_height(channel, c, "blockHeight"))
+        for rec in fills:
+            if rec.id in self._fill_ids:
+                continue
+            self._fill_ids[rec.id] = None
+            out.append(rec)
+        while len(self._fill_ids) > MAX_SEEN_IDS:
+            del self._fill_ids[next(iter(self._fill_ids))]
+        return out
+
+
+def _merge(ctx, deltas):
+    # Re-flag a batched frame's deltas as one batch: F_LAST only on the last delta
+    from nautilus_trader.model.data import OrderBookDelta
+    from nautilus_trader.model.data import OrderBookDeltas
+
+    if not deltas:
+        return None
+    out = []
+    for i, d in enumerate(deltas):
+        flags = d.flags & ~0x80
+        if i == len(deltas) - 1:
+            flags |= 0x80
+        out.append(OrderBookDelta(d.instrument_id, d.action, d.order, flags, d.sequence,
+                                  d.ts_event, d.ts_init))
+    return OrderBookDeltas(ctx.instrument_id, out)

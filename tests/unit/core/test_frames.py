@@ -1,0 +1,538 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Tests of Indexer frame parsing, compiled and pure-Python twin on the same inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import orjson
+import pytest
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+from nautilus_trader.model.data import Bar
+from nautilus_trader.model.data import FundingRateUpdate
+from nautilus_trader.model.data import IndexPriceUpdate
+from nautilus_trader.model.data import InstrumentStatus
+from nautilus_trader.model.data import MarkPriceUpdate
+from nautilus_trader.model.data import OrderBookDeltas
+from nautilus_trader.model.data import QuoteTick
+from nautilus_trader.model.data import TradeTick
+from nautilus_trader.model.enums import AggressorSide
+from nautilus_trader.model.enums import BookAction
+from nautilus_trader.model.enums import MarketStatusAction
+from nautilus_trader.model.enums import RecordFlag
+from nautilus_trader.model.identifiers import InstrumentId
+
+from nautilus_dydx._core import frames as compiled
+from tests.reference import frames as reference
+
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources" / "ws"
+FRAMES = json.loads((RESOURCES / "frames.json").read_text())
+E = 10**16
+TS = 1_765_000_000_000_000_000
+BTC = InstrumentId.from_str("BTC-USD-PERP.DYDX")
+ETH = InstrumentId.from_str("ETH-USD-PERP.DYDX")
+F_LAST = RecordFlag.F_LAST.value
+F_SNAPSHOT = RecordFlag.F_SNAPSHOT.value
+
+
+@pytest.fixture(params=[compiled, reference], ids=["compiled", "reference"])
+def impl(request):
+    return request.param
+
+
+def new_parser(impl):
+    parser = impl.FrameParser()
+    parser.register("BTC-USD", BTC, 0, 4)
+    parser.register("ETH-USD", ETH, 1, 3)
+    return parser
+
+
+def frame(name: str, **changes) -> bytes:
+    msg = dict(FRAMES[name])
+    msg.update(changes)
+    return orjson.dumps(msg)
+
+
+def parse(parser, name: str, **changes) -> list:
+    return parser.parse(frame(name, **changes), TS)
+
+
+def norm(obj):
+    if hasattr(obj, "to_dict") and hasattr(obj, "_fields"):
+        return (type(obj).__name__, obj.to_dict())
+    return (type(obj).__name__, repr(obj))
+
+
+# -- Order book ---------------------------------------------------------------------------------
+
+
+def test_orderbook_snapshot(impl) -> None:
+    parser = new_parser(impl)
+    out = parse(parser, "orderbook_subscribed")
+    assert [type(o).__name__ for o in out] == ["Subscribed", "OrderBookDeltas", "QuoteTick"]
+    assert out[0].channel == "v4_orderbook"
+    assert out[0].id == "BTC-USD"
+    assert out[0].message_id == 1
+    deltas = out[1].deltas
+    assert deltas[0].action == BookAction.CLEAR
+    assert [d.action for d in deltas[1:]] == [BookAction.ADD] * 6
+    assert all(d.flags & F_SNAPSHOT for d in deltas)
+    assert [d.flags & F_LAST for d in deltas] == [0] * 6 + [F_LAST]
+    assert deltas[2].order.price.raw == 90109 * E
+    assert deltas[2].order.size.raw == 12031 * 10**12
+    assert deltas[2].order.size.precision == 4
+    quote = out[2]
+    assert (quote.bid_price.raw, quote.ask_price.raw) == (90110 * E, 90112 * E)
+    assert parser.context("BTC-USD").book.levels()[1][1] == (90115 * E, 2 * E)
+
+
+def test_orderbook_update_and_quote(impl) -> None:
+    parser = new_parser(impl)
+    parse(parser, "orderbook_subscribed")
+    out = parse(parser, "orderbook_update")
+    assert isinstance(out[0], OrderBookDeltas)
+    actions = [d.action for d in out[0].deltas]
+    assert actions == [BookAction.UPDATE, BookAction.UPDATE, BookAction.DELETE]
+    assert [d.flags for d in out[0].deltas] == [0, 0, F_LAST]
+    assert {d.sequence for d in out[0].deltas} == {4}
+    assert isinstance(out[1], QuoteTick)
+    assert out[1].bid_size.raw == 7 * E // 10
+    assert out[1].ask_price.raw == 90115 * E
+    # Unchanged top of book: no quote
+    out = parse(parser, "orderbook_update_asks_only")
+    assert len(out) == 2
+    out = parser.parse(
+        orjson.dumps({**FRAMES["orderbook_update"], "message_id": 9,
+                      "contents": {"bids": [["90000", "1"]]}}),
+        TS,
+    )
+    assert [type(o).__name__ for o in out] == ["OrderBookDeltas"]
+
+
+def test_orderbook_batch_is_one_deltas(impl) -> None:
+    parser = new_parser(impl)
+    parse(parser, "orderbook_subscribed")
+    parse(parser, "orderbook_update_asks_only")
+    out = parse(parser, "orderbook_batch")
+    deltas = out[0].deltas
+    assert len(deltas) == 4
+    assert [d.flags for d in deltas] == [0, 0, 0, F_LAST]
+    assert deltas[1].action == BookAction.DELETE
+    book = parser.context("BTC-USD").book
+    assert book.bids()[0] == (90111 * E, 3 * E // 10)
+    assert book.asks()[-1] == (90400 * E, 9 * E)
+
+
+def test_malformed_book_frame_leaves_book_untouched(impl) -> None:
+    parser = new_parser(impl)
+    parse(parser, "orderbook_subscribed")
+    book = parser.context("BTC-USD").book
+    before = book.levels()
+    bad = {**FRAMES["orderbook_update"],
+           "contents": {"bids": [["90110", "9"], ["90109", "1.5"]], "asks": [["90112", "-1"]]}}
+    with pytest.raises(impl.FrameError) as e:
+        parser.parse(orjson.dumps(bad), TS)
+    assert e.value.channel == "v4_orderbook"
+    assert "asks size" in str(e.value)
+    assert book.levels() == before
+    assert parser.errors == 1
+
+
+def test_book_message_id_backwards_reports_resync(impl) -> None:
+    parser = new_parser(impl)
+    parse(parser, "orderbook_subscribed", message_id=50)
+    out = parse(parser, "orderbook_update", message_id=49)
+    resync = [o for o in out if type(o).__name__ == "ResyncNeeded"]
+    assert len(resync) == 1
+    assert resync[0].id == "BTC-USD"
+    assert "backwards" in resync[0].reason
+    # Reported once until the next snapshot
+    out = parse(parser, "orderbook_update", message_id=51)
+    assert not [o for o in out if type(o).__name__ == "ResyncNeeded"]
+
+
+def test_price_finer_than_tick_is_rejected(impl) -> None:
+    parser = new_parser(impl)
+    with pytest.raises(impl.FrameError, match="finer than the instrument precision"):
+        parse(parser, "orderbook_update", contents={"bids": [["90110.5", "1"]]})
+
+
+# -- Trades -------------------------------------------------------------------------------------
+
+
+def test_trades_snapshot_oldest_first_and_duplicates_dropped(impl) -> None:
+    parser = new_parser(impl)
+    out = parse(parser, "trades_subscribed")
+    ticks = out[1:]
+    assert [t.trade_id.value for t in ticks] == [
+        "03f89a4f0000000200000005", "03f89a550000000200000002",
+    ]
+    assert ticks[0].aggressor_side == AggressorSide.BUYER
+    assert ticks[1].aggressor_side == AggressorSide.SELLER
+    assert ticks[1].ts_event == 1_765_210_319_450_000_000
+    assert ticks[1].ts_init == TS
+    assert ticks[1].size.raw == 21 * 10**12
+    out = parse(parser, "trades_update")
+    assert [t.trade_id.value for t in out] == ["03f89a5a0000000200000001"]
+    assert isinstance(out[0], TradeTick)
+    assert parser.context("BTC-USD").duplicate_trades == 1
+
+
+def test_unknown_trade_type_is_kept_and_counted(impl) -> None:
+    parser = new_parser(impl)
+    trades = [dict(FRAMES["trades_update"]["contents"]["trades"][1], type="MARKET", extra=1)]
+    out = parse(parser, "trades_update", contents={"trades": trades})
+    assert len(out) == 1
+    assert parser.unknown_enums == {("type", "MARKET"): 1}
+
+
+# -- Candles ------------------------------------------------------------------------------------
+
+
+def test_candles_snapshot_and_update(impl) -> None:
+    parser = new_parser(impl)
+    out = parse(parser, "candles_subscribed")
+    bars = out[1:]
+    assert all(isinstance(b, Bar) for b in bars)
+    assert str(bars[0].bar_type) == "BTC-USD-PERP.DYDX-1-MINUTE-LAST-EXTERNAL"
+    # Oldest first; ts_event at bar close
+    assert bars[0].ts_event == 1_765_210_260_000_000_000
+    assert bars[1].ts_event == 1_765_210_320_000_000_000
+    assert bars[1].volume.raw == 31234 * 10**12
+    assert bars[1].open.raw == 90100 * E
+    out = parse(parser, "candles_update")
+    assert str(out[0].bar_type) == "BTC-USD-PERP.DYDX-4-HOUR-LAST-EXTERNAL"
+    assert out[0].ts_event == 1_765_209_600_000_000_000 + 4 * 3600 * 10**9
+
+
+@pytest.mark.parametrize(
+    ("resolution", "spec", "seconds"),
+    [
+        ("1MIN", "1-MINUTE", 60), ("5MINS", "5-MINUTE", 300), ("15MINS", "15-MINUTE", 900),
+        ("30MINS", "30-MINUTE", 1800), ("1HOUR", "1-HOUR", 3600), ("4HOURS", "4-HOUR", 14400),
+        ("1DAY", "1-DAY", 86400),
+    ],
+)
+def test_all_candle_resolutions(impl, resolution, spec, seconds) -> None:
+    parser = new_parser(impl)
+    contents = dict(FRAMES["candles_update"]["contents"], resolution=resolution)
+    out = parse(parser, "candles_update", id=f"BTC-USD/{resolution}", contents=contents)
+    assert str(out[0].bar_type) == f"BTC-USD-PERP.DYDX-{spec}-LAST-EXTERNAL"
+    assert out[0].ts_event == 1_765_209_600_000_000_000 + seconds * 10**9
+
+
+def test_inconsistent_candle_is_rejected(impl) -> None:
+    parser = new_parser(impl)
+    contents = dict(FRAMES["candles_update"]["contents"], high="90000")
+    with pytest.raises(impl.FrameError, match="inconsistent"):
+        parse(parser, "candles_update", contents=contents)
+
+
+# -- Markets ------------------------------------------------------------------------------------
+
+
+def test_markets_snapshot(impl) -> None:
+    parser = new_parser(impl)
+    out = parse(parser, "markets_subscribed")
+    names = [type(o).__name__ for o in out]
+    assert names == ["Subscribed"] + [
+        "MarketUpdate", "InstrumentStatus", "MarkPriceUpdate", "IndexPriceUpdate",
+        "FundingRateUpdate",
+    ] * 2
+    market = out[1]
+    assert market.ticker == "BTC-USD"
+    assert market.is_snapshot
+    assert (market.price_precision, market.size_precision) == (0, 4)
+    assert market.fields["subticksPerTick"] == 100000
+    assert out[2].action == MarketStatusAction.TRADING
+    mark = out[3]
+    assert isinstance(mark, MarkPriceUpdate)
+    assert mark.value.raw == 9011148213 * 10**11
+    assert isinstance(out[4], IndexPriceUpdate)
+    assert isinstance(out[5], FundingRateUpdate)
+    assert str(out[5].rate) == "0.0000125"
+
+
+def test_markets_update_status_listing_and_oracle(impl) -> None:
+    parser = new_parser(impl)
+    parse(parser, "markets_subscribed")
+    out = parse(parser, "markets_update")
+    names = [type(o).__name__ for o in out]
+    assert names == [
+        "MarketUpdate", "InstrumentStatus", "FundingRateUpdate", "MarketUpdate",
+        "MarkPriceUpdate", "IndexPriceUpdate",
+    ]
+    assert not out[0].is_new
+    assert isinstance(out[1], InstrumentStatus)
+    assert out[1].action == MarketStatusAction.HALT
+    assert out[1].reason == "CANCEL_ONLY"
+    listing = out[3]
+    assert listing.ticker == "NEW-USD"
+    assert listing.is_new
+    assert (listing.price_precision, listing.size_precision) == (3, 0)
+    assert out[4].ts_event == 1_765_210_321_000_000_000
+
+
+# -- Subaccounts --------------------------------------------------------------------------------
+
+
+def test_subaccounts_snapshot(impl) -> None:
+    parser = new_parser(impl)
+    out = parse(parser, "subaccounts_subscribed")
+    names = [type(o).__name__ for o in out]
+    assert names == [
+        "Subscribed", "SubaccountInfo", "PerpetualPositionUpdate", "AssetPositionUpdate",
+        "OrderUpdate", "BlockHeight",
+    ]
+    info, perp, asset, order, height = out[1:]
+    assert info.equity == "10512.33"
+    assert info.latest_processed_block_height == 66624133
+    assert perp.size == "-0.02"
+    assert perp.address == info.address
+    assert perp.created_at_height == 66600000
+    assert asset.symbol == "USDC"
+    assert order.good_til_block == 66624150
+    assert order.post_only is False
+    assert height.height == 66624133
+
+
+def test_subaccounts_update_two_fills_two_orders(impl) -> None:
+    parser = new_parser(impl)
+    out = parse(parser, "subaccounts_update")
+    names = [type(o).__name__ for o in out]
+    assert names == [
+        "PerpetualPositionUpdate", "AssetPositionUpdate", "OrderUpdate", "OrderUpdate",
+        "BlockHeight", "FillUpdate", "FillUpdate",
+    ]
+    removed = out[3]
+    assert removed.removal_reason == "ORDER_REMOVAL_REASON_USER_CANCELED"
+    assert removed.price is None
+    fill = out[5]
+    assert fill.to_dict()["event_id"] == "03f89a5a0000000200000001"
+    assert fill.ts_event == 1_765_210_320_020_000_000
+    assert out[6].fee == "-0.02"
+    assert out[6].liquidity == "MAKER"
+    # Fills are de-duplicated by id
+    again = parse(parser, "subaccounts_update", message_id=20)
+    assert not [o for o in again if type(o).__name__ == "FillUpdate"]
+
+
+def test_parent_subaccounts_transfer_and_reward(impl) -> None:
+    parser = new_parser(impl)
+    out = parse(parser, "parent_subaccounts_update")
+    transfer, reward = out
+    assert transfer.subaccount_number == 128
+    assert transfer.recipient_subaccount_number == 128
+    assert transfer.type == "TRANSFER_IN"
+    assert transfer.created_at_height == 66624135
+    assert reward.trading_reward == "0.0125"
+
+
+def test_transfer_amount_asset_alias(impl) -> None:
+    parser = new_parser(impl)
+    contents = {"transfers": {"sender": {"address": "dydx1x"}, "recipient": {"address": "y"},
+                              "asset": "USDC", "amount": "5", "type": "DEPOSIT"}}
+    out = parse(parser, "subaccounts_update", contents=contents)
+    assert (out[0].symbol, out[0].size) == ("USDC", "5")
+
+
+# -- Control messages and drift -----------------------------------------------------------------
+
+
+def test_control_messages(impl) -> None:
+    parser = new_parser(impl)
+    assert parse(parser, "connected")[0].message_id == 0
+    assert parse(parser, "unsubscribed")[0].to_dict() == {
+        "channel": "v4_trades", "id": "BTC-USD",
+        "connection_id": FRAMES["unsubscribed"]["connection_id"], "message_id": 16,
+    }
+    err = parse(parser, "error")[0]
+    assert err.message.startswith("Invalid subscription id")
+    assert err.id == "FOO-USD"
+    assert parse(parser, "block_height_subscribed")[1].height == 66624135
+    height = parse(parser, "block_height_update")[0]
+    assert (height.height, height.ts_event) == (66624136, 1_765_210_323_100_000_000)
+
+
+def test_unknown_fields_types_and_channels(impl) -> None:
+    parser = new_parser(impl)
+    out = parse(parser, "orderbook_update", newField={"x": 1})
+    assert out
+    assert parse(parser, "orderbook_update", type="brand_new") == []
+    assert parse(parser, "orderbook_update", channel="v4_future") == []
+    assert parser.unknown_enums == {("type", "brand_new"): 1, ("channel", "v4_future"): 1}
+
+
+def test_all_fixture_frames_same_output_in_both(impl) -> None:
+    parser = new_parser(impl)
+    twin = new_parser(reference)
+    for name in FRAMES:
+        data = frame(name)
+        assert [norm(o) for o in parser.parse(data, TS)] == [
+            norm(o) for o in twin.parse(data, TS)
+        ], name
+
+
+def test_input_types(impl) -> None:
+    parser = new_parser(impl)
+    text = frame("connected").decode()
+    assert parser.parse(text, TS)[0].connection_id == FRAMES["connected"]["connection_id"]
+    assert parser.parse(bytearray(text.encode()), TS)[0].message_id == 0
+    assert parser.parse(memoryview(text.encode()), 0)[0].message_id == 0
+
+
+def test_helpers(impl) -> None:
+    assert impl.iso_to_ns("1970-01-01T00:00:01.5Z") == 1_500_000_000
+    assert impl.iso_to_ns("2024-02-29T23:59:59.123456789Z") == 1_709_251_199_123_456_789
+    with pytest.raises(impl.FrameError):
+        impl.iso_to_ns("2024-02-29 23:59:59Z")
+    assert impl.precision_from_increment("0.0001") == 4
+    assert impl.precision_from_increment("1") == 0
+    assert impl.precision_from_increment("0.10") == 1
+    with pytest.raises(ValueError):
+        impl.precision_from_increment("0")
+
+
+MALFORMED = [
+    (b'{"type":"channel_data","channel":"v4_orderbook"', None),
+    (b"[]", None),
+    (b'{"channel":"v4_trades"}', "v4_trades"),
+    (b'{"type":"channel_data","channel":"v4_orderbook","id":"BTC-USD"}', "v4_orderbook"),
+    (b'{"type":"channel_data","channel":"v4_orderbook","id":"BTC-USD","message_id":1,'
+     b'"contents":{"bids":[["abc","1"]]}}', "v4_orderbook"),
+    (b'{"type":"channel_data","channel":"v4_orderbook","id":"BTC-USD","message_id":1,'
+     b'"contents":{"bids":[[90000,"1"]]}}', "v4_orderbook"),
+    (b'{"type":"channel_data","channel":"v4_orderbook","id":"BTC-USD","message_id":1,'
+     b'"contents":{"bids":[["1e5","1"]]}}', "v4_orderbook"),
+    (b'{"type":"channel_data","channel":"v4_orderbook","id":"BTC-USD","message_id":1,'
+     b'"contents":{"bids":[["99999999999999999999999","1"]]}}', "v4_orderbook"),
+    (b'{"type":"channel_data","channel":"v4_orderbook","id":"XRP-USD","message_id":1,'
+     b'"contents":{}}', "v4_orderbook"),
+    (b'{"type":"channel_data","channel":"v4_trades","id":"BTC-USD","message_id":1,'
+     b'"contents":{"trades":[{"id":"1","side":"BUY","size":"1","price":"1"}]}}', "v4_trades"),
+    (b'{"type":"channel_data","channel":"v4_trades","id":"BTC-USD","message_id":1,'
+     b'"contents":{"trades":[{"id":"1","side":"BUY","size":"1","price":"1",'
+     b'"createdAt":"yesterday"}]}}', "v4_trades"),
+    (b'{"type":"channel_data","channel":"v4_subaccounts","id":"a/0","message_id":1,'
+     b'"contents":{"fills":[{"id":"f","side":"BUY","liquidity":"TAKER","size":"x",'
+     b'"price":"1"}]}}', "v4_subaccounts"),
+    (b'{"type":"channel_data","channel":"v4_subaccounts","id":"a/0","message_id":1,'
+     b'"contents":{"orders":[{"id":"o","postOnly":"yes"}]}}', "v4_subaccounts"),
+    (b'{"type":"channel_data","channel":"v4_block_height","message_id":1,'
+     b'"contents":{"blockHeight":"-5"}}', "v4_block_height"),
+    (b'{"type":"subscribed","channel":"v4_markets","message_id":1,'
+     b'"contents":{"markets":{"BTC-USD":{"tickSize":"zero"}}}}', "v4_markets"),
+    (b'{"type":"error","channel":"v4_orderbook"}', "v4_orderbook"),
+]
+
+
+@pytest.mark.parametrize(("data", "channel"), MALFORMED)
+def test_malformed_frames_raise_one_typed_error(impl, data, channel) -> None:
+    parser = new_parser(impl)
+    with pytest.raises(impl.FrameError) as e:
+        parser.parse(data, TS)
+    assert e.value.channel == channel
+    assert isinstance(e.value, ValueError)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(max_size=8)
+    | st.sampled_from(["1", "0", "-1", "1.5", "x", "2025-12-08T16:11:59.450Z", "BUY", ""]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(
+        st.sampled_from(["bids", "asks", "trades", "price", "size", "id", "side", "orders"]),
+        children, max_size=3,
+    ),
+    max_leaves=8,
+)
+
+
+@st.composite
+def corrupted_frames(draw):
+    name = draw(st.sampled_from(sorted(FRAMES)))
+    data = orjson.dumps(FRAMES[name])
+    how = draw(st.integers(0, 2))
+    if how == 0:
+        return data[: draw(st.integers(0, len(data) - 1))]
+    msg = json.loads(data)
+    target = msg
+    path = draw(st.lists(st.integers(0, 10), max_size=4))
+    for step in path:
+        if isinstance(target, dict) and target:
+            key = sorted(target)[step % len(target)]
+            if isinstance(target[key], (dict, list)) and target[key]:
+                target = target[key]
+            else:
+                break
+        elif isinstance(target, list) and target:
+            item = target[step % len(target)]
+            if isinstance(item, (dict, list)) and item:
+                target = item
+            else:
+                break
+    value = draw(json_values)
+    if isinstance(target, dict) and target:
+        key = sorted(target)[draw(st.integers(0, len(target) - 1))]
+        if how == 1:
+            target[key] = value
+        else:
+            del target[key]
+    elif isinstance(target, list) and target:
+        target[draw(st.integers(0, len(target) - 1))] = value
+    return orjson.dumps(msg)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(corrupted_frames())
+def test_property_corrupted_frames_only_raise_frame_error(data) -> None:
+    for impl in (compiled, reference):
+        parser = new_parser(impl)
+        parse(parser, "orderbook_subscribed")
+        book = parser.context("BTC-USD").book
+        before = book.levels()
+        try:
+            parser.parse(data, TS)
+        except impl.FrameError:
+            assert book.levels() == before
+
+
+# -- Conformance over the shared captures -------------------------------------------------------
+
+
+def _captures() -> Path | None:
+    env = os.environ.get("DYDX_CAPTURES")
+    path = Path(env) if env else Path(__file__).resolve().parents[3] / ".." / "shared" / (
+        "fixtures/captures"
+    )
+    return path if path.is_dir() else None
+
+
+CAPTURES = _captures()
+CAPTURE_FILES = sorted(CAPTURES.glob("ws_*.json")) if CAPTURES else []
+
+
+@pytest.mark.skipif(
+    CAPTURES is None,
+    reason="shared captures not found: set DYDX_CAPTURES or place them at ../shared/fixtures/"
+    "captures beside the repository",
+)
+@pytest.mark.parametrize("path", CAPTURE_FILES, ids=[p.name for p in CAPTURE_FILES])
+def test_conformance_with_captures(impl, path) -> None:
+    parser = impl.FrameParser()
+    # Precisions derived from the captured market snapshot's tickSize/stepSize
+    parser.register("BTC-USD", BTC, 0, 3)
+    parser.register("ETH-USD", ETH, 1, 2)
+    out = parser.parse(path.read_bytes(), TS)
+    assert out, path.name
+    twin = reference.FrameParser()
+    twin.register("BTC-USD", BTC, 0, 3)
+    twin.register("ETH-USD", ETH, 1, 2)
+    assert [norm(o) for o in out] == [norm(o) for o in twin.parse(path.read_bytes(), TS)]
+    if path.name == "ws_trades_update.json":
+        # Hand-edited trade type MARKET: kept and counted
+        assert parser.unknown_enums == {("type", "MARKET"): 1}
