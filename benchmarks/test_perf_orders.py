@@ -85,7 +85,8 @@ def _batch(impl):
 def builtin():
     # Derivation is done once, outside the timed body; nothing here touches the network
     wallet = BuiltinWallet(MNEMONIC, ACCOUNT, SEQUENCE)
-    return wallet, TransactionBuilder(CHAIN_ID, "adydx"), OrderBuilder(-10, 1_000_000, 100_000, -9, 0)
+    order_builder = OrderBuilder(-10, 1_000_000, 100_000, -9, 0)
+    return wallet, TransactionBuilder(CHAIN_ID, "adydx"), order_builder
 
 
 def _builtin_place(builtin):
@@ -151,7 +152,8 @@ def _assert_tx(raw: bytes, expected: bytes) -> None:
     tx = Tx.FromString(raw)
     expected_tx = Tx.FromString(expected)
     assert tx.body == expected_tx.body
-    assert tx.auth_info.signer_infos[0].public_key == expected_tx.auth_info.signer_infos[0].public_key
+    signer, expected_signer = tx.auth_info.signer_infos[0], expected_tx.auth_info.signer_infos[0]
+    assert signer.public_key == expected_signer.public_key
     assert len(tx.signatures[0]) == 64
 
 

@@ -158,7 +158,9 @@ def _short_term_gtb(
     blocks = config.short_term_blocks
     if expire_time_ns is not None and expire_time_ns <= now_ns:
         raise OrderRefused(
-            10, "clob", "the next block height is greater than the GoodTilBlock (expiry in the past)",
+            10,
+            "clob",
+            "the next block height is greater than the GoodTilBlock (expiry in the past)",
         )
     if expire_time_ns is not None:
         blocks = min(blocks, max(1, math.ceil((expire_time_ns - now_ns) / block_time_ns)))
@@ -172,7 +174,9 @@ def _stateful_gtbt(expire_time_ns: int | None, now_ns: int, config: OrderKindCon
     gtbt = -(-expire_time_ns // NANOS)  # Never expire before the requested time
     if gtbt <= now_s:
         raise OrderRefused(
-            3003, "clob", "the block time is greater than the GoodTilBlockTime (expiry in the past)",
+            3003,
+            "clob",
+            "the block time is greater than the GoodTilBlockTime (expiry in the past)",
         )
     if gtbt > now_s + STATEFUL_WINDOW_SECONDS - config.stateful_margin_seconds:
         raise OrderRefused(

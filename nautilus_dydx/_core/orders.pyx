@@ -87,7 +87,9 @@ cdef bint _load_secp256k1():
     if handle == NULL:
         return False
     cdef ctx_create_fn create = <ctx_create_fn>dlsym(handle, b"secp256k1_context_create")
-    cdef ctx_randomize_fn randomize = <ctx_randomize_fn>dlsym(handle, b"secp256k1_context_randomize")
+    cdef ctx_randomize_fn randomize = <ctx_randomize_fn>dlsym(
+        handle, b"secp256k1_context_randomize",
+    )
     cdef sign_fn sign = <sign_fn>dlsym(handle, b"secp256k1_ecdsa_sign")
     cdef serialize_fn serialize = <serialize_fn>dlsym(
         handle, b"secp256k1_ecdsa_signature_serialize_compact",
@@ -134,7 +136,9 @@ cdef Py_ssize_t varint_size(uint64_t value) noexcept nogil:
     return n
 
 
-cdef inline Py_ssize_t put_fixed32(unsigned char* buf, Py_ssize_t pos, uint32_t value) noexcept nogil:
+cdef inline Py_ssize_t put_fixed32(
+    unsigned char* buf, Py_ssize_t pos, uint32_t value,
+) noexcept nogil:
     buf[pos] = <unsigned char>(value & 0xFF)
     buf[pos + 1] = <unsigned char>((value >> 8) & 0xFF)
     buf[pos + 2] = <unsigned char>((value >> 16) & 0xFF)
@@ -824,9 +828,10 @@ cdef class MarketEncoder:
         bytes
 
         """
-        return ANY_CANCEL_ORDER + length_delimited(
-            2, self.encode_cancel_order(client_id, order_flags, good_til_block, good_til_block_time),
+        cdef bytes msg = self.encode_cancel_order(
+            client_id, order_flags, good_til_block, good_til_block_time,
         )
+        return ANY_CANCEL_ORDER + length_delimited(2, msg)
 
     def encode_batch_cancel(self, list batches not None, uint32_t good_til_block) -> bytes:
         """
@@ -1066,7 +1071,11 @@ cdef bytes _sign_doc_tail(str chain_id, uint64_t account_number):
     return out
 
 
-def encode_tx_raw(bytes body_bytes not None, bytes auth_info_bytes not None, list signatures) -> bytes:
+def encode_tx_raw(
+    bytes body_bytes not None,
+    bytes auth_info_bytes not None,
+    list signatures not None,
+) -> bytes:
     """
     Return an encoded ``TxRaw``.
 
@@ -1263,6 +1272,7 @@ cdef class TxSigner:
 
         """
         cdef bytes body = _tx_body(messages, memo or "", timeout_height, authenticators)
-        cdef bytes prefix = length_delimited(1, body) + length_delimited(2, self.auth_info(sequence))
+        cdef bytes auth = self.auth_info(sequence)
+        cdef bytes prefix = length_delimited(1, body) + length_delimited(2, auth)
         cdef bytes sig = self.sign_digest(_sha256(prefix + self._sign_doc_tail).digest())
         return prefix + b"\x1a\x40" + sig

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Pure-Python twin of nautilus_dydx._core.orders built on Fractions and generated protobuf classes."""
+"""Pure-Python twin of nautilus_dydx._core.orders: Fractions and generated protobuf classes."""
 
 from __future__ import annotations
 

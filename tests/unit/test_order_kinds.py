@@ -73,7 +73,8 @@ def test_limit_gtc_is_long_term_with_horizon() -> None:
 
 
 def test_configurable_gtc_horizon() -> None:
-    plan = plan_order(_fields(), HEIGHT, BLOCK_NS, NOW_NS, OrderKindConfig(gtc_horizon_seconds=3600))
+    config = OrderKindConfig(gtc_horizon_seconds=3600)
+    plan = plan_order(_fields(), HEIGHT, BLOCK_NS, NOW_NS, config)
     assert plan.good_til_block_time == NOW_S + 3600
 
 

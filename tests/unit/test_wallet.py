@@ -150,3 +150,25 @@ def test_signer_signature_verifies_with_ecdsa() -> None:
     signature = wallet.signer("c", 1).sign_digest(digest)
     vk = ecdsa.VerifyingKey.from_string(wallet.public_key, curve=ecdsa.SECP256k1)
     assert vk.verify_digest(signature, digest)
+
+
+def test_async_create_does_not_derive_on_the_loop_thread(monkeypatch) -> None:
+    import threading
+
+    from nautilus_dydx import wallet as wallet_module
+
+    threads: list[int] = []
+    original = wallet_module._private_key_from_mnemonic
+
+    def recording(mnemonic: str, index: int) -> bytes:
+        threads.append(threading.get_ident())
+        return original(mnemonic, index)
+
+    monkeypatch.setattr(wallet_module, "_private_key_from_mnemonic", recording)
+
+    async def main() -> int:
+        await Wallet.create(mnemonic=K1["mnemonic"])
+        return threading.get_ident()
+
+    loop_thread = asyncio.run(main())
+    assert threads and threads[0] != loop_thread

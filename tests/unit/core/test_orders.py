@@ -62,7 +62,10 @@ SIGNATURE_HEX = (
 )
 TX_RAW_HEX = "0a70" + BODY_HEX + "1258" + AUTH_HEX + "1a40" + SIGNATURE_HEX
 TX_HASH = "67D2AB4E7C3E37305A8814B25A38B33D4F8E51A4410F4F04F49AA51F9E9E38FE"
-OWNER_FIELD = "0a2d0a2b6479647831776c646e79746b65727a73333972733238646a6e30703976767165723278326b357838686a79"
+OWNER_FIELD = (
+    "0a2d0a2b6479647831776c646e79746b65727a73333972733238646a6e30703976767165723278326b357838"
+    "686a79"
+)
 CANCEL_SHORT_HEX = "0a34" + OWNER_FIELD + "1515cd5b071094e1eb17"
 LONG_TERM_HEX = (
     "0a36" + OWNER_FIELD + "152a000000184010021880ade20420808cee891a3500b955693802"
@@ -396,7 +399,9 @@ def test_batch_cancel_bytes_equal_v4_proto(owner, number, batches, gtb) -> None:
     enc = compiled.MarketEncoder(owner, number, 0, *BTC)
     expected = v4_clob_tx.MsgBatchCancel(
         subaccount_id=V4SubaccountId(owner=owner, number=number),
-        short_term_cancels=[v4_clob_tx.OrderBatch(clob_pair_id=c, client_ids=i) for c, i in batches],
+        short_term_cancels=[
+            v4_clob_tx.OrderBatch(clob_pair_id=c, client_ids=i) for c, i in batches
+        ],
         good_til_block=gtb,
     )
     assert enc.encode_batch_cancel(batches, gtb) == expected.SerializeToString()
@@ -405,7 +410,10 @@ def test_batch_cancel_bytes_equal_v4_proto(owner, number, batches, gtb) -> None:
 @settings(max_examples=400, deadline=None)
 @given(
     messages=st.lists(
-        st.tuples(st.sampled_from(["/a.B", compiled.TYPE_URL_PLACE_ORDER]), st.binary(max_size=300)),
+        st.tuples(
+            st.sampled_from(["/a.B", compiled.TYPE_URL_PLACE_ORDER]),
+            st.binary(max_size=300),
+        ),
         min_size=1,
         max_size=4,
     ),
