@@ -54,6 +54,10 @@ AUTH_HEX = (
     "0a500a460a1f2f636f736d6f732e63727970746f2e736563703235366b312e5075624b657912230a210291d1"
     "d9fd23334f3d53c3a5b50b56317d8964692320d73d22d7a0b115d5eb574f12040a0208011807120410c0843d"
 )
+PUBKEY_ANY_HEX = (
+    "0a1f2f636f736d6f732e63727970746f2e736563703235366b312e5075624b657912230a210291d1d9fd2333"
+    "4f3d53c3a5b50b56317d8964692320d73d22d7a0b115d5eb574f"
+)
 SIGN_DOC_HEX = "0a70" + BODY_HEX + "1258" + AUTH_HEX + "1a0e647964782d746573746e65742d3420b960"
 DIGEST_HEX = "baea539dda046d9a8c5e5b9622082f5f90ddb80080013b8c9c6cf1130c9d3727"
 SIGNATURE_HEX = (
@@ -119,6 +123,7 @@ def test_vector_complete_signed_transaction(impl) -> None:
 
     # Assert
     assert body.hex() == BODY_HEX and len(body) == 112
+    assert impl.encode_any(impl.TYPE_URL_PUBKEY, b"\x0a\x21" + K1_PUBLIC).hex() == PUBKEY_ANY_HEX
     assert auth.hex() == AUTH_HEX and len(auth) == 88
     assert signer.auth_info(7).hex() == AUTH_HEX
     assert signer.public_key == K1_PUBLIC
@@ -214,6 +219,12 @@ def test_decode_and_quote_vectors(impl) -> None:
     assert enc.price_raw_from_subticks(6543200000) == _raw("65432")
     assert enc.size_raw_from_quantums(123000000) == _raw("0.0123")
     assert enc.quote_quantums(6543200000, 123000000) == 804813600
+    # §5 worked examples 2 and 3: 148.14 and 1481.472 USDC
+    doge = impl.MarketEncoder(K1_ADDRESS, 0, 0, -4, -9, 1_000_000, 1_000_000)
+    assert doge.quote_quantums(12_345_000_000, 12_000_000) == 148_140_000
+    pepe = impl.MarketEncoder(K1_ADDRESS, 0, 0, 1, -9, 1_000_000, 1_000_000)
+    assert pepe.quote_quantums(123_456_000_000, 12_000_000) == 1_481_472_000
+    assert pepe.size_raw_from_quantums(12_000_000) == 120_000_000 * SCALE
 
 
 @IMPLS
