@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: Apache-2.0
+"""`IndexerSandbox`: the chain node plus the Indexer REST and WebSocket servers, with faults."""
+
+from __future__ import annotations
+
+import time
+
+from nautilus_dydx.sandbox.config import SandboxConfig
+from nautilus_dydx.sandbox.faults import FaultInterceptor
+from nautilus_dydx.sandbox.faults import Faults
+from nautilus_dydx.sandbox.faults import grpc_interceptors
+from nautilus_dydx.sandbox.indexer_rest import IndexerRestServer
+from nautilus_dydx.sandbox.indexer_rest import RateLimiter
+from nautilus_dydx.sandbox.indexer_state import IndexerState
+from nautilus_dydx.sandbox.indexer_ws import IndexerWsServer
+from nautilus_dydx.sandbox.indexer_ws import WsSettings
+from nautilus_dydx.sandbox.node import SandboxNode
+
+
+class IndexerSandbox:
+    """
+    The whole offline venue: node (gRPC), Indexer REST and WebSocket, faults, optional agents.
+
+    Parameters
+    ----------
+    config : SandboxConfig | None, default None
+        The node configuration.
+    http_port : int, default 0
+        The REST port (0 = free port).
+    ws_port : int, default 0
+        The WebSocket port (0 = free port).
+    ws_settings : WsSettings | None, default None
+        WebSocket limits and intervals.
+    rate_limit : RateLimiter | None, default None
+        The REST rate limiter (None = unlimited).
+
+    """
+
+    def __init__(
+        self,
+        config: SandboxConfig | None = None,
+        http_port: int = 0,
+        ws_port: int = 0,
+        ws_settings: WsSettings | None = None,
+        rate_limit: RateLimiter | None = None,
+    ) -> None:
+        self.node = SandboxNode(config)
+        self.faults = Faults(self)
+        self.state: IndexerState | None = None
+        self.rest: IndexerRestServer | None = None
+        self.ws: IndexerWsServer | None = None
+        self._http_port = http_port
+        self._ws_port = ws_port
+        self._ws_settings = ws_settings
+        self._rate_limit = rate_limit
+        self.startup_s = 0.0
+        self.agents = None
+
+    async def start(self) -> None:
+        """Start the node, build the Indexer state and bind the REST and WebSocket servers."""
+        started = time.perf_counter()
+        with grpc_interceptors([FaultInterceptor(self.faults)]):
+            await self.node.start()
+        try:
+            self.state = IndexerState.from_node(self.node)
+            self.rest = IndexerRestServer(
+                self.state, self.node.config.host, self._http_port, self._rate_limit, self.faults,
+            )
+            await self.rest.start()
+            self.ws = IndexerWsServer(
+                self.state, self.node.config.host, self._ws_port, self._ws_settings, self.faults,
+            )
+            await self.ws.start()
+        except BaseException:
+            await self.stop()
+            raise
+        self.startup_s = time.perf_counter() - started
+
+    async def stop(self) -> None:
+        """Stop agents, servers and node (idempotent)."""
+        if self.agents is not None:
+            await self.agents.stop()
+        if self.ws is not None:
+            await self.ws.stop()
+        if self.rest is not None:
+            await self.rest.stop()
+        if self.state is not None:
+            self.state.detach()
+        await self.node.stop()
+
+    @property
+    def http_url(self) -> str:
+        """The REST base URL (`.../v4`)."""
+        assert self.rest is not None
+        return self.rest.base_url
+
+    @property
+    def ws_url(self) -> str:
+        """The WebSocket URL (`.../v4/ws`)."""
+        assert self.ws is not None
+        return self.ws.url
+
+    @property
+    def grpc_endpoint(self) -> str:
+        """The gRPC `host:port`."""
+        return self.node.grpc_endpoint
