@@ -10,6 +10,7 @@ import os
 import coincurve
 import coincurve._libsecp256k1 as _coincurve_lib
 
+from cpython.bytearray cimport PyByteArray_AS_STRING
 from cpython.bytes cimport PyBytes_AS_STRING
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.bytes cimport PyBytes_GET_SIZE
@@ -167,16 +168,22 @@ cdef bytes _varint_field(uint64_t field, uint64_t value):
 
 
 cdef bytes _packed_varints(object values, uint64_t maximum, str what):
-    cdef bytearray out = bytearray()
-    cdef unsigned char buf[10]
-    cdef Py_ssize_t n
-    cdef object v
-    for v in values:
-        if v < 0 or v > maximum:
-            raise ValueError(f"invalid {what} (out of range), was {v!r}")
-        n = put_varint(buf, 0, <uint64_t>v)
-        out += (<char*>buf)[:n]
-    return bytes(out)
+    cdef list items = values if type(values) is list else list(values)
+    cdef Py_ssize_t count = len(items)
+    cdef bytearray out = bytearray(10 * count)
+    cdef unsigned char* p = <unsigned char*>PyByteArray_AS_STRING(out)
+    cdef Py_ssize_t pos = 0
+    cdef Py_ssize_t i
+    cdef uint64_t u
+    for i in range(count):
+        try:
+            u = items[i]
+        except OverflowError:
+            raise ValueError(f"invalid {what} (out of range), was {items[i]!r}") from None
+        if u > maximum:
+            raise ValueError(f"invalid {what} (out of range), was {items[i]!r}")
+        pos = put_varint(p, pos, u)
+    return PyBytes_FromStringAndSize(<char*>p, pos)
 
 
 cdef str _fmt_raw(object raw):

@@ -573,3 +573,12 @@ def test_signing_uses_libsecp256k1_directly() -> None:
     digest = hashlib.sha256(b"direct").digest()
     signer = compiled.TxSigner(K1_PRIVATE, "c", 1)
     assert signer.sign_digest(digest) == reference.TxSigner(K1_PRIVATE, "c", 1).sign_digest(digest)
+
+
+@pytest.mark.parametrize("bad", [-1, 2**32, 2**70])
+def test_batch_cancel_refuses_out_of_range_client_ids(bad) -> None:
+    enc = _btc(compiled)
+    with pytest.raises(ValueError, match="client_id"):
+        enc.encode_batch_cancel([(0, [1, bad])], 10)
+    with pytest.raises(ValueError, match="clob_pair_id"):
+        enc.encode_batch_cancel([(bad, [1])], 10)
