@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The sandbox command line: start-up, printed endpoints, a usable config snippet, clean stop."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from nautilus_dydx.cli import build_parser
+from nautilus_dydx.config import DYDXDataClientConfig
+from nautilus_dydx.config import DYDXExecClientConfig
+from nautilus_dydx.sandbox import cli
+
+
+ARGS = ["--grpc-port", "0", "--http-port", "0", "--ws-port", "0", "--duration", "0.2"]
+
+
+def test_sandbox_subcommand_runs_prints_endpoints_and_snippet(capsys) -> None:
+    parser = build_parser()
+    args = parser.parse_args(["sandbox", *ARGS, "--markets", "BTC-USD,ETH-USD", "--seed", "3"])
+    started = time.perf_counter()
+    assert args._run(args) == 0
+    elapsed = time.perf_counter() - started
+    out = capsys.readouterr().out
+    endpoints = json.loads(out[out.index("{"): out.index("}") + 1])
+    assert endpoints["http"].startswith("http://127.0.0.1:") and endpoints["http"].endswith("/v4")
+    assert endpoints["ws"].endswith("/v4/ws")
+    assert endpoints["startup_s"] < 3.0
+    assert elapsed < 3.0 + 0.2
+    snippet = out[out.index("# TradingNode config") :].split("sandbox stopped")[0]
+    namespace: dict = {}
+    exec(snippet, namespace)  # noqa: S102 - the snippet is our own output
+    data = namespace["data"]
+    execution = namespace["exec"]
+    assert isinstance(data, DYDXDataClientConfig) and isinstance(execution, DYDXExecClientConfig)
+    assert data.base_url_http == endpoints["http"]
+    assert execution.grpc_endpoints == [endpoints["grpc"]]
+    assert "sandbox stopped" in out
+
+
+def test_invalid_markets_is_an_error_exit(capsys) -> None:
+    parser = build_parser()
+    args = parser.parse_args(["sandbox", *ARGS, "--markets", "DOGE-USD"])
+    assert cli.run(args) == 2
+    assert "invalid --markets" in capsys.readouterr().err
