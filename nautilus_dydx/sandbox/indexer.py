@@ -104,3 +104,21 @@ class IndexerSandbox:
     def grpc_endpoint(self) -> str:
         """The gRPC `host:port`."""
         return self.node.grpc_endpoint
+
+    def set_market_status(self, ticker: str, status: str) -> None:
+        """
+        Change a market's status on the chain and publish it on the Indexer (`v4_markets`).
+
+        The node publishes no event for status changes, so the sandbox forwards it here.
+
+        Parameters
+        ----------
+        ticker : str
+            The market.
+        status : str
+            ACTIVE, PAUSED, CANCEL_ONLY, POST_ONLY, INITIALIZING or FINAL_SETTLEMENT.
+
+        """
+        self.node.set_market_status(ticker, status)
+        assert self.state is not None
+        self.state.set_market_status(ticker, status)

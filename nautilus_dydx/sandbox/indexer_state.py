@@ -670,8 +670,13 @@ class IndexerState:
             The new status.
 
         """
-        self.markets[ticker].status = status
-        self._pending.append(("v4_markets", None, {"trading": {ticker: {"status": status}}}, None))
+        market = self.markets[ticker]
+        market.status = status
+        next_rate = market.funding[-1]["rate"] if market.funding else "0"
+        self._pending.append(
+            ("v4_markets", None,
+             {"trading": {ticker: {"status": status, "nextFundingRate": next_rate}}}, None),
+        )
         self._schedule_flush()
 
     def _set_level(self, market: MarketView, side: str, subticks: int, delta: int) -> None:
@@ -772,11 +777,11 @@ class IndexerState:
             data["createdAt"] = previous["createdAt"]
         elif snap.order_flags != 0:
             data["createdAt"] = iso(time_ns)
-        data.update(extra)
         self.orders[data["id"]] = data
         sub = self._sub(snap.owner, snap.subaccount_number)
         sub.orders[data["id"]] = data
         update = {k: v for k, v in data.items() if k not in ("createdAt", "subaccountNumber")}
+        update.update(extra)
         self._sub_update(snap.owner, snap.subaccount_number, "orders", update)
         return data
 
@@ -795,7 +800,6 @@ class IndexerState:
                 _, side, subticks, quantums = previous
                 self._set_level(market, side, subticks, -quantums)
         else:
-            data.pop("removalReason", None)
             self._track_resting(market, data["id"], snap)
 
     def _on_fill(self, event: FillEvent) -> None:
