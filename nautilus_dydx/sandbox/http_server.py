@@ -184,7 +184,9 @@ class HttpServer:
                     body = await reader.readexactly(length)
                 parts = urlsplit(target)
                 request = Request(
-                    method.upper(), unquote(parts.path), parse_qsl(parts.query, keep_blank_values=True),
+                    method.upper(),
+                    unquote(parts.path),
+                    parse_qsl(parts.query, keep_blank_values=True),
                     headers, body, peer[0] if peer else "",
                 )
                 keep_alive = version == "HTTP/1.1" and headers.get("connection", "") != "close"

@@ -21,6 +21,7 @@ from nautilus_dydx.sandbox.indexer_state import parse_iso
 
 
 MAX_LIMIT = 1000
+_LIMIT_MESSAGE = "limit must be a positive integer that is not greater than max: 1000"
 _ADDRESS = re.compile(r"^dydx1[02-9ac-hj-np-z]{38,58}$")
 _ORDER_STATUSES = (
     "OPEN", "FILLED", "CANCELED", "BEST_EFFORT_CANCELED", "UNTRIGGERED", "BEST_EFFORT_OPENED",
@@ -64,9 +65,9 @@ def _limit(request: Request) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise BadRequest("limit", text, "limit must be a positive integer that is not greater than max: 1000") from None
+        raise BadRequest("limit", text, _LIMIT_MESSAGE) from None
     if value <= 0 or value > MAX_LIMIT:
-        raise BadRequest("limit", text, "limit must be a positive integer that is not greater than max: 1000")
+        raise BadRequest("limit", text, _LIMIT_MESSAGE)
     return value
 
 
@@ -454,7 +455,8 @@ class IndexerRestServer:
             ]
             if not children:
                 raise NotFound(
-                    f"No subaccount found with address {address} and parentSubaccountNumber {parent}",
+                    f"No subaccount found with address {address} and "
+                    f"parentSubaccountNumber {parent}",
                 )
             views = [self.state.subaccount_json(s) for s in children]
             return {
@@ -473,7 +475,9 @@ class IndexerRestServer:
         try:
             value = int(text)
         except ValueError:
-            raise BadRequest("subaccountNumber", text, "subaccountNumber must be an integer") from None
+            raise BadRequest(
+                "subaccountNumber", text, "subaccountNumber must be an integer",
+            ) from None
         if value < 0 or value > high:
             raise BadRequest("subaccountNumber", text, f"subaccountNumber must be in [0, {high}]")
         return value
@@ -512,7 +516,9 @@ class IndexerRestServer:
         statuses = _list_param(request, "status")
         for status in statuses:
             if status not in _ORDER_STATUSES:
-                raise BadRequest("status", status, f"status must be one of {', '.join(_ORDER_STATUSES)}")
+                raise BadRequest(
+                    "status", status, f"status must be one of {', '.join(_ORDER_STATUSES)}",
+                )
         if statuses:
             orders = [o for o in orders if o["status"] in statuses]
         gtb_le = _int_param(request, "goodTilBlockBeforeOrAt")

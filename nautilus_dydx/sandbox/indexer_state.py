@@ -419,7 +419,9 @@ class IndexerState:
         max_trades: int = 10_000,
     ) -> None:
         self.markets: dict[str, MarketView] = {m.ticker: MarketView(m) for m in markets}
-        self.by_id: dict[int, MarketView] = {m.clob_pair_id: self.markets[m.ticker] for m in markets}
+        self.by_id: dict[int, MarketView] = {
+            m.clob_pair_id: self.markets[m.ticker] for m in markets
+        }
         self.height = genesis_height
         self.time_ns = genesis_time_ns
         self.subaccounts: dict[tuple[str, int], SubaccountView] = {}
@@ -735,7 +737,8 @@ class IndexerState:
                               snap.clob_pair_id, snap.order_flags)
         order_type = "LIMIT"
         if snap.order_flags == 32:
-            order_type = "TAKE_PROFIT" if snap.condition_type.endswith("TAKE_PROFIT") else "STOP_LIMIT"
+            take_profit = snap.condition_type.endswith("TAKE_PROFIT")
+            order_type = "TAKE_PROFIT" if take_profit else "STOP_LIMIT"
         tif = {"TIME_IN_FORCE_IOC": "IOC", "TIME_IN_FORCE_FILL_OR_KILL": "FOK"}.get(
             snap.time_in_force, "GTT",
         )
@@ -866,7 +869,9 @@ class IndexerState:
             if order_id in self._resting:
                 self._track_resting(market, order_id, snap)
 
-    def _update_candles(self, market: MarketView, time_ns: int, price: Decimal, size: Decimal) -> None:
+    def _update_candles(
+        self, market: MarketView, time_ns: int, price: Decimal, size: Decimal,
+    ) -> None:
         seconds = time_ns // 1_000_000_000
         mid = market.mid()
         for resolution, length in RESOLUTIONS.items():

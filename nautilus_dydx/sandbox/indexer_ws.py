@@ -188,7 +188,9 @@ class IndexerConnection(WSListener):
         self.message_id += 1
         return self.message_id
 
-    def error(self, message: str, channel: str | None = None, channel_id: str | None = None) -> None:
+    def error(
+        self, message: str, channel: str | None = None, channel_id: str | None = None,
+    ) -> None:
         """
         Send an `error` envelope carrying the current message_id (not incremented).
 
@@ -548,8 +550,12 @@ class IndexerWsServer:
 
         """
         faults = self.faults
-        if faults is not None and faults.stream_paused(channel, channel_id):  # type: ignore[attr-defined]
-            faults.hold(channel, channel_id, contents, version, number)  # type: ignore[attr-defined]
+        if faults is not None and faults.stream_paused(  # type: ignore[attr-defined]
+            channel, channel_id,
+        ):
+            faults.hold(  # type: ignore[attr-defined]
+                channel, channel_id, contents, version, number,
+            )
             return
         for connection in list(self.connections):
             connection.deliver(channel, channel_id, contents, version, None)
@@ -625,7 +631,8 @@ class IndexerWsServer:
         if channel == "v4_subaccounts":
             return state.subaccount_snapshot(address, number)
         children = [
-            s for (a, n), s in sorted(state.subaccounts.items()) if a == address and n % 128 == number
+            s for (a, n), s in sorted(state.subaccounts.items())
+            if a == address and n % 128 == number
         ]
         if not children:
             return {}

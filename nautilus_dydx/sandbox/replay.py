@@ -110,7 +110,11 @@ class ReplayServer:
     """
 
     def __init__(
-        self, frames: list[bytes], host: str = "127.0.0.1", port: int = 0, close_at_end: bool = True,
+        self,
+        frames: list[bytes],
+        host: str = "127.0.0.1",
+        port: int = 0,
+        close_at_end: bool = True,
     ) -> None:
         if not ipaddress.ip_address(host).is_loopback:
             raise ValueError(f"the sandbox binds loopback only, host was {host!r}")

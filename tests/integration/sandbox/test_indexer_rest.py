@@ -58,12 +58,15 @@ def test_market_routes_shapes_and_errors() -> None:
                 response = await http.get("/perpetualMarkets", params={"limit": bad})
                 assert response.status_code == 400, bad
                 assert response.json()["errors"][0]["path"] == "limit"
-            assert (await http.get("/perpetualMarkets", params={"limit": "1000"})).status_code == 200
+            most = await http.get("/perpetualMarkets", params={"limit": "1000"})
+            assert most.status_code == 200
             assert (await http.get("/v4/nothing")).status_code == 404
             assert (await http.get("/orderbooks/perpetualMarket/NOPE")).status_code == 404
             time_body = (await http.get("/time")).json()
             assert isinstance(time_body["epoch"], float) and time_body["iso"].endswith("Z")
-            candles = await http.get("/candles/perpetualMarkets/BTC-USD", params={"resolution": "2MINS"})
+            candles = await http.get(
+                "/candles/perpetualMarkets/BTC-USD", params={"resolution": "2MINS"},
+            )
             assert candles.status_code == 400
 
     run(scenario())
@@ -80,7 +83,9 @@ def test_trades_candles_and_fills_newest_first_with_pagination() -> None:
                                    params={"limit": 2, "page": 2})).json()
             assert (page["pageSize"], page["offset"], page["totalResults"]) == (2, 2, 5)
             assert [t["price"] for t in page["trades"]] == ["65002", "65001"]
-            limited = (await http.get("/trades/perpetualMarket/BTC-USD", params={"limit": 2})).json()
+            limited = (await http.get(
+                "/trades/perpetualMarket/BTC-USD", params={"limit": 2},
+            )).json()
             assert "pageSize" not in limited and len(limited["trades"]) == 2
             height = trades[0]["createdAtHeight"]
             cursor = (await http.get("/trades/perpetualMarket/BTC-USD",
@@ -90,7 +95,8 @@ def test_trades_candles_and_fills_newest_first_with_pagination() -> None:
                 body = (await http.get("/candles/perpetualMarkets/BTC-USD",
                                        params={"resolution": resolution})).json()
                 candle = body["candles"][0]
-                assert (candle["resolution"], candle["trades"], candle["open"], candle["close"]) == (
+                summary = (candle["resolution"], candle["trades"], candle["open"], candle["close"])
+                assert summary == (
                     resolution, 5, "65000", "65004",
                 )
                 assert candle["baseTokenVolume"] == "0.0005"

@@ -109,7 +109,9 @@ async def connect(sandbox: IndexerSandbox, auto_pong: bool = True) -> WsClient:
 
 
 @contextlib.asynccontextmanager
-async def running_sandbox(**kwargs) -> AsyncIterator[tuple[IndexerSandbox, httpx.AsyncClient, Client]]:
+async def running_sandbox(
+    **kwargs,
+) -> AsyncIterator[tuple[IndexerSandbox, httpx.AsyncClient, Client]]:
     config = kwargs.pop("config", None) or make_config()
     settings = kwargs.pop("ws_settings", None) or WsSettings(batch_interval_s=0.05)
     sandbox = IndexerSandbox(config, ws_settings=settings, **kwargs)

@@ -80,7 +80,9 @@ def test_connected_subscribed_updates_and_message_id_counter() -> None:
 
 def test_subscription_errors_carry_current_message_id_and_venue_text() -> None:
     async def scenario() -> None:
-        settings = WsSettings(limits={"v4_orderbook": 2, "v4_block_height": 1}, batch_interval_s=0.05)
+        settings = WsSettings(
+            limits={"v4_orderbook": 2, "v4_block_height": 1}, batch_interval_s=0.05,
+        )
         async with running_sandbox(ws_settings=settings) as (sandbox, _, _):
             ws = await connect(sandbox)
             try:

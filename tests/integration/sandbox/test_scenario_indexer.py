@@ -131,7 +131,9 @@ def test_place_fill_cancel_expire_trigger_story_matches_on_rest_ws_and_grpc() ->
                 await wait_for(lambda: all(
                     i in ws_orders(ws, A) or i in ws_orders(ws, B) for i in ids.values()
                 ))
-                await wait_for(lambda: ws_orders(ws, A)[ids["alice_stop"]][-1]["status"] == "FILLED")
+                await wait_for(
+                    lambda: ws_orders(ws, A)[ids["alice_stop"]][-1]["status"] == "FILLED",
+                )
                 histories = {**ws_orders(ws, A), **ws_orders(ws, B)}
                 for name, order_id in ids.items():
                     assert histories[order_id][-1]["status"] == expected[name][0], name
