@@ -11,6 +11,15 @@ from nautilus_dydx._core.book cimport L2Book
 from nautilus_dydx._core.book cimport PendingLevel
 
 
+cdef struct TradeScan:
+    Py_ssize_t id_start      # Trade id span in the frame
+    Py_ssize_t id_len
+    PriceRaw price
+    PriceRaw size
+    uint8_t aggressor
+    uint64_t ts_event
+
+
 cdef class MarketContext:
     cdef readonly str ticker
     """The venue ticker, e.g. ``"BTC-USD"``.\n\n:returns: `str`"""
@@ -37,18 +46,37 @@ cdef class FrameParser:
     cdef dict _fill_ids
     cdef PendingLevel* _pending
     cdef Py_ssize_t _cap
+    cdef TradeScan* _tscan
+    cdef Py_ssize_t _tcap
     cdef readonly dict unknown_enums
     """Counts of enum values outside the protocol reference, keyed by (field, value).\n\n:returns: `dict`"""
     cdef readonly uint64_t frames
     """How many frames were parsed.\n\n:returns: `int`"""
     cdef readonly uint64_t errors
     """How many frames raised `FrameError`.\n\n:returns: `int`"""
+    cdef readonly uint64_t scanned_frames
+    """How many frames the in-place scanner handled.\n\n:returns: `int`"""
     cdef readonly bint emit_quotes
     """If book frames also return a `QuoteTick` when the top of book changes.\n\n:returns: `bool`"""
+    cdef readonly bint scanner
+    """If hot frames are parsed in place instead of by orjson.\n\n:returns: `bool`"""
 
     cdef list parse_c(self, const char* ptr, Py_ssize_t size, uint64_t ts_init)
     cdef list dispatch_c(self, object msg, uint64_t ts_init)
     cdef int _reserve(self, Py_ssize_t n) except -1
+    cdef int _reserve_trades(self, Py_ssize_t n) except -1
+    cdef object _scan_c(self, const char* p, Py_ssize_t n, uint64_t ts_init)
+    cdef Py_ssize_t _scan_contents(
+        self, const char* p, Py_ssize_t i, Py_ssize_t n, int channel, MarketContext ctx,
+        bint snapshot, Py_ssize_t* k, Py_ssize_t* count,
+    ) except -2
+    cdef list _trades_finish(
+        self, const char* p, MarketContext ctx, Py_ssize_t count, uint64_t ts_init,
+    )
+    cdef list _book_finish(
+        self, MarketContext ctx, str channel, Py_ssize_t k, bint snapshot, uint64_t message_id,
+        uint64_t ts_init,
+    )
     cdef object _message_id(self, dict m, str channel)
     cdef object _connected(self, dict m)
     cdef object _error(self, dict m, str channel)

@@ -13,9 +13,12 @@ from cpython.mem cimport PyMem_Realloc
 from cpython.memoryview cimport PyMemoryView_FromMemory
 from cpython.buffer cimport PyBUF_READ
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
+from cpython.unicode cimport PyUnicode_DecodeASCII
 from libc.stdint cimport int64_t
 from libc.stdint cimport uint8_t
 from libc.stdint cimport uint64_t
+from libc.string cimport memcmp
+from libc.string cimport strlen
 from posix.time cimport CLOCK_REALTIME
 from posix.time cimport clock_gettime
 from posix.time cimport timespec
@@ -895,6 +898,409 @@ cdef void _fill_owner(object rec, object number, str address):
             (<TransferUpdate>rec).subaccount_number = number
 
 
+# -- In-place scanner for the hot frames (book and trade channel_data) ---------------------------
+#
+# Parses the frame bytes directly into C values. It validates the JSON it reads (strict grammar,
+# ASCII strings) and returns "not handled" on anything unusual, so the orjson path reports the
+# error or handles the rare shape; both paths give the same objects.
+
+cdef enum:
+    SCAN_MAX_DEPTH = 32
+
+
+cdef inline Py_ssize_t _ws(const char* p, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
+    while i < n and (p[i] == 32 or p[i] == 10 or p[i] == 13 or p[i] == 9):
+        i += 1
+    return i
+
+
+cdef inline int _hex(char c) noexcept nogil:
+    return (48 <= c <= 57) or (65 <= c <= 70) or (97 <= c <= 102)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef Py_ssize_t _string_end(
+    const char* p, Py_ssize_t i, Py_ssize_t n, bint* escaped,
+) noexcept nogil:
+    # p[i] is '"': index after the closing quote, or -1 (ASCII only; escapes validated)
+    cdef unsigned char c
+    i += 1
+    while i < n:
+        c = <unsigned char>p[i]
+        if c == 34:
+            return i + 1
+        if c == 92:
+            escaped[0] = True
+            if i + 1 >= n:
+                return -1
+            c = <unsigned char>p[i + 1]
+            if c == 117:  # \uXXXX
+                if i + 5 >= n or not (
+                    _hex(p[i + 2]) and _hex(p[i + 3]) and _hex(p[i + 4]) and _hex(p[i + 5])
+                ):
+                    return -1
+                i += 6
+                continue
+            if not (c == 34 or c == 92 or c == 47 or c == 98 or c == 102 or c == 110
+                    or c == 114 or c == 116):
+                return -1
+            i += 2
+            continue
+        if c < 32 or c >= 128:
+            return -1
+        i += 1
+    return -1
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef Py_ssize_t _number_end(const char* p, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
+    # JSON number grammar; index after it, or -1
+    cdef Py_ssize_t start
+    if i < n and p[i] == 45:
+        i += 1
+    if i >= n:
+        return -1
+    if p[i] == 48:
+        i += 1
+    elif 49 <= p[i] <= 57:
+        while i < n and 48 <= p[i] <= 57:
+            i += 1
+    else:
+        return -1
+    if i < n and p[i] == 46:
+        i += 1
+        start = i
+        while i < n and 48 <= p[i] <= 57:
+            i += 1
+        if i == start:
+            return -1
+    if i < n and (p[i] == 101 or p[i] == 69):
+        i += 1
+        if i < n and (p[i] == 43 or p[i] == 45):
+            i += 1
+        start = i
+        while i < n and 48 <= p[i] <= 57:
+            i += 1
+        if i == start:
+            return -1
+    return i
+
+
+cdef inline bint _literal(const char* p, Py_ssize_t i, Py_ssize_t n, const char* word,
+                          Py_ssize_t k) noexcept nogil:
+    return i + k <= n and memcmp(p + i, word, k) == 0
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef Py_ssize_t _value_end(const char* p, Py_ssize_t i, Py_ssize_t n, int depth) noexcept nogil:
+    # Validate and skip any JSON value starting at p[i]; index after it, or -1
+    cdef bint escaped = False
+    cdef char c
+    if i >= n or depth > SCAN_MAX_DEPTH:
+        return -1
+    c = p[i]
+    if c == 34:
+        return _string_end(p, i, n, &escaped)
+    if c == 123:  # {
+        i = _ws(p, i + 1, n)
+        if i < n and p[i] == 125:
+            return i + 1
+        while True:
+            if i >= n or p[i] != 34:
+                return -1
+            i = _string_end(p, i, n, &escaped)
+            if i < 0:
+                return -1
+            i = _ws(p, i, n)
+            if i >= n or p[i] != 58:
+                return -1
+            i = _value_end(p, _ws(p, i + 1, n), n, depth + 1)
+            if i < 0:
+                return -1
+            i = _ws(p, i, n)
+            if i < n and p[i] == 44:
+                i = _ws(p, i + 1, n)
+                continue
+            if i < n and p[i] == 125:
+                return i + 1
+            return -1
+    if c == 91:  # [
+        i = _ws(p, i + 1, n)
+        if i < n and p[i] == 93:
+            return i + 1
+        while True:
+            i = _value_end(p, i, n, depth + 1)
+            if i < 0:
+                return -1
+            i = _ws(p, i, n)
+            if i < n and p[i] == 44:
+                i = _ws(p, i + 1, n)
+                continue
+            if i < n and p[i] == 93:
+                return i + 1
+            return -1
+    if c == 116:
+        return i + 4 if _literal(p, i, n, b"true", 4) else -1
+    if c == 102:
+        return i + 5 if _literal(p, i, n, b"false", 5) else -1
+    if c == 110:
+        return i + 4 if _literal(p, i, n, b"null", 4) else -1
+    return _number_end(p, i, n)
+
+
+cdef inline bint _key_is(const char* p, Py_ssize_t start, Py_ssize_t length,
+                         const char* key, Py_ssize_t k) noexcept nogil:
+    return length == k and memcmp(p + start, key, k) == 0
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef Py_ssize_t _plain_string(
+    const char* p, Py_ssize_t i, Py_ssize_t n, Py_ssize_t* start, Py_ssize_t* length,
+) noexcept nogil:
+    # A string without escapes at p[i]: its content span; index after it, or -1
+    cdef bint escaped = False
+    cdef Py_ssize_t end
+    if i >= n or p[i] != 34:
+        return -1
+    end = _string_end(p, i, n, &escaped)
+    if end < 0 or escaped:
+        return -1
+    start[0] = i + 1
+    length[0] = end - i - 2
+    return end
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef Py_ssize_t _levels_scan(
+    FrameParser parser, const char* p, Py_ssize_t i, Py_ssize_t n, uint8_t side,
+    PriceRaw unit_p, PriceRaw unit_s, bint snapshot, Py_ssize_t* k,
+) except -2:
+    # [["price","size"], ...] or [{"price":..,"size":..}, ...] into the pending buffer
+    cdef Py_ssize_t s0 = 0, l0 = 0, s1 = 0, l1 = 0, ks = 0, kl = 0
+    cdef PriceRaw price = 0
+    cdef PriceRaw size = 0
+    cdef uint8_t prec = 0
+    cdef int got
+    if i >= n or p[i] != 91:
+        return -1
+    i = _ws(p, i + 1, n)
+    if i < n and p[i] == 93:
+        return i + 1
+    while True:
+        if i < n and p[i] == 91:
+            i = _plain_string(p, _ws(p, i + 1, n), n, &s0, &l0)
+            if i < 0:
+                return -1
+            i = _ws(p, i, n)
+            if i >= n or p[i] != 44:
+                return -1
+            i = _plain_string(p, _ws(p, i + 1, n), n, &s1, &l1)
+            if i < 0:
+                return -1
+            i = _ws(p, i, n)
+            if i >= n or p[i] != 93:
+                return -1
+        elif i < n and p[i] == 123:
+            got = 0
+            i = _ws(p, i + 1, n)
+            while True:
+                i = _plain_string(p, i, n, &ks, &kl)
+                if i < 0:
+                    return -1
+                i = _ws(p, i, n)
+                if i >= n or p[i] != 58:
+                    return -1
+                i = _ws(p, i + 1, n)
+                if _key_is(p, ks, kl, b"price", 5):
+                    i = _plain_string(p, i, n, &s0, &l0)
+                    got |= 1
+                elif _key_is(p, ks, kl, b"size", 4):
+                    i = _plain_string(p, i, n, &s1, &l1)
+                    got |= 2
+                else:
+                    i = _value_end(p, i, n, 4)
+                if i < 0:
+                    return -1
+                i = _ws(p, i, n)
+                if i < n and p[i] == 44:
+                    i = _ws(p, i + 1, n)
+                    continue
+                if i < n and p[i] == 125 and got == 3:
+                    break
+                return -1
+        else:
+            return -1
+        if parse_decimal_c(p + s0, l0, &price, &prec) != DEC_OK:
+            return -1
+        if parse_decimal_c(p + s1, l1, &size, &prec) != DEC_OK:
+            return -1
+        if (
+            price <= 0 or price > PRICE_RAW_LIMIT or size < 0 or size > PRICE_RAW_LIMIT
+            or price % unit_p != 0 or size % unit_s != 0
+        ):
+            return -1
+        if not (snapshot and size == 0):
+            if k[0] >= parser._cap:
+                parser._reserve(k[0] + 1)
+            parser._pending[k[0]].price = price
+            parser._pending[k[0]].size = <QuantityRaw>size
+            parser._pending[k[0]].side = side
+            k[0] += 1
+        i = _ws(p, i + 1, n)
+        if i < n and p[i] == 44:
+            i = _ws(p, i + 1, n)
+            continue
+        if i < n and p[i] == 93:
+            return i + 1
+        return -1
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef Py_ssize_t _book_contents_scan(
+    FrameParser parser, const char* p, Py_ssize_t i, Py_ssize_t n, MarketContext ctx,
+    bint snapshot, Py_ssize_t* k,
+) except -2:
+    cdef Py_ssize_t ks = 0, kl = 0
+    cdef int sides = 0  # 1 = bids seen, 2 = asks seen: the generic path takes bids first
+    if i >= n or p[i] != 123:
+        return -1
+    i = _ws(p, i + 1, n)
+    if i < n and p[i] == 125:
+        return i + 1
+    while True:
+        i = _plain_string(p, i, n, &ks, &kl)
+        if i < 0:
+            return -1
+        i = _ws(p, i, n)
+        if i >= n or p[i] != 58:
+            return -1
+        i = _ws(p, i + 1, n)
+        if _key_is(p, ks, kl, b"bids", 4):
+            if sides != 0:
+                return -1
+            sides |= 1
+            i = _levels_scan(parser, p, i, n, 1, ctx._unit_p, ctx._unit_s, snapshot, k)
+        elif _key_is(p, ks, kl, b"asks", 4):
+            if sides & 2:
+                return -1
+            sides |= 2
+            i = _levels_scan(parser, p, i, n, 2, ctx._unit_p, ctx._unit_s, snapshot, k)
+        else:
+            i = _value_end(p, i, n, 2)
+        if i < 0:
+            return -1
+        i = _ws(p, i, n)
+        if i < n and p[i] == 44:
+            i = _ws(p, i + 1, n)
+            continue
+        if i < n and p[i] == 125:
+            return i + 1
+        return -1
+
+
+cdef const char* _TRADE_TYPES[4]
+_TRADE_TYPES[0] = b"LIMIT"
+_TRADE_TYPES[1] = b"LIQUIDATED"
+_TRADE_TYPES[2] = b"DELEVERAGED"
+_TRADE_TYPES[3] = b"TWAP_SUBORDER"
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef Py_ssize_t _trade_scan(
+    const char* p, Py_ssize_t i, Py_ssize_t n, MarketContext ctx, TradeScan* t,
+) noexcept nogil:
+    # One trade object; index after it, or -1 for anything the generic path should see
+    cdef Py_ssize_t ks = 0, kl = 0, vs = 0, vl = 0
+    cdef uint8_t prec = 0
+    cdef bint has_id = False, has_side = False, has_price = False, has_size = False
+    cdef bint has_ts = False
+    cdef int64_t ts
+    cdef int j
+    cdef bint known
+    if i >= n or p[i] != 123:
+        return -1
+    i = _ws(p, i + 1, n)
+    while True:
+        i = _plain_string(p, i, n, &ks, &kl)
+        if i < 0:
+            return -1
+        i = _ws(p, i, n)
+        if i >= n or p[i] != 58:
+            return -1
+        i = _ws(p, i + 1, n)
+        if _key_is(p, ks, kl, b"id", 2):
+            i = _plain_string(p, i, n, &vs, &vl)
+            if i < 0 or vl < 1 or vl > 36:
+                return -1
+            t.id_start = vs
+            t.id_len = vl
+            has_id = True
+        elif _key_is(p, ks, kl, b"side", 4):
+            i = _plain_string(p, i, n, &vs, &vl)
+            if i < 0:
+                return -1
+            if _key_is(p, vs, vl, b"BUY", 3):
+                t.aggressor = AggressorSide.BUYER
+            elif _key_is(p, vs, vl, b"SELL", 4):
+                t.aggressor = AggressorSide.SELLER
+            else:
+                return -1
+            has_side = True
+        elif _key_is(p, ks, kl, b"price", 5):
+            i = _plain_string(p, i, n, &vs, &vl)
+            if i < 0 or parse_decimal_c(p + vs, vl, &t.price, &prec) != DEC_OK:
+                return -1
+            if t.price <= 0 or t.price > PRICE_RAW_LIMIT or t.price % ctx._unit_p != 0:
+                return -1
+            has_price = True
+        elif _key_is(p, ks, kl, b"size", 4):
+            i = _plain_string(p, i, n, &vs, &vl)
+            if i < 0 or parse_decimal_c(p + vs, vl, &t.size, &prec) != DEC_OK:
+                return -1
+            if t.size <= 0 or t.size > PRICE_RAW_LIMIT or t.size % ctx._unit_s != 0:
+                return -1
+            has_size = True
+        elif _key_is(p, ks, kl, b"createdAt", 9):
+            i = _plain_string(p, i, n, &vs, &vl)
+            if i < 0:
+                return -1
+            ts = iso_to_ns_c(p + vs, vl)
+            if ts < 0:
+                return -1
+            t.ts_event = <uint64_t>ts
+            has_ts = True
+        elif _key_is(p, ks, kl, b"type", 4):
+            i = _plain_string(p, i, n, &vs, &vl)
+            if i < 0:
+                return -1
+            known = False
+            for j in range(4):
+                if _key_is(p, vs, vl, _TRADE_TYPES[j], strlen(_TRADE_TYPES[j])):
+                    known = True
+            if not known:
+                return -1
+        else:
+            i = _value_end(p, i, n, 3)
+            if i < 0:
+                return -1
+        i = _ws(p, i, n)
+        if i < n and p[i] == 44:
+            i = _ws(p, i + 1, n)
+            continue
+        if i < n and p[i] == 125:
+            if has_id and has_side and has_price and has_size and has_ts:
+                return i + 1
+            return -1
+        return -1
+
+
 # -- Parser -------------------------------------------------------------------------------------
 
 cdef class MarketContext:
@@ -940,6 +1346,12 @@ cdef class MarketContext:
             )
         self._resync_reported = False
 
+    def clear_seen_ids(self) -> None:
+        """
+        Forget the trade ids seen so far (after a reconnect every id is new again).
+        """
+        self._trade_ids.clear()
+
     def __repr__(self) -> str:
         return (
             f"MarketContext({self.ticker}, {self.instrument_id}, "
@@ -960,25 +1372,46 @@ cdef class FrameParser:
     ----------
     emit_quotes : bool, default True
         If book frames also return a `QuoteTick` when the (uncrossed) top of book changes.
+    scanner : bool, default True
+        If book and trade ``channel_data`` frames are parsed in place by the scanner (faster);
+        otherwise every frame goes through ``orjson.loads`` and the typed walk.
 
     """
 
     def __cinit__(self):
         self._pending = NULL
         self._cap = 0
+        self._tscan = NULL
+        self._tcap = 0
 
-    def __init__(self, bint emit_quotes=True) -> None:
+    def __init__(self, bint emit_quotes=True, bint scanner=True) -> None:
         self._contexts = {}
         self._known_tickers = set()
         self._fill_ids = {}
         self.unknown_enums = {}
         self.frames = 0
         self.errors = 0
+        self.scanned_frames = 0
         self.emit_quotes = emit_quotes
+        self.scanner = scanner
         self._reserve(256)
+        self._reserve_trades(64)
 
     def __dealloc__(self):
         PyMem_Free(self._pending)
+        PyMem_Free(self._tscan)
+
+    cdef int _reserve_trades(self, Py_ssize_t n) except -1:
+        cdef void* ptr
+        if n <= self._tcap:
+            return 0
+        n = max(n, self._tcap * 2)
+        ptr = PyMem_Realloc(self._tscan, n * sizeof(TradeScan))
+        if ptr == NULL:
+            raise MemoryError()
+        self._tscan = <TradeScan*>ptr
+        self._tcap = n
+        return 0
 
     cdef int _reserve(self, Py_ssize_t n) except -1:
         cdef void* ptr
@@ -1033,6 +1466,14 @@ cdef class FrameParser:
         self._known_tickers.add(ticker)
         return ctx
 
+    def clear_seen_ids(self) -> None:
+        """
+        Forget the trade and fill ids seen so far in every context (after a reconnect).
+        """
+        self._fill_ids.clear()
+        for ctx in self._contexts.values():
+            (<MarketContext>ctx)._trade_ids.clear()
+
     def context(self, str ticker) -> MarketContext | None:
         """
         Return the registered context for `ticker`, or ``None``.
@@ -1082,9 +1523,15 @@ cdef class FrameParser:
     cdef list parse_c(self, const char* ptr, Py_ssize_t size, uint64_t ts_init):
         # Entry point for picows: payload pointer + size, no copy
         cdef object msg
+        cdef object fast
         self.frames += 1
         if ts_init == 0:
             ts_init = _now_ns()
+        if self.scanner:
+            fast = self._scan_c(ptr, size, ts_init)
+            if fast is not None:
+                self.scanned_frames += 1
+                return <list>fast
         try:
             msg = orjson.loads(PyMemoryView_FromMemory(<char*>ptr, size, PyBUF_READ))
         except orjson.JSONDecodeError as e:
@@ -1237,6 +1684,200 @@ cdef class FrameParser:
             self.unknown_enums[k] = self.unknown_enums.get(k, 0) + 1
         return out
 
+    # -- Scanner fast path -----------------------------------------------------------------
+
+    cdef object _scan_c(self, const char* p, Py_ssize_t n, uint64_t ts_init):
+        # Book or trade channel_data parsed in place; None means "use the generic path"
+        cdef:
+            Py_ssize_t i = _ws(p, 0, n)
+            Py_ssize_t ks = 0, kl = 0
+            Py_ssize_t type_s = -1, type_l = 0, ch_s = -1, ch_l = 0, id_s = -1, id_l = 0
+            Py_ssize_t cid_s = -1, cid_l = 0
+            Py_ssize_t contents_at = -1
+            Py_ssize_t start
+            Py_ssize_t k = 0
+            Py_ssize_t count = 0
+            uint64_t message_id = 0
+            int seen = 0
+            int bit
+            int channel = 0  # 1 = book, 2 = trades
+            bint scanned = False
+            bint snapshot = False
+            object ctx_obj = None
+            Subscribed sub
+            MarketContext ctx = None
+        if i >= n or p[i] != 123:
+            return None
+        i = _ws(p, i + 1, n)
+        while True:
+            i = _plain_string(p, i, n, &ks, &kl)
+            if i < 0:
+                return None
+            i = _ws(p, i, n)
+            if i >= n or p[i] != 58:
+                return None
+            i = _ws(p, i + 1, n)
+            bit = 0
+            if _key_is(p, ks, kl, b"type", 4):
+                bit = 1
+                i = _plain_string(p, i, n, &type_s, &type_l)
+                if i >= 0:
+                    if _key_is(p, type_s, type_l, b"subscribed", 10):
+                        snapshot = True
+                    elif not _key_is(p, type_s, type_l, b"channel_data", 12):
+                        return None
+            elif _key_is(p, ks, kl, b"connection_id", 13):
+                bit = 32
+                i = _plain_string(p, i, n, &cid_s, &cid_l)
+            elif _key_is(p, ks, kl, b"channel", 7):
+                bit = 2
+                i = _plain_string(p, i, n, &ch_s, &ch_l)
+                if i >= 0:
+                    if _key_is(p, ch_s, ch_l, b"v4_orderbook", 12):
+                        channel = 1
+                    elif _key_is(p, ch_s, ch_l, b"v4_trades", 9):
+                        channel = 2
+                    else:
+                        return None
+            elif _key_is(p, ks, kl, b"id", 2):
+                bit = 4
+                i = _plain_string(p, i, n, &id_s, &id_l)
+                if i >= 0:
+                    ctx_obj = self._contexts.get(PyUnicode_DecodeASCII(p + id_s, id_l, NULL))
+                    if ctx_obj is None:
+                        return None
+                    ctx = <MarketContext>ctx_obj
+            elif _key_is(p, ks, kl, b"message_id", 10):
+                bit = 8
+                start = i
+                while i < n and 48 <= p[i] <= 57:
+                    message_id = message_id * 10 + <uint64_t>(p[i] - 48)
+                    i += 1
+                if i == start or i - start > 19 or (p[start] == 48 and i - start > 1):
+                    return None
+                if i < n and (p[i] == 46 or p[i] == 101 or p[i] == 69):
+                    return None
+            elif _key_is(p, ks, kl, b"contents", 8):
+                bit = 16
+                contents_at = i
+                if channel != 0 and ctx is not None and (seen & 1):
+                    i = self._scan_contents(p, i, n, channel, ctx, snapshot, &k, &count)
+                    scanned = True
+                else:
+                    i = _value_end(p, i, n, 1)
+            else:
+                i = _value_end(p, i, n, 1)
+            if i < 0 or (seen & bit):
+                return None
+            seen |= bit
+            i = _ws(p, i, n)
+            if i < n and p[i] == 44:
+                i = _ws(p, i + 1, n)
+                continue
+            if i < n and p[i] == 125:
+                break
+            return None
+        if _ws(p, i + 1, n) != n or (seen & 31) != 31 or channel == 0 or ctx is None:
+            return None
+        if snapshot and channel != 1:
+            return None
+        if not scanned:
+            if self._scan_contents(p, contents_at, n, channel, ctx, snapshot, &k, &count) < 0:
+                return None
+        if channel == 2:
+            return self._trades_finish(p, ctx, count, ts_init)
+        if not snapshot:
+            return self._book_finish(ctx, "v4_orderbook", k, False, message_id, ts_init)
+        sub = Subscribed.__new__(Subscribed)
+        sub.channel = "v4_orderbook"
+        sub.id = ctx.ticker
+        sub.connection_id = (
+            None if cid_s < 0 else PyUnicode_DecodeASCII(p + cid_s, cid_l, NULL)
+        )
+        sub.message_id = message_id
+        return [sub] + self._book_finish(ctx, "v4_orderbook", k, True, message_id, ts_init)
+
+    cdef Py_ssize_t _scan_contents(
+        self, const char* p, Py_ssize_t i, Py_ssize_t n, int channel, MarketContext ctx,
+        bint snapshot, Py_ssize_t* k, Py_ssize_t* count,
+    ) except -2:
+        cdef Py_ssize_t ks = 0, kl = 0
+        cdef bint has_trades = False
+        k[0] = 0
+        count[0] = 0
+        if channel == 1:
+            return _book_contents_scan(self, p, i, n, ctx, snapshot, k)
+        if i >= n or p[i] != 123:
+            return -1
+        i = _ws(p, i + 1, n)
+        while True:
+            i = _plain_string(p, i, n, &ks, &kl)
+            if i < 0:
+                return -1
+            i = _ws(p, i, n)
+            if i >= n or p[i] != 58:
+                return -1
+            i = _ws(p, i + 1, n)
+            if _key_is(p, ks, kl, b"trades", 6):
+                if has_trades or i >= n or p[i] != 91:
+                    return -1
+                has_trades = True
+                i = _ws(p, i + 1, n)
+                if i < n and p[i] == 93:
+                    i += 1
+                else:
+                    while True:
+                        if count[0] >= self._tcap:
+                            self._reserve_trades(count[0] + 1)
+                        i = _trade_scan(p, i, n, ctx, &self._tscan[count[0]])
+                        if i < 0:
+                            return -1
+                        count[0] += 1
+                        i = _ws(p, i, n)
+                        if i < n and p[i] == 44:
+                            i = _ws(p, i + 1, n)
+                            continue
+                        if i < n and p[i] == 93:
+                            i += 1
+                            break
+                        return -1
+            else:
+                i = _value_end(p, i, n, 2)
+                if i < 0:
+                    return -1
+            i = _ws(p, i, n)
+            if i < n and p[i] == 44:
+                i = _ws(p, i + 1, n)
+                continue
+            if i < n and p[i] == 125:
+                return i + 1 if has_trades else -1
+            return -1
+
+    cdef list _trades_finish(
+        self, const char* p, MarketContext ctx, Py_ssize_t count, uint64_t ts_init,
+    ):
+        cdef list out = []
+        cdef Py_ssize_t j
+        cdef TradeScan* t
+        cdef str trade_id
+        for j in range(count):
+            t = &self._tscan[j]
+            trade_id = PyUnicode_DecodeASCII(p + t.id_start, t.id_len, NULL)
+            if trade_id in ctx._trade_ids:
+                ctx.duplicate_trades += 1
+                continue
+            ctx._trade_ids[trade_id] = None
+            out.append(
+                TradeTick.from_raw_c(
+                    ctx.instrument_id, t.price, ctx.price_precision, <QuantityRaw>t.size,
+                    ctx.size_precision, <AggressorSide>t.aggressor, TradeId(trade_id),
+                    t.ts_event, ts_init,
+                ),
+            )
+        while len(ctx._trade_ids) > _MAX_SEEN_IDS:
+            del ctx._trade_ids[next(iter(ctx._trade_ids))]
+        return out
+
     # -- Order book ------------------------------------------------------------------------
 
     @cython.boundscheck(False)
@@ -1287,11 +1928,6 @@ cdef class FrameParser:
     ):
         cdef Py_ssize_t k = 0
         cdef dict c
-        cdef list out = []
-        cdef object deltas
-        cdef object quote
-        cdef L2Book book = ctx.book
-        cdef ResyncNeeded rec
         if batched:
             for item in <list>contents:
                 c = _as_dict(item, channel, "contents")
@@ -1302,6 +1938,17 @@ cdef class FrameParser:
             k = self._collect_side(ctx, c.get("bids"), 1, snapshot, k, channel)
             k = self._collect_side(ctx, c.get("asks"), 2, snapshot, k, channel)
         # The whole frame is valid: apply it
+        return self._book_finish(ctx, channel, k, snapshot, message_id, ts_init)
+
+    cdef list _book_finish(
+        self, MarketContext ctx, str channel, Py_ssize_t k, bint snapshot, uint64_t message_id,
+        uint64_t ts_init,
+    ):
+        cdef list out = []
+        cdef object deltas
+        cdef object quote
+        cdef L2Book book = ctx.book
+        cdef ResyncNeeded rec
         if snapshot:
             ctx._resync_reported = False
         deltas = book.apply_c(self._pending, k, snapshot, message_id, ts_init, ts_init)
@@ -1338,7 +1985,6 @@ cdef class FrameParser:
         cdef uint8_t prec = 0
         cdef AggressorSide aggressor
         cdef uint64_t ts_event
-        cdef set frame_ids = set()
         cdef list out = []
         for item in items:
             c = _as_dict(item, channel, "contents")
@@ -1368,10 +2014,9 @@ cdef class FrameParser:
                 parsed.append((trade_id, p_raw, s_raw, <int>aggressor, ts_event))
         # Whole frame valid: drop duplicates by id, then build ticks
         for trade_id, p_raw, s_raw, agg, ts_event in parsed:
-            if trade_id in ctx._trade_ids or trade_id in frame_ids:
+            if trade_id in ctx._trade_ids:
                 ctx.duplicate_trades += 1
                 continue
-            frame_ids.add(trade_id)
             ctx._trade_ids[trade_id] = None
             out.append(
                 TradeTick.from_raw_c(

@@ -432,6 +432,12 @@ class MarketContext:
 class FrameParser:
     """Parse Indexer frames with `json` and plain Python (reference twin of the compiled one)."""
 
+    def clear_seen_ids(self) -> None:
+        """Forget the trade and fill ids seen so far in every context."""
+        self._fill_ids.clear()
+        for ctx in self._contexts.values():
+            ctx.trade_ids.clear()
+
     def __init__(self, emit_quotes: bool = True) -> None:
         self._contexts: dict[str, MarketContext] = {}
         self._known_tickers: set[str] = set()
@@ -681,12 +687,10 @@ class FrameParser:
                 )
                 parsed.append((trade_id, p, s, aggressor, ts_event))
         out = []
-        frame_ids = set()
         for trade_id, p, s, aggressor, ts_event in parsed:
-            if trade_id in ctx.trade_ids or trade_id in frame_ids:
+            if trade_id in ctx.trade_ids:
                 ctx.duplicate_trades += 1
                 continue
-            frame_ids.add(trade_id)
             ctx.trade_ids[trade_id] = None
             out.append(TradeTick(
                 ctx.instrument_id,

@@ -41,7 +41,19 @@ F_LAST = RecordFlag.F_LAST.value
 F_SNAPSHOT = RecordFlag.F_SNAPSHOT.value
 
 
-@pytest.fixture(params=[compiled, reference], ids=["compiled", "reference"])
+class _Walk:
+    """The compiled module with the in-place scanner off (orjson + typed walk only)."""
+
+    FrameError = compiled.FrameError
+    iso_to_ns = staticmethod(compiled.iso_to_ns)
+    precision_from_increment = staticmethod(compiled.precision_from_increment)
+
+    @staticmethod
+    def FrameParser(**kwargs):  # noqa: N802 (mirrors the class name)
+        return compiled.FrameParser(scanner=False, **kwargs)
+
+
+@pytest.fixture(params=[compiled, _Walk, reference], ids=["scanner", "walk", "reference"])
 def impl(request):
     return request.param
 
@@ -442,7 +454,7 @@ def test_malformed_frames_raise_one_typed_error(impl, data, channel) -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(max_size=8)
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.text(max_size=8)
     | st.sampled_from(["1", "0", "-1", "1.5", "x", "2025-12-08T16:11:59.450Z", "BUY", ""]),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(
         st.sampled_from(["bids", "asks", "trades", "price", "size", "id", "side", "orders"]),
@@ -490,7 +502,7 @@ def corrupted_frames(draw):
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(corrupted_frames())
 def test_property_corrupted_frames_only_raise_frame_error(data) -> None:
-    for impl in (compiled, reference):
+    for impl in (compiled, _Walk, reference):
         parser = new_parser(impl)
         parse(parser, "orderbook_subscribed")
         book = parser.context("BTC-USD").book
@@ -499,6 +511,84 @@ def test_property_corrupted_frames_only_raise_frame_error(data) -> None:
             parser.parse(data, TS)
         except impl.FrameError:
             assert book.levels() == before
+
+
+def _outcome(impl, data: bytes):
+    parser = new_parser(impl)
+    parse(parser, "orderbook_subscribed")
+    try:
+        out = [norm(o) for o in parser.parse(data, TS)]
+    except impl.FrameError as e:
+        return ("error", e.channel), parser.context("BTC-USD").book.levels()
+    return out, parser.context("BTC-USD").book.levels()
+
+
+decimal_text = st.sampled_from(
+    ["90110", "90111.0", "0", "1", "0.5", "1.25", "0.0001", "-1", "1e3", "x", "", "90110.5",
+     "00012", ".5", "3.00000"],
+)
+level = st.tuples(decimal_text, decimal_text)
+spaces = st.sampled_from(["", " ", "\n", "\t "])
+
+
+@st.composite
+def hot_frames(draw):
+    kind = draw(st.sampled_from(["update", "snapshot", "trades"]))
+    if kind == "trades":
+        trades = [
+            {"id": draw(st.sampled_from(["a1", "a2", "b" * 36, "c" * 37])),
+             "side": draw(st.sampled_from(["BUY", "SELL", "HOLD"])),
+             "size": draw(decimal_text), "price": draw(decimal_text),
+             "type": draw(st.sampled_from(["LIMIT", "LIQUIDATED", "MARKET"])),
+             "createdAt": draw(st.sampled_from(
+                 ["2025-12-08T16:11:59.450Z", "2025-12-08T16:11:59Z", "bad"],
+             ))}
+            for _ in range(draw(st.integers(0, 3)))
+        ]
+        msg = {"type": "channel_data", "channel": "v4_trades", "id": "BTC-USD",
+               "message_id": 5, "contents": {"trades": trades}}
+    else:
+        snapshot = kind == "snapshot"
+        sides = {}
+        for side in draw(st.permutations(["bids", "asks"])):
+            if draw(st.booleans()):
+                levels = draw(st.lists(level, max_size=4))
+                sides[side] = (
+                    [{"price": p, "size": q} for p, q in levels] if snapshot else
+                    [list(lv) for lv in levels]
+                )
+        msg = {"type": "subscribed" if snapshot else "channel_data", "channel": "v4_orderbook",
+               "id": "BTC-USD", "message_id": draw(st.integers(0, 10)),
+               "connection_id": "c1", "version": "1.0.0", "contents": sides}
+    keys = draw(st.permutations(sorted(msg)))
+    sp = draw(spaces)
+    body = f",{sp}".join(f'"{k}":{sp}{json.dumps(msg[k])}' for k in keys)
+    return ("{" + sp + body + sp + "}").encode()
+
+
+def test_scanner_handles_hot_frames_and_defers_the_rest() -> None:
+    parser = new_parser(compiled)
+    for name in ("orderbook_subscribed", "orderbook_update", "orderbook_update_asks_only",
+                 "trades_update"):
+        parse(parser, name)
+    assert parser.scanned_frames == 4
+    for name in ("orderbook_batch", "trades_subscribed", "candles_update", "connected"):
+        parse(parser, name)
+    assert parser.scanned_frames == 4
+    assert parser.frames == 8
+    # Asks before bids, escapes or non-ASCII go through the generic path with the same result
+    parse(parser, "orderbook_update", contents={"asks": [["90200", "1"]], "bids": []})
+    out = parser.parse(frame("orderbook_update").replace(b'"BTC-USD"', rb'"BTC\u002dUSD"'), TS)
+    assert isinstance(out[0], OrderBookDeltas)
+    assert parser.scanned_frames == 4
+
+
+@settings(max_examples=400, deadline=None)
+@given(hot_frames())
+def test_property_scanner_matches_walk_and_reference(data) -> None:
+    scanned = _outcome(compiled, data)
+    assert scanned == _outcome(_Walk, data)
+    assert scanned == _outcome(reference, data)
 
 
 # -- Conformance over the shared captures -------------------------------------------------------
