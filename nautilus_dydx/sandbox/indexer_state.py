@@ -408,6 +408,8 @@ class IndexerState:
         The initial block time.
     max_trades : int, default 10_000
         The trades kept per market.
+    max_history : int, default 10_000
+        The orders (oldest final ones are pruned first) and fills kept per subaccount.
 
     """
 
@@ -417,6 +419,7 @@ class IndexerState:
         genesis_height: int = 1,
         genesis_time_ns: int = 0,
         max_trades: int = 10_000,
+        max_history: int = 10_000,
     ) -> None:
         self.markets: dict[str, MarketView] = {m.ticker: MarketView(m) for m in markets}
         self.by_id: dict[int, MarketView] = {
@@ -427,6 +430,7 @@ class IndexerState:
         self.subaccounts: dict[tuple[str, int], SubaccountView] = {}
         self.orders: dict[str, dict] = {}
         self.max_trades = max_trades
+        self.max_history = max_history
         self.listeners: list[UpdateListener] = []
         self.events_applied = 0
         self._stamp = 0
@@ -783,10 +787,19 @@ class IndexerState:
         self.orders[data["id"]] = data
         sub = self._sub(snap.owner, snap.subaccount_number)
         sub.orders[data["id"]] = data
+        if len(sub.orders) > self.max_history:
+            self._prune_orders(sub)
         update = {k: v for k, v in data.items() if k not in ("createdAt", "subaccountNumber")}
         update.update(extra)
         self._sub_update(snap.owner, snap.subaccount_number, "orders", update)
         return data
+
+    def _prune_orders(self, sub: SubaccountView) -> None:
+        excess = len(sub.orders) - self.max_history
+        final = ("FILLED", "CANCELED")
+        for order_id in [i for i, o in sub.orders.items() if o["status"] in final][:excess]:
+            del sub.orders[order_id]
+            self.orders.pop(order_id, None)
 
     def _on_order(self, event: SandboxEvent) -> None:
         snap = event.order
@@ -854,6 +867,8 @@ class IndexerState:
             }
             sub = self._sub(snap.owner, snap.subaccount_number)
             sub.fills.append(fill)
+            if len(sub.fills) > self.max_history:
+                del sub.fills[: len(sub.fills) - self.max_history]
             ws_fill = dict(fill)
             ws_fill.update(
                 {

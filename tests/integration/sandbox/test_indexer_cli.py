@@ -43,3 +43,16 @@ def test_invalid_markets_is_an_error_exit(capsys) -> None:
     args = parser.parse_args(["sandbox", *ARGS, "--markets", "DOGE-USD"])
     assert cli.run(args) == 2
     assert "invalid --markets" in capsys.readouterr().err
+
+
+def test_default_ports_match_the_sandbox_network() -> None:
+    from nautilus_dydx.common.urls import NETWORKS
+
+    args = build_parser().parse_args(["sandbox"])
+    sandbox = NETWORKS["sandbox"]
+    assert f"127.0.0.1:{args.grpc_port}" == sandbox.grpc[0]
+    assert sandbox.http == f"http://127.0.0.1:{args.http_port}/v4"
+    assert sandbox.ws == f"ws://127.0.0.1:{args.ws_port}/v4/ws"
+    config = cli.build_config(args)
+    assert [m.ticker for m in config.markets] == ["BTC-USD", "ETH-USD", "SOL-USD", "PEPE-USD"]
+    assert len(config.accounts) == 2 and config.block_time_ms == 1000

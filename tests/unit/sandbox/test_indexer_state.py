@@ -138,3 +138,19 @@ def test_fills_make_trades_candles_and_oracle_updates() -> None:
     state.apply(BlockEvent(21, 3, T0 + 3_600_000_000_000))
     assert state.markets["BTC-USD"].funding[-1]["effectiveAtHeight"] == "3"
     assert updates[-1][:2] == ("v4_block_height", "v4_block_height")
+
+
+def test_final_orders_are_pruned_beyond_the_history_cap() -> None:
+    state = IndexerState(default_markets(), 1, T0, max_history=3)
+    state.apply(OrderPlacedEvent(1, 2, T0, snapshot(1, "BUY", 1_000_000, 6_400_000_000)))
+    for client_id in range(2, 7):
+        state.apply(OrderRemovedEvent(
+            client_id, 2, T0,
+            snapshot(client_id, "BUY", 1_000_000, 6_400_000_000, status="CANCELED"),
+            "ORDER_REMOVAL_REASON_USER_CANCELED",
+        ))
+    orders = state.subaccounts[(A, 0)].orders
+    assert len(orders) == 3
+    assert order_uuid(A, 0, 1, 0, 0) in orders
+    assert order_uuid(A, 0, 2, 0, 0) not in state.orders
+    assert [o["clientId"] for o in orders.values()] == ["1", "5", "6"]
