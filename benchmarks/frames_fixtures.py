@@ -137,12 +137,12 @@ class BuiltIn:
     """The built-in Nautilus 1.221 dYdX adapter's decode + parse path, as its clients run it."""
 
     def __init__(self) -> None:
-        self.general = msgspec.json.Decoder(DYDXWsMessageGeneral)
-        self.book = msgspec.json.Decoder(DYDXWsOrderbookChannelData)
-        self.snapshot = msgspec.json.Decoder(DYDXWsOrderbookSnapshotChannelData)
-        self.trade = msgspec.json.Decoder(DYDXWsTradeChannelData)
-        self.candle = msgspec.json.Decoder(DYDXWsCandlesChannelData)
-        self.subaccount = msgspec.json.Decoder(DYDXWsSubaccountsChannelData)
+        self._general = msgspec.json.Decoder(DYDXWsMessageGeneral)
+        self._book = msgspec.json.Decoder(DYDXWsOrderbookChannelData)
+        self._snapshot = msgspec.json.Decoder(DYDXWsOrderbookSnapshotChannelData)
+        self._trade = msgspec.json.Decoder(DYDXWsTradeChannelData)
+        self._candle = msgspec.json.Decoder(DYDXWsCandlesChannelData)
+        self._subaccount = msgspec.json.Decoder(DYDXWsSubaccountsChannelData)
         self.order_book = OrderBook(INSTRUMENT_ID, BookType.L2_MBP)
         self.bar_type = BarType.from_str(f"{INSTRUMENT_ID}-1-MINUTE-LAST-EXTERNAL")
         self.last_quote = None
@@ -171,8 +171,8 @@ class BuiltIn:
 
     def book_update(self, raw: bytes) -> list:
         """Return the deltas (and the quote if changed) of a book update frame."""
-        self.general.decode(raw)
-        msg = self.book.decode(raw)
+        self._general.decode(raw)
+        msg = self._book.decode(raw)
         deltas = msg.parse_to_deltas(
             instrument_id=INSTRUMENT_ID, price_precision=PRICE_PRECISION,
             size_precision=SIZE_PRECISION, ts_event=TS, ts_init=TS,
@@ -181,8 +181,8 @@ class BuiltIn:
 
     def book_snapshot(self, raw: bytes) -> list:
         """Return the deltas (and the quote if changed) of a book snapshot frame."""
-        self.general.decode(raw)
-        msg = self.snapshot.decode(raw)
+        self._general.decode(raw)
+        msg = self._snapshot.decode(raw)
         deltas = msg.parse_to_snapshot(
             instrument_id=INSTRUMENT_ID, price_precision=PRICE_PRECISION,
             size_precision=SIZE_PRECISION, ts_event=TS, ts_init=TS,
@@ -191,8 +191,8 @@ class BuiltIn:
 
     def trades(self, raw: bytes) -> list:
         """Return the trade ticks of a trades frame."""
-        self.general.decode(raw)
-        msg = self.trade.decode(raw)
+        self._general.decode(raw)
+        msg = self._trade.decode(raw)
         return [
             t.parse_to_trade_tick(
                 INSTRUMENT_ID, price_precision=PRICE_PRECISION, size_precision=SIZE_PRECISION,
@@ -203,8 +203,8 @@ class BuiltIn:
 
     def candle(self, raw: bytes) -> list:
         """Return the bar of a candle frame."""
-        self.general.decode(raw)
-        msg = self.candle.decode(raw)
+        self._general.decode(raw)
+        msg = self._candle.decode(raw)
         return [
             msg.contents.parse_to_bar(
                 bar_type=self.bar_type, price_precision=PRICE_PRECISION,
@@ -214,6 +214,6 @@ class BuiltIn:
 
     def subaccount_update(self, raw: bytes) -> list:
         """Return the decoded fills and orders of a subaccounts frame (decode only)."""
-        self.general.decode(raw)
-        msg = self.subaccount.decode(raw)
+        self._general.decode(raw)
+        msg = self._subaccount.decode(raw)
         return [*msg.contents.orders, *msg.contents.fills]

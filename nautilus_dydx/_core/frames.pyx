@@ -18,6 +18,8 @@ from libc.stdint cimport int64_t
 from libc.stdint cimport uint8_t
 from libc.stdint cimport uint64_t
 from libc.string cimport memcmp
+from libc.string cimport memcpy
+from libc.string cimport memset
 from libc.string cimport strlen
 from posix.time cimport CLOCK_REALTIME
 from posix.time cimport clock_gettime
@@ -36,7 +38,6 @@ from nautilus_trader.model.data cimport InstrumentStatus
 from nautilus_trader.model.data cimport MarkPriceUpdate
 from nautilus_trader.model.data cimport TradeTick
 from nautilus_trader.model.identifiers cimport InstrumentId
-from nautilus_trader.model.identifiers cimport TradeId
 
 from nautilus_dydx._core.book cimport L2Book
 from nautilus_dydx._core.book cimport PendingLevel
@@ -898,6 +899,36 @@ cdef void _fill_owner(object rec, object number, str address):
             (<TransferUpdate>rec).subaccount_number = number
 
 
+cdef inline bint _valid_trade_id(const char* p, Py_ssize_t n) noexcept nogil:
+    # 1..36 printable ASCII bytes (Nautilus aborts on non-ASCII trade ids)
+    cdef Py_ssize_t i
+    if n < 1 or n > 36:
+        return False
+    for i in range(n):
+        if p[i] < 32 or p[i] > 126:
+            return False
+    return True
+
+
+cdef TradeTick _trade_tick(
+    MarketContext ctx, PriceRaw price, PriceRaw size, uint8_t aggressor, const char* trade_id,
+    Py_ssize_t id_len, uint64_t ts_event, uint64_t ts_init,
+):
+    # Fill the struct directly: one allocation, no TradeId object (id validated by the caller)
+    cdef TradeTick tick = TradeTick.__new__(TradeTick)
+    tick._mem.instrument_id = ctx.instrument_id._mem
+    tick._mem.price.raw = price
+    tick._mem.price.precision = ctx.price_precision
+    tick._mem.size.raw = <QuantityRaw>size
+    tick._mem.size.precision = ctx.size_precision
+    tick._mem.aggressor_side = <AggressorSide>aggressor
+    memset(tick._mem.trade_id.value, 0, sizeof(tick._mem.trade_id.value))
+    memcpy(tick._mem.trade_id.value, trade_id, id_len)
+    tick._mem.ts_event = ts_event
+    tick._mem.ts_init = ts_init
+    return tick
+
+
 # -- In-place scanner for the hot frames (book and trade channel_data) ---------------------------
 #
 # Parses the frame bytes directly into C values. It validates the JSON it reads (strict grammar,
@@ -1237,7 +1268,7 @@ cdef Py_ssize_t _trade_scan(
         i = _ws(p, i + 1, n)
         if _key_is(p, ks, kl, b"id", 2):
             i = _plain_string(p, i, n, &vs, &vl)
-            if i < 0 or vl < 1 or vl > 36:
+            if i < 0 or not _valid_trade_id(p + vs, vl):
                 return -1
             t.id_start = vs
             t.id_len = vl
@@ -1868,10 +1899,9 @@ cdef class FrameParser:
                 continue
             ctx._trade_ids[trade_id] = None
             out.append(
-                TradeTick.from_raw_c(
-                    ctx.instrument_id, t.price, ctx.price_precision, <QuantityRaw>t.size,
-                    ctx.size_precision, <AggressorSide>t.aggressor, TradeId(trade_id),
-                    t.ts_event, ts_init,
+                _trade_tick(
+                    ctx, t.price, t.size, t.aggressor, p + t.id_start, t.id_len, t.ts_event,
+                    ts_init,
                 ),
             )
         while len(ctx._trade_ids) > _MAX_SEEN_IDS:
@@ -1985,6 +2015,8 @@ cdef class FrameParser:
         cdef uint8_t prec = 0
         cdef AggressorSide aggressor
         cdef uint64_t ts_event
+        cdef const char* id_ptr
+        cdef Py_ssize_t id_len = 0
         cdef list out = []
         for item in items:
             c = _as_dict(item, channel, "contents")
@@ -1994,7 +2026,8 @@ cdef class FrameParser:
             for obj in trades:
                 t = _as_dict(obj, channel, "trade")
                 trade_id = _str(t, "id", channel, True)
-                if not 0 < len(trade_id) <= 36:
+                id_ptr = PyUnicode_AsUTF8AndSize(trade_id, &id_len)
+                if not _valid_trade_id(id_ptr, id_len):
                     raise FrameError(channel, f"invalid trade id, was {trade_id!r}")
                 side = _enum(self, t, "side", SIDE, channel, True)
                 _enum(self, t, "type", TRADE_TYPE, channel, False)
@@ -2018,12 +2051,8 @@ cdef class FrameParser:
                 ctx.duplicate_trades += 1
                 continue
             ctx._trade_ids[trade_id] = None
-            out.append(
-                TradeTick.from_raw_c(
-                    ctx.instrument_id, p_raw, ctx.price_precision, <QuantityRaw>s_raw,
-                    ctx.size_precision, <AggressorSide>agg, TradeId(trade_id), ts_event, ts_init,
-                ),
-            )
+            id_ptr = PyUnicode_AsUTF8AndSize(trade_id, &id_len)
+            out.append(_trade_tick(ctx, p_raw, s_raw, agg, id_ptr, id_len, ts_event, ts_init))
         while len(ctx._trade_ids) > _MAX_SEEN_IDS:
             del ctx._trade_ids[next(iter(ctx._trade_ids))]
         return out

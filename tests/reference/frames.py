@@ -675,7 +675,7 @@ class FrameParser:
             for obj in trades:
                 t = _as_dict(obj, channel, "trade")
                 trade_id = _str(t, "id", channel, True)
-                if not 0 < len(trade_id) <= 36:
+                if not (0 < len(trade_id) <= 36 and all(32 <= ord(c) <= 126 for c in trade_id)):
                     raise FrameError(channel, f"invalid trade id, was {trade_id!r}")
                 side = self._enum(t, "side", SIDE, channel, True)
                 self._enum(t, "type", TRADE_TYPE, channel, False)

@@ -196,6 +196,14 @@ def test_trades_snapshot_oldest_first_and_duplicates_dropped(impl) -> None:
     assert parser.context("BTC-USD").duplicate_trades == 1
 
 
+@pytest.mark.parametrize("trade_id", ["caf\u00e9", "a\x7fb", "", "x" * 37, "tab\there"])
+def test_invalid_trade_ids_raise_frame_error(impl, trade_id) -> None:
+    parser = new_parser(impl)
+    trades = [dict(FRAMES["trades_update"]["contents"]["trades"][1], id=trade_id)]
+    with pytest.raises(impl.FrameError, match="trade id"):
+        parse(parser, "trades_update", contents={"trades": trades})
+
+
 def test_unknown_trade_type_is_kept_and_counted(impl) -> None:
     parser = new_parser(impl)
     trades = [dict(FRAMES["trades_update"]["contents"]["trades"][1], type="MARKET", extra=1)]

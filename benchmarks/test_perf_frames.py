@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Benchmarks: trade, candle and subaccount frames (ours, twin, built-in adapter, orjson floor)."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from nautilus_trader.model.data import Bar
+from nautilus_trader.model.data import TradeTick
+
+from benchmarks.frames_fixtures import TS
+from benchmarks.frames_fixtures import BuiltIn
+from benchmarks.frames_fixtures import candle_frame
+from benchmarks.frames_fixtures import new_parser
+from benchmarks.frames_fixtures import subaccount_frame
+from benchmarks.frames_fixtures import trade_frame
+from nautilus_dydx._core import frames as compiled
+from tests.reference import frames as reference
+
+
+TRADES = trade_frame()
+CANDLE = candle_frame()
+SUBACCOUNT = subaccount_frame()
+
+PARSERS = {
+    "ours-scanner": lambda: new_parser(compiled),
+    "ours-orjson-walk": lambda: new_parser(compiled, scanner=False),
+    "twin": lambda: new_parser(reference),
+}
+
+
+def _fresh(parser, data: bytes) -> list:
+    # Trades and fills are de-duplicated by id: forget them so every round parses in full
+    parser.clear_seen_ids()
+    return parser.parse(data, TS)
+
+
+@pytest.mark.parametrize("name", list(PARSERS))
+def test_trade_frame(benchmark, name) -> None:
+    benchmark.group = "trade frame (3 trades)"
+    parser = PARSERS[name]()
+    out = benchmark(_fresh, parser, TRADES)
+    assert [type(t) for t in out] == [TradeTick] * 3
+    assert out[2].price.raw == 90002 * 10**16
+
+
+def test_trade_frame_builtin(benchmark) -> None:
+    benchmark.group = "trade frame (3 trades)"
+    builtin = BuiltIn()
+    out = benchmark(builtin.trades, TRADES)
+    assert [type(t) for t in out] == [TradeTick] * 3
+
+
+def test_trade_frame_orjson_floor(benchmark) -> None:
+    benchmark.group = "trade frame (3 trades)"
+    out = benchmark(orjson.loads, TRADES)
+    assert len(out["contents"]["trades"]) == 3
+
+
+@pytest.mark.parametrize("name", list(PARSERS))
+def test_candle_frame(benchmark, name) -> None:
+    benchmark.group = "candle frame"
+    parser = PARSERS[name]()
+    out = benchmark(parser.parse, CANDLE, TS)
+    assert isinstance(out[0], Bar)
+    assert out[0].close.raw == 90112 * 10**16
+
+
+def test_candle_frame_builtin(benchmark) -> None:
+    benchmark.group = "candle frame"
+    builtin = BuiltIn()
+    out = benchmark(builtin.candle, CANDLE)
+    assert isinstance(out[0], Bar)
+
+
+def test_candle_frame_orjson_floor(benchmark) -> None:
+    benchmark.group = "candle frame"
+    out = benchmark(orjson.loads, CANDLE)
+    assert out["contents"]["close"] == "90112"
+
+
+@pytest.mark.parametrize("name", list(PARSERS))
+def test_subaccount_update(benchmark, name) -> None:
+    benchmark.group = "subaccount update (2 fills, 2 orders)"
+    parser = PARSERS[name]()
+    out = benchmark(_fresh, parser, SUBACCOUNT)
+    names = [type(o).__name__ for o in out]
+    assert names == ["OrderUpdate", "OrderUpdate", "BlockHeight", "FillUpdate", "FillUpdate"]
+
+
+def test_subaccount_update_builtin(benchmark) -> None:
+    benchmark.group = "subaccount update (2 fills, 2 orders)"
+    builtin = BuiltIn()
+    out = benchmark(builtin.subaccount_update, SUBACCOUNT)
+    assert len(out) == 4
+
+
+def test_subaccount_update_orjson_floor(benchmark) -> None:
+    benchmark.group = "subaccount update (2 fills, 2 orders)"
+    out = benchmark(orjson.loads, SUBACCOUNT)
+    assert len(out["contents"]["fills"]) == 2
