@@ -49,7 +49,7 @@ cdef class FrameParser:
     cdef TradeScan* _tscan
     cdef Py_ssize_t _tcap
     cdef readonly dict unknown_enums
-    """Counts of enum values outside the protocol reference, keyed by (field, value).\n\n:returns: `dict`"""
+    """Counts of unknown enum values, keyed by (field, value).\n\n:returns: `dict`"""
     cdef readonly uint64_t frames
     """How many frames were parsed.\n\n:returns: `int`"""
     cdef readonly uint64_t errors

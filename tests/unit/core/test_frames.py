@@ -354,6 +354,48 @@ def test_parent_subaccounts_transfer_and_reward(impl) -> None:
     assert reward.trading_reward == "0.0125"
 
 
+def test_parent_subaccounts_snapshot_with_children(impl) -> None:
+    parser = new_parser(impl)
+    child = FRAMES["subaccounts_subscribed"]["contents"]["subaccount"]
+    contents = {
+        "subaccount": {"address": child["address"], "parentSubaccountNumber": 0,
+                       "equity": "20000", "freeCollateral": "15000",
+                       "childSubaccounts": [child, dict(child, subaccountNumber=128,
+                                                        openPerpetualPositions={})]},
+        "orders": [],
+    }
+    out = parse(parser, "subaccounts_subscribed", channel="v4_parent_subaccounts",
+                contents=contents)
+    names = [type(o).__name__ for o in out]
+    assert names == [
+        "Subscribed", "SubaccountInfo", "SubaccountInfo", "PerpetualPositionUpdate",
+        "AssetPositionUpdate", "SubaccountInfo", "AssetPositionUpdate",
+    ]
+    assert out[1].subaccount_number == 0
+    assert out[1].equity == "20000"
+    assert out[5].subaccount_number == 128
+    assert out[6].subaccount_number == 0  # As sent inside the child's asset position
+
+
+def test_empty_subaccount_snapshot(impl) -> None:
+    parser = new_parser(impl)
+    out = parse(parser, "subaccounts_subscribed", contents={})
+    assert [type(o).__name__ for o in out] == ["Subscribed"]
+
+
+def test_batched_trades_and_markets(impl) -> None:
+    parser = new_parser(impl)
+    trades = FRAMES["trades_update"]["contents"]
+    out = parse(parser, "trades_update", type="channel_batch_data", contents=[trades, trades])
+    assert len(out) == 2  # The second content repeats the first: de-duplicated
+    markets = FRAMES["markets_update"]["contents"]
+    out = parse(parser, "markets_update", type="channel_batch_data",
+                contents=[markets, {"oraclePrices": {}}])
+    assert len(out) == 6
+    with pytest.raises(impl.FrameError, match="contents must be an array"):
+        parse(parser, "markets_update", type="channel_batch_data")
+
+
 def test_transfer_amount_asset_alias(impl) -> None:
     parser = new_parser(impl)
     contents = {"transfers": {"sender": {"address": "dydx1x"}, "recipient": {"address": "y"},
