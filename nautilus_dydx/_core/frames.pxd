@@ -7,6 +7,10 @@ from libc.stdint cimport uint64_t
 from nautilus_trader.core.rust.model cimport PriceRaw
 from nautilus_trader.model.identifiers cimport InstrumentId
 
+from picows.picows cimport WSFrame
+from picows.picows cimport WSListener
+from picows.picows cimport WSTransport
+
 from nautilus_dydx._core.book cimport L2Book
 from nautilus_dydx._core.book cimport PendingLevel
 
@@ -111,3 +115,11 @@ cdef class FrameParser:
     cdef list _subaccount(self, str channel, dict sub, object number)
     cdef list _subaccount_snapshot(self, str channel, object contents)
     cdef list _subaccount_update(self, str channel, object contents, object number)
+
+
+cdef class DYDXWsListener(WSListener):
+    cdef readonly FrameParser parser
+    """The parser that turns frames into objects.\n\n:returns: `FrameParser`"""
+    cdef object _handler     # Python callable receiving the list of objects of one frame
+    cdef object _on_error    # Python callable receiving a FrameError, or None
+    cdef bytearray _partial  # Fragments of a message not finished yet

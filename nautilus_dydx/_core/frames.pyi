@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """dYdX v4 Indexer WebSocket frames -> Nautilus data objects and typed account records."""
 
+from collections.abc import Callable
 from typing import Any
 from typing import ClassVar
 
@@ -234,3 +235,13 @@ class FrameParser:
     def context(self, ticker: str) -> MarketContext | None: ...
     def clear_seen_ids(self) -> None: ...
     def parse(self, data: bytes | bytearray | memoryview | str, ts_init: int = 0) -> list[Any]: ...
+
+class DYDXWsListener:
+    parser: FrameParser
+    def __init__(
+        self,
+        parser: FrameParser,
+        handler: Callable[[list[Any]], None],
+        on_error: Callable[[FrameError], None] | None = None,
+    ) -> None: ...
+    def on_ws_frame(self, transport: Any, frame: Any) -> None: ...

@@ -39,6 +39,11 @@ from nautilus_trader.model.data cimport MarkPriceUpdate
 from nautilus_trader.model.data cimport TradeTick
 from nautilus_trader.model.identifiers cimport InstrumentId
 
+from picows.picows cimport WSFrame
+from picows.picows cimport WSListener
+from picows.picows cimport WSMsgType
+from picows.picows cimport WSTransport
+
 from nautilus_dydx._core.book cimport L2Book
 from nautilus_dydx._core.book cimport PendingLevel
 from nautilus_dydx._core.decimal cimport DEC_OK
@@ -2323,3 +2328,67 @@ cdef class FrameParser:
         while len(self._fill_ids) > _MAX_SEEN_IDS:
             del self._fill_ids[next(iter(self._fill_ids))]
         return out
+
+
+
+cdef class DYDXWsListener(WSListener):
+    """
+    A picows listener that parses every Indexer text message in place.
+
+    The handler is called once per message with the list of objects it produced (never with an
+    empty list); a malformed message goes to `on_error` instead. Fragmented messages are joined
+    before parsing; a close frame disconnects.
+
+    Parameters
+    ----------
+    parser : FrameParser
+        The parser with the markets registered.
+    handler : Callable[[list], None]
+        Receives the objects of each message.
+    on_error : Callable[[FrameError], None], optional
+        Receives each `FrameError`; errors are dropped when ``None``.
+
+    """
+
+    def __init__(self, FrameParser parser not None, handler not None, on_error=None) -> None:
+        self.parser = parser
+        self._handler = handler
+        self._on_error = on_error
+        self._partial = None
+
+    cpdef on_ws_frame(self, WSTransport transport, WSFrame frame):
+        cdef WSMsgType msg_type = frame.msg_type
+        cdef list objects
+        cdef bytes data
+        if msg_type == WSMsgType.TEXT:
+            if not frame.fin:
+                self._partial = bytearray(frame.get_payload_as_bytes())
+                return
+            self._partial = None
+            try:
+                objects = self.parser.parse_c(frame.payload_ptr, frame.payload_size, 0)
+            except FrameError as e:
+                if self._on_error is not None:
+                    self._on_error(e)
+                return
+        elif msg_type == WSMsgType.CONTINUATION:
+            if self._partial is None:
+                return
+            self._partial += frame.get_payload_as_bytes()
+            if not frame.fin:
+                return
+            data = bytes(self._partial)
+            self._partial = None
+            try:
+                objects = self.parser.parse_c(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), 0)
+            except FrameError as e:
+                if self._on_error is not None:
+                    self._on_error(e)
+                return
+        elif msg_type == WSMsgType.CLOSE:
+            transport.disconnect()
+            return
+        else:
+            return
+        if objects:
+            self._handler(objects)

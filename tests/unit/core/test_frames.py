@@ -641,6 +641,32 @@ def test_property_scanner_matches_walk_and_reference(data) -> None:
     assert scanned == _outcome(reference, data)
 
 
+def test_picows_listener_parses_messages_in_place() -> None:
+    from picows.picows import WSMsgType
+    from picows.picows import _make_test_ws_frame
+
+    parser = new_parser(compiled)
+    got: list = []
+    errors: list = []
+    listener = compiled.DYDXWsListener(parser, got.append, errors.append)
+    snapshot = frame("orderbook_subscribed")
+    listener.on_ws_frame(None, _make_test_ws_frame(WSMsgType.TEXT, snapshot, True, False))
+    update = frame("orderbook_update")
+    half = len(update) // 2
+    listener.on_ws_frame(None, _make_test_ws_frame(WSMsgType.TEXT, update[:half], False, False))
+    listener.on_ws_frame(
+        None, _make_test_ws_frame(WSMsgType.CONTINUATION, update[half:], True, False),
+    )
+    listener.on_ws_frame(None, _make_test_ws_frame(WSMsgType.TEXT, b"{", True, False))
+    listener.on_ws_frame(None, _make_test_ws_frame(WSMsgType.PONG, b"", True, False))
+    assert [[type(o).__name__ for o in objs] for objs in got] == [
+        ["Subscribed", "OrderBookDeltas", "QuoteTick"], ["OrderBookDeltas", "QuoteTick"],
+    ]
+    assert len(errors) == 1
+    assert isinstance(errors[0], compiled.FrameError)
+    assert parser.scanned_frames == 2
+
+
 # -- Conformance over the shared captures -------------------------------------------------------
 
 
