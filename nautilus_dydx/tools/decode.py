@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 from collections import Counter
+from typing import IO
 from typing import TextIO
 
 from nautilus_trader.model.identifiers import InstrumentId
@@ -112,7 +113,7 @@ def register_markets(parser: FrameParser, body: dict) -> int:
 
 def decode_stream(
     parser: FrameParser,
-    lines: TextIO,
+    lines: IO,
     out: TextIO,
     ts_init: int = 0,
 ) -> tuple[Counter, int, int]:
@@ -125,8 +126,8 @@ def decode_stream(
     ----------
     parser : FrameParser
         The frame parser with the markets registered.
-    lines : TextIO
-        The NDJSON input.
+    lines : IO
+        The NDJSON input, binary (bytes lines, as read) or text.
     out : TextIO
         Where to print.
     ts_init : int, default 0
@@ -142,11 +143,12 @@ def decode_stream(
     frames = 0
     errors = 0
     for lineno, line in enumerate(lines, start=1):
-        if not line.strip():
+        data = line if isinstance(line, bytes) else line.encode("utf-8", "surrogateescape")
+        if not data.strip():
             continue
         frames += 1
         try:
-            objects = parser.parse(line.encode("utf-8"), ts_init)
+            objects = parser.parse(data, ts_init)
         except FrameError as e:
             errors += 1
             print(f"{lineno}: ERROR {e}", file=out)
@@ -192,9 +194,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         if args.frames == "-":
-            counts, frames, errors = decode_stream(parser, sys.stdin, sys.stdout, args.ts_init)
+            stdin = getattr(sys.stdin, "buffer", sys.stdin)
+            counts, frames, errors = decode_stream(parser, stdin, sys.stdout, args.ts_init)
         else:
-            with open(args.frames, encoding="utf-8") as f:
+            with open(args.frames, "rb") as f:
                 counts, frames, errors = decode_stream(parser, f, sys.stdout, args.ts_init)
     except OSError as e:
         print(f"error: cannot read frames from {args.frames}: {e}", file=sys.stderr)

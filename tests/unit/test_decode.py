@@ -54,6 +54,15 @@ def test_stdin_and_clean_exit(capsys, monkeypatch) -> None:
     assert "0 errors" in out
 
 
+def test_invalid_utf8_frame_is_an_error_not_a_crash(capsys, tmp_path) -> None:
+    frames = tmp_path / "frames.ndjson"
+    frames.write_bytes(SESSION.read_bytes().splitlines()[0] + b"\n" + b'{"type":"\xff"}\n')
+    code, out, _ = _run(capsys, "--markets", str(MARKETS), "--frames", str(frames))
+    assert code == 1
+    assert "2: ERROR frame: invalid JSON" in out
+    assert "-- 2 frames, 3 markets, 1 objects, 1 errors" in out
+
+
 def test_precisions_come_from_tick_and_step_sizes() -> None:
     parser = FrameParser()
     assert decode.register_markets(parser, json.loads(MARKETS.read_text())) == 3
