@@ -169,6 +169,12 @@ cdef int64_t _days_from_civil(int64_t y, int64_t m, int64_t d) noexcept nogil:
     return era * 146097 + doe - 719468
 
 
+cdef inline int _days_in_month(int y, int m) noexcept nogil:
+    if m == 2:
+        return 29 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 28
+    return 30 if (m == 4 or m == 6 or m == 9 or m == 11) else 31
+
+
 @cython.boundscheck(False)
 @cython.wraparound(False)
 cdef int64_t iso_to_ns_c(const char* p, Py_ssize_t n) noexcept nogil:
@@ -187,7 +193,7 @@ cdef int64_t iso_to_ns_c(const char* p, Py_ssize_t n) noexcept nogil:
     s = _digits(p + 17, 2)
     if y < 1970 or mo < 1 or mo > 12 or d < 1 or d > 31 or h < 0 or h > 23 or mi < 0 or mi > 59:
         return -1
-    if s < 0 or s > 60:
+    if s < 0 or s > 60 or d > _days_in_month(y, mo):
         return -1
     if p[i] == 46:  # '.'
         i += 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from calendar import monthrange
 from calendar import timegm
 from decimal import Decimal
 
@@ -294,7 +295,9 @@ def iso_to_ns(text: str, channel=None) -> int:
     if m is None:
         raise FrameError(channel, f"invalid ISO-8601 timestamp, was {text!r}")
     y, mo, d, h, mi, s = (int(g) for g in m.groups()[:6])
-    if y < 1970 or not 1 <= mo <= 12 or not 1 <= d <= 31 or h > 23 or mi > 59 or s > 60:
+    if y < 1970 or not 1 <= mo <= 12 or h > 23 or mi > 59 or s > 60:
+        raise FrameError(channel, f"invalid ISO-8601 timestamp, was {text!r}")
+    if not 1 <= d <= monthrange(y, mo)[1]:
         raise FrameError(channel, f"invalid ISO-8601 timestamp, was {text!r}")
     frac = (m.group(7) or "")[:9].ljust(9, "0")
     days = timegm((y, mo, 1, 0, 0, 0)) // 86400 + d - 1

@@ -452,8 +452,10 @@ def test_input_types(impl) -> None:
 def test_helpers(impl) -> None:
     assert impl.iso_to_ns("1970-01-01T00:00:01.5Z") == 1_500_000_000
     assert impl.iso_to_ns("2024-02-29T23:59:59.123456789Z") == 1_709_251_199_123_456_789
-    with pytest.raises(impl.FrameError):
-        impl.iso_to_ns("2024-02-29 23:59:59Z")
+    for bad in ("2024-02-29 23:59:59Z", "2023-02-29T00:00:00Z", "2024-04-31T00:00:00Z",
+                "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00", "1969-12-31T23:59:59Z"):
+        with pytest.raises(impl.FrameError):
+            impl.iso_to_ns(bad)
     assert impl.precision_from_increment("0.0001") == 4
     assert impl.precision_from_increment("1") == 0
     assert impl.precision_from_increment("0.10") == 1
