@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 
 import orjson
@@ -461,6 +462,21 @@ def test_helpers(impl) -> None:
     assert impl.precision_from_increment("0.10") == 1
     with pytest.raises(ValueError):
         impl.precision_from_increment("0")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2200, 12, 31)),
+    st.integers(0, 9),
+)
+def test_property_iso_matches_datetime(when, digits) -> None:
+    from calendar import timegm
+
+    frac = f"{when.microsecond:06d}000"[:digits]
+    text = when.strftime("%Y-%m-%dT%H:%M:%S") + (f".{frac}" if digits else "") + "Z"
+    expected = timegm(when.timetuple()) * 10**9 + int((frac or "0").ljust(9, "0"))
+    assert compiled.iso_to_ns(text) == expected
+    assert reference.iso_to_ns(text) == expected
 
 
 MALFORMED = [
