@@ -157,11 +157,25 @@ class L2Book:
         self.check_cross(ts_init)
         return OrderBookDeltas(self.instrument_id, deltas)
 
-    def apply_snapshot(self, bids, asks, message_id, ts_event=0, ts_init=0) -> OrderBookDeltas:
+    def apply_snapshot(
+        self,
+        bids: list[tuple[int, int]],
+        asks: list[tuple[int, int]],
+        message_id: int,
+        ts_event: int = 0,
+        ts_init: int = 0,
+    ) -> OrderBookDeltas:
         """Replace the book with a snapshot and return its deltas (CLEAR then ADDs)."""
         return self._apply(bids, asks, True, message_id, ts_event, ts_init)
 
-    def apply_update(self, bids, asks, message_id, ts_event=0, ts_init=0):
+    def apply_update(
+        self,
+        bids: list[tuple[int, int]],
+        asks: list[tuple[int, int]],
+        message_id: int,
+        ts_event: int = 0,
+        ts_init: int = 0,
+    ) -> OrderBookDeltas | None:
         """Apply absolute level sizes (0 deletes) and return the deltas, or ``None``."""
         return self._apply(bids, asks, False, message_id, ts_event, ts_init)
 
@@ -256,7 +270,7 @@ class L2Book:
             0,
         )
 
-        def orders(side, levels):
+        def orders(side: OrderSide, levels: tuple) -> list[BookOrder]:
             out = [
                 BookOrder(
                     side,

@@ -335,7 +335,7 @@ def _missing(d, key, channel, required) -> bool:
     return False
 
 
-def _str(d, key, channel, required):
+def _str(d: dict, key: str, channel: str | None, required: bool):
     if _missing(d, key, channel, required):
         return None
     v = d[key]
@@ -346,14 +346,14 @@ def _str(d, key, channel, required):
     raise FrameError(channel, f"{key!r} must be a string, was {type(v).__name__}")
 
 
-def _dec(d, key, channel, required):
+def _dec(d: dict, key: str, channel: str | None, required: bool):
     s = _str(d, key, channel, required)
     if s is not None and parse_decimal(s) is None:
         raise FrameError(channel, f"{key!r} is not a decimal in range, was {s!r}")
     return s
 
 
-def _height(d, key, channel, required):
+def _height(d: dict, key: str, channel: str | None, required: bool):
     if _missing(d, key, channel, required):
         return None
     v = d[key]
@@ -366,7 +366,7 @@ def _height(d, key, channel, required):
     raise FrameError(channel, f"{key!r} must be a block height, was {v!r}")
 
 
-def _int(d, key, channel, required):
+def _int(d: dict, key: str, channel: str | None, required: bool):
     if _missing(d, key, channel, required):
         return None
     v = d[key]
@@ -379,7 +379,7 @@ def _int(d, key, channel, required):
     raise FrameError(channel, f"{key!r} must be an integer, was {v!r}")
 
 
-def _bool(d, key, channel, required):
+def _bool(d: dict, key: str, channel: str | None, required: bool):
     if _missing(d, key, channel, required):
         return None
     v = d[key]
@@ -450,15 +450,21 @@ class FrameParser:
         self.errors = 0
         self.emit_quotes = emit_quotes
 
-    def register(self, ticker, instrument_id, price_precision, size_precision,
-                 max_cross_ns=5_000_000_000) -> MarketContext:
+    def register(
+        self,
+        ticker: str,
+        instrument_id: InstrumentId,
+        price_precision: int,
+        size_precision: int,
+        max_cross_ns: int = 5_000_000_000,
+    ) -> MarketContext:
         """Register the context of one market and return it."""
         ctx = MarketContext(ticker, instrument_id, price_precision, size_precision, max_cross_ns)
         self._contexts[ticker] = ctx
         self._known_tickers.add(ticker)
         return ctx
 
-    def context(self, ticker):
+    def context(self, ticker: str) -> MarketContext | None:
         """Return the registered context for `ticker`, or ``None``."""
         return self._contexts.get(ticker)
 
@@ -466,7 +472,7 @@ class FrameParser:
         k = (key, value)
         self.unknown_enums[k] = self.unknown_enums.get(k, 0) + 1
 
-    def _enum(self, d, key, known, channel, required):
+    def _enum(self, d: dict, key: str, known: set, channel: str | None, required: bool):
         s = _str(d, key, channel, required)
         if s is not None and s not in known:
             self._count(key, s)
@@ -536,7 +542,7 @@ class FrameParser:
             raise FrameError(channel, f"missing or invalid 'message_id', was {v!r}")
         return v
 
-    def _control(self, cls, m, channel):
+    def _control(self, cls: type, m: dict, channel: str | None) -> Record:
         if channel is None:
             raise FrameError(None, "missing required key 'channel'")
         return cls(
@@ -816,13 +822,13 @@ class FrameParser:
         return out
 
     @staticmethod
-    def _block_height(channel, contents, key):
+    def _block_height(channel: str, contents: object, key: str) -> Record:
         c = _as_dict(contents, channel, "contents")
         t = _str(c, "time", channel, False)
         return BlockHeight(channel=channel, height=_height(c, key, channel, True), time=t,
                            ts_event=None if t is None else iso_to_ns(t, channel))
 
-    def _parse_record(self, name, obj, channel):
+    def _parse_record(self, name: str, obj: object, channel: str) -> Record:
         d = _as_dict(obj, channel, name)
         values = {}
         for attr, key, kind, required in SPECS[name]:
@@ -839,7 +845,7 @@ class FrameParser:
             rec.ts_event = 0 if rec.created_at is None else iso_to_ns(rec.created_at, channel)
         return rec
 
-    def _transfer(self, obj, channel):
+    def _transfer(self, obj: object, channel: str) -> Record:
         d = _as_dict(obj, channel, "transfer")
         sender = _as_dict(d.get("sender") or {}, channel, "transfer sender")
         recipient = _as_dict(d.get("recipient") or {}, channel, "transfer recipient")
@@ -933,7 +939,7 @@ class FrameParser:
         return out
 
 
-def _merge(ctx, deltas):
+def _merge(ctx: MarketContext, deltas: list):
     # Re-flag a batched frame's deltas as one batch: F_LAST only on the last delta
     from nautilus_trader.model.data import OrderBookDelta
     from nautilus_trader.model.data import OrderBookDeltas
