@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-BUILD_REQS := setuptools==80.9.0 wheel cython==3.1.8 nautilus_trader==1.221.0
+BUILD_REQS := setuptools==80.9.0 wheel cython==3.1.8 nautilus_trader==1.221.0 picows==2.3.1
 PYX := $(wildcard nautilus_dydx/_core/*.pyx nautilus_dydx/_core/*.pxd)
 SO_STAMP := build/.core-stamp
 
