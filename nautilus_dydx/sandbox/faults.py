@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections import Counter
 from collections.abc import Iterator
@@ -544,30 +543,3 @@ class FaultInterceptor(grpc.aio.ServerInterceptor):
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
-
-
-@contextlib.contextmanager
-def grpc_interceptors(interceptors: list) -> Iterator[None]:
-    """
-    Install `interceptors` on every `grpc.aio.server()` created inside the block.
-
-    The node builds its server inside `SandboxNode.start` without an interceptor hook, so the
-    sandbox wraps the factory for the duration of that call only.
-
-    Parameters
-    ----------
-    interceptors : list
-        The server interceptors.
-
-    """
-    original = grpc.aio.server
-
-    def factory(*args, **kwargs):
-        kwargs["interceptors"] = list(kwargs.get("interceptors") or []) + list(interceptors)
-        return original(*args, **kwargs)
-
-    grpc.aio.server = factory
-    try:
-        yield
-    finally:
-        grpc.aio.server = original

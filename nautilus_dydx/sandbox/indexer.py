@@ -8,7 +8,6 @@ import time
 from nautilus_dydx.sandbox.config import SandboxConfig
 from nautilus_dydx.sandbox.faults import FaultInterceptor
 from nautilus_dydx.sandbox.faults import Faults
-from nautilus_dydx.sandbox.faults import grpc_interceptors
 from nautilus_dydx.sandbox.indexer_rest import IndexerRestServer
 from nautilus_dydx.sandbox.indexer_rest import RateLimiter
 from nautilus_dydx.sandbox.indexer_state import IndexerState
@@ -44,8 +43,8 @@ class IndexerSandbox:
         ws_settings: WsSettings | None = None,
         rate_limit: RateLimiter | None = None,
     ) -> None:
-        self.node = SandboxNode(config)
         self.faults = Faults(self)
+        self.node = SandboxNode(config, interceptors=[FaultInterceptor(self.faults)])
         self.state: IndexerState | None = None
         self.rest: IndexerRestServer | None = None
         self.ws: IndexerWsServer | None = None
@@ -59,8 +58,7 @@ class IndexerSandbox:
     async def start(self) -> None:
         """Start the node, build the Indexer state and bind the REST and WebSocket servers."""
         started = time.perf_counter()
-        with grpc_interceptors([FaultInterceptor(self.faults)]):
-            await self.node.start()
+        await self.node.start()
         try:
             self.state = IndexerState.from_node(self.node)
             self.rest = IndexerRestServer(

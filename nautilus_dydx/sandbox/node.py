@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import ipaddress
 from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import datetime
 from datetime import timezone
 from decimal import Decimal
@@ -207,6 +208,8 @@ class SandboxNode:
         The node configuration.
     record_events : bool, default True
         Whether the event bus keeps a history (see `events_json_lines`).
+    interceptors : Sequence[grpc.aio.ServerInterceptor], default ()
+        Server interceptors of the gRPC server (the sandbox's fault injection uses one).
 
     Examples
     --------
@@ -217,8 +220,14 @@ class SandboxNode:
 
     """
 
-    def __init__(self, config: SandboxConfig | None = None, record_events: bool = True) -> None:
+    def __init__(
+        self,
+        config: SandboxConfig | None = None,
+        record_events: bool = True,
+        interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+    ) -> None:
         self.config = config if config is not None else SandboxConfig()
+        self._interceptors = tuple(interceptors)
         if not ipaddress.ip_address(self.config.host).is_loopback:
             raise ValueError(f"the sandbox binds loopback only, host was {self.config.host!r}")
         self.bus = EventBus(record=record_events)
@@ -263,7 +272,7 @@ class SandboxNode:
         """
         if self._server is not None:
             return
-        server = grpc.aio.server()
+        server = grpc.aio.server(interceptors=self._interceptors)
         service_pb2_grpc.add_ServiceServicer_to_server(_TxService(self), server)
         auth_query_grpc.add_QueryServicer_to_server(_AuthService(self), server)
         tm_query_grpc.add_ServiceServicer_to_server(_TendermintService(self), server)
