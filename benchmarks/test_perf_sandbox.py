@@ -149,3 +149,24 @@ def test_sandbox_startup_and_memory_report() -> None:
 
 if __name__ == "__main__":
     test_sandbox_startup_and_memory_report()
+
+
+def _start_stop_sandbox(seed: int) -> float:
+    from nautilus_dydx.sandbox.indexer import IndexerSandbox
+
+    async def scenario() -> float:
+        sandbox = IndexerSandbox(SandboxConfig(seed=seed, port=0), http_port=0, ws_port=0)
+        await sandbox.start()
+        try:
+            return sandbox.startup_s
+        finally:
+            await sandbox.stop()
+
+    return asyncio.run(scenario())
+
+
+def test_perf_sandbox_node_and_indexer_start_up(benchmark) -> None:
+    # Node + Indexer REST + WebSocket on loopback, started and stopped per round (issue 6: < 3 s)
+    startup_s = benchmark.pedantic(_start_stop_sandbox, args=(1,), rounds=5, iterations=1)
+
+    assert startup_s > 0

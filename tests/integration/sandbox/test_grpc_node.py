@@ -151,13 +151,11 @@ def test_wrong_sequence_gives_32_then_right_sequence_succeeds() -> None:
     asyncio.run(scenario())
 
 
-def test_start_up_is_fast_and_binds_loopback_only() -> None:
-    async def scenario() -> float:
+def test_node_binds_loopback_only_and_blocks_advance_by_configured_time() -> None:
+    async def scenario() -> None:
         node = SandboxNode(SandboxConfig(block_time_ms=50))
-        began = time.perf_counter()
         await node.start()
         try:
-            elapsed = time.perf_counter() - began
             assert node.grpc_endpoint.startswith("127.0.0.1:")
             await asyncio.sleep(0.3)
             assert node.height > 1
@@ -170,11 +168,9 @@ def test_start_up_is_fast_and_binds_loopback_only() -> None:
             assert node.step_blocks(2) == paused_at + 2
         finally:
             await node.stop()
-        return elapsed
 
-    elapsed = asyncio.run(scenario())
-    print(f"sandbox start-up: {elapsed * 1000:.1f} ms")
-    assert elapsed < 2.0
+    # Start-up time is measured in benchmarks/test_perf_sandbox.py, not asserted here
+    asyncio.run(scenario())
     with pytest.raises(ValueError):
         SandboxNode(SandboxConfig(host="0.0.0.0"))
 
