@@ -78,6 +78,15 @@ def _check_positive(config: Any, *names: str) -> None:
             raise ValueError(f"invalid `{name}`: expected a positive number, was {value!r}")
 
 
+def _check_shared(config: Any) -> str:
+    # Checks of the fields both client configs have; returns the resolved network
+    network = _resolve_network(config.network, config.is_testnet)
+    _check_url("base_url_http", config.base_url_http, ("http://", "https://"))
+    _check_url("base_url_ws", config.base_url_ws, ("ws://", "wss://"))
+    _check_retries(config)
+    return network
+
+
 def _resolve_wallet_address(config: Any, network: str) -> None:
     address = config.wallet_address
     if address is None:
@@ -182,10 +191,7 @@ class DYDXDataClientConfig(_EndpointsMixin, LiveDataClientConfig, frozen=True):
     book_resync_cross_secs: PositiveFloat = 5.0
 
     def __post_init__(self) -> None:
-        network = _resolve_network(self.network, self.is_testnet)
-        _check_url("base_url_http", self.base_url_http, ("http://", "https://"))
-        _check_url("base_url_ws", self.base_url_ws, ("ws://", "wss://"))
-        _check_retries(self)
+        network = _check_shared(self)
         _check_positive(
             self,
             "http_timeout_secs",
@@ -278,11 +284,8 @@ class DYDXExecClientConfig(_EndpointsMixin, LiveExecClientConfig, frozen=True):
     gtc_horizon_days: PositiveInt = 90
 
     def __post_init__(self) -> None:
-        network = _resolve_network(self.network, self.is_testnet)
-        _check_url("base_url_http", self.base_url_http, ("http://", "https://"))
-        _check_url("base_url_ws", self.base_url_ws, ("ws://", "wss://"))
+        network = _check_shared(self)
         _check_grpc_endpoints(self.grpc_endpoints)
-        _check_retries(self)
         _check_positive(
             self,
             "http_timeout_secs",
