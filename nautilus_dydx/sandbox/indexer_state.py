@@ -469,7 +469,6 @@ class IndexerState:
         self._pending: list[Update] = []
         self._pending_sub: dict[tuple[str, int], dict] = {}
         self._flush_scheduled = False
-        self._last_fill_price: dict[tuple[str, int, int], Decimal] = {}
         self._unsubscribe: Callable[[], None] | None = None
         self.extra_fields = extra_fields if extra_fields is not None else ExtraFields(0, False)
         self.stats_interval_ns = max(int(stats_interval_ns), 1)
@@ -1013,7 +1012,6 @@ class IndexerState:
         height: int, time_ns: int, tx_hash: str, snap: OrderSnapshot | None,
     ) -> None:
         clob_pair_id = market.config.clob_pair_id
-        self._last_fill_price[(owner, number, clob_pair_id)] = price
         fill = {
             "id": fill_uuid(event_id, liquidity),
             "side": side,

@@ -113,7 +113,8 @@ class Liquidator:
                 self.liquidate(sub, height, time_ns)
 
     def _value(self, market: Market, size: int) -> int:
-        return quote_quantums(size, market.oracle_subticks, market.config.quantum_conversion_exponent)
+        exponent = market.config.quantum_conversion_exponent
+        return quote_quantums(size, market.oracle_subticks, exponent)
 
     def _bankruptcy_quote(self, sub: Subaccount, pid: int) -> int:
         # The notional at which closing the position leaves zero net collateral

@@ -169,7 +169,9 @@ def test_trading_statistics_arrive_on_v4_markets() -> None:
                 await wait_for(lambda: any(
                     "volume24H" in t.get("BTC-USD", {}) for t in trading()
                 ))
-                update = next(t["BTC-USD"] for t in trading() if "volume24H" in t.get("BTC-USD", {}))
+                update = next(
+                    t["BTC-USD"] for t in trading() if "volume24H" in t.get("BTC-USD", {})
+                )
                 assert update["volume24H"] == "65000"
                 assert update["trades24H"] == 1
                 assert update["openInterest"] == "1"
