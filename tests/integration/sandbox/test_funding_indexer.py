@@ -9,6 +9,7 @@ from decimal import Decimal
 from decimal import localcontext
 from fractions import Fraction
 
+from nautilus_dydx.sandbox import SandboxNode
 from nautilus_dydx.sandbox.events import FundingEvent
 from nautilus_dydx.sandbox.events import PremiumSampleEvent
 from tests.integration.sandbox.helpers import ALICE
@@ -192,8 +193,6 @@ def test_trading_statistics_arrive_on_v4_markets() -> None:
 
 def test_funding_is_deterministic_for_a_seed_and_switchable() -> None:
     def rates(seed: int, enabled: bool = True) -> list[int]:
-        from nautilus_dydx.sandbox import SandboxNode
-
         node = SandboxNode(make_config(seed=seed, block_time_ms=TEN_MINUTES_MS,
                                        funding_enabled=enabled))
         node.step_blocks(18)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import argparse
 from decimal import Decimal
 from fractions import Fraction
 
@@ -11,6 +12,7 @@ import pytest
 from nautilus_dydx.sandbox import AccountConfig
 from nautilus_dydx.sandbox import SandboxConfig
 from nautilus_dydx.sandbox import SandboxNode
+from nautilus_dydx.sandbox import cli
 from nautilus_dydx.sandbox.engine import Position
 from nautilus_dydx.sandbox.extras import EXTRA_FIELDS
 from nautilus_dydx.sandbox.extras import ExtraFields
@@ -113,3 +115,11 @@ def test_maintenance_margin_and_liquidatable_by_hand() -> None:
     node.set_oracle_price("BTC-USD", "62800")
     assert chain.liquidator.maintenance(sub) == (1_800_000_000, 1_884_000_000)
     assert chain.liquidator.is_liquidatable(sub)
+
+
+def test_cli_switches_unknown_fields() -> None:
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    assert cli.build_config(parser.parse_args([])).extra_fields is True
+    assert cli.build_config(parser.parse_args(["--no-extra-fields"])).extra_fields is False
+    assert cli.build_config(parser.parse_args(["--extra-fields"])).extra_fields is True
