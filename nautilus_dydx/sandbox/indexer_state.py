@@ -30,6 +30,7 @@ from nautilus_dydx.sandbox.extras import ExtraFields
 from nautilus_dydx.sandbox.funding import DEFAULT_FUNDING_PPM
 from nautilus_dydx.sandbox.funding import FUNDING_CLAMP_FACTOR_PPM
 from nautilus_dydx.sandbox.funding import predicted_rate_ppm
+from nautilus_dydx.sandbox.numbers import add
 from nautilus_dydx.sandbox.numbers import div
 from nautilus_dydx.sandbox.numbers import fmt_big
 from nautilus_dydx.sandbox.numbers import mul
@@ -742,7 +743,7 @@ class IndexerState:
         market.samples = []
         rate = Decimal(event.rate_ppm) / 8_000_000
         price = Decimal(event.oracle_price)
-        market.funding_index += mul(rate, price)
+        market.funding_index = add(market.funding_index, mul(rate, price))
         market.funding.append(
             {
                 "ticker": market.ticker,
@@ -759,7 +760,7 @@ class IndexerState:
             size = market.size(position.size)
             # Longs pay a positive rate: payment = -size × rate × oracle price, exactly
             payment = -mul(size, rate, price)
-            position.net_funding += payment
+            position.net_funding = add(position.net_funding, payment)
             sub.funding_payments.append(
                 {
                     "createdAt": iso(event.time_ns),
@@ -1084,8 +1085,8 @@ class IndexerState:
             candle["low"] = fmt(min(Decimal(candle["low"]), price))
             candle["high"] = fmt(max(Decimal(candle["high"]), price))
             candle["close"] = fmt(price)
-            candle["baseTokenVolume"] = fmt(Decimal(candle["baseTokenVolume"]) + size)
-            candle["usdVolume"] = fmt(Decimal(candle["usdVolume"]) + size * price)
+            candle["baseTokenVolume"] = fmt(add(Decimal(candle["baseTokenVolume"]), size))
+            candle["usdVolume"] = fmt(add(Decimal(candle["usdVolume"]), mul(size, price)))
             candle["trades"] += 1
             if mid is not None:
                 candle["orderbookMidPriceClose"] = fmt(mid)
@@ -1209,10 +1210,10 @@ class IndexerState:
         for trade in reversed(market.trades):
             if parse_iso(trade["createdAt"]) < day_ago:
                 break
-            volume += Decimal(trade["size"]) * Decimal(trade["price"])
+            volume = add(volume, mul(Decimal(trade["size"]), Decimal(trade["price"])))
             trades24 += 1
             first = Decimal(trade["price"])
-        change = Decimal(0) if first is None else market.oracle_price - first
+        change = Decimal(0) if first is None else add(market.oracle_price, -first)
         next_rate = fmt_big(market.next_funding_rate())
         return {
             "clobPairId": str(c.clob_pair_id),
@@ -1285,7 +1286,7 @@ class IndexerState:
         exit_price = None
         if position.sum_close:
             exit_price = fmt(div(position.exit_quote, market.size(position.sum_close)))
-        unrealized = mul(market.oracle_price - entry, size) if position.size else Decimal(0)
+        unrealized = mul(add(market.oracle_price, -entry), size) if position.size else Decimal(0)
         return {
             "market": position.ticker,
             "status": position.status,
@@ -1294,7 +1295,7 @@ class IndexerState:
             "maxSize": fmt(market.size(position.max_size)),
             "entryPrice": fmt(entry),
             "exitPrice": exit_price,
-            "realizedPnl": fmt(usdc(position.realized_pnl) + position.net_funding),
+            "realizedPnl": fmt(add(usdc(position.realized_pnl), position.net_funding)),
             "unrealizedPnl": fmt(unrealized),
             "createdAt": iso(position.created_at_ns),
             "createdAtHeight": str(position.created_at_height),
@@ -1356,9 +1357,10 @@ class IndexerState:
                 continue
             market = self.by_id[position.perpetual_id]
             notional = mul(market.size(position.size), market.oracle_price)
-            equity += notional
-            initial += mul(abs(notional), Decimal(market.config.initial_margin_ppm).scaleb(-6))
-        return equity, equity - initial
+            equity = add(equity, notional)
+            fraction = Decimal(market.config.initial_margin_ppm).scaleb(-6)
+            initial = add(initial, mul(abs(notional), fraction))
+        return equity, add(equity, -initial)
 
     def subaccount_json(self, sub: SubaccountView) -> dict:
         """

@@ -73,6 +73,26 @@ def mul(*values: Decimal | int) -> Decimal:
     return result
 
 
+def add(*values: Decimal | int) -> Decimal:
+    """
+    Return the exact sum of `values` (Decimal's default 28 digits would round long values).
+
+    Parameters
+    ----------
+    *values : Decimal | int
+        The terms (negate one to subtract).
+
+    Returns
+    -------
+    Decimal
+
+    """
+    result = Decimal(0)
+    for value in values:
+        result = _CONTEXT.add(result, Decimal(value))
+    return result
+
+
 def div(numerator: Decimal | int | Fraction, denominator: Decimal | int = 1) -> Decimal:
     """
     Return `numerator / denominator` rounded half up to 20 decimal places.

@@ -20,6 +20,7 @@ from nautilus_dydx.sandbox.extras import extra_keys
 from nautilus_dydx.sandbox.funding import clamp_ppm
 from nautilus_dydx.sandbox.funding import predicted_rate_ppm
 from nautilus_dydx.sandbox.funding import sample_noise_ppm
+from nautilus_dydx.sandbox.numbers import add
 from nautilus_dydx.sandbox.numbers import div
 from nautilus_dydx.sandbox.numbers import fmt
 from nautilus_dydx.sandbox.numbers import fmt_big
@@ -123,3 +124,13 @@ def test_cli_switches_unknown_fields() -> None:
     assert cli.build_config(parser.parse_args([])).extra_fields is True
     assert cli.build_config(parser.parse_args(["--no-extra-fields"])).extra_fields is False
     assert cli.build_config(parser.parse_args(["--extra-fields"])).extra_fields is True
+
+
+def test_sums_keep_every_place_beyond_decimal_default_precision() -> None:
+    long_value = Decimal("125399.661874999999999999998")
+    assert fmt(add(long_value, Decimal("0.000000000000000000001"))) == (
+        "125399.661874999999999999999"
+    )
+    assert fmt(add(Decimal("1e20"), Decimal("1e-20"))) == (
+        "100000000000000000000.00000000000000000001"
+    )
