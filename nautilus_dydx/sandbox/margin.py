@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -94,6 +95,95 @@ class Liquidator:
             return False
         equity, requirement = self.maintenance(sub)
         return equity < requirement
+
+    def liquidation_price(self, sub: Subaccount, clob_pair_id: int) -> Fraction | None:
+        """
+        Return the oracle price (USD) below which a long, or above which a short, is liquidated.
+
+        Other markets stay at their oracle prices. None when the subaccount has no position in
+        the market or no price makes it liquidatable.
+
+        Parameters
+        ----------
+        sub : Subaccount
+            The subaccount.
+        clob_pair_id : int
+            The market.
+
+        Returns
+        -------
+        Fraction | None
+
+        """
+        position = sub.positions.get(clob_pair_id)
+        if position is None or position.size == 0:
+            return None
+        market = self.chain.markets[clob_pair_id]
+        cfg = market.config
+        collateral = Fraction(sub.usdc)
+        requirement = Fraction(0)
+        for pid, other in sorted(sub.positions.items()):
+            if pid == clob_pair_id or other.size == 0:
+                continue
+            other_market = self.chain.markets[pid]
+            value = self._value(other_market, other.size)
+            collateral += value
+            requirement += Fraction(abs(value) * other_market.config.maintenance_margin_ppm,
+                                    1_000_000)
+        # Quote quantums per USD of price for this position: size × 10^(A + 6)
+        per_usd = Fraction(abs(position.size)) * Fraction(10) ** (cfg.atomic_resolution + 6)
+        fraction = Fraction(cfg.maintenance_margin_ppm, 1_000_000)
+        if position.size > 0:
+            price = (requirement - collateral) / (per_usd * (1 - fraction))
+        else:
+            price = (collateral - requirement) / (per_usd * (1 + fraction))
+        return price if price > 0 else None
+
+    def force(self, owner: str, number: int, clob_pair_id: int) -> str:
+        """
+        Move a market's oracle price one tick past a subaccount's liquidation price.
+
+        The liquidation itself happens in the next block (`SandboxNode.step_blocks`).
+
+        Parameters
+        ----------
+        owner : str
+            The subaccount owner.
+        number : int
+            The subaccount number.
+        clob_pair_id : int
+            The market of the position to liquidate.
+
+        Returns
+        -------
+        str
+            The new oracle price.
+
+        Raises
+        ------
+        ValueError
+            If the subaccount holds no position there or cannot be liquidated by price.
+
+        """
+        sub = self.chain.subaccounts.get((owner, number))
+        price = None if sub is None else self.liquidation_price(sub, clob_pair_id)
+        if price is None:
+            raise ValueError(f"no liquidatable position in market {clob_pair_id}")
+        market = self.chain.markets[clob_pair_id]
+        cfg = market.config
+        tick = Fraction(cfg.subticks_per_tick) * Fraction(10) ** (
+            cfg.quantum_conversion_exponent - cfg.atomic_resolution - 6
+        )
+        ticks = price / tick
+        if sub.positions[clob_pair_id].size > 0:
+            target = (math.ceil(ticks) - 1) * tick
+        else:
+            target = (math.floor(ticks) + 1) * tick
+        if target <= 0:
+            raise ValueError(f"no positive oracle price liquidates market {clob_pair_id}")
+        text = format(Decimal(target.numerator) / Decimal(target.denominator), "f")
+        self.chain.set_oracle_price(clob_pair_id, text)
+        return text
 
     def on_block(self, height: int, time_ns: int) -> None:
         """

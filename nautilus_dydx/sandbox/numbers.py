@@ -1,24 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""How the sandbox Indexer computes and prints decimal values, in one place.
-
-The real Indexer computes with an arbitrary-precision decimal library and prints plain
-decimal strings. The sandbox reproduces its visible behaviour with these rules:
-
-* **Exact products and sums.** Sizes times prices, PnL, funding payments (size × rate ×
-  oracle price) and funding indices are exact; a 20-place price times a 4-place size prints
-  with 24 places (e.g. an unrealized PnL of ``"-0.123456789012345678901234"``).
-* **Divisions round to 20 places** (half up), as the library's default: entry and exit
-  prices (``"2656.54285714285714285714"``), the predicted funding rate (an average of premium
-  samples, ``"0.00053383928571428571"``) and the prices of liquidation-engine fills whose
-  notional is not on the tick grid (deleveraging: quote amount / size, e.g.
-  ``"2340.74427003699136870412"``).
-* **Printing.** Trailing zeros are dropped, zero prints ``"0"``, the notation is plain
-  (``fmt``). The predicted funding rate is printed the way the library's ``toString`` does
-  (``fmt_big``): exponent form for magnitudes below 1e-6 (``"1.25e-7"``) or from 1e21 up.
-* **Chain amounts** stay integers (quote quantums of 1e-6 USDC): balances and asset
-  positions print with at most 6 places; only Indexer-derived fields carry more.
-
-"""
+"""How the sandbox Indexer computes and prints decimal values: the rules, in one place."""
 
 from __future__ import annotations
 
@@ -28,29 +9,30 @@ from decimal import Decimal
 from fractions import Fraction
 
 
+# The real Indexer computes with an arbitrary-precision decimal library and prints plain
+# decimal strings. The sandbox reproduces its visible behaviour with these rules:
+#
+# * Exact products and sums: sizes times prices, volumes, PnL, funding payments
+#   (size x rate x oracle price) and funding indices; a 20-place price times a 4-place size
+#   prints with 24 places (an unrealized PnL of "-0.000399999999999999999999").
+# * Divisions round half up to 20 places, the library's default: entry and exit prices
+#   ("2656.54285714285714285714"), the predicted funding rate (a mean of premium samples,
+#   "0.00053383928571428571") and deleveraging prices (quote amount / size, off the tick
+#   grid: "59999.55833333333333333333"; one real deleveraging trade printed 16 places,
+#   "2340.7442700369913687", so decoders must accept any count).
+# * Printing: trailing zeros dropped, zero is "0", plain notation (`fmt`). The predicted
+#   funding rate prints as the library's toString does (`fmt_big`): exponent form below
+#   1e-6 ("1.25e-7") and from 1e21 up.
+# * Chain amounts stay integers (quote quantums of 1e-6 USDC): balances, asset positions,
+#   fees and applied funding rates (whole ppm per 8 hours / 8e6) have few places; only
+#   Indexer-derived fields carry more.
+
 DIVISION_PLACES = 20
 _CONTEXT = Context(prec=200, rounding=ROUND_HALF_UP)
 _QUANTUM = Decimal(1).scaleb(-DIVISION_PLACES)
 # The library's toString switches to exponent form below 1e-6 and from 1e21
 _EXPONENT_LOW = -7
 _EXPONENT_HIGH = 21
-
-
-def exact(value: Decimal | int | str) -> Decimal:
-    """
-    Return `value` as a Decimal with enough precision for exact sums and products.
-
-    Parameters
-    ----------
-    value : Decimal | int | str
-        The value.
-
-    Returns
-    -------
-    Decimal
-
-    """
-    return _CONTEXT.create_decimal(value)
 
 
 def mul(*values: Decimal | int) -> Decimal:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 from nautilus_dydx.sandbox import AccountConfig
 from nautilus_dydx.sandbox.numbers import places
@@ -207,5 +208,48 @@ def test_healthy_accounts_are_not_liquidated_and_the_switch_turns_it_off() -> No
             assert node.subaccount(A)["positions"][0]["size"] == ONE_BTC
             fills = (await http.get("/fills", params={"address": A, "subaccountNumber": 0}))
             assert {f["type"] for f in fills.json()["fills"]} == {"LIMIT"}
+
+    run(scenario())
+
+
+def test_forced_liquidation_of_a_short_buys_from_the_book() -> None:
+    async def scenario() -> None:
+        async with running_sandbox(config=leveraged_config()) as (sandbox, http, client):
+            node = sandbox.node
+            gtb = node.height + 10
+            await client.broadcast(BOB.sign_tx([place(B, 1, BUY, ONE_BTC, PRICE_65000, gtb=gtb)]))
+            await client.broadcast(ALICE.sign_tx(
+                [place(A, 1, SELL, ONE_BTC, PRICE_65000, gtb=gtb, tif=IOC)],
+            ))
+            node.step_blocks(1)
+            assert node.subaccount(A)["positions"][0]["size"] == -ONE_BTC
+            liquidator = node.chain.liquidator
+            sub = node.chain.subaccounts[(A, 0)]
+            # By hand: collateral 5000 + 65000 - 32.5 = 69967.5 USDC against 1 BTC short:
+            # liquidated above 69967.5 / 1.03 = 67929.611650485436893...
+            assert liquidator.liquidation_price(sub, 0) == Fraction(699_675, 10) / Fraction(
+                103, 100,
+            )
+            gtb = node.height + 10
+            ask = await client.broadcast(BOB.sign_tx(
+                [place(B, 2, SELL, ONE_BTC, 6_795_000_000, gtb=gtb)],
+            ))
+            assert ask.code == 0
+            price = liquidator.force(A, 0, 0)
+            assert price == "67930"
+            assert not liquidator.is_liquidatable(node.chain.subaccounts[(B, 0)])
+            node.step_blocks(1)
+            assert node.subaccount(A)["positions"][0]["size"] == 0
+            fills = (await http.get("/fills", params={"address": A, "subaccountNumber": 0}))
+            top = fills.json()["fills"][0]
+            assert (top["type"], top["side"], top["liquidity"], top["price"]) == (
+                "LIQUIDATED", "BUY", "TAKER", "67950",
+            )
+            # Fee: 1.5 % of 67 950, capped at what is left: 69 967.5 - 67 950 = 2017.5
+            assert top["fee"] == "1019.25"
+            trades = (await http.get("/trades/perpetualMarket/BTC-USD")).json()["trades"]
+            assert (trades[0]["type"], trades[0]["side"]) == ("LIQUIDATED", "BUY")
+            healthy = node.chain.subaccounts[(B, 0)]
+            assert liquidator.liquidation_price(healthy, 5) is None
 
     run(scenario())
