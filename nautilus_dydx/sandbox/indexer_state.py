@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -172,6 +173,12 @@ def parse_iso(text: str) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return int(Decimal(str(moment.timestamp())) * 1_000_000_000)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _cached_iso_ns(text: str) -> int:
+    # Market statistics re-read every trade time of the last day on each update
+    return parse_iso(text)
 
 
 def fmt(value: Decimal) -> str:
@@ -1208,7 +1215,7 @@ class IndexerState:
         trades24 = 0
         first = None
         for trade in reversed(market.trades):
-            if parse_iso(trade["createdAt"]) < day_ago:
+            if _cached_iso_ns(trade["createdAt"]) < day_ago:
                 break
             volume = add(volume, mul(Decimal(trade["size"]), Decimal(trade["price"])))
             trades24 += 1
