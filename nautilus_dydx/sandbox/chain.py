@@ -43,6 +43,7 @@ from nautilus_dydx.sandbox.events import OrderPlacedEvent
 from nautilus_dydx.sandbox.events import OrderRemovedEvent
 from nautilus_dydx.sandbox.events import OrderUpdatedEvent
 from nautilus_dydx.sandbox.events import PositionEvent
+from nautilus_dydx.sandbox.funding import FundingModel
 from nautilus_dydx.sandbox.keys import address_from_public_key
 from nautilus_dydx.sandbox.keys import is_valid_address
 from nautilus_dydx.sandbox.keys import key_from_mnemonic
@@ -50,6 +51,7 @@ from nautilus_dydx.sandbox.keys import key_from_private_key
 from nautilus_dydx.sandbox.keys import key_from_seed
 from nautilus_dydx.sandbox.keys import SandboxKey
 from nautilus_dydx.sandbox.keys import verify_signature
+from nautilus_dydx.sandbox.margin import Liquidator
 
 
 URL_PLACE = "/dydxprotocol.clob.MsgPlaceOrder"
@@ -239,8 +241,6 @@ class ChainState:
     """
 
     def __init__(self, config: SandboxConfig, bus: EventBus) -> None:
-        if config.funding_enabled:
-            raise NotImplementedError("funding payments are not modelled by the sandbox yet")
         self.config = config
         self.bus = bus
         self.chain_id = config.chain_id
@@ -278,6 +278,9 @@ class ChainState:
         self._tx_index = 0
         self._event_index = 0
         self._fill_height = self.height + 1
+        # Values hooks: hourly funding (funding.py), liquidations and deleveraging (margin.py)
+        self.funding = FundingModel(self) if config.funding_enabled else None
+        self.liquidator = Liquidator(self) if config.liquidations_enabled else None
         next_number = config.first_account_number
         for index, account_config in enumerate(config.accounts):
             if account_config.mnemonic is not None and account_config.private_key is not None:
@@ -1143,6 +1146,11 @@ class ChainState:
                     self._deliver_cancel(_order_key(message.order_id), height, time_ns)
         self.last_block_txs = block_txs
         self._end_block(height, time_ns)
+        # Values hooks: funding at minute/hour boundaries, then the maintenance-margin check
+        if self.funding is not None:
+            self.funding.on_block(height, time_ns)
+        if self.liquidator is not None:
+            self.liquidator.on_block(height, time_ns)
         self.bus.publish(BlockEvent(0, height, time_ns, tuple(tx_hashes)))
         self._fill_height = height + 1
         self._tx_index = 0

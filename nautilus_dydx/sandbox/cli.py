@@ -48,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="serve a recorded Indexer WebSocket session instead of the venue")
     parser.add_argument("--duration", type=float, default=None,
                         help="stop after this many seconds (default: run until Ctrl-C)")
+    # Values: occasional unknown fields in Indexer messages (SandboxConfig.extra_fields)
+    parser.add_argument("--extra-fields", action=argparse.BooleanOptionalAction, default=True,
+                        help="add occasional unknown fields to Indexer messages (default: on)")
 
 
 def build_config(args: argparse.Namespace) -> SandboxConfig:
@@ -86,6 +89,7 @@ def build_config(args: argparse.Namespace) -> SandboxConfig:
         block_time_ms=args.block_time_ms,
         markets=tuple(known[t] for t in wanted),
         accounts=accounts,
+        extra_fields=getattr(args, "extra_fields", True),
     )
 
 

@@ -224,8 +224,14 @@ class SandboxConfig:
         The (net collateral in quote quantums, stateful order limit) tiers, ascending.
     fee_tiers : tuple[FeeTierConfig, ...]
         The perpetual fee tiers.
-    funding_enabled : bool, default False
-        Whether funding payments are applied (not modelled yet; must stay False).
+    funding_enabled : bool, default True
+        Whether hourly funding (premium samples, rates, payments) runs on the block clock.
+    liquidations_enabled : bool, default True
+        Whether undercollateralized subaccounts are liquidated and deleveraged each block.
+    extra_fields : bool, default True
+        Whether Indexer messages occasionally carry unknown fields, as a newer Indexer sends.
+    market_stats_interval_s : int, default 10
+        The block-time interval of `trading` statistics updates on `v4_markets`.
 
     """
 
@@ -253,4 +259,8 @@ class SandboxConfig:
         (50_000_000_000, 200),
     )
     fee_tiers: tuple[FeeTierConfig, ...] = field(default_factory=default_fee_tiers)
-    funding_enabled: bool = False
+    funding_enabled: bool = True
+    # Values (funding.py, margin.py, extras.py): fields added at the end on purpose
+    liquidations_enabled: bool = True
+    extra_fields: bool = True
+    market_stats_interval_s: int = 10

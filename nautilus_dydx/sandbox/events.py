@@ -319,7 +319,7 @@ class BalanceEvent(SandboxEvent):
     quantums : int
         The new balance in quote quantums (1e-6 USDC), may be negative.
     reason : str
-        "GENESIS", "FILL".
+        "GENESIS", "DEPOSIT", "FILL", "FUNDING" or "LIQUIDATION".
 
     """
 
@@ -356,6 +356,117 @@ class OraclePriceEvent(SandboxEvent):
     ticker: str = ""
     subticks: int = 0
     price: str = ""
+
+
+# -- Values events (funding.py, margin.py) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PremiumSampleEvent(SandboxEvent):
+    """
+    A funding premium sample of a market (taken once per minute of block time).
+
+    Parameters
+    ----------
+    clob_pair_id : int
+        The CLOB pair (= perpetual) id.
+    ticker : str
+        The market ticker.
+    premium_ppm : int
+        The sampled 8-hour premium in parts per million.
+
+    """
+
+    type: ClassVar[str] = "premium_sample"
+
+    clob_pair_id: int = 0
+    ticker: str = ""
+    premium_ppm: int = 0
+
+
+@dataclass(frozen=True)
+class FundingEvent(SandboxEvent):
+    """
+    An hourly funding tick of a market: the rate was applied to every open position.
+
+    Parameters
+    ----------
+    clob_pair_id : int
+        The CLOB pair (= perpetual) id.
+    ticker : str
+        The market ticker.
+    rate_ppm : int
+        The 8-hour funding rate in ppm (the 1-hour rate paid is rate_ppm / 8e6).
+    oracle_price : str
+        The oracle price used, as an exact decimal string.
+
+    """
+
+    type: ClassVar[str] = "funding"
+
+    clob_pair_id: int = 0
+    ticker: str = ""
+    rate_ppm: int = 0
+    oracle_price: str = ""
+
+
+@dataclass(frozen=True)
+class LiquidationFillEvent(SandboxEvent):
+    """
+    A fill made by the liquidation engine: against the book or by deleveraging.
+
+    Parameters
+    ----------
+    kind : str
+        "LIQUIDATED" (against a resting order) or "DELEVERAGED" (against an offsetting position).
+    event_id : str
+        Hex of height (4 bytes) || transaction index (4) || event index (4).
+    clob_pair_id : int
+        The CLOB pair id.
+    ticker : str
+        The market ticker.
+    quantums : int
+        The size in base quantums.
+    subticks : int
+        The maker's price in subticks (0 for deleveraging: the price is quote / size).
+    quote_quantums : int
+        The notional in quote quantums.
+    taker_side : str
+        The liquidated subaccount's side, "BUY" or "SELL".
+    owner : str
+        The liquidated subaccount's owner.
+    subaccount_number : int
+        The liquidated subaccount's number.
+    maker_owner : str
+        The owner of the resting order or offsetting position.
+    maker_subaccount_number : int
+        Its subaccount number.
+    maker : OrderSnapshot | None
+        The resting order after the fill (None for deleveraging).
+    taker_fee : int
+        The liquidation fee in quote quantums paid by the liquidated subaccount.
+    maker_fee : int
+        The maker fee in quote quantums (negative is a rebate).
+
+    """
+
+    type: ClassVar[str] = "liquidation_fill"
+
+    kind: str = "LIQUIDATED"
+    event_id: str = ""
+    clob_pair_id: int = 0
+    ticker: str = ""
+    quantums: int = 0
+    subticks: int = 0
+    quote_quantums: int = 0
+    taker_side: str = ""
+    owner: str = ""
+    subaccount_number: int = 0
+    maker_owner: str = ""
+    maker_subaccount_number: int = 0
+    maker: OrderSnapshot | None = None
+    taker_fee: int = 0
+    maker_fee: int = 0
 
 
 EventCallback = Callable[[SandboxEvent], None]

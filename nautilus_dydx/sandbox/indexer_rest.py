@@ -292,7 +292,8 @@ class IndexerRestServer:
             )
         except NotFound as e:
             return _json(404, {"errors": [{"msg": str(e)}]}, headers)
-        return _json(200, payload, headers)
+        # Occasional unknown fields (SandboxConfig.extra_fields), as a newer Indexer adds them
+        return _json(200, self.state.extra_fields.apply(payload), headers)
 
     def route(self, request: Request) -> object:
         """
@@ -380,6 +381,10 @@ class IndexerRestServer:
         if parts == ["transfers"]:
             sub = self._subaccount(request)
             return _page(_before(list(reversed(sub.transfers)), request), request, "transfers")
+        if parts == ["fundingPayments"]:
+            return self._funding_payments(request, [self._subaccount(request)])
+        if parts == ["fundingPayments", "parentSubaccount"]:
+            return self._funding_payments(request, self._children(request))
         if parts == ["historical-pnl"]:
             sub = self._subaccount(request)
             items = _before(list(reversed(sub.pnl)), request, "blockHeight", "createdAt")
@@ -481,6 +486,35 @@ class IndexerRestServer:
         if value < 0 or value > high:
             raise BadRequest("subaccountNumber", text, f"subaccountNumber must be in [0, {high}]")
         return value
+
+    def _children(self, request: Request) -> list:
+        address = _address(request.param("address"))
+        if request.param("parentSubaccountNumber") is None:
+            raise BadRequest(
+                "parentSubaccountNumber", None, "parentSubaccountNumber is required",
+            )
+        parent = _int_param(request, "parentSubaccountNumber", 0, 127)
+        return [
+            s for (a, n), s in sorted(self.state.subaccounts.items())
+            if a == address and n % 128 == parent
+        ]
+
+    def _funding_payments(self, request: Request, subs: list) -> dict:
+        """Answer `/fundingPayments` (§2.13) for one subaccount or a parent's children."""
+        items = [p for sub in subs for p in sub.funding_payments]
+        items.sort(key=lambda p: (int(p["createdAtHeight"]), p["ticker"]), reverse=True)
+        ticker = request.param("ticker")
+        if ticker is not None:
+            items = [p for p in items if p["ticker"] == ticker]
+        after = _iso_param(request, "afterOrAt")
+        if after is not None:
+            items = [p for p in items if parse_iso(p["createdAt"]) >= after]
+        zero = (request.param("zeroPayments") or "false").lower()
+        if zero not in ("true", "false"):
+            raise BadRequest("zeroPayments", zero, "zeroPayments must be a boolean")
+        if zero == "false":
+            items = [p for p in items if Decimal(p["payment"]) != 0]
+        return _page(items, request, "fundingPayments")
 
     def _subaccount(self, request: Request):
         address = _address(request.param("address"))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,13 +17,25 @@ from nautilus_dydx.sandbox.config import MarketConfig
 from nautilus_dydx.sandbox.events import BalanceEvent
 from nautilus_dydx.sandbox.events import BlockEvent
 from nautilus_dydx.sandbox.events import FillEvent
+from nautilus_dydx.sandbox.events import FundingEvent
+from nautilus_dydx.sandbox.events import LiquidationFillEvent
 from nautilus_dydx.sandbox.events import OraclePriceEvent
 from nautilus_dydx.sandbox.events import OrderPlacedEvent
 from nautilus_dydx.sandbox.events import OrderRemovedEvent
 from nautilus_dydx.sandbox.events import OrderSnapshot
 from nautilus_dydx.sandbox.events import OrderUpdatedEvent
 from nautilus_dydx.sandbox.events import PositionEvent
+from nautilus_dydx.sandbox.events import PremiumSampleEvent
 from nautilus_dydx.sandbox.events import SandboxEvent
+from nautilus_dydx.sandbox.extras import ExtraFields
+from nautilus_dydx.sandbox.funding import DEFAULT_FUNDING_PPM
+from nautilus_dydx.sandbox.funding import FUNDING_CLAMP_FACTOR_PPM
+from nautilus_dydx.sandbox.funding import predicted_rate_ppm
+from nautilus_dydx.sandbox.numbers import add
+from nautilus_dydx.sandbox.numbers import div
+from nautilus_dydx.sandbox.numbers import fmt_big
+from nautilus_dydx.sandbox.numbers import mul
+from nautilus_dydx.sandbox.numbers import fmt as _fmt
 
 
 INDEXER_NAMESPACE = uuid.UUID("0f9da948-a6fb-4c45-9edc-4685c3f3317d")
@@ -162,9 +175,17 @@ def parse_iso(text: str) -> int:
     return int(Decimal(str(moment.timestamp())) * 1_000_000_000)
 
 
+@functools.lru_cache(maxsize=65_536)
+def _cached_iso_ns(text: str) -> int:
+    # Market statistics re-read every trade time of the last day on each update
+    return parse_iso(text)
+
+
 def fmt(value: Decimal) -> str:
     """
     Return `value` as a plain decimal string without exponent or trailing zeros.
+
+    The rules of every printed value are documented in `nautilus_dydx.sandbox.numbers`.
 
     Parameters
     ----------
@@ -176,9 +197,7 @@ def fmt(value: Decimal) -> str:
     str
 
     """
-    if value == 0:
-        return "0"
-    return format(value.normalize(), "f")
+    return _fmt(value)
 
 
 def usdc(quantums: int) -> Decimal:
@@ -224,6 +243,16 @@ class MarketView:
         self.funding: list[dict] = []
         self.open_interest = 0
         self.first_price: Decimal | None = None
+        self.samples: list[int] = []
+        self.funding_index = Decimal(0)
+        self.last_stats: dict[str, object] = {}
+
+    def next_funding_rate(self) -> Decimal:
+        """The predicted 1-hour funding rate: the mean of the hour's samples, 20 places."""
+        c = self.config
+        spread = max(c.initial_margin_ppm - c.maintenance_margin_ppm, 0)
+        clamp = spread * FUNDING_CLAMP_FACTOR_PPM // 1_000_000
+        return div(predicted_rate_ppm(self.samples, clamp), 8_000_000)
 
     def price(self, subticks: int) -> Decimal:
         """
@@ -336,6 +365,8 @@ class PositionView:
     sum_close: int = 0
     max_size: int = 0
     exit_quote: Decimal = Decimal(0)
+    net_funding: Decimal = Decimal(0)
+    open_quote: Decimal = Decimal(0)
     closed_at_ns: int | None = None
     closed_at_height: int | None = None
     position_id: str = ""
@@ -364,6 +395,7 @@ class SubaccountView:
     fills: list[dict] = field(default_factory=list)
     transfers: list[dict] = field(default_factory=list)
     pnl: list[dict] = field(default_factory=list)
+    funding_payments: list[dict] = field(default_factory=list)
 
     @property
     def uuid(self) -> str:
@@ -410,6 +442,10 @@ class IndexerState:
         The trades kept per market.
     max_history : int, default 10_000
         The orders (oldest final ones are pruned first) and fills kept per subaccount.
+    extra_fields : ExtraFields | None, default None
+        Adds occasional unknown fields to published messages (None: never).
+    stats_interval_ns : int, default 10 s
+        The block-time interval of `trading` statistics updates on `v4_markets`.
 
     """
 
@@ -420,6 +456,8 @@ class IndexerState:
         genesis_time_ns: int = 0,
         max_trades: int = 10_000,
         max_history: int = 10_000,
+        extra_fields: ExtraFields | None = None,
+        stats_interval_ns: int = 10_000_000_000,
     ) -> None:
         self.markets: dict[str, MarketView] = {m.ticker: MarketView(m) for m in markets}
         self.by_id: dict[int, MarketView] = {
@@ -439,8 +477,10 @@ class IndexerState:
         self._pending: list[Update] = []
         self._pending_sub: dict[tuple[str, int], dict] = {}
         self._flush_scheduled = False
-        self._last_fill_price: dict[tuple[str, int, int], Decimal] = {}
         self._unsubscribe: Callable[[], None] | None = None
+        self.extra_fields = extra_fields if extra_fields is not None else ExtraFields(0, False)
+        self.stats_interval_ns = max(int(stats_interval_ns), 1)
+        self._liquidation_close: dict[tuple[str, int, int], str] = {}
 
     # -- Wiring --------------------------------------------------------------------------------
 
@@ -459,7 +499,12 @@ class IndexerState:
         IndexerState
 
         """
-        state = cls(node.config.markets, node.config.genesis_height, node.config.genesis_time_ns)
+        config = node.config
+        state = cls(
+            config.markets, config.genesis_height, config.genesis_time_ns,
+            extra_fields=ExtraFields(config.seed, getattr(config, "extra_fields", False)),
+            stats_interval_ns=getattr(config, "market_stats_interval_s", 10) * 1_000_000_000,
+        )
         for event in list(node.bus.history):
             state.apply(event)
         state.height = node.chain.height
@@ -468,6 +513,8 @@ class IndexerState:
             view = state.by_id[market.config.clob_pair_id]
             view.status = market.status
             view.oracle_price = Decimal(market.oracle_price)
+        for market in state.markets.values():
+            market.last_stats = state.market_stats(market)
         state.flush()
         state._unsubscribe = node.subscribe(state.apply)
         return state
@@ -525,6 +572,12 @@ class IndexerState:
             self._on_balance(event)
         elif isinstance(event, OraclePriceEvent):
             self._on_oracle(event)
+        elif isinstance(event, LiquidationFillEvent):
+            self._on_liquidation_fill(event)
+        elif isinstance(event, PremiumSampleEvent):
+            self._on_premium_sample(event)
+        elif isinstance(event, FundingEvent):
+            self._on_funding(event)
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
@@ -585,6 +638,7 @@ class IndexerState:
 
         """
         version = _VERSIONS.get(channel, "1.0.0")
+        contents = self.extra_fields.apply(contents)
         for listener in tuple(self.listeners):
             listener(channel, channel_id, contents, version, number)
 
@@ -604,8 +658,11 @@ class IndexerState:
 
     def _on_block(self, event: BlockEvent) -> None:
         previous_hour = self.time_ns // 3_600_000_000_000
+        previous_stats = self.time_ns // self.stats_interval_ns
         self.height = event.height
         self.time_ns = event.time_ns
+        if event.time_ns // self.stats_interval_ns != previous_stats:
+            self.publish_market_stats()
         self._pending.append(
             ("v4_block_height", "v4_block_height",
              {"blockHeight": str(event.height), "time": iso(event.time_ns)}, None),
@@ -614,21 +671,6 @@ class IndexerState:
             self._hourly(event)
 
     def _hourly(self, event: BlockEvent) -> None:
-        for market in self.markets.values():
-            mid = market.mid()
-            premium = Decimal(0)
-            if mid is not None and market.oracle_price > 0:
-                premium = (mid - market.oracle_price) / market.oracle_price
-            rate = max(min(premium / 8, Decimal("0.0006")), Decimal("-0.0006"))
-            market.funding.append(
-                {
-                    "ticker": market.ticker,
-                    "rate": fmt(rate.quantize(Decimal("1e-9"))),
-                    "price": fmt(market.oracle_price),
-                    "effectiveAtHeight": str(event.height),
-                    "effectiveAt": iso(event.time_ns),
-                },
-            )
         for sub in self.subaccounts.values():
             equity, _ = self.equity(sub)
             sub.pnl.append(
@@ -664,6 +706,89 @@ class IndexerState:
             }, None),
         )
 
+    # -- Funding and market statistics (values) -------------------------------------------------
+
+    def market_stats(self, market: MarketView) -> dict[str, object]:
+        """
+        Return the periodically published statistics of `market` (§3.6 `trading` fields).
+
+        Parameters
+        ----------
+        market : MarketView
+            The market.
+
+        Returns
+        -------
+        dict[str, object]
+
+        """
+        data = self.market_json(market)
+        keys = ("volume24H", "trades24H", "priceChange24H", "openInterest", "nextFundingRate")
+        return {key: data[key] for key in keys}
+
+    def publish_market_stats(self) -> None:
+        """Publish one `trading` update with the statistics that changed since the last one."""
+        trading: dict[str, dict] = {}
+        for market in self.markets.values():
+            stats = self.market_stats(market)
+            changed = {k: v for k, v in stats.items() if market.last_stats.get(k) != v}
+            market.last_stats = stats
+            if changed:
+                trading[market.ticker] = changed
+        if trading:
+            self._pending.append(("v4_markets", None, {"trading": trading}, None))
+
+    def _on_premium_sample(self, event: PremiumSampleEvent) -> None:
+        market = self.markets.get(event.ticker)
+        if market is not None:
+            market.samples.append(event.premium_ppm)
+
+    def _on_funding(self, event: FundingEvent) -> None:
+        market = self.markets.get(event.ticker)
+        if market is None:
+            return
+        market.samples = []
+        rate = Decimal(event.rate_ppm) / 8_000_000
+        price = Decimal(event.oracle_price)
+        market.funding_index = add(market.funding_index, mul(rate, price))
+        market.funding.append(
+            {
+                "ticker": market.ticker,
+                "rate": fmt(rate),
+                "price": fmt(price),
+                "effectiveAtHeight": str(event.height),
+                "effectiveAt": iso(event.time_ns),
+            },
+        )
+        for sub in self.subaccounts.values():
+            position = sub.open_position(event.clob_pair_id)
+            if position is None or position.size == 0:
+                continue
+            size = market.size(position.size)
+            # Longs pay a positive rate: payment = -size × rate × oracle price, exactly
+            payment = -mul(size, rate, price)
+            position.net_funding = add(position.net_funding, payment)
+            sub.funding_payments.append(
+                {
+                    "createdAt": iso(event.time_ns),
+                    "createdAtHeight": str(event.height),
+                    "perpetualId": str(event.clob_pair_id),
+                    "ticker": market.ticker,
+                    "oraclePrice": fmt(price),
+                    "size": fmt(abs(size)),
+                    "side": position.side,
+                    "rate": fmt(rate),
+                    "payment": fmt(payment),
+                    "subaccountNumber": str(sub.number),
+                    "fundingIndex": fmt(market.funding_index),
+                },
+            )
+            if len(sub.funding_payments) > self.max_history:
+                del sub.funding_payments[: len(sub.funding_payments) - self.max_history]
+            self._sub_update(
+                sub.address, sub.number, "perpetualPositions", self._position_ws(sub, position),
+            )
+
     def set_market_status(self, ticker: str, status: str) -> None:
         """
         Record a market status change and publish it on v4_markets.
@@ -678,7 +803,7 @@ class IndexerState:
         """
         market = self.markets[ticker]
         market.status = status
-        next_rate = market.funding[-1]["rate"] if market.funding else "0"
+        next_rate = fmt_big(market.next_funding_rate())
         self._pending.append(
             ("v4_markets", None,
              {"trading": {ticker: {"status": status, "nextFundingRate": next_rate}}}, None),
@@ -823,64 +948,117 @@ class IndexerState:
         if market is None:
             return
         price = market.price(event.subticks)
-        size = market.size(event.quantums)
-        created_at = iso(event.time_ns)
-        trade = {
-            "id": event.event_id,
-            "side": event.taker_side,
-            "size": fmt(size),
-            "price": fmt(price),
-            "type": "LIMIT",
-            "createdAt": created_at,
-            "createdAtHeight": str(event.height),
-        }
-        market.trades.append(trade)
-        if len(market.trades) > self.max_trades:
-            del market.trades[: len(market.trades) - self.max_trades]
-        self._pending.append(("v4_trades", market.ticker, {"trades": [trade]}, None))
-        self._update_candles(market, event.time_ns, price, size)
+        self._record_trade(
+            market, event.event_id, event.taker_side, event.quantums, price, "LIMIT",
+            event.height, event.time_ns,
+        )
         for liquidity, snap, fee in (
             ("TAKER", event.taker, event.taker_fee),
             ("MAKER", event.maker, event.maker_fee),
         ):
             if snap is None:
                 continue
-            self._last_fill_price[(snap.owner, snap.subaccount_number, event.clob_pair_id)] = price
-            order_id = order_uuid(snap.owner, snap.subaccount_number, snap.client_id,
-                                  snap.clob_pair_id, snap.order_flags)
-            fill = {
-                "id": fill_uuid(event.event_id, liquidity),
-                "side": snap.side,
-                "liquidity": liquidity,
-                "type": "LIMIT",
-                "market": market.ticker,
-                "marketType": "PERPETUAL",
-                "price": fmt(price),
-                "size": fmt(size),
-                "fee": fmt(usdc(fee)),
-                "affiliateRevShare": "0",
-                "createdAt": created_at,
-                "createdAtHeight": str(event.height),
-                "orderId": order_id,
-                "clientMetadata": str(snap.client_metadata),
-                "subaccountNumber": snap.subaccount_number,
-            }
-            sub = self._sub(snap.owner, snap.subaccount_number)
-            sub.fills.append(fill)
-            if len(sub.fills) > self.max_history:
-                del sub.fills[: len(sub.fills) - self.max_history]
-            ws_fill = dict(fill)
-            ws_fill.update(
-                {
-                    "subaccountId": sub.uuid,
-                    "clobPairId": str(event.clob_pair_id),
-                    "quoteAmount": fmt(usdc(event.quote_quantums)),
-                    "eventId": event.event_id,
-                    "transactionHash": event.tx_hash,
-                    "ticker": market.ticker,
-                },
+            self._record_fill(
+                market, event.event_id, liquidity, "LIMIT", snap.owner, snap.subaccount_number,
+                snap.side, event.quantums, price, event.quote_quantums, fee, event.height,
+                event.time_ns, event.tx_hash, snap,
             )
-            self._sub_update(snap.owner, snap.subaccount_number, "fills", ws_fill)
+
+    def _on_liquidation_fill(self, event: LiquidationFillEvent) -> None:
+        market = self.markets.get(event.ticker)
+        if market is None:
+            return
+        size = market.size(event.quantums)
+        if event.subticks:
+            price = market.price(event.subticks)
+        else:
+            # Deleveraging happens at the bankruptcy price: quote / size, off the tick grid
+            price = div(usdc(event.quote_quantums), size)
+        self._record_trade(
+            market, event.event_id, event.taker_side, event.quantums, price, event.kind,
+            event.height, event.time_ns,
+        )
+        maker_side = "SELL" if event.taker_side == "BUY" else "BUY"
+        maker_type = "LIQUIDATION" if event.kind == "LIQUIDATED" else "OFFSETTING"
+        self._record_fill(
+            market, event.event_id, "TAKER", event.kind, event.owner, event.subaccount_number,
+            event.taker_side, event.quantums, price, event.quote_quantums, event.taker_fee,
+            event.height, event.time_ns, "", None,
+        )
+        self._record_fill(
+            market, event.event_id, "MAKER", maker_type, event.maker_owner,
+            event.maker_subaccount_number, maker_side, event.quantums, price,
+            event.quote_quantums, event.maker_fee, event.height, event.time_ns, "", event.maker,
+        )
+        self._liquidation_close[(event.owner, event.subaccount_number, event.clob_pair_id)] = (
+            "LIQUIDATED"
+        )
+
+    def _record_trade(
+        self, market: MarketView, event_id: str, side: str, quantums: int, price: Decimal,
+        trade_type: str, height: int, time_ns: int,
+    ) -> None:
+        size = market.size(quantums)
+        trade = {
+            "id": event_id,
+            "side": side,
+            "size": fmt(size),
+            "price": fmt(price),
+            "type": trade_type,
+            "createdAt": iso(time_ns),
+            "createdAtHeight": str(height),
+        }
+        market.trades.append(trade)
+        if len(market.trades) > self.max_trades:
+            del market.trades[: len(market.trades) - self.max_trades]
+        self._pending.append(("v4_trades", market.ticker, {"trades": [trade]}, None))
+        self._update_candles(market, time_ns, price, size)
+
+    def _record_fill(
+        self, market: MarketView, event_id: str, liquidity: str, fill_type: str, owner: str,
+        number: int, side: str, quantums: int, price: Decimal, quote_quantums: int, fee: int,
+        height: int, time_ns: int, tx_hash: str, snap: OrderSnapshot | None,
+    ) -> None:
+        clob_pair_id = market.config.clob_pair_id
+        fill = {
+            "id": fill_uuid(event_id, liquidity),
+            "side": side,
+            "liquidity": liquidity,
+            "type": fill_type,
+            "market": market.ticker,
+            "marketType": "PERPETUAL",
+            "price": fmt(price),
+            "size": fmt(market.size(quantums)),
+            "fee": fmt(usdc(fee)),
+            "affiliateRevShare": "0",
+            "createdAt": iso(time_ns),
+            "createdAtHeight": str(height),
+        }
+        if snap is not None:
+            fill["orderId"] = order_uuid(
+                snap.owner, snap.subaccount_number, snap.client_id, snap.clob_pair_id,
+                snap.order_flags,
+            )
+            fill["clientMetadata"] = str(snap.client_metadata)
+        fill["subaccountNumber"] = number
+        sub = self._sub(owner, number)
+        sub.fills.append(fill)
+        if len(sub.fills) > self.max_history:
+            del sub.fills[: len(sub.fills) - self.max_history]
+        ws_fill = dict(fill)
+        ws_fill.update(
+            {
+                "subaccountId": sub.uuid,
+                "clobPairId": str(clob_pair_id),
+                "quoteAmount": fmt(usdc(quote_quantums)),
+                "eventId": event_id,
+                "transactionHash": tx_hash,
+                "ticker": market.ticker,
+            },
+        )
+        self._sub_update(owner, number, "fills", ws_fill)
+        if snap is not None:
+            order_id = fill["orderId"]
             if order_id in self._resting:
                 self._track_resting(market, order_id, snap)
 
@@ -914,8 +1092,8 @@ class IndexerState:
             candle["low"] = fmt(min(Decimal(candle["low"]), price))
             candle["high"] = fmt(max(Decimal(candle["high"]), price))
             candle["close"] = fmt(price)
-            candle["baseTokenVolume"] = fmt(Decimal(candle["baseTokenVolume"]) + size)
-            candle["usdVolume"] = fmt(Decimal(candle["usdVolume"]) + size * price)
+            candle["baseTokenVolume"] = fmt(add(Decimal(candle["baseTokenVolume"]), size))
+            candle["usdVolume"] = fmt(add(Decimal(candle["usdVolume"]), mul(size, price)))
             candle["trades"] += 1
             if mid is not None:
                 candle["orderbookMidPriceClose"] = fmt(mid)
@@ -946,11 +1124,19 @@ class IndexerState:
         closed = max(0, abs(old_size) - abs(event.size)) if old_size and (
             event.size == 0 or (old_size > 0) == (event.size > 0)
         ) else abs(old_size)
-        fill_price = self._last_fill_price.get(
-            (event.owner, event.subaccount_number, event.perpetual_id),
+        liquidated = self._liquidation_close.pop(
+            (event.owner, event.subaccount_number, event.perpetual_id), None,
         )
-        if closed and fill_price is not None:
-            position.exit_quote += fill_price * market.size(closed)
+        cost = 0
+        if closed and old_size:
+            # The closing proceeds follow from the chain's cost basis and realized PnL
+            cost = position.entry_quote * closed // abs(old_size)
+            pnl = event.realized_pnl - position.realized_pnl
+            proceeds = cost + pnl if old_size > 0 else cost - pnl
+            position.exit_quote += usdc(proceeds)
+        flipped = old_size != 0 and event.size != 0 and (old_size > 0) != (event.size > 0)
+        if not flipped:
+            position.open_quote += usdc(event.entry_quote_quantums - (position.entry_quote - cost))
         market.open_interest += max(event.size, 0) - max(old_size, 0)
         position.size = event.size
         position.entry_quote = event.entry_quote_quantums
@@ -961,7 +1147,7 @@ class IndexerState:
         if event.size != 0:
             position.side = "LONG" if event.size > 0 else "SHORT"
         if event.size == 0 or (old_size != 0 and (old_size > 0) != (event.size > 0)):
-            position.status = "CLOSED"
+            position.status = "LIQUIDATED" if liquidated else "CLOSED"
             position.closed_at_ns = event.time_ns
             position.closed_at_height = event.height
             update = self._position_ws(sub, position)
@@ -978,7 +1164,7 @@ class IndexerState:
         delta = event.quantums - sub.usdc
         sub.usdc = event.quantums
         sub.updated_at_height = event.height
-        if event.reason != "FILL" and delta != 0:
+        if event.reason not in ("FILL", "FUNDING") and delta != 0:
             transfer = {
                 "id": str(uuid.uuid5(
                     INDEXER_NAMESPACE, f"{sub.uuid}-transfer-{event.seq}-{event.height}",
@@ -1029,13 +1215,13 @@ class IndexerState:
         trades24 = 0
         first = None
         for trade in reversed(market.trades):
-            if parse_iso(trade["createdAt"]) < day_ago:
+            if _cached_iso_ns(trade["createdAt"]) < day_ago:
                 break
-            volume += Decimal(trade["size"]) * Decimal(trade["price"])
+            volume = add(volume, mul(Decimal(trade["size"]), Decimal(trade["price"])))
             trades24 += 1
             first = Decimal(trade["price"])
-        change = Decimal(0) if first is None else market.oracle_price - first
-        next_rate = market.funding[-1]["rate"] if market.funding else "0"
+        change = Decimal(0) if first is None else add(market.oracle_price, -first)
+        next_rate = fmt_big(market.next_funding_rate())
         return {
             "clobPairId": str(c.clob_pair_id),
             "ticker": c.ticker,
@@ -1058,7 +1244,7 @@ class IndexerState:
             "openInterestLowerCap": "0",
             "openInterestUpperCap": "0",
             "baseOpenInterest": fmt(market.size(market.open_interest)),
-            "defaultFundingRate1H": "0",
+            "defaultFundingRate1H": fmt(Decimal(DEFAULT_FUNDING_PPM) / 8_000_000),
         }
 
     def book_json(self, ticker: str) -> dict:
@@ -1101,32 +1287,29 @@ class IndexerState:
         market = self.by_id[position.perpetual_id]
         size = market.size(position.size)
         entry = Decimal(0)
-        if position.size != 0:
-            entry = usdc(position.entry_quote) / abs(size)
-        elif position.sum_open:
-            entry = usdc(position.entry_quote) / market.size(position.sum_open)
+        if position.sum_open:
+            # The Indexer's entry price is the size-weighted mean price of the opening fills
+            entry = div(position.open_quote, market.size(position.sum_open))
         exit_price = None
         if position.sum_close:
-            exit_price = fmt(
-                (position.exit_quote / market.size(position.sum_close)).quantize(Decimal("1e-12")),
-            )
-        unrealized = (market.oracle_price - entry) * size if position.size else Decimal(0)
+            exit_price = fmt(div(position.exit_quote, market.size(position.sum_close)))
+        unrealized = mul(add(market.oracle_price, -entry), size) if position.size else Decimal(0)
         return {
             "market": position.ticker,
             "status": position.status,
             "side": position.side,
             "size": fmt(size),
             "maxSize": fmt(market.size(position.max_size)),
-            "entryPrice": fmt(entry.quantize(Decimal("1e-12"))),
+            "entryPrice": fmt(entry),
             "exitPrice": exit_price,
-            "realizedPnl": fmt(usdc(position.realized_pnl)),
-            "unrealizedPnl": fmt(unrealized.quantize(Decimal("1e-6"))),
+            "realizedPnl": fmt(add(usdc(position.realized_pnl), position.net_funding)),
+            "unrealizedPnl": fmt(unrealized),
             "createdAt": iso(position.created_at_ns),
             "createdAtHeight": str(position.created_at_height),
             "closedAt": None if position.closed_at_ns is None else iso(position.closed_at_ns),
             "sumOpen": fmt(market.size(position.sum_open)),
             "sumClose": fmt(market.size(position.sum_close)),
-            "netFunding": "0",
+            "netFunding": fmt(position.net_funding),
             "subaccountNumber": sub.number,
         }
 
@@ -1180,10 +1363,11 @@ class IndexerState:
             if position.status != "OPEN":
                 continue
             market = self.by_id[position.perpetual_id]
-            notional = market.size(position.size) * market.oracle_price
-            equity += notional
-            initial += abs(notional) * Decimal(market.config.initial_margin_ppm).scaleb(-6)
-        return equity, equity - initial
+            notional = mul(market.size(position.size), market.oracle_price)
+            equity = add(equity, notional)
+            fraction = Decimal(market.config.initial_margin_ppm).scaleb(-6)
+            initial = add(initial, mul(abs(notional), fraction))
+        return equity, add(equity, -initial)
 
     def subaccount_json(self, sub: SubaccountView) -> dict:
         """
@@ -1207,8 +1391,8 @@ class IndexerState:
         return {
             "address": sub.address,
             "subaccountNumber": sub.number,
-            "equity": fmt(equity.quantize(Decimal("1e-6"))),
-            "freeCollateral": fmt(free.quantize(Decimal("1e-6"))),
+            "equity": fmt(equity),
+            "freeCollateral": fmt(free),
             "openPerpetualPositions": positions,
             "assetPositions": assets,
             "marginEnabled": True,

@@ -306,6 +306,8 @@ class IndexerConnection(WSListener):
             )
             return
         contents = self.server.snapshot(channel, channel_id)
+        # Occasional unknown fields (SandboxConfig.extra_fields), as in REST and updates
+        contents = self.server.state.extra_fields.apply(contents)
         self.subscriptions[key] = bool(message.get("batched", False))
         envelope: dict = {
             "type": "subscribed",

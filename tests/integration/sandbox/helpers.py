@@ -64,6 +64,8 @@ def make_config(**overrides) -> SandboxConfig:
             AccountConfig(private_key=K2_PRIVATE_KEY, account_number=2),
         ),
         stateful_rate_limits=((1, 1000),),
+        # Exact-shape tests compare field sets; tests of unknown fields turn this on
+        extra_fields=False,
     )
     values.update(overrides)
     return SandboxConfig(**values)

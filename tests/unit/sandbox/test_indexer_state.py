@@ -8,6 +8,7 @@ from decimal import Decimal
 from nautilus_dydx.sandbox.config import default_markets
 from nautilus_dydx.sandbox.events import BlockEvent
 from nautilus_dydx.sandbox.events import FillEvent
+from nautilus_dydx.sandbox.events import FundingEvent
 from nautilus_dydx.sandbox.events import OraclePriceEvent
 from nautilus_dydx.sandbox.events import OrderPlacedEvent
 from nautilus_dydx.sandbox.events import OrderRemovedEvent
@@ -135,8 +136,11 @@ def test_fills_make_trades_candles_and_oracle_updates() -> None:
     state.apply(OraclePriceEvent(20, 3, T0, 0, "BTC-USD", 6_600_000_000, "66000"))
     assert updates[-1][0] == "v4_markets"
     assert updates[-1][2]["oraclePrices"]["BTC-USD"]["oraclePrice"] == "66000"
-    state.apply(BlockEvent(21, 3, T0 + 3_600_000_000_000))
+    # The chain's hourly funding tick (funding.py) fills /historicalFunding
+    state.apply(FundingEvent(21, 3, T0 + 3_600_000_000_000, 0, "BTC-USD", 19, "66000"))
+    state.apply(BlockEvent(22, 3, T0 + 3_600_000_000_000))
     assert state.markets["BTC-USD"].funding[-1]["effectiveAtHeight"] == "3"
+    assert state.markets["BTC-USD"].funding[-1]["rate"] == "0.000002375"
     assert updates[-1][:2] == ("v4_block_height", "v4_block_height")
 
 
