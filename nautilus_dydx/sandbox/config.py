@@ -36,6 +36,9 @@ class MarketConfig:
         The initial margin fraction in parts per million.
     maintenance_margin_ppm : int, default 30_000
         The maintenance margin fraction in parts per million.
+    min_price_change_ppm : int, default 1000
+        The oracle market's minimum price change; conditional orders trigger on last traded
+        prices clamped to the oracle price +/- 5 times this fraction.
 
     """
 
@@ -49,6 +52,7 @@ class MarketConfig:
     status: str = "ACTIVE"
     initial_margin_ppm: int = 50_000
     maintenance_margin_ppm: int = 30_000
+    min_price_change_ppm: int = 1000
 
     def price_to_subticks(self, price: str | Decimal) -> int:
         """
@@ -199,13 +203,15 @@ class SandboxConfig:
     port : int, default 0
         The gRPC port; 0 picks a free port.
     block_time_ms : int, default 1000
-        The block interval, both the wall-clock tick and the block-time increment.
+        The block interval of the block timer.
     auto_blocks : bool, default True
         Whether blocks are produced by a timer; when False use `SandboxNode.step_blocks`.
     genesis_height : int, default 1
         The height of the genesis block.
-    genesis_time_ns : int, default 1_767_225_600_000_000_000
-        The genesis block time (2026-01-01T00:00:00Z) in unix nanoseconds.
+    genesis_time_ns : int | None, default None
+        None: block time follows the wall clock (genesis is the node's creation time and each
+        block takes the time it is committed). An integer fixes the genesis time (unix
+        nanoseconds) and every block adds exactly `block_time_ms`: deterministic runs.
     markets : tuple[MarketConfig, ...]
         The markets.
     accounts : tuple[AccountConfig, ...]
@@ -236,7 +242,7 @@ class SandboxConfig:
     block_time_ms: int = 1000
     auto_blocks: bool = True
     genesis_height: int = 1
-    genesis_time_ns: int = 1_767_225_600_000_000_000
+    genesis_time_ns: int | None = None
     markets: tuple[MarketConfig, ...] = field(default_factory=default_markets)
     accounts: tuple[AccountConfig, ...] = field(default_factory=tuple)
     first_account_number: int = 10

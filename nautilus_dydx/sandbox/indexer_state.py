@@ -16,6 +16,7 @@ from nautilus_dydx.sandbox.config import MarketConfig
 from nautilus_dydx.sandbox.events import BalanceEvent
 from nautilus_dydx.sandbox.events import BlockEvent
 from nautilus_dydx.sandbox.events import FillEvent
+from nautilus_dydx.sandbox.events import MemclobEvent
 from nautilus_dydx.sandbox.events import OraclePriceEvent
 from nautilus_dydx.sandbox.events import OrderPlacedEvent
 from nautilus_dydx.sandbox.events import OrderRemovedEvent
@@ -459,7 +460,7 @@ class IndexerState:
         IndexerState
 
         """
-        state = cls(node.config.markets, node.config.genesis_height, node.config.genesis_time_ns)
+        state = cls(node.config.markets, node.config.genesis_height, node.chain.genesis_time_ns)
         for event in list(node.bus.history):
             state.apply(event)
         state.height = node.chain.height
@@ -525,6 +526,8 @@ class IndexerState:
             self._on_balance(event)
         elif isinstance(event, OraclePriceEvent):
             self._on_oracle(event)
+        elif isinstance(event, MemclobEvent):
+            self._on_memclob(event)
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
@@ -810,6 +813,8 @@ class IndexerState:
         if isinstance(event, OrderRemovedEvent):
             extra["removalReason"] = event.removal_reason
         data = self._store_order(snap, event.height, event.time_ns, extra)
+        if not getattr(event, "book", True):
+            return
         if isinstance(event, OrderRemovedEvent):
             previous = self._resting.pop(data["id"], None)
             if previous is not None:
@@ -817,6 +822,21 @@ class IndexerState:
                 self._set_level(market, side, subticks, -quantums)
         else:
             self._track_resting(market, data["id"], snap)
+
+    def _on_memclob(self, event: MemclobEvent) -> None:
+        snap = event.order
+        if snap is None or snap.clob_pair_id not in self.by_id:
+            return
+        market = self.by_id[snap.clob_pair_id]
+        order_id = order_uuid(snap.owner, snap.subaccount_number, snap.client_id,
+                              snap.clob_pair_id, snap.order_flags)
+        if event.removed:
+            previous = self._resting.pop(order_id, None)
+            if previous is not None:
+                _, side, subticks, quantums = previous
+                self._set_level(market, side, subticks, -quantums)
+        else:
+            self._track_resting(market, order_id, snap)
 
     def _on_fill(self, event: FillEvent) -> None:
         market = self.markets.get(event.ticker)
@@ -881,7 +901,7 @@ class IndexerState:
                 },
             )
             self._sub_update(snap.owner, snap.subaccount_number, "fills", ws_fill)
-            if order_id in self._resting:
+            if event.book and order_id in self._resting:
                 self._track_resting(market, order_id, snap)
 
     def _update_candles(

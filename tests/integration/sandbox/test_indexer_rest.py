@@ -34,6 +34,8 @@ async def trade_n(sandbox, client, count: int) -> None:
                                                   gtb=gtb)]))
         await client.broadcast(ALICE.sign_tx([place(A, 100 + index, BUY, Q, P + index * TICK,
                                                     gtb=gtb, tif=IOC)]))
+    # Matching results reach the Indexer with the block that commits them
+    sandbox.node.step_blocks(1)
 
 
 def test_market_routes_shapes_and_errors() -> None:
