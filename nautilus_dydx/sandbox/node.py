@@ -35,6 +35,7 @@ from nautilus_dydx.sandbox.chain import ChainState
 from nautilus_dydx.sandbox.config import SandboxConfig
 from nautilus_dydx.sandbox.events import EventBus
 from nautilus_dydx.sandbox.events import SandboxEvent
+from nautilus_dydx.sandbox.http_server import PortInUseError
 
 
 BROADCAST_MODE_BLOCK = 1
@@ -266,20 +267,26 @@ class SandboxNode:
 
         Raises
         ------
-        RuntimeError
+        PortInUseError
             If the port could not be bound.
 
         """
         if self._server is not None:
             return
-        server = grpc.aio.server(interceptors=self._interceptors)
+        # No SO_REUSEPORT: a second node on the same port must fail, not share it silently
+        server = grpc.aio.server(
+            interceptors=self._interceptors, options=[("grpc.so_reuseport", 0)],
+        )
         service_pb2_grpc.add_ServiceServicer_to_server(_TxService(self), server)
         auth_query_grpc.add_QueryServicer_to_server(_AuthService(self), server)
         tm_query_grpc.add_ServiceServicer_to_server(_TendermintService(self), server)
         fee_query_grpc.add_QueryServicer_to_server(_FeeTierService(self), server)
-        port = server.add_insecure_port(f"{self.config.host}:{self.config.port}")
+        try:
+            port = server.add_insecure_port(f"{self.config.host}:{self.config.port}")
+        except RuntimeError:
+            port = 0
         if port == 0:
-            raise RuntimeError(f"could not bind {self.config.host}:{self.config.port}")
+            raise PortInUseError("gRPC", self.config.host, self.config.port, "--grpc-port")
         await server.start()
         self._server = server
         self._port = port

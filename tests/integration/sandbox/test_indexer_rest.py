@@ -217,7 +217,7 @@ def test_rate_limit_answers_429_with_headers_and_keep_alive() -> None:
             assert int(response.headers["Retry-After"]) > 0
             assert int(response.headers["RateLimit-Reset"]) > 0
             # One TCP connection served every request (keep-alive)
-            assert len(sandbox.rest._http._writers) == 1
+            assert sandbox.rest.connections == 1
             await asyncio.sleep(0)
 
     run(scenario())
