@@ -296,9 +296,15 @@ class ChainState:
         self._fill_height = self.height + 1
         next_number = config.first_account_number
         for index, account_config in enumerate(config.accounts):
-            if account_config.mnemonic is not None and account_config.private_key is not None:
-                raise ValueError("give a mnemonic or a private key, not both")
-            if account_config.mnemonic is not None:
+            given = (account_config.mnemonic, account_config.private_key, account_config.address)
+            if sum(value is not None for value in given) > 1:
+                raise ValueError("give one of a mnemonic, a private key or an address")
+            if account_config.address is not None:
+                if not is_valid_address(account_config.address):
+                    raise ValueError(f"invalid account address, was {account_config.address!r}")
+                # The sandbox never learns this key; the account's holder signs
+                key = SandboxKey(b"", b"", account_config.address)
+            elif account_config.mnemonic is not None:
                 key = key_from_mnemonic(account_config.mnemonic, account_config.mnemonic_index)
             elif account_config.private_key is not None:
                 key = key_from_private_key(account_config.private_key)

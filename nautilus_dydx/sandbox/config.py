@@ -115,7 +115,9 @@ class AccountConfig:
     """
     A funded test account.
 
-    Give exactly one of `mnemonic` or `private_key`, or neither to derive a key from the node seed.
+    Give at most one of `mnemonic`, `private_key` or `address`; with none, a key is derived from
+    the node seed. An `address` alone funds an account whose key the sandbox never learns: only
+    the holder of that key can sign for it.
 
     Parameters
     ----------
@@ -125,6 +127,8 @@ class AccountConfig:
         A 32-byte private key as hex.
     mnemonic_index : int, default 0
         The BIP-44 address index for `mnemonic`.
+    address : str | None, default None
+        A `dydx1...` address to fund without knowing its key.
     account_number : int | None, default None
         The account number; assigned sequentially when omitted.
     sequence : int, default 0
@@ -139,6 +143,7 @@ class AccountConfig:
     mnemonic: str | None = None
     private_key: str | None = None
     mnemonic_index: int = 0
+    address: str | None = None
     account_number: int | None = None
     sequence: int = 0
     subaccounts: dict[int, int] = field(default_factory=lambda: {0: 100_000_000_000})
