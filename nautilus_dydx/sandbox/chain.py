@@ -923,7 +923,9 @@ class ChainState:
         self._tx_index += 1
         self._event_index = 0
 
-    def _emit(self, event: SandboxEvent, order: Order | None = None, refresh: bool = False) -> None:
+    def _emit(
+        self, event: SandboxEvent, order: Order | None = None, refresh: bool = False,
+    ) -> None:
         # While matching, the book moves at once (MemclobEvent) and the results wait for the
         # block; `order` lets the block deliver the order's state as of its commit (`refresh`)
         if not self._deferring:

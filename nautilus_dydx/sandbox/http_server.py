@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The sandbox's loopback HTTP server on aiohttp, behind framework-neutral request/response types."""
+"""The sandbox's loopback HTTP server on aiohttp, behind plain request and response types."""
 
 from __future__ import annotations
 

@@ -107,7 +107,8 @@ def test_taker_fills_reach_the_indexer_only_with_their_block() -> None:
             await ok(client, ALICE.sign_tx([place(A, 7, BUY, Q, P, gtb=gtb, tif=IOC)]))
             # Off-chain at once: the placement on the subaccount, the maker gone from the book
             await wait_for(lambda: any(
-                o["clientId"] == "7" for u in subaccount_updates(ws, A) for o in u.get("orders", [])
+                o["clientId"] == "7"
+                for u in subaccount_updates(ws, A) for o in u.get("orders", [])
             ))
             await wait_for(lambda: any(
                 ["65000", "0"] in f["contents"].get("asks", [])
