@@ -244,6 +244,15 @@ class ChainState:
     bus : EventBus
         Where state changes are published.
 
+    Attributes
+    ----------
+    height, time_ns : int
+        The latest committed block's height and time (unix ns); they only move together.
+    previous_height, previous_time_ns : int
+        The block before it (equal to the latest at genesis).
+    wall_clock : bool
+        Whether block times follow the wall clock (`config.genesis_time_ns` is None).
+
     """
 
     def __init__(self, config: SandboxConfig, bus: EventBus) -> None:
@@ -1270,6 +1279,13 @@ class ChainState:
         for key in expired:
             order = self.stateful[key]
             self._remove_resting(order, self.markets[key[4]], 1, height, time_ns)
+        # Included this block but already past its expiry (e.g. after stalled blocks)
+        late = [k for k, o in self._to_place.items() if o.good_til_block_time <= block_seconds]
+        for key in late:
+            order = self._to_place.pop(key)
+            order.status = "CANCELED"
+            self.removed_last_block.add(key)
+            self._publish_removed(order, 1, height, time_ns)
         for key, order in list(self.stateful.items()):
             if order.order_flags != FLAG_CONDITIONAL or order.triggered:
                 continue

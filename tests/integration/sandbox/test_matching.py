@@ -344,3 +344,24 @@ def test_undercollateralized_short_term_is_accepted_then_dropped() -> None:
             assert of(node, FillEvent) == []
 
     asyncio.run(scenario())
+
+
+def test_long_term_order_past_its_expiry_at_inclusion_never_rests() -> None:
+    async def scenario(node: SandboxNode, client: Client) -> None:
+        # Blocks of 100 ms from a whole second: the 10th block's time reaches the next second
+        node.step_blocks(9)
+        t = block_seconds(node)
+        await ok(client, BOB.sign_tx([place(B, 1, SELL, Q, P, gtb=node.height + 5)]))
+        await ok(client, ALICE.sign_tx([place(A, 1, BUY, Q, P, gtbt=t + 1, flags=LONG_TERM)],
+                                       sequence=7))
+        included = node.step_blocks(1)
+        assert block_seconds(node) == t + 1
+        removed = of(node, OrderRemovedEvent)[-1]
+        assert (removed.order.client_id, removed.removal_reason, removed.height) == (
+            1, "ORDER_REMOVAL_REASON_EXPIRED", included,
+        )
+        node.step_blocks(1)
+        assert of(node, FillEvent) == []
+        assert node.chain.markets[0].book.levels(BUY) == []
+
+    run(scenario)
