@@ -199,6 +199,28 @@ def parse_genesis(text: str) -> int:
     return (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000
 
 
+def check_ports(args: argparse.Namespace) -> None:
+    """
+    Check the port options.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The options.
+
+    Raises
+    ------
+    ValueError
+        If a port is outside 0-65535.
+
+    """
+    for option in ("grpc_port", "http_port", "ws_port"):
+        port = getattr(args, option)
+        if not 0 <= port <= 65_535:
+            name = "--" + option.replace("_", "-")
+            raise ValueError(f"invalid {name}, was {port} (0-65535; 0 picks a free port)")
+
+
 def build_config(args: argparse.Namespace) -> SandboxConfig:
     """
     Return the node configuration for the parsed options.
@@ -223,8 +245,9 @@ def build_config(args: argparse.Namespace) -> SandboxConfig:
     unknown = [t for t in wanted if t not in known]
     if unknown or not wanted:
         raise ValueError(f"invalid --markets, was {args.markets!r} (known: {', '.join(known)})")
-    if args.accounts < 0 or args.block_time_ms <= 0:
-        raise ValueError("invalid --accounts or --block-time-ms")
+    check_ports(args)
+    if args.accounts < 0 or args.block_time_ms <= 0 or args.usdc < 0:
+        raise ValueError("invalid --accounts, --usdc or --block-time-ms (negative or zero)")
     accounts = [
         AccountConfig(mnemonic=seeded_mnemonic(args.seed, index),
                       subaccounts={0: args.usdc * 1_000_000})
@@ -325,6 +348,7 @@ async def _serve(args: argparse.Namespace) -> int:
         except (NotImplementedError, RuntimeError):
             pass
     if args.replay:
+        check_ports(args)
         server = ReplayServer(load_frames(args.replay), args.host, args.ws_port, close_at_end=False)
         try:
             await server.start()

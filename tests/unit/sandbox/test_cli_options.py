@@ -74,3 +74,18 @@ def test_candles_have_their_own_budget_and_the_window_slides() -> None:
     now[0] = 10.5
     allowed, headers = limiter.check("h", "/v4/height")
     assert allowed and headers["RateLimit-Remaining"] == "1"
+
+
+@pytest.mark.parametrize("bad", [
+    ["--grpc-port", "70000"], ["--ws-port", "-5"], ["--usdc", "-3"], ["--host", "0.0.0.0"],
+    ["--host", "nothost"], ["--block-time-ms", "0"], ["--markets", "DOGE-USD"],
+    ["--fund", "dydx1abc"], ["--genesis", "soon"], ["--replay", "/nonexistent.ndjson"],
+])
+def test_user_errors_are_one_line_and_exit_2(bad: list[str], capsys) -> None:
+    argv = ["--no-agents", "--duration", "0.1", "--grpc-port", "0", "--http-port", "0",
+            "--ws-port", "0", *bad]
+    assert cli.main(argv) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
+    assert "sandbox running" not in captured.out
