@@ -47,7 +47,10 @@ class Owner:
         ]
 
 
-def new_client(sandbox: IndexerSandbox, owner: Owner, **kwargs) -> DYDXWebSocketClient:
+def new_client(
+    sandbox: IndexerSandbox, owner: Owner, url: str | None = None, max_cross_ns: int = 5_000_000_000,
+    **kwargs,
+) -> DYDXWebSocketClient:
     settings = dict(
         reconnect_delay_initial_s=0.02,
         reconnect_delay_max_s=0.2,
@@ -57,7 +60,7 @@ def new_client(sandbox: IndexerSandbox, owner: Owner, **kwargs) -> DYDXWebSocket
     )
     settings.update(kwargs)
     client = DYDXWebSocketClient(
-        sandbox.ws_url,
+        sandbox.ws_url if url is None else url,
         owner.handler,
         on_stale=owner.on_stale,
         on_reconnected=owner.on_reconnected,
@@ -71,6 +74,7 @@ def new_client(sandbox: IndexerSandbox, owner: Owner, **kwargs) -> DYDXWebSocket
             InstrumentId.from_str(f"{market.ticker}-PERP.DYDX"),
             _precision(state.tick_size),
             _precision(state.step_size),
+            max_cross_ns,
         )
     return client
 
