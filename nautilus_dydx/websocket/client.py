@@ -88,6 +88,8 @@ class DYDXWebSocketClient:
         The WebSocket handshake timeout.
     batched : bool, default False
         Whether to subscribe in batched mode (``channel_batch_data`` every 250 ms).
+    read_buffer_bytes : int, default 262_144
+        The initial socket read buffer (larger reads mean fewer loop wake-ups under load).
     seed : int | None, default None
         Seed for the reconnect jitter.
 
@@ -115,6 +117,7 @@ class DYDXWebSocketClient:
         ping_reply_timeout_s: float = 10.0,
         handshake_timeout_s: float = 10.0,
         batched: bool = False,
+        read_buffer_bytes: int = 1 << 18,
         seed: int | None = None,
     ) -> None:
         if not url.startswith(("ws://", "wss://")):
@@ -148,6 +151,7 @@ class DYDXWebSocketClient:
         self.ping_reply_timeout_s = ping_reply_timeout_s
         self.handshake_timeout_s = handshake_timeout_s
         self.batched = batched
+        self.read_buffer_bytes = read_buffer_bytes
         self.gaps = 0
         self.resyncs = 0
         self.subscribes_sent = 0

@@ -220,6 +220,7 @@ class PooledConnection:
                     auto_ping_reply_timeout=client.ping_reply_timeout_s,
                     enable_auto_pong=True,
                     logger_name="nautilus_dydx.websocket",
+                    read_buffer_init_size=client.read_buffer_bytes,
                 )
             except (OSError, asyncio.TimeoutError, WSError) as e:
                 attempt += 1
