@@ -28,8 +28,6 @@ cdef class SessionListener(DYDXWsListener):
     cdef readonly MessageIdTracker tracker
     """The message_id tracker of this connection.\n\n:returns: `MessageIdTracker`"""
     cdef object _owner       # Python object with the on_* connection callbacks
-    cdef bint _partial_found
-    cdef uint64_t _partial_id
 
     cdef void _deliver(self, list objects, bint found, uint64_t message_id) except *
     cdef void _gap(self, list missing) except *

@@ -53,8 +53,8 @@ cdef inline bint scan_message_id_c(
         v = v * 10 + <uint64_t>(p[i] - 48)
         digits += 1
         i += 1
-    if digits == 0:
-        return False
+    if digits == 0 or (i < n and 48 <= p[i] <= 57):
+        return False  # Absent, or beyond 19 digits (never wrapped)
     out[0] = v
     return True
 
@@ -198,8 +198,8 @@ cdef class SessionListener(DYDXWsListener):
         Receives the objects of each message.
     owner : object
         The connection: ``on_ws_connected(transport)``, ``on_ws_disconnected(transport)``,
-        ``on_control(record) -> bool`` (whether to forward the message), ``on_gap(missing)``
-        and ``on_resync(record)``.
+        ``on_control(record) -> bool`` (whether to forward the message), ``on_gap(missing)``,
+        ``on_resync(record)`` and ``on_handler_error(error, objects)``.
     on_error : Callable[[FrameError], None], optional
         Receives each `FrameError`.
 
@@ -211,8 +211,6 @@ cdef class SessionListener(DYDXWsListener):
         DYDXWsListener.__init__(self, parser, handler, on_error)
         self._owner = owner
         self.tracker = MessageIdTracker()
-        self._partial_found = False
-        self._partial_id = 0
 
     cpdef on_ws_connected(self, WSTransport transport):
         self._owner.on_ws_connected(transport)
@@ -227,13 +225,11 @@ cdef class SessionListener(DYDXWsListener):
         cdef bint found
         cdef uint64_t message_id = 0
         if msg_type == WSMsgType.TEXT:
-            found = scan_message_id_c(frame.payload_ptr, frame.payload_size, &message_id)
             if not frame.fin:
                 self._partial = bytearray(frame.get_payload_as_bytes())
-                self._partial_found = found
-                self._partial_id = message_id
                 return
             self._partial = None
+            found = scan_message_id_c(frame.payload_ptr, frame.payload_size, &message_id)
             try:
                 objects = self.parser.parse_c(frame.payload_ptr, frame.payload_size, 0)
             except FrameError as e:
@@ -249,6 +245,9 @@ cdef class SessionListener(DYDXWsListener):
                 return
             data = bytes(self._partial)
             self._partial = None
+            found = scan_message_id_c(
+                PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), &message_id,
+            )
             try:
                 objects = self.parser.parse_c(
                     PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), 0,
@@ -257,7 +256,7 @@ cdef class SessionListener(DYDXWsListener):
                 if self._on_error is not None:
                     self._on_error(e)
                 return
-            self._deliver(objects, self._partial_found, self._partial_id)
+            self._deliver(objects, found, message_id)
         elif msg_type == WSMsgType.CLOSE:
             transport.disconnect()
 
@@ -291,7 +290,11 @@ cdef class SessionListener(DYDXWsListener):
         if type(objects[-1]) is _ResyncNeeded:
             self._owner.on_resync(objects[-1])
         if forward:
-            self._handler(objects)
+            try:
+                self._handler(objects)
+            except Exception as e:
+                # The owner's bug must not take the connection down with it
+                self._owner.on_handler_error(e, objects)
 
     cdef void _gap(self, list missing) except *:
         self._owner.on_gap(missing)

@@ -153,6 +153,7 @@ class DYDXWebSocketClient:
         self.batched = batched
         self.read_buffer_bytes = read_buffer_bytes
         self.gaps = 0
+        self.handler_errors = 0
         self.resyncs = 0
         self.subscribes_sent = 0
         self._refs: dict[Key, int] = {}

@@ -310,6 +310,14 @@ class PooledConnection:
         )
         self.drop(f"message_id gap ({len(missing)} missing from {missing[0]})")
 
+    def on_handler_error(self, error: Exception, objects: list) -> None:
+        """Log an exception raised by the owner's handler; the connection carries on."""
+        self.client.handler_errors += 1
+        log.error(
+            "WebSocket handler raised %r for %d objects (first %r)",
+            error, len(objects), type(objects[0]).__name__, exc_info=error,
+        )
+
     def on_resync(self, record: ResyncNeeded) -> None:
         """Resubscribe a book that stayed crossed, for a fresh snapshot."""
         key = (ORDERBOOK, record.id)
