@@ -17,7 +17,7 @@ cdef class MessageIdTracker:
     cdef readonly uint64_t duplicates
     """How many counted messages repeated an id already seen.\n\n:returns: `int`"""
     cdef public Py_ssize_t pending_subscribes
-    """Subscribe requests sent and not answered yet (their replies may fill holes).\n\n:returns: `int`"""
+    """Subscribe requests not answered yet (may fill holes).\n\n:returns: `int`"""
     cdef set _holes          # Skipped ids that a late `subscribed` may still fill
 
     cdef list observe_c(self, uint64_t message_id)

@@ -129,7 +129,8 @@ class DYDXWebSocketClient:
             )
         if ping_reply_timeout_s > idle_timeout_s:
             raise ValueError(
-                f"ping_reply_timeout_s must not exceed idle_timeout_s, was {ping_reply_timeout_s!r}",
+                "ping_reply_timeout_s must not exceed idle_timeout_s, "
+                f"was {ping_reply_timeout_s!r}",
             )
         self.url = url
         self.handler = handler

@@ -48,7 +48,10 @@ class Owner:
 
 
 def new_client(
-    sandbox: IndexerSandbox, owner: Owner, url: str | None = None, max_cross_ns: int = 5_000_000_000,
+    sandbox: IndexerSandbox,
+    owner: Owner,
+    url: str | None = None,
+    max_cross_ns: int = 5_000_000_000,
     **kwargs,
 ) -> DYDXWebSocketClient:
     settings = dict(
@@ -137,7 +140,9 @@ class FreezableProxy:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _pipe(self, number: int, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+    async def _pipe(
+        self, number: int, src: asyncio.StreamReader, dst: asyncio.StreamWriter,
+    ) -> None:
         try:
             while True:
                 data = await src.read(65536)

@@ -62,7 +62,9 @@ def test_every_channel_delivers_nautilus_objects_and_records() -> None:
                 assert any(a.address == K2_ADDRESS for a in owner.of(SubaccountInfo))
 
                 gtb = sandbox.node.height + 10
-                await grpc_client.broadcast(BOB.sign_tx([place(K2_ADDRESS, 1, SELL, Q, P, gtb=gtb)]))
+                await grpc_client.broadcast(
+                    BOB.sign_tx([place(K2_ADDRESS, 1, SELL, Q, P, gtb=gtb)]),
+                )
                 sandbox.node.step_blocks(1)
                 await wait_for(lambda: len(owner.of(BlockHeight)) >= 2)
                 await wait_for(
@@ -93,9 +95,13 @@ def test_trades_and_candles_arrive_after_a_match() -> None:
             async with connected(new_client(sandbox, owner)) as client:
                 await client.subscribe_trades("BTC-USD")
                 await client.subscribe_candles("BTC-USD", "1MIN")
-                await wait_active(client, [("v4_trades", "BTC-USD"), ("v4_candles", "BTC-USD/1MIN")])
+                await wait_active(
+                    client, [("v4_trades", "BTC-USD"), ("v4_candles", "BTC-USD/1MIN")],
+                )
                 gtb = sandbox.node.height + 10
-                await grpc_client.broadcast(BOB.sign_tx([place(K2_ADDRESS, 1, SELL, Q, P, gtb=gtb)]))
+                await grpc_client.broadcast(
+                    BOB.sign_tx([place(K2_ADDRESS, 1, SELL, Q, P, gtb=gtb)]),
+                )
                 await grpc_client.broadcast(
                     ALICE.sign_tx([place(K1_ADDRESS, 2, BUY, Q, P, gtb=gtb, tif=IOC)], sequence=7),
                 )
