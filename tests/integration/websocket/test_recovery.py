@@ -111,6 +111,9 @@ def test_server_restart_on_the_same_port_is_survived_with_backoff() -> None:
                 await wait_for(lambda: len(owner.stale) == len(KEYS))
                 assert client.connections[0].close_codes == [1012]
                 assert not client.connections[0].is_open
+                # Changes while down take effect on the new connection
+                await client.subscribe_trades("ETH-USD")
+                await client.unsubscribe_markets()
                 restarted = IndexerWsServer(
                     sandbox.state, "127.0.0.1", port, WsSettings(batch_interval_s=0.05),
                     sandbox.faults,
@@ -118,9 +121,10 @@ def test_server_restart_on_the_same_port_is_survived_with_backoff() -> None:
                 await restarted.start()
                 sandbox.ws = restarted
                 await wait_for(lambda: len(owner.reconnected) == 1)
-                await wait_active(client, KEYS)
+                await wait_active(client, [BOOK, KEYS[2], ("v4_trades", "ETH-USD")])
                 server = next(iter(restarted.connections))
-                assert set(server.subscriptions) == {BOOK, ("v4_markets", None), KEYS[2]}
+                assert set(server.subscriptions) == {BOOK, KEYS[2], ("v4_trades", "ETH-USD")}
+                assert client.subscription_state("v4_markets") is None
     run(scenario())
 
 
