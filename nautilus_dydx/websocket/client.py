@@ -64,7 +64,7 @@ class DYDXWebSocketClient:
         The cap per market channel per connection (the Indexer allows 32).
     subscribe_rate : int, default 2
         Subscribe attempts allowed per (connection, channel, id) per window.
-    subscribe_window_s : float, default 1.05
+    subscribe_window_s : float, default 1.2
         The pacing window in seconds.
     reconnect_delay_initial_s : float, default 0.25
         The first reconnect delay.
@@ -105,7 +105,7 @@ class DYDXWebSocketClient:
         on_error: Callable[[FrameError], None] | None = None,
         max_subscriptions_per_connection: int = 32,
         subscribe_rate: int = 2,
-        subscribe_window_s: float = 1.05,
+        subscribe_window_s: float = 1.2,
         reconnect_delay_initial_s: float = 0.25,
         reconnect_delay_max_s: float = 30.0,
         reconnect_backoff_factor: float = 2.0,

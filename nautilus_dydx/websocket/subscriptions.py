@@ -83,12 +83,12 @@ class SubscribePacer:
     ----------
     rate : int, default 2
         The attempts allowed per window.
-    window_s : float, default 1.05
-        The window length in seconds (a little above the venue's second, for clock skew).
+    window_s : float, default 1.2
+        The window in seconds (above the venue's second: network delay can bunch arrivals).
 
     """
 
-    def __init__(self, rate: int = 2, window_s: float = 1.05) -> None:
+    def __init__(self, rate: int = 2, window_s: float = 1.2) -> None:
         if rate < 1:
             raise ValueError(f"rate must be at least 1, was {rate!r}")
         if window_s <= 0:
