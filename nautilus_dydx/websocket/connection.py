@@ -222,7 +222,7 @@ class PooledConnection:
                     logger_name="nautilus_dydx.websocket",
                     read_buffer_init_size=client.read_buffer_bytes,
                 )
-            except (OSError, asyncio.TimeoutError, WSError) as e:
+            except Exception as e:  # Refused, DNS, TLS, handshake: all retried the same way
                 attempt += 1
                 delay = client.backoff.delay(attempt)
                 log.warning(
