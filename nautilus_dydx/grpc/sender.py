@@ -19,6 +19,7 @@ from nautilus_dydx.grpc.sequence import MAX_TIMESTAMP_NONCES
 from nautilus_dydx.grpc.sequence import TimestampNonces
 from nautilus_dydx.grpc.sequence import expected_sequence
 from nautilus_dydx.grpc.sequence import is_sequence_error
+from nautilus_dydx.grpc.types import AccountInfo
 from nautilus_dydx.grpc.types import TxResult
 from nautilus_dydx.wallet import Wallet
 
@@ -131,9 +132,14 @@ class DYDXTransactionSender:
             raise RuntimeError("the sender is not started")
         return self._signer.account_number
 
-    async def start(self) -> None:
+    async def start(self, account: AccountInfo | None = None) -> None:
         """
         Load the account number and sequence (and the chain clock in timestamp mode).
+
+        Parameters
+        ----------
+        account : AccountInfo, optional
+            The account if already known; queried from the node if None.
 
         Raises
         ------
@@ -141,7 +147,12 @@ class DYDXTransactionSender:
             If the account does not exist or the node cannot be reached.
 
         """
-        account = await self.node.get_account(self.wallet.address)
+        if account is None:
+            account = await self.node.get_account(self.wallet.address)
+        elif account.address != self.wallet.address:
+            raise ValueError(
+                f"account {account.address!r} is not the wallet's ({self.wallet.address!r})",
+            )
         self._signer = self.wallet.signer(self.chain_id, account.account_number)
         self._next_sequence = account.sequence
         if self.mode == SequenceMode.TIMESTAMP and not self.tracker.has_block:
