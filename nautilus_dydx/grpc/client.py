@@ -119,6 +119,8 @@ def encode_broadcast_request(tx_bytes: bytes) -> bytes:
 
     """
     size = len(tx_bytes)
+    if size == 0:
+        return b"\x10\x02"
     prefix = bytearray(b"\x0a")
     while size >= 0x80:
         prefix.append((size & 0x7F) | 0x80)
