@@ -217,7 +217,8 @@ class DYDXHttpClient:
         try:
             return _decoder(kind).decode(body)
         except (msgspec.DecodeError, msgspec.ValidationError) as e:
-            raise DYDXDecodeError(200, "/v4/" + route, f"{e}; body: {body_excerpt(body)}") from None
+            detail = f"{e}; body: {body_excerpt(body)}"
+            raise DYDXDecodeError(200, "/v4/" + route, detail) from None
 
     # -- Routes --------------------------------------------------------------------------------
 

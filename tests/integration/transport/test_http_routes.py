@@ -105,8 +105,10 @@ def test_every_route_returns_typed_exact_values() -> None:
 
                 orders = await http.get_orders(K2_ADDRESS, 0)
                 assert {o.order_flags for o in orders} == {"0", "64"}
-                stateful = await http.get_orders(K2_ADDRESS, 0, status=["OPEN"], order_type="LIMIT",
-                                                 good_til_block_time_after="2000-01-01T00:00:00Z")
+                stateful = await http.get_orders(
+                    K2_ADDRESS, 0, status=["OPEN"], order_type="LIMIT",
+                    good_til_block_time_after="2000-01-01T00:00:00Z",
+                )
                 assert [(o.client_id, o.price, o.size) for o in stateful] == [
                     ("77", "130000", "0.0001"),
                 ]

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""DYDXHttpClient decoding: the shared captures, long decimals, unknown fields, funding payments."""
+"""DYDXHttpClient decoding: shared captures, long decimals, unknown fields, funding payments."""
 
 from __future__ import annotations
 

@@ -36,7 +36,9 @@ def test_expected_sequence_is_read_from_the_mismatch_log() -> None:
         (3002, "clob", "Stateful orders cannot require immediate execution", False),
     ],
 )
-def test_sequence_errors_are_told_apart(code: int, codespace: str, log: str, expected: bool) -> None:
+def test_sequence_errors_are_told_apart(
+    code: int, codespace: str, log: str, expected: bool,
+) -> None:
     assert is_sequence_error(code, codespace, log) is expected
 
 
