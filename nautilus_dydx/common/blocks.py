@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections import deque
@@ -107,6 +108,45 @@ class BlockTracker:
         """
         block = await node.get_latest_block()  # type: ignore[attr-defined]
         return self.on_block_height(block.height, block.time_ns)
+
+    async def poll(
+        self,
+        node: object,
+        interval_secs: float = 1.0,
+        on_stale: Callable[[float], None] | None = None,
+    ) -> None:
+        """
+        Refresh from `node` every `interval_secs` until cancelled, reporting stale heights.
+
+        `on_stale` is called once with the seconds since the last new block each time the
+        height becomes stale; a node error is skipped (a lasting one shows as staleness).
+
+        Parameters
+        ----------
+        node : DYDXNodeClient
+            The node client.
+        interval_secs : float, default 1.0
+            The poll interval.
+        on_stale : Callable[[float], None], optional
+            The stale-height report.
+
+        """
+        # Imported here: the grpc package imports this module
+        from nautilus_dydx.grpc.errors import DYDXNodeError  # noqa: PLC0415
+
+        reported = False
+        while True:
+            try:
+                await self.refresh(node)
+            except DYDXNodeError:
+                pass
+            if self.is_stale:
+                if not reported and on_stale is not None:
+                    on_stale(self.seconds_since_block)
+                reported = True
+            else:
+                reported = False
+            await asyncio.sleep(interval_secs)
 
     @property
     def has_block(self) -> bool:

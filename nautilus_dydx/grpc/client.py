@@ -225,6 +225,11 @@ class DYDXNodeClient:
         return [e.address for e in self._endpoints]
 
     @property
+    def broadcast_bucket(self) -> TokenBucket | None:
+        """The client-side broadcast budget, or None when unlimited."""
+        return self._bucket
+
+    @property
     def current_endpoint(self) -> str:
         """The endpoint the next call goes to first."""
         return self._pick(time.monotonic()).address

@@ -8,6 +8,7 @@ import socket
 
 import pytest
 
+from nautilus_dydx.common.blocks import BlockTracker
 from nautilus_dydx.grpc import DYDXNodeClient
 from nautilus_dydx.grpc import DYDXNoEndpointError
 from nautilus_dydx.grpc import DYDXTransactionSender
@@ -101,13 +102,14 @@ def test_broadcast_fails_over_only_while_nothing_was_sent() -> None:
     run(scenario())
 
 
-def test_dead_endpoint_is_retried_after_its_cooldown() -> None:
+@pytest.mark.parametrize("code", ["UNAVAILABLE", "DEADLINE_EXCEEDED"])
+def test_dead_endpoint_is_retried_after_its_cooldown(code: str) -> None:
     async def scenario() -> None:
         async with running_sandbox() as first, running_sandbox() as second:
             first.node.step_blocks(10)
             endpoints = [first.grpc_endpoint, second.grpc_endpoint]
             async with DYDXNodeClient(endpoints, dead_cooldown_secs=0.2) as rpc:
-                first.faults.grpc_error("UNAVAILABLE", count=1, method="GetLatestBlock")
+                first.faults.grpc_error(code, count=1, method="GetLatestBlock")
                 assert (await rpc.get_latest_block()).height == second.node.height
                 assert rpc.current_endpoint == second.grpc_endpoint
                 await wait_until(lambda: rpc.current_endpoint == first.grpc_endpoint)
@@ -123,6 +125,7 @@ def test_resource_exhausted_backs_off_and_sends_once() -> None:
             encoder = btc()
             async with DYDXNodeClient(
                 [sandbox.grpc_endpoint], retry_delay_initial_ms=1, retry_delay_max_ms=20,
+                broadcast_rate_per_min=250,
             ) as rpc:
                 sender = DYDXTransactionSender(rpc, alice(), CHAIN_ID)
                 await sender.start()
@@ -130,6 +133,8 @@ def test_resource_exhausted_backs_off_and_sends_once() -> None:
                 outcome = await sender.send_stateful(stateful_order(encoder, sandbox.node, 1))
                 assert outcome.status == TxStatus.ACCEPTED
                 assert sandbox.faults.counters["grpc_error"] == 2
+                # One broadcast budget token per submission, not per re-send
+                assert 248 <= rpc.broadcast_bucket.tokens < 250
                 sandbox.faults.grpc_error("RESOURCE_EXHAUSTED", count=2, method="Account")
                 account = await rpc.get_account(K1_ADDRESS)
                 assert account.sequence == 7  # committed state; the tx is still pending
@@ -147,3 +152,28 @@ def test_resource_exhausted_backs_off_and_sends_once() -> None:
 )
 def test_loopback_detection_picks_plaintext(endpoint: str, loopback: bool) -> None:
     assert is_loopback(endpoint) is loopback
+
+
+def test_block_tracker_polls_the_node_and_reports_a_stalled_chain() -> None:
+    async def scenario() -> None:
+        async with running_sandbox(auto_blocks=True, block_time_ms=20) as sandbox:
+            tracker = BlockTracker(stale_after_secs=0.3)
+            reports: list[float] = []
+            async with DYDXNodeClient([sandbox.grpc_endpoint]) as rpc:
+                task = asyncio.get_running_loop().create_task(
+                    tracker.poll(rpc, interval_secs=0.02, on_stale=reports.append),
+                )
+                try:
+                    await wait_until(lambda: tracker.height >= 5)
+                    assert tracker.block_time_secs == pytest.approx(0.02)
+                    assert not tracker.is_stale
+                    sandbox.faults.stall_blocks(True)
+                    await wait_until(lambda: len(reports) == 1)
+                    assert reports[0] > 0.3
+                    sandbox.faults.stall_blocks(False)
+                    await wait_until(lambda: not tracker.is_stale)
+                    assert len(reports) == 1
+                finally:
+                    task.cancel()
+
+    run(scenario())
