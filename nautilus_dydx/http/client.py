@@ -787,11 +787,12 @@ class DYDXHttpClient:
             if len(items) < limit:
                 return
             lowest = min(height_of(item) for item in items)
+            stalled = lowest >= cursor if cursor is not None else (
+                lowest == max(height_of(item) for item in items)
+            )
             if page is not None:
                 page += 1
-            elif cursor is not None and lowest >= cursor or (
-                cursor is None and lowest == max(height_of(item) for item in items)
-            ):
+            elif stalled:
                 if not pageable:
                     raise DYDXPaginationError(
                         None, route, f"more than {limit} items at height {lowest}",
@@ -801,9 +802,11 @@ class DYDXHttpClient:
             else:
                 cursor = lowest
 
-    def iter_trades(self, ticker: str, page_size: int = MAX_PAGE_SIZE) -> AsyncIterator[
-        schemas.Trade
-    ]:
+    def iter_trades(
+        self,
+        ticker: str,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> AsyncIterator[schemas.Trade]:
         """
         Iterate over every public trade of `ticker`, newest first, without gaps or duplicates.
 
