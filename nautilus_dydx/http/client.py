@@ -83,6 +83,27 @@ def _params(**values: Any) -> dict[str, str]:
     return params
 
 
+# Parent-subaccount variants of the account routes (protocol reference §2.2)
+_PARENT_ROUTES = {
+    "perpetualPositions": "perpetualPositions/parentSubaccountNumber",
+    "assetPositions": "assetPositions/parentSubaccountNumber",
+    "orders": "orders/parentSubaccountNumber",
+    "fills": "fills/parentSubaccount",
+    "transfers": "transfers/parentSubaccountNumber",
+    "historical-pnl": "historical-pnl/parentSubaccountNumber",
+    "fundingPayments": "fundingPayments/parentSubaccount",
+}
+
+
+def _account_route(route: str, parent: bool) -> str:
+    return _PARENT_ROUTES[route] if parent else route
+
+
+def _account_params(address: str, number: int, parent: bool) -> dict[str, Any]:
+    key = "parentSubaccountNumber" if parent else "subaccountNumber"
+    return {"address": address, key: number}
+
+
 def _check_page_size(limit: int) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= MAX_PAGE_SIZE:
         raise ValueError(f"invalid page size, was {limit!r} (1 to {MAX_PAGE_SIZE})")
@@ -444,6 +465,7 @@ class DYDXHttpClient:
         limit: int | None = None,
         created_before_or_at_height: int | None = None,
         created_before_or_at: str | None = None,
+        parent: bool = False,
     ) -> list[schemas.PerpetualPosition]:
         """
         Return perpetual positions of a subaccount, newest first.
@@ -462,6 +484,9 @@ class DYDXHttpClient:
             Inclusive height cursor.
         created_before_or_at : str, optional
             Inclusive ISO time cursor.
+        parent : bool, default False
+            Read `subaccount_number` as a parent number (0 to 127) and include its
+            isolated children (the ``.../parentSubaccount...`` variant of the route).
 
         Returns
         -------
@@ -469,22 +494,21 @@ class DYDXHttpClient:
 
         """
         params = _params(
-            address=address,
-            subaccountNumber=subaccount_number,
+            **_account_params(address, subaccount_number, parent),
             status=status,
             limit=limit,
             createdBeforeOrAtHeight=created_before_or_at_height,
             createdBeforeOrAt=created_before_or_at,
         )
-        response = await self._get(
-            "perpetualPositions", schemas.PerpetualPositionsResponse, params,
-        )
+        route = _account_route("perpetualPositions", parent)
+        response = await self._get(route, schemas.PerpetualPositionsResponse, params)
         return response.positions
 
     async def get_asset_positions(
         self,
         address: str,
         subaccount_number: int,
+        parent: bool = False,
     ) -> list[schemas.AssetPosition]:
         """
         Return the asset (USDC) balances of a subaccount.
@@ -495,14 +519,18 @@ class DYDXHttpClient:
             The owner address.
         subaccount_number : int
             The subaccount number.
+        parent : bool, default False
+            Read `subaccount_number` as a parent number (0 to 127) and include its
+            isolated children (the ``.../parentSubaccount...`` variant of the route).
 
         Returns
         -------
         list[AssetPosition]
 
         """
-        params = _params(address=address, subaccountNumber=subaccount_number)
-        response = await self._get("assetPositions", schemas.AssetPositionsResponse, params)
+        params = _params(**_account_params(address, subaccount_number, parent))
+        route = _account_route("assetPositions", parent)
+        response = await self._get(route, schemas.AssetPositionsResponse, params)
         return response.positions
 
     async def get_orders(
@@ -519,6 +547,7 @@ class DYDXHttpClient:
         good_til_block_time_before_or_at: str | None = None,
         good_til_block_time_after: str | None = None,
         return_latest_orders: bool | None = None,
+        parent: bool = False,
     ) -> list[schemas.Order]:
         """
         Return orders of a subaccount, sorted by good-til-block then good-til-block-time.
@@ -549,6 +578,9 @@ class DYDXHttpClient:
             Stateful expiry (ISO) after.
         return_latest_orders : bool, optional
             Descending (default) when true, ascending when false.
+        parent : bool, default False
+            Read `subaccount_number` as a parent number (0 to 127) and include its
+            isolated children (the ``.../parentSubaccount...`` variant of the route).
 
         Returns
         -------
@@ -556,8 +588,7 @@ class DYDXHttpClient:
 
         """
         params = _params(
-            address=address,
-            subaccountNumber=subaccount_number,
+            **_account_params(address, subaccount_number, parent),
             limit=limit,
             ticker=ticker,
             side=side,
@@ -569,7 +600,8 @@ class DYDXHttpClient:
             goodTilBlockTimeAfter=good_til_block_time_after,
             returnLatestOrders=return_latest_orders,
         )
-        return await self._get("orders", list[schemas.Order], params)
+        route = _account_route("orders", parent)
+        return await self._get(route, list[schemas.Order], params)
 
     async def get_order(self, order_id: str) -> schemas.Order:
         """
@@ -596,6 +628,7 @@ class DYDXHttpClient:
         created_before_or_at_height: int | None = None,
         created_before_or_at: str | None = None,
         page: int | None = None,
+        parent: bool = False,
     ) -> schemas.FillsResponse:
         """
         Return one page of own fills, newest first.
@@ -616,6 +649,9 @@ class DYDXHttpClient:
             Inclusive ISO time cursor.
         page : int, optional
             The 1-based page number.
+        parent : bool, default False
+            Read `subaccount_number` as a parent number (0 to 127) and include its
+            isolated children (the ``.../parentSubaccount...`` variant of the route).
 
         Returns
         -------
@@ -623,8 +659,7 @@ class DYDXHttpClient:
 
         """
         params = _params(
-            address=address,
-            subaccountNumber=subaccount_number,
+            **_account_params(address, subaccount_number, parent),
             market=market,
             marketType="PERPETUAL" if market is not None else None,
             limit=limit,
@@ -632,7 +667,8 @@ class DYDXHttpClient:
             createdBeforeOrAt=created_before_or_at,
             page=page,
         )
-        return await self._get("fills", schemas.FillsResponse, params)
+        route = _account_route("fills", parent)
+        return await self._get(route, schemas.FillsResponse, params)
 
     async def get_transfers(
         self,
@@ -642,6 +678,7 @@ class DYDXHttpClient:
         created_before_or_at_height: int | None = None,
         created_before_or_at: str | None = None,
         page: int | None = None,
+        parent: bool = False,
     ) -> schemas.TransfersResponse:
         """
         Return one page of transfers of a subaccount, newest first.
@@ -660,6 +697,9 @@ class DYDXHttpClient:
             Inclusive ISO time cursor.
         page : int, optional
             The 1-based page number.
+        parent : bool, default False
+            Read `subaccount_number` as a parent number (0 to 127) and include its
+            isolated children (the ``.../parentSubaccount...`` variant of the route).
 
         Returns
         -------
@@ -667,14 +707,14 @@ class DYDXHttpClient:
 
         """
         params = _params(
-            address=address,
-            subaccountNumber=subaccount_number,
+            **_account_params(address, subaccount_number, parent),
             limit=limit,
             createdBeforeOrAtHeight=created_before_or_at_height,
             createdBeforeOrAt=created_before_or_at,
             page=page,
         )
-        return await self._get("transfers", schemas.TransfersResponse, params)
+        route = _account_route("transfers", parent)
+        return await self._get(route, schemas.TransfersResponse, params)
 
     async def get_historical_pnl(
         self,
@@ -684,6 +724,7 @@ class DYDXHttpClient:
         created_before_or_at_height: int | None = None,
         created_before_or_at: str | None = None,
         page: int | None = None,
+        parent: bool = False,
     ) -> schemas.HistoricalPnlResponse:
         """
         Return one page of hourly equity/PnL ticks, newest first.
@@ -702,6 +743,9 @@ class DYDXHttpClient:
             Inclusive ISO time cursor.
         page : int, optional
             The 1-based page number.
+        parent : bool, default False
+            Read `subaccount_number` as a parent number (0 to 127) and include its
+            isolated children (the ``.../parentSubaccount...`` variant of the route).
 
         Returns
         -------
@@ -709,14 +753,14 @@ class DYDXHttpClient:
 
         """
         params = _params(
-            address=address,
-            subaccountNumber=subaccount_number,
+            **_account_params(address, subaccount_number, parent),
             limit=limit,
             createdBeforeOrAtHeight=created_before_or_at_height,
             createdBeforeOrAt=created_before_or_at,
             page=page,
         )
-        return await self._get("historical-pnl", schemas.HistoricalPnlResponse, params)
+        route = _account_route("historical-pnl", parent)
+        return await self._get(route, schemas.HistoricalPnlResponse, params)
 
     async def get_funding_payments(
         self,
@@ -726,6 +770,7 @@ class DYDXHttpClient:
         ticker: str | None = None,
         after_or_at: str | None = None,
         page: int | None = None,
+        parent: bool = False,
     ) -> schemas.FundingPaymentsResponse:
         """
         Return one page of funding payments of a subaccount.
@@ -744,6 +789,9 @@ class DYDXHttpClient:
             Inclusive ISO start.
         page : int, optional
             The 1-based page number.
+        parent : bool, default False
+            Read `subaccount_number` as a parent number (0 to 127) and include its
+            isolated children (the ``.../parentSubaccount...`` variant of the route).
 
         Returns
         -------
@@ -751,14 +799,14 @@ class DYDXHttpClient:
 
         """
         params = _params(
-            address=address,
-            subaccountNumber=subaccount_number,
+            **_account_params(address, subaccount_number, parent),
             limit=limit,
             ticker=ticker,
             afterOrAt=after_or_at,
             page=page,
         )
-        return await self._get("fundingPayments", schemas.FundingPaymentsResponse, params)
+        route = _account_route("fundingPayments", parent)
+        return await self._get(route, schemas.FundingPaymentsResponse, params)
 
     # -- Pagers --------------------------------------------------------------------------------
 
@@ -840,6 +888,7 @@ class DYDXHttpClient:
         subaccount_number: int,
         market: str | None = None,
         page_size: int = MAX_PAGE_SIZE,
+        parent: bool = False,
     ) -> AsyncIterator[schemas.Fill]:
         """
         Iterate over every fill of a subaccount, newest first, without gaps or duplicates.
@@ -854,6 +903,8 @@ class DYDXHttpClient:
             Only this market.
         page_size : int, default 1000
             Items per request.
+        parent : bool, default False
+            Read `subaccount_number` as a parent number.
 
         Returns
         -------
@@ -864,7 +915,7 @@ class DYDXHttpClient:
             "/v4/fills",
             lambda limit, height, page: self.get_fills(
                 address, subaccount_number, market, limit,
-                created_before_or_at_height=height, page=page,
+                created_before_or_at_height=height, page=page, parent=parent,
             ),
             lambda response: response.fills,
             lambda item: item.id,
@@ -878,6 +929,7 @@ class DYDXHttpClient:
         address: str,
         subaccount_number: int,
         page_size: int = MAX_PAGE_SIZE,
+        parent: bool = False,
     ) -> AsyncIterator[schemas.Transfer]:
         """
         Iterate over every transfer of a subaccount, newest first.
@@ -890,6 +942,8 @@ class DYDXHttpClient:
             The subaccount number.
         page_size : int, default 1000
             Items per request.
+        parent : bool, default False
+            Read `subaccount_number` as a parent number.
 
         Returns
         -------
@@ -899,7 +953,8 @@ class DYDXHttpClient:
         return self._page_by_height(
             "/v4/transfers",
             lambda limit, height, page: self.get_transfers(
-                address, subaccount_number, limit, created_before_or_at_height=height, page=page,
+                address, subaccount_number, limit,
+                created_before_or_at_height=height, page=page, parent=parent,
             ),
             lambda response: response.transfers,
             lambda item: item.id,
@@ -1042,7 +1097,7 @@ class DYDXHttpClient:
         page_size : int, default 1000
             Items per request.
         **filters : Any
-            `ticker`, `side`, `status`, `order_type` as in `get_orders`.
+            `ticker`, `side`, `status`, `order_type`, `parent` as in `get_orders`.
 
         Yields
         ------

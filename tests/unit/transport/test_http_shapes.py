@@ -118,3 +118,48 @@ def test_invalid_page_size_is_refused(size: int) -> None:
                 http.iter_fills(ADDRESS, 0, page_size=size)
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("call", "path", "key"),
+    [
+        (lambda h: h.get_fills(ADDRESS, 1, parent=True), "/v4/fills/parentSubaccount",
+         "parentSubaccountNumber"),
+        (lambda h: h.get_orders(ADDRESS, 1, parent=True), "/v4/orders/parentSubaccountNumber",
+         "parentSubaccountNumber"),
+        (lambda h: h.get_transfers(ADDRESS, 1, parent=True),
+         "/v4/transfers/parentSubaccountNumber", "parentSubaccountNumber"),
+        (lambda h: h.get_perpetual_positions(ADDRESS, 1, parent=True),
+         "/v4/perpetualPositions/parentSubaccountNumber", "parentSubaccountNumber"),
+        (lambda h: h.get_asset_positions(ADDRESS, 1, parent=True),
+         "/v4/assetPositions/parentSubaccountNumber", "parentSubaccountNumber"),
+        (lambda h: h.get_historical_pnl(ADDRESS, 1, parent=True),
+         "/v4/historical-pnl/parentSubaccountNumber", "parentSubaccountNumber"),
+        (lambda h: h.get_funding_payments(ADDRESS, 1, parent=True),
+         "/v4/fundingPayments/parentSubaccount", "parentSubaccountNumber"),
+        (lambda h: h.get_fills(ADDRESS, 1), "/v4/fills", "subaccountNumber"),
+    ],
+)
+def test_parent_subaccount_variants_use_their_routes(call, path: str, key: str) -> None:
+    seen: list[httpx.Request] = []
+    bodies = {
+        "fills": {"fills": []}, "orders": [], "transfers": {"transfers": []},
+        "perpetualPositions": {"positions": []}, "assetPositions": {"positions": []},
+        "historical-pnl": {"historicalPnl": []}, "fundingPayments": {"fundingPayments": []},
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, content=orjson.dumps(bodies[request.url.path.split("/")[2]]))
+
+    async def scenario() -> None:
+        async with DYDXHttpClient(
+            "http://127.0.0.1:9", transport=httpx.MockTransport(handler),
+        ) as http:
+            await call(http)
+
+    asyncio.run(scenario())
+    [request] = seen
+    assert request.url.path == path
+    assert request.url.params[key] == "1"
+    assert request.url.params["address"] == ADDRESS
