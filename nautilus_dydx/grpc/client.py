@@ -219,10 +219,42 @@ class DYDXNodeClient:
             ("grpc.max_receive_message_length", 64 * 1024 * 1024),
         ]
 
+    @classmethod
+    def from_config(cls, config: Any) -> DYDXNodeClient:
+        """
+        Return a client for a `DYDXExecClientConfig` (endpoints, TLS, deadline, retries).
+
+        Parameters
+        ----------
+        config : DYDXExecClientConfig
+            The configuration.
+
+        Returns
+        -------
+        DYDXNodeClient
+
+        """
+        endpoints = config.endpoints
+        max_retries, delay_initial_ms, delay_max_ms = config.retry_policy
+        return cls(
+            endpoints.grpc,
+            tls=config.grpc_tls,
+            timeout_secs=config.grpc_timeout_secs,
+            max_retries=max_retries,
+            retry_delay_initial_ms=delay_initial_ms,
+            retry_delay_max_ms=delay_max_ms,
+            broadcast_rate_per_min=config.grpc_rate_limit_per_min,
+        )
+
     @property
     def endpoints(self) -> list[str]:
         """The endpoints in order of preference."""
         return [e.address for e in self._endpoints]
+
+    @property
+    def tls(self) -> list[bool]:
+        """Whether each endpoint uses TLS, in order."""
+        return [e.tls for e in self._endpoints]
 
     @property
     def broadcast_bucket(self) -> TokenBucket | None:

@@ -164,6 +164,38 @@ class DYDXHttpClient:
         )
         self.requests_sent = 0
 
+    @classmethod
+    def from_config(
+        cls,
+        config: Any,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> DYDXHttpClient:
+        """
+        Return a client for a `DYDXDataClientConfig` or `DYDXExecClientConfig`.
+
+        Parameters
+        ----------
+        config : DYDXDataClientConfig | DYDXExecClientConfig
+            The configuration (endpoints, timeout, retry policy, rate limit).
+        transport : httpx.AsyncBaseTransport, optional
+            A custom transport (tests).
+
+        Returns
+        -------
+        DYDXHttpClient
+
+        """
+        max_retries, delay_initial_ms, delay_max_ms = config.retry_policy
+        return cls(
+            config.endpoints.http,
+            timeout_secs=config.http_timeout_secs,
+            max_retries=max_retries,
+            retry_delay_initial_ms=delay_initial_ms,
+            retry_delay_max_ms=delay_max_ms,
+            rate_limit_per_10s=config.http_rate_limit_per_10s,
+            transport=transport,
+        )
+
     async def close(self) -> None:
         """Close the connection pool."""
         await self._client.aclose()
