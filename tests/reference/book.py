@@ -154,23 +154,30 @@ class L2Book:
             self.last_message_id = max(self.last_message_id, message_id)
         for side, price, size in pending:
             self._set(side, price, size, message_id)
-        view_bids, view_asks = self.view(len(self))
-        published = (dict(view_bids), dict(view_asks))
-        is_raw = (view_bids, view_asks) == self.levels()
+        # The raw book is uncrossed exactly when the published book is the raw book
+        is_raw = not self.is_crossed()
         # (action, side, price, size) in publication order
         changes: list[tuple[BookAction, int, int, int]]
-        if snapshot:
-            changes = [(BookAction.ADD, 1, p, s) for p, s in view_bids]
-            changes += [(BookAction.ADD, 2, p, s) for p, s in view_asks]
-        elif self._published_is_raw and is_raw:
+        if not snapshot and self._published_is_raw and is_raw:
             # Common case: published and raw books agree before and after the frame
             changes = [
                 (BookAction.DELETE if size == 0 else BookAction.UPDATE, side, price, size)
                 for side, price, size in pending
             ]
+            for side, price, size in pending:
+                if size == 0:
+                    self._published[side - 1].pop(price, None)
+                else:
+                    self._published[side - 1][price] = size
         else:
-            changes = self._diff(self._published, published)
-        self._published = published
+            view_bids, view_asks = self.view(len(self))
+            published = (dict(view_bids), dict(view_asks))
+            if snapshot:
+                changes = [(BookAction.ADD, 1, p, s) for p, s in view_bids]
+                changes += [(BookAction.ADD, 2, p, s) for p, s in view_asks]
+            else:
+                changes = self._diff(self._published, published)
+            self._published = published
         self._published_is_raw = is_raw
         base = F_SNAPSHOT if snapshot else 0
         deltas = []
