@@ -72,8 +72,11 @@ cdef class L2Book:
     Maintain a dYdX v4 L2 (price-level) book in C arrays.
 
     Each level keeps its raw price and size and the Indexer ``message_id`` that last set it, so
-    that a crossed book can be resolved for quotes and depth without losing the raw levels
-    (protocol reference section 3.9).
+    that a crossed book can be resolved without losing the raw levels (protocol reference
+    section 3.9). The raw book stays equal to the venue's; quotes, depth and the published deltas
+    all describe the same uncrossed book: while crossed, the level set by the older message is
+    left out (one message: the smaller size is netted out of the larger). Left-out levels are
+    deleted from the published book and come back when later updates uncross the raw book.
 
     Parameters
     ----------
@@ -89,7 +92,9 @@ cdef class L2Book:
     Raises
     ------
     ValueError
-        If a precision is greater than ``FIXED_PRECISION``.
+        If a precision is not in [0, ``FIXED_PRECISION``] or `max_cross_ns` not a uint64.
+    TypeError
+        If an argument is not an integer.
 
     """
 
@@ -539,7 +544,7 @@ cdef class L2Book:
         ts_init=0,
     ) -> OrderBookDeltas:
         """
-        Replace the book with a snapshot and return its deltas (CLEAR then ADDs).
+        Replace the book with a snapshot and return its deltas (CLEAR then uncrossed ADDs).
 
         Parameters
         ----------
@@ -561,7 +566,11 @@ cdef class L2Book:
         Raises
         ------
         ValueError
-            If a level is malformed or a size is not positive.
+            If a level is malformed, a price is not positive, a size is not positive, a value is
+            finer than the precision or beyond what Nautilus represents, or `message_id` or a
+            timestamp is not a uint64. Nothing is changed then.
+        TypeError
+            If a price, size, message id or timestamp is not an integer.
 
         """
         return self._apply_py(bids, asks, True, message_id, ts_event, ts_init)
@@ -575,7 +584,10 @@ cdef class L2Book:
         ts_init=0,
     ):
         """
-        Apply absolute level sizes (0 deletes) and return the deltas, or ``None`` if empty.
+        Apply absolute level sizes (0 deletes) and return the deltas of the published book.
+
+        While the raw book is not crossed the deltas are the venue's levels (UPDATE, or DELETE
+        for size 0); otherwise they take the last published book to the new uncrossed one.
 
         Parameters
         ----------
@@ -593,11 +605,16 @@ cdef class L2Book:
         Returns
         -------
         OrderBookDeltas or None
+            ``None`` if the update is empty or leaves the published book unchanged.
 
         Raises
         ------
         ValueError
-            If a level is malformed or a size is negative.
+            If a level is malformed, a price is not positive, a size is negative, a value is
+            finer than the precision or beyond what Nautilus represents, or `message_id` or a
+            timestamp is not a uint64. Nothing is changed then.
+        TypeError
+            If a price, size, message id or timestamp is not an integer.
 
         """
         return self._apply_py(bids, asks, False, message_id, ts_event, ts_init)
@@ -657,6 +674,11 @@ cdef class L2Book:
         -------
         QuoteTick or None
 
+        Raises
+        ------
+        ValueError
+            If a timestamp is not a uint64.
+
         """
         return self.quote_if_changed_c(
             _uint64(ts_event, "ts_event"), _uint64(ts_init, "ts_init"),
@@ -674,6 +696,11 @@ cdef class L2Book:
         Returns
         -------
         bool
+
+        Raises
+        ------
+        ValueError
+            If a timestamp is not a uint64.
 
         """
         self.track_cross_c(_uint64(ts_now, "ts_now"))
@@ -741,7 +768,7 @@ cdef class L2Book:
 
     def view(self, depth=10) -> tuple:
         """
-        Return up to `depth` uncrossed (bids, asks) levels used for quotes and depth.
+        Return up to `depth` levels per side of the uncrossed (published) book.
 
         Parameters
         ----------
@@ -785,6 +812,11 @@ cdef class L2Book:
         Returns
         -------
         OrderBookDepth10
+
+        Raises
+        ------
+        ValueError
+            If a timestamp is not a uint64.
 
         """
         cdef uint64_t t_event = _uint64(ts_event, "ts_event")

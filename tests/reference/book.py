@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Pure-Python twin of nautilus_dydx._core.book.L2Book: same behaviour, for tests and benchmarks."""
+"""Pure-Python twin of nautilus_dydx._core.book.L2Book: same behaviour, for tests and benches."""
 
 from __future__ import annotations
 
