@@ -13,7 +13,6 @@ from libc.string cimport memmove
 from nautilus_trader.core.rust.model cimport FIXED_PRECISION
 from nautilus_trader.core.rust.model cimport FIXED_SCALAR
 from nautilus_trader.core.rust.model cimport PRICE_MAX
-from nautilus_trader.core.rust.model cimport PRICE_MIN
 from nautilus_trader.core.rust.model cimport QUANTITY_MAX
 from nautilus_trader.core.rust.model cimport BookAction
 from nautilus_trader.core.rust.model cimport OrderSide
@@ -974,10 +973,3 @@ cdef object _uint64(object value, str name):
     if not 0 <= value <= _UINT64_MAX:
         raise ValueError(f"{name} must be in [0, 2**64), was {value}")
     return value
-
-
-cdef PriceRaw _pow10(int n):
-    cdef PriceRaw v = 1
-    for _ in range(n):
-        v *= 10
-    return v
