@@ -102,7 +102,9 @@ def _check_retries(config: Any) -> None:
 def _check_positive(config: Any, *names: str) -> None:
     for name in names:
         value = getattr(config, name)
-        if value is not None and (isinstance(value, bool) or not value > 0):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
             raise ValueError(f"invalid `{name}`: expected a positive number, was {value!r}")
 
 
