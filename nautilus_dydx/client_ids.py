@@ -79,7 +79,7 @@ def _mix32(value: int) -> int:
 
 def pack_client_order_id(client_order_id: str) -> tuple[int, int] | None:
     """
-    Return ``(client_id, client_metadata)`` for a Nautilus-style ID, or ``None`` if it does not fit.
+    Return the stateless ``(client_id, client_metadata)`` of an ID, or ``None`` if it does not fit.
 
     Parameters
     ----------
@@ -276,7 +276,7 @@ class ClientIdCodec:
         self._retention = retention_seconds
         self._lock = threading.RLock()
         self._pairs: OrderedDict[str, tuple[int, int]] = OrderedDict()  # Live IDs
-        self._owners: OrderedDict[int, str | None] = OrderedDict()  # client_id -> ID (None: foreign)
+        self._owners: OrderedDict[int, str | None] = OrderedDict()  # client_id -> ID or None
         self._prefixes: OrderedDict[str, list[float]] = OrderedDict()  # Key -> [index, touched]
         self._keys: OrderedDict[int, tuple[int, str]] = OrderedDict()  # Index -> (kind, key)
         self._session_live: dict[int, int] = {}  # Shared rows added by us -> live IDs

@@ -36,7 +36,9 @@ def _resolve_network(network: str | None, is_testnet: bool) -> str:
     if network is None:
         return "testnet" if is_testnet else "mainnet"
     if network not in NETWORKS:
-        raise ValueError(f"invalid `network`, was {network!r} (expected one of {sorted(NETWORKS)})")
+        raise ValueError(
+            f"invalid `network`, was {network!r} (expected one of {sorted(NETWORKS)})",
+        )
     if is_testnet and network != "testnet":
         raise ValueError(f"`is_testnet=True` conflicts with `network={network!r}`")
     return network
@@ -91,7 +93,8 @@ def _check_retries(config: Any) -> None:
     maximum = config.retry_delay_max_ms
     if initial is not None and maximum is not None and initial > maximum:
         raise ValueError(
-            f"`retry_delay_initial_ms` ({initial}) must not exceed `retry_delay_max_ms` ({maximum})",
+            f"`retry_delay_initial_ms` ({initial}) must not exceed "
+            f"`retry_delay_max_ms` ({maximum})",
         )
     for name in ("max_retries", "retry_delay_initial_ms", "retry_delay_max_ms"):
         value = getattr(config, name)
@@ -162,9 +165,10 @@ class _EndpointsMixin:
         """
         Return (max retries, initial delay ms, max delay ms) with defaults filled in.
         """
+        initial = self.retry_delay_initial_ms  # type: ignore[attr-defined]
         return (
             self.max_retries or DEFAULT_MAX_RETRIES,  # type: ignore[attr-defined]
-            self.retry_delay_initial_ms or DEFAULT_RETRY_DELAY_INITIAL_MS,  # type: ignore[attr-defined]
+            initial or DEFAULT_RETRY_DELAY_INITIAL_MS,
             self.retry_delay_max_ms or DEFAULT_RETRY_DELAY_MAX_MS,  # type: ignore[attr-defined]
         )
 
@@ -336,7 +340,8 @@ class DYDXExecClientConfig(_EndpointsMixin, LiveExecClientConfig, frozen=True):
             raise ValueError(f"invalid `subaccount`: expected an integer, was {self.subaccount!r}")
         if not 0 <= self.subaccount <= MAX_SUBACCOUNT_NUMBER:
             raise ValueError(
-                f"invalid `subaccount`: expected 0 to {MAX_SUBACCOUNT_NUMBER}, was {self.subaccount}",
+                f"invalid `subaccount`: expected 0 to {MAX_SUBACCOUNT_NUMBER}, "
+                f"was {self.subaccount}",
             )
         limits.check_short_term_blocks("short_term_block_window", self.short_term_block_window)
         limits.check_gtc_horizon_days("gtc_horizon_days", self.gtc_horizon_days)

@@ -91,7 +91,9 @@ def check_short_block_window(field: str, value: object) -> int:
 
     """
     if isinstance(value, bool) or value not in SHORT_BLOCK_WINDOWS:
-        raise ValueError(f"invalid `{field}`: expected one of {SHORT_BLOCK_WINDOWS}, was {value!r}")
+        raise ValueError(
+            f"invalid `{field}`: expected one of {SHORT_BLOCK_WINDOWS}, was {value!r}",
+        )
     return int(value)  # type: ignore[arg-type]
 
 

@@ -35,8 +35,8 @@ DAY = 86_400
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("DYDX_SANDBOX_MNEMONIC", "DYDX_SANDBOX_PRIVATE_KEY", "DYDX_SANDBOX_WALLET_ADDRESS"):
-        monkeypatch.delenv(name, raising=False)
+    for name in ("MNEMONIC", "PRIVATE_KEY", "WALLET_ADDRESS"):
+        monkeypatch.delenv(f"DYDX_SANDBOX_{name}", raising=False)
 
 
 def _config(**kwargs) -> DYDXExecClientConfig:
