@@ -8,6 +8,7 @@ import threading
 import uuid
 from calendar import timegm
 from collections import OrderedDict
+from collections.abc import Callable
 from time import gmtime
 from typing import Any
 from typing import Final
@@ -227,9 +228,9 @@ class ClientIdCodec:
 
     Every ID form Nautilus generates (default, ``use_hyphens=False``, ``use_uuids=True``, any
     trader and strategy tags, any count) decodes again after a restart: packed IDs from the
-    pair alone, the others through the durable `store`. Call `encode` before signing (it
-    returns once the store has the entry on disk), `release` when an order is closed, and
-    `prune` now and then.
+    pair alone, the others through the durable `store`. Call `mark_seen` for every open
+    venue order at start, `encode` before signing (it returns once the store has the entry
+    on disk), `release` when an order is closed, and `prune` now and then.
 
     Parameters
     ----------
@@ -242,6 +243,9 @@ class ClientIdCodec:
         How long a released order's own store entry is kept for late venue messages.
     retention_seconds : float, default 100 days
         Store entries unused this long are pruned (no order lives longer than 95 days).
+    on_collision : Callable[[str, int], None], optional
+        Called with the client order ID and the taken ``client_id`` whenever an ID is moved
+        to a fresh ``client_id`` (for a warning in the log).
 
     Attributes
     ----------
@@ -261,6 +265,7 @@ class ClientIdCodec:
         max_entries: int = 262_144,
         release_grace_seconds: float = 300.0,
         retention_seconds: float = CLIENT_ID_RETENTION_SECS,
+        on_collision: Callable[[str, int], None] | None = None,
     ) -> None:
         if max_entries < 1:
             raise ValueError(f"invalid max_entries, was {max_entries}")
@@ -283,6 +288,7 @@ class ClientIdCodec:
         self._pending: dict[int, float] = {}  # Rows to delete -> release time
         self._overrides = self._store.whole_entries()
         self.collisions = 0
+        self._on_collision = on_collision
         self._store.prune(self._retention)
 
     @property
@@ -341,6 +347,8 @@ class ClientIdCodec:
                             "attempts",
                         )
                     self.collisions += 1
+                    if self._on_collision is not None:
+                        self._on_collision(client_order_id, pair[0])
                     index = self._store.replace_whole(client_order_id)
                     self._overrides[client_order_id] = index
                     pair = stored_pair(index, 0)
@@ -530,6 +538,35 @@ class ClientIdCodec:
         table.move_to_end(key)
         while len(table) > limit:
             table.popitem(last=False)
+
+
+def open_client_id_codec(config: Any, address: str, **kwargs: Any) -> ClientIdCodec:
+    """
+    Return the codec of an execution client's account, over its store in `config.state_path`.
+
+    Parameters
+    ----------
+    config : DYDXExecClientConfig
+        The execution client config (state directory, chain ID, subaccount).
+    address : str
+        The account's resolved bech32 address.
+    **kwargs : Any
+        Further `ClientIdCodec` arguments.
+
+    Returns
+    -------
+    ClientIdCodec
+
+    Raises
+    ------
+    ClientIdStoreError
+        If the state directory or file is unusable.
+
+    """
+    store = ClientIdStore.open(
+        config.state_path, config.endpoints.chain_id, address, config.subaccount,
+    )
+    return ClientIdCodec(store, **kwargs)
 
 
 def subaccount_uuid(address: str, subaccount_number: int) -> uuid.UUID:

@@ -19,15 +19,18 @@ from nautilus_trader.model.identifiers import StrategyId
 from nautilus_trader.model.identifiers import TraderId
 
 from nautilus_dydx.client_id_store import ClientIdStore
+from nautilus_dydx.client_id_store import store_file_name
 from nautilus_dydx.client_ids import PACKED_FLAG
 from nautilus_dydx.client_ids import STORED_FLAG
 from nautilus_dydx.client_ids import ClientIdCodec
 from nautilus_dydx.client_ids import ClientIdCollisionError
+from nautilus_dydx.client_ids import open_client_id_codec
 from nautilus_dydx.client_ids import order_uuid
 from nautilus_dydx.client_ids import pack_client_order_id
 from nautilus_dydx.client_ids import split_count
 from nautilus_dydx.client_ids import subaccount_uuid
 from nautilus_dydx.client_ids import unpack_client_order_id
+from nautilus_dydx.config import DYDXExecClientConfig
 
 
 K1 = "dydx1wldnytkerzs39rs28djn0p9vvqer2x2k5x8hjy"
@@ -445,3 +448,32 @@ def test_concurrent_use_from_two_threads(tmp_path: Path) -> None:
     assert len({client_id for client_id, _ in merged.values()}) == len(merged)
     restarted = _restart(codec)
     assert all(restarted.decode(*pair) == cid for cid, pair in merged.items())
+
+
+def test_collision_is_reported_to_the_callback(tmp_path: Path) -> None:
+    seen: list[tuple[str, int]] = []
+    store = ClientIdStore.open(tmp_path, CHAIN, K1, 0, FakeTime())
+    codec = ClientIdCodec(store, on_collision=lambda cid, taken: seen.append((cid, taken)))
+    cid = "O-20260101-000000-001-001-7"
+    codec.mark_seen(pack_client_order_id(cid)[0])
+    codec.encode(cid)
+    assert seen == [(cid, pack_client_order_id(cid)[0])]
+
+
+def test_codec_of_an_exec_config_uses_its_state_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("MNEMONIC", "PRIVATE_KEY", "WALLET_ADDRESS"):
+        monkeypatch.delenv(f"DYDX_SANDBOX_{name}", raising=False)
+    config = DYDXExecClientConfig(
+        network="sandbox",
+        private_key="e92a6595c934c991d3b3e987ea9b3125bf61a076deab3a9cb519787b7b3e8d77",
+        subaccount=3,
+        state_dir=str(tmp_path / "state"),
+    )
+    codec = open_client_id_codec(config, K2)
+    pair = codec.encode("custom-7")
+    assert codec.store.path.parent == tmp_path / "state"
+    assert codec.store.path.name == store_file_name(config.endpoints.chain_id, K2, 3)
+    codec.store.close()
+    assert open_client_id_codec(config, K2).decode(*pair) == "custom-7"
