@@ -7,6 +7,7 @@ import os
 import shutil
 import sqlite3
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,41 @@ def test_unwritable_state_dir_gives_a_clear_error(tmp_path: Path) -> None:
             ClientIdStore.open(locked, CHAIN, K1, 0)
     finally:
         locked.chmod(0o700)
+
+
+def _chattr(flag: str, path: Path) -> bool:
+    tool = shutil.which("chattr")
+    if tool is None:
+        return False
+    result = subprocess.run([tool, flag, str(path)], capture_output=True, timeout=10)
+    return result.returncode == 0
+
+
+def test_immutable_state_dir_gives_a_clear_error_even_for_root(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    if not _chattr("+i", locked):
+        pytest.skip("chattr +i is not available on this filesystem")
+    try:
+        with pytest.raises(ClientIdStoreError, match="locked' is not a writable directory"):
+            ClientIdStore.open(locked, CHAIN, K1, 0)
+    finally:
+        _chattr("-i", locked)
+
+
+def test_immutable_store_file_gives_a_clear_error(tmp_path: Path) -> None:
+    store = ClientIdStore.open(tmp_path, CHAIN, K1, 0)
+    path = store.path
+    store.close()
+    for leftover in tmp_path.glob("*-wal"):
+        leftover.unlink()
+    if not _chattr("+i", path):
+        pytest.skip("chattr +i is not available on this filesystem")
+    try:
+        with pytest.raises(ClientIdStoreError, match="not a readable and writable file"):
+            ClientIdStore.open(tmp_path, CHAIN, K1, 0)
+    finally:
+        _chattr("-i", path)
 
 
 def test_a_file_of_another_account_is_refused(tmp_path: Path) -> None:
