@@ -282,14 +282,15 @@ class ClientIdCodec:
         self._lock = threading.RLock()
         self._pairs: OrderedDict[str, tuple[int, int]] = OrderedDict()  # Live IDs
         self._owners: OrderedDict[int, str | None] = OrderedDict()  # client_id -> ID or None
-        self._prefixes: OrderedDict[str, list[float]] = OrderedDict()  # Key -> [index, touched]
+        self._prefixes: OrderedDict[str, int] = OrderedDict()  # Key -> index
+        self._touched: OrderedDict[int, float] = OrderedDict()  # Index -> last age reset
         self._keys: OrderedDict[int, tuple[int, str]] = OrderedDict()  # Index -> (kind, key)
         self._session_live: dict[int, int] = {}  # Shared rows added by us -> live IDs
         self._pending: dict[int, float] = {}  # Rows to delete -> release time
+        self._store.prune(self._retention)
         self._overrides = self._store.whole_entries()
         self.collisions = 0
         self._on_collision = on_collision
-        self._store.prune(self._retention)
 
     @property
     def store(self) -> ClientIdStore:
@@ -327,9 +328,12 @@ class ClientIdCodec:
             pair = self._pairs.get(client_order_id)
             if pair is not None:
                 self._pairs.move_to_end(client_order_id)
+                if pair[1] & STORED_FLAG:
+                    self._refresh(pair[1] & INDEX_MASK)
                 return pair
             index = self._overrides.get(client_order_id)
             if index is not None:
+                self._refresh(index)
                 pair = stored_pair(index, 0)
                 owner = self._owners.get(pair[0], client_order_id)
                 if owner != client_order_id:
@@ -350,6 +354,7 @@ class ClientIdCodec:
                     if self._on_collision is not None:
                         self._on_collision(client_order_id, pair[0])
                     index = self._store.replace_whole(client_order_id)
+                    self._cache(self._touched, index, self._clock(), _CACHE_SIZE)
                     self._overrides[client_order_id] = index
                     pair = stored_pair(index, 0)
             self._remember(client_order_id, pair)
@@ -501,17 +506,25 @@ class ClientIdCodec:
 
     def _stored(self, client_order_id: str) -> tuple[int, int]:
         key, count = split_count(client_order_id)
-        now = self._clock()
-        cached = self._prefixes.get(key)
-        if cached is None or now - cached[1] >= _TOUCH_INTERVAL_SECS:
-            index, added = self._store.get_or_add(KIND_PREFIX, key)
+        index = self._prefixes.get(key)
+        if index is None:
+            index, added = self._store.get_or_add(KIND_PREFIX, key)  # Resets its age too
             if added:
                 self._session_live[index] = 0
-            cached = [index, now]
-            self._cache(self._prefixes, key, cached, _CACHE_SIZE)
+            self._cache(self._prefixes, key, index, _CACHE_SIZE)
+            self._cache(self._touched, index, self._clock(), _CACHE_SIZE)
         else:
             self._prefixes.move_to_end(key)
-        return stored_pair(int(cached[0]), count)
+            self._refresh(index)
+        return stored_pair(index, count)
+
+    def _refresh(self, index: int) -> None:
+        # An entry in use must outlive its orders: reset its age at most once an hour
+        now = self._clock()
+        touched = self._touched.get(index)
+        if touched is None or now - touched >= _TOUCH_INTERVAL_SECS:
+            self._store.touch(index)
+            self._cache(self._touched, index, now, _CACHE_SIZE)
 
     def _remember(self, client_order_id: str, pair: tuple[int, int]) -> None:
         self._cache(self._pairs, client_order_id, pair, self._max_entries)
@@ -525,9 +538,10 @@ class ClientIdCodec:
     def _forget_indexes(self, gone: set[int]) -> None:
         for index in gone:
             self._keys.pop(index, None)
+            self._touched.pop(index, None)
             self._session_live.pop(index, None)
             self._pending.pop(index, None)
-        for key in [k for k, v in self._prefixes.items() if int(v[0]) in gone]:
+        for key in [k for k, v in self._prefixes.items() if v in gone]:
             del self._prefixes[key]
         for key in [k for k, v in self._overrides.items() if v in gone]:
             del self._overrides[key]
