@@ -14,6 +14,7 @@ SHORT_BLOCK_WINDOW_SAFE: Final[int] = 20
 SHORT_BLOCK_WINDOW_V9: Final[int] = 40
 SHORT_BLOCK_WINDOWS: Final[tuple[int, ...]] = (SHORT_BLOCK_WINDOW_SAFE, SHORT_BLOCK_WINDOW_V9)
 SHORT_BLOCK_WINDOW_MAX: Final[int] = max(SHORT_BLOCK_WINDOWS)
+_V40_MAJOR_VERSIONS: Final[frozenset[int]] = frozenset({9})
 
 # Stateful orders: previous block time < good_til_block_time <= that time + 95 days
 STATEFUL_ORDER_WINDOW_SECS: Final[int] = 95 * DAY_SECS
@@ -167,3 +168,28 @@ def check_gtc_horizon_days(field: str, value: object) -> int:
 
     """
     return _check_int(field, value, 1, GTC_HORIZON_DAYS_MAX)
+
+
+def short_block_window_for_version(version: str | None) -> int:
+    """
+    Return the ShortBlockWindow of a chain from its application version (GetNodeInfo).
+
+    Only versions known to use 40 (v9.x, §4.3) get 40; anything else, including an unknown
+    or unparseable version, gets the safe 20, valid on every deployed version.
+
+    Parameters
+    ----------
+    version : str, optional
+        ``application_version.version`` of ``GetNodeInfoResponse``, e.g. ``"v9.0.3"``.
+
+    Returns
+    -------
+    int
+
+    """
+    if not isinstance(version, str):
+        return SHORT_BLOCK_WINDOW_SAFE
+    major, _, _ = version.strip().removeprefix("v").partition(".")
+    if major.isascii() and major.isdigit() and int(major) in _V40_MAJOR_VERSIONS:
+        return SHORT_BLOCK_WINDOW_V9
+    return SHORT_BLOCK_WINDOW_SAFE

@@ -162,3 +162,23 @@ def test_state_dir_refuses_a_file(tmp_path: Path) -> None:
         _config(state_dir=str(blocker))
     with pytest.raises(ValueError, match="state_dir.*cannot be created"):
         _config(state_dir=str(blocker / "below"))
+
+
+@pytest.mark.parametrize(
+    ("version", "window"),
+    [
+        ("v9.0.3", 40),
+        ("9.1.0", 40),
+        (" v9 ", 40),
+        ("v8.2.1", 20),
+        ("v5.0.0", 20),
+        ("v10.0.0", 20),  # Not known to use 40: the safe window
+        ("", 20),
+        ("garbage", 20),
+        ("v٩.0", 20),  # A non-ASCII digit is not a version
+        (None, 20),
+    ],
+)
+def test_short_block_window_from_the_node_version(version, window: int) -> None:
+    assert limits.short_block_window_for_version(version) == window
+    OrderKindConfig(short_block_window=window)  # Always a window the policy accepts
