@@ -290,7 +290,7 @@ class DYDXExecClientConfig(_EndpointsMixin, LiveExecClientConfig, frozen=True):
         Client-side gRPC budget per minute (public nodes allow 250-300).
     short_term_block_window : PositiveInt, default 20
         Blocks ahead for short-term good-til-block, 1 to 40; capped by the chain's
-        ShortBlockWindow (20 unless the node reports protocol v9 or later, which allows 40).
+        ShortBlockWindow (20 unless the node reports protocol v9, which allows 40).
     gtc_horizon_days : PositiveInt, default 90
         Good-til-block-time of GTC orders, days ahead: 1 to 94 (the chain's 95-day window
         less a safety margin).

@@ -60,8 +60,8 @@ class OrderKindConfig:
         Blocks ahead for short-term orders and cancels (1 to 40), capped by
         `short_block_window`.
     short_block_window : int, default 20
-        The chain's ShortBlockWindow: 20 (valid on every version) or 40 (protocol v9 on),
-        as reported by the node.
+        The chain's ShortBlockWindow: 20 (valid on every version) or 40 (protocol v9), see
+        `limits.short_block_window_for_version`.
     gtc_horizon_seconds : int, default 90 days
         Lifetime given to GTC limit and conditional orders (at most 94 days).
     stateful_margin_seconds : int, default 60
@@ -120,7 +120,8 @@ class OrderKindConfig:
         config : DYDXExecClientConfig
             The validated config (its `short_term_block_window` and `gtc_horizon_days`).
         short_block_window : int, default 20
-            The chain's ShortBlockWindow; 40 only when the node reports protocol v9 or later.
+            The chain's ShortBlockWindow, from
+            ``limits.short_block_window_for_version(node application version)``.
         price_rounding : str, default "exact"
             The price rounding policy.
 
