@@ -273,9 +273,14 @@ class ChainState:
         self.seen: dict[str, int] = {}
         self.rate: dict[str, dict[int, list[int]]] = {}
         self._stateful_count: dict[SubaccountKey, int] = {}
+        # Stateful placements (order bytes, block height, tx index) for the StatefulOrder query
+        self.placements: dict[OrderKey, tuple[bytes, int, int]] = {}
+        self.leverage: dict[SubaccountKey, dict[int, int]] = {}
+        self.wallets: dict[str, dict[str, int]] = {}
         self._pending_count: dict[SubaccountKey, int] = {}
         self._priority = 0
         self._tx_index = 0
+        self._block_tx_index = 0
         self._event_index = 0
         self._fill_height = self.height + 1
         next_number = config.first_account_number
@@ -293,6 +298,7 @@ class ChainState:
                 number = next_number
                 next_number += 1
             self.add_account(key, number, account_config.sequence, account_config.fee_tier)
+            self.wallets[key.address] = dict(account_config.wallet)
             for sub_number, usdc in sorted(account_config.subaccounts.items()):
                 self.fund(key.address, sub_number, usdc)
 
@@ -1021,6 +1027,7 @@ class ChainState:
 
     def _stateful_remove(self, key: OrderKey) -> None:
         if self.stateful.pop(key, None) is not None:
+            self.placements.pop(key, None)
             sub_key = (key[0], key[1])
             self._stateful_count[sub_key] -= 1
 
@@ -1116,11 +1123,14 @@ class ChainState:
         for order in triggered:
             if self.stateful.get(order.key) is not order:
                 continue
+            placement = self.placements.get(order.key)
             self._stateful_remove(order.key)
             self._begin_tx()
             order.status = "OPEN"
             self.bus.publish(OrderUpdatedEvent(0, height, time_ns, order.snapshot(), "TRIGGERED"))
             self._match_and_rest(order, self.markets[order.clob_pair_id], height)
+            if placement is not None and order.key in self.stateful:
+                self.placements[order.key] = placement
         pending = self.pending
         self.pending = []
         self.pending_places = {}
@@ -1128,8 +1138,9 @@ class ChainState:
         self._pending_count = {}
         tx_hashes = []
         block_txs = []
-        for item in pending:
+        for tx_index, item in enumerate(pending):
             self._begin_tx()
+            self._block_tx_index = tx_index
             account = self.accounts[item.signer]
             if item.uses_sequence:
                 account.sequence += 1
@@ -1153,6 +1164,9 @@ class ChainState:
         order_hash = hashlib.sha256(message_order.SerializeToString()).digest()
         order = self._make_order(message_order, market, order_hash, txhash)
         order.created_at_height = height
+        self.placements[order.key] = (
+            message_order.SerializeToString(), height, self._block_tx_index,
+        )
         if order.order_flags == FLAG_CONDITIONAL:
             order.status = "UNTRIGGERED"
             self._stateful_add(order)

@@ -129,6 +129,8 @@ class AccountConfig:
         USDC collateral per subaccount number in quote quantums (1e-6 USDC).
     fee_tier : int, default 0
         The index of the account's fee tier.
+    wallet : dict[str, int], default {}
+        Bank (non-subaccount) balances by denom, served by `/cosmos.bank.v1beta1.Query`.
 
     """
 
@@ -139,6 +141,7 @@ class AccountConfig:
     sequence: int = 0
     subaccounts: dict[int, int] = field(default_factory=lambda: {0: 100_000_000_000})
     fee_tier: int = 0
+    wallet: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ from nautilus_dydx.sandbox.chain import ChainState
 from nautilus_dydx.sandbox.config import SandboxConfig
 from nautilus_dydx.sandbox.events import EventBus
 from nautilus_dydx.sandbox.events import SandboxEvent
+from nautilus_dydx.sandbox.queries import add_query_services
+from nautilus_dydx.sandbox.queries import node_info_response
 
 
 BROADCAST_MODE_BLOCK = 1
@@ -147,6 +149,9 @@ class _AuthService(auth_query_grpc.QueryServicer):
 class _TendermintService(tm_query_grpc.ServiceServicer):
     def __init__(self, node: SandboxNode) -> None:
         self._node = node
+
+    async def GetNodeInfo(self, request, context):  # noqa: N802
+        return node_info_response(self._node)
 
     async def GetLatestBlock(self, request, context):  # noqa: N802
         chain = self._node.chain
@@ -277,6 +282,7 @@ class SandboxNode:
         auth_query_grpc.add_QueryServicer_to_server(_AuthService(self), server)
         tm_query_grpc.add_ServiceServicer_to_server(_TendermintService(self), server)
         fee_query_grpc.add_QueryServicer_to_server(_FeeTierService(self), server)
+        add_query_services(self, server)
         port = server.add_insecure_port(f"{self.config.host}:{self.config.port}")
         if port == 0:
             raise RuntimeError(f"could not bind {self.config.host}:{self.config.port}")
