@@ -14,6 +14,10 @@ from nautilus_dydx._proto.cosmos.crypto.secp256k1 import keys_pb2
 from nautilus_dydx._proto.cosmos.tx.v1beta1 import tx_pb2
 from nautilus_dydx._proto.dydxprotocol.clob import order_pb2
 from nautilus_dydx._proto.dydxprotocol.clob import tx_pb2 as clob_tx_pb2
+from nautilus_dydx.sandbox import leverage
+from nautilus_dydx.sandbox import surface
+from nautilus_dydx.sandbox.chain_errors import ChainError
+from nautilus_dydx.sandbox.chain_errors import validate_subaccount_id
 from nautilus_dydx.sandbox.config import MarketConfig
 from nautilus_dydx.sandbox.config import SandboxConfig
 from nautilus_dydx.sandbox.engine import FLAG_CONDITIONAL
@@ -69,28 +73,6 @@ STATUSES = (
 )
 _GAS_PER_BYTE = 10
 _BASE_GAS = 50_000
-
-
-class ChainError(Exception):
-    """
-    A CheckTx failure with the chain's codespace, code and log.
-
-    Parameters
-    ----------
-    codespace : str
-        "sdk", "clob" or "subaccounts".
-    code : int
-        The ABCI code.
-    log : str
-        The raw log.
-
-    """
-
-    def __init__(self, codespace: str, code: int, log: str) -> None:
-        super().__init__(f"{codespace} {code}: {log}")
-        self.codespace = codespace
-        self.code = code
-        self.log = log
 
 
 def _clob(code: int, log: str) -> ChainError:
@@ -255,6 +237,9 @@ class ChainState:
         self.margin = Margin(
             {cid: m.config for cid, m in self.markets.items()},
             lambda cid: self.markets[cid].oracle_subticks,
+        )
+        self.margin.initial_margin_ppm = lambda sub, cid: leverage.initial_margin_ppm(
+            self, sub.owner, sub.number, cid,
         )
         self.accounts: dict[str, Account] = {}
         self.subaccounts: dict[SubaccountKey, Subaccount] = {}
@@ -451,6 +436,7 @@ class ChainState:
         for message in messages:
             _validate_basic(message)
         short_term = [_is_short_term(m) for m in messages]
+        surface.check_composition(messages)
         if any(short_term) and len(messages) != 1:
             raise _sdk(
                 18,
@@ -863,6 +849,8 @@ class ChainState:
                     raise _clob(3007, f"order {_fmt_key(key)}: Stateful order collateralization "
                                       "check failed")
                 new_places[key] = order.good_til_block_time
+            elif surface.is_surface_message(message):
+                surface.check(self, message, messages)
             else:
                 key = _order_key(message.order_id)
                 self._market(key[4])
@@ -1150,6 +1138,8 @@ class ChainState:
             for message in item.messages:
                 if isinstance(message, clob_tx_pb2.MsgPlaceOrder):
                     self._deliver_place(message.order, item.txhash, height, time_ns)
+                elif surface.is_surface_message(message):
+                    surface.deliver(self, message, item.txhash, height, time_ns)
                 else:
                     self._deliver_cancel(_order_key(message.order_id), height, time_ns)
         self.last_block_txs = block_txs
@@ -1226,7 +1216,7 @@ def _decode_message(any_msg):
         URL_CANCEL: clob_tx_pb2.MsgCancelOrder,
         URL_BATCH: clob_tx_pb2.MsgBatchCancel,
     }
-    cls = classes.get(any_msg.type_url)
+    cls = classes.get(any_msg.type_url) or surface.MESSAGE_CLASSES.get(any_msg.type_url)
     if cls is None:
         raise _sdk(2, f"unable to resolve type URL {any_msg.type_url}: tx parse error")
     message = cls()
@@ -1238,6 +1228,8 @@ def _decode_message(any_msg):
 
 
 def _is_short_term(message) -> bool:
+    if surface.is_surface_message(message):
+        return False
     if isinstance(message, clob_tx_pb2.MsgBatchCancel):
         return True
     if isinstance(message, clob_tx_pb2.MsgPlaceOrder):
@@ -1246,6 +1238,8 @@ def _is_short_term(message) -> bool:
 
 
 def _signer(message) -> str:
+    if surface.is_surface_message(message):
+        return surface.signer(message)
     if isinstance(message, clob_tx_pb2.MsgBatchCancel):
         return message.subaccount_id.owner
     if isinstance(message, clob_tx_pb2.MsgPlaceOrder):
@@ -1254,12 +1248,7 @@ def _signer(message) -> str:
 
 
 def _validate_subaccount(subaccount_id) -> None:
-    if not is_valid_address(subaccount_id.owner):
-        raise ChainError("subaccounts", 201, f"invalid subaccount owner "
-                                             f"{subaccount_id.owner!r}: invalid owner")
-    if subaccount_id.number > MAX_SUBACCOUNT_NUMBER:
-        raise ChainError("subaccounts", 200, f"subaccount number {subaccount_id.number} is "
-                                             "greater than 128000: invalid subaccount number")
+    validate_subaccount_id(subaccount_id)
 
 
 def _validate_flags(flags: int) -> None:
@@ -1271,6 +1260,9 @@ def _validate_flags(flags: int) -> None:
 
 
 def _validate_basic(message) -> None:
+    if surface.is_surface_message(message):
+        surface.validate_basic(message)
+        return
     if isinstance(message, clob_tx_pb2.MsgPlaceOrder):
         order = message.order
         _validate_subaccount(order.order_id.subaccount_id)

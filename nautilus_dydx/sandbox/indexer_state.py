@@ -23,6 +23,7 @@ from nautilus_dydx.sandbox.events import OrderSnapshot
 from nautilus_dydx.sandbox.events import OrderUpdatedEvent
 from nautilus_dydx.sandbox.events import PositionEvent
 from nautilus_dydx.sandbox.events import SandboxEvent
+from nautilus_dydx.sandbox.transfers import TransferEvent
 
 
 INDEXER_NAMESPACE = uuid.UUID("0f9da948-a6fb-4c45-9edc-4685c3f3317d")
@@ -525,6 +526,8 @@ class IndexerState:
             self._on_balance(event)
         elif isinstance(event, OraclePriceEvent):
             self._on_oracle(event)
+        elif isinstance(event, TransferEvent):
+            self._on_transfer(event)
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
@@ -978,7 +981,7 @@ class IndexerState:
         delta = event.quantums - sub.usdc
         sub.usdc = event.quantums
         sub.updated_at_height = event.height
-        if event.reason != "FILL" and delta != 0:
+        if event.reason not in ("FILL", "TRANSFER") and delta != 0:
             transfer = {
                 "id": str(uuid.uuid5(
                     INDEXER_NAMESPACE, f"{sub.uuid}-transfer-{event.seq}-{event.height}",
@@ -1004,6 +1007,31 @@ class IndexerState:
             dict(self.asset_json(sub), address=sub.address,
                  positionId=str(uuid.uuid5(INDEXER_NAMESPACE, f"{sub.uuid}-0"))),
         )
+
+    def _on_transfer(self, event: TransferEvent) -> None:
+        sender = {"address": event.sender_owner, "subaccountNumber": event.sender_number}
+        recipient = {"address": event.recipient_owner, "subaccountNumber": event.recipient_number}
+        for owner, number, kind in (
+            (event.sender_owner, event.sender_number, "TRANSFER_OUT"),
+            (event.recipient_owner, event.recipient_number, "TRANSFER_IN"),
+        ):
+            sub = self._sub(owner, number)
+            transfer = {
+                "id": str(uuid.uuid5(
+                    INDEXER_NAMESPACE, f"{sub.uuid}-transfer-{event.seq}-{event.height}",
+                )),
+                "sender": dict(sender),
+                "recipient": dict(recipient),
+                "size": fmt(usdc(event.quantums)),
+                "createdAt": iso(event.time_ns),
+                "createdAtHeight": str(event.height),
+                "symbol": "USDC",
+                "type": kind,
+                "transactionHash": event.tx_hash,
+            }
+            sub.transfers.append(transfer)
+            update = {k: v for k, v in transfer.items() if k != "id"}
+            self._sub_update(owner, number, "transfers", update)
 
     # -- Views ---------------------------------------------------------------------------------
 
