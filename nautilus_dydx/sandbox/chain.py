@@ -14,6 +14,7 @@ from nautilus_dydx._proto.cosmos.crypto.secp256k1 import keys_pb2
 from nautilus_dydx._proto.cosmos.tx.v1beta1 import tx_pb2
 from nautilus_dydx._proto.dydxprotocol.clob import order_pb2
 from nautilus_dydx._proto.dydxprotocol.clob import tx_pb2 as clob_tx_pb2
+from nautilus_dydx.sandbox import isolated
 from nautilus_dydx.sandbox import leverage
 from nautilus_dydx.sandbox import surface
 from nautilus_dydx.sandbox.chain_errors import ChainError
@@ -657,6 +658,10 @@ class ChainState:
             market = self._market(order.order_id.clob_pair_id)
             self._check_market_rules(market, order)
             self._check_gtb(order.good_til_block)
+            subaccount_id = order.order_id.subaccount_id
+            isolated.check_order(
+                self, subaccount_id.owner, subaccount_id.number, order.order_id.clob_pair_id,
+            )
             if timeout_height != 0 and timeout_height < order.good_til_block:
                 raise _sdk(18, "timeout height (if non-zero) may not be less than "
                                "`goodTilBlock` for a short-term order: invalid request")
@@ -814,6 +819,7 @@ class ChainState:
                 market = self._market(key[4])
                 self._check_market_rules(market, order)
                 self._check_gtbt(order.good_til_block_time)
+                isolated.check_order(self, key[0], key[1], key[4])
                 if key in self.stateful or key in self.pending_places or key in new_places:
                     raise _clob(3005, f"order {_fmt_key(key)} exists: Existing stateful order "
                                       "has higher-or-equal priority than the new one")
@@ -947,6 +953,12 @@ class ChainState:
             taker_delta = quantums if taker.side == SIDE_BUY else -quantums
             taker_usdc = (-quote if taker.side == SIDE_BUY else quote) - taker_fee
             maker_usdc = (quote if taker.side == SIDE_BUY else -quote) - maker_fee
+            if isolated.violation(self, *maker.subaccount, perpetual_id) is not None:
+                self._remove_resting(maker, market, 15, height, time_ns)
+                continue
+            if isolated.violation(self, *taker.subaccount, perpetual_id) is not None:
+                removal = 15
+                break
             if not self.margin.allows(maker_sub, perpetual_id, -taker_delta, maker_usdc):
                 self._remove_resting(maker, market, 3, height, time_ns)
                 continue

@@ -36,6 +36,8 @@ class MarketConfig:
         The initial margin fraction in parts per million.
     maintenance_margin_ppm : int, default 30_000
         The maintenance margin fraction in parts per million.
+    market_type : str, default "CROSS"
+        "CROSS" or "ISOLATED" (an isolated market's position must be alone in its subaccount).
 
     """
 
@@ -49,6 +51,11 @@ class MarketConfig:
     status: str = "ACTIVE"
     initial_margin_ppm: int = 50_000
     maintenance_margin_ppm: int = 30_000
+    market_type: str = "CROSS"
+
+    def __post_init__(self) -> None:
+        if self.market_type not in ("CROSS", "ISOLATED"):
+            raise ValueError(f"invalid market_type, was {self.market_type!r}")
 
     def price_to_subticks(self, price: str | Decimal) -> int:
         """

@@ -345,6 +345,8 @@ class IndexerRestServer:
             return {"historicalFunding": items[: _limit(request)]}
         if head == "addresses":
             return self._addresses(parts)
+        if len(parts) == 2 and (head, parts[1]) in _PARENT_ROUTES:
+            return self._parent_route(head, request)
         if parts == ["perpetualPositions"]:
             sub = self._subaccount(request)
             statuses = _list_param(request, "status")
@@ -374,8 +376,6 @@ class IndexerRestServer:
             sub = self._subaccount(request)
             items = _before(list(reversed(sub.pnl)), request, "blockHeight", "createdAt")
             return _page(items, request, "historicalPnl")
-        if len(parts) == 2 and (head, parts[1]) in _PARENT_ROUTES:
-            return self._parent_route(head, request)
         raise NotFound(f"Cannot GET {path}")
 
     def _filter_fills(self, fills: list[dict], request: Request) -> dict:

@@ -1082,7 +1082,7 @@ class IndexerState:
             "stepSize": fmt(market.step_size),
             "stepBaseQuantums": c.step_base_quantums,
             "subticksPerTick": c.subticks_per_tick,
-            "marketType": "CROSS",
+            "marketType": c.market_type,
             "openInterestLowerCap": "0",
             "openInterestUpperCap": "0",
             "baseOpenInterest": fmt(market.size(market.open_interest)),
