@@ -17,6 +17,7 @@ from nautilus_dydx._proto.dydxprotocol.clob import tx_pb2 as clob_tx_pb2
 from nautilus_dydx.sandbox import isolated
 from nautilus_dydx.sandbox import leverage
 from nautilus_dydx.sandbox import surface
+from nautilus_dydx.sandbox import twap
 from nautilus_dydx.sandbox.chain_errors import ChainError
 from nautilus_dydx.sandbox.chain_errors import validate_subaccount_id
 from nautilus_dydx.sandbox.config import MarketConfig
@@ -262,6 +263,7 @@ class ChainState:
         # Stateful placements (order bytes, block height, tx index) for the StatefulOrder query
         self.placements: dict[OrderKey, tuple[bytes, int, int]] = {}
         self.leverage: dict[SubaccountKey, dict[int, int]] = {}
+        self.twaps: dict[OrderKey, twap.TwapOrder] = {}
         self.wallets: dict[str, dict[str, int]] = {}
         self._pending_count: dict[SubaccountKey, int] = {}
         self._priority = 0
@@ -847,8 +849,10 @@ class ChainState:
                                        f"{equity}: Subaccount cannot open more orders due to "
                                        "equity tier limit.")
                 delta = order.quantums if order.side == SIDE_BUY else -order.quantums
+                # A market TWAP (subticks 0) is checked at the oracle price
                 quote = quote_quantums(
-                    order.quantums, order.subticks, market.config.quantum_conversion_exponent,
+                    order.quantums, order.subticks or market.oracle_subticks,
+                    market.config.quantum_conversion_exponent,
                 )
                 usdc_delta = -quote if order.side == SIDE_BUY else quote
                 if not self.margin.allows(sub, key[4], delta, usdc_delta):
@@ -967,6 +971,8 @@ class ChainState:
                 break
             taker.filled += quantums
             maker.filled += quantums
+            twap.on_fill(self, taker, quantums)
+            twap.on_fill(self, maker, quantums)
             self._apply_fill(taker_sub, perpetual_id, taker_delta, quote, taker_usdc, height,
                              time_ns, cfg.ticker)
             self._apply_fill(maker_sub, perpetual_id, -taker_delta, quote, maker_usdc, height,
@@ -1165,10 +1171,18 @@ class ChainState:
         market = self.markets[message_order.order_id.clob_pair_id]
         order_hash = hashlib.sha256(message_order.SerializeToString()).digest()
         order = self._make_order(message_order, market, order_hash, txhash)
+        if order.order_flags == FLAG_TWAP:
+            parameters = message_order.twap_parameters
+            order = twap.TwapOrder(
+                order, parameters.duration, parameters.interval, parameters.price_tolerance,
+            )
         order.created_at_height = height
         self.placements[order.key] = (
             message_order.SerializeToString(), height, self._block_tx_index,
         )
+        if order.order_flags == FLAG_TWAP:
+            twap.place(self, order, height, time_ns)
+            return
         if order.order_flags == FLAG_CONDITIONAL:
             order.status = "UNTRIGGERED"
             self._stateful_add(order)
@@ -1197,6 +1211,7 @@ class ChainState:
         for key in expired:
             order = self.stateful[key]
             self._remove_resting(order, self.markets[key[4]], 1, height, time_ns)
+        twap.on_block(self, height, time_ns)
         for key, order in self.stateful.items():
             if order.order_flags != FLAG_CONDITIONAL or order.triggered:
                 continue
@@ -1266,9 +1281,6 @@ def _validate_subaccount(subaccount_id) -> None:
 def _validate_flags(flags: int) -> None:
     if flags not in (FLAG_SHORT_TERM, FLAG_CONDITIONAL, FLAG_LONG_TERM, FLAG_TWAP):
         raise _clob(3000, f"order flags {flags}: Invalid order flags")
-    if flags == FLAG_TWAP:
-        raise _clob(9002, "TWAP orders are not modelled by the sandbox: This function is not "
-                          "implemented")
 
 
 def _validate_basic(message) -> None:
@@ -1295,7 +1307,8 @@ def _validate_basic(message) -> None:
         elif order.good_til_block_time == 0:
             raise _clob(3001, "stateful order requires a non-zero GoodTilBlockTime: Invalid "
                               "order goodTilBlockTime")
-        if order.subticks == 0:
+        if order.subticks == 0 and flags != FLAG_TWAP:
+            # A TWAP with subticks 0 is a market TWAP
             raise _clob(6, "order subticks cannot be 0: Invalid order subticks")
         if flags == FLAG_LONG_TERM and order.time_in_force == TIF_IOC:
             raise _clob(3002, "Stateful orders cannot require immediate execution")
@@ -1323,6 +1336,8 @@ def _validate_basic(message) -> None:
             flags != FLAG_SHORT_TERM or not is_valid_address(order.order_router_address)
         ):
             raise _clob(11000, "Invalid order router address")
+        if flags == FLAG_TWAP:
+            twap.validate_basic(order)
     elif isinstance(message, clob_tx_pb2.MsgCancelOrder):
         _validate_subaccount(message.order_id.subaccount_id)
         flags = message.order_id.order_flags

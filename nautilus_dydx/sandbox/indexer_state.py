@@ -49,8 +49,20 @@ _VERSIONS = {
     "v4_block_height": "1.0.0",
 }
 
+_FLAG_TWAP = 128
+_FLAG_TWAP_SUBORDER = 256
+_TWAP_TYPES = {_FLAG_TWAP: "TWAP", _FLAG_TWAP_SUBORDER: "TWAP_SUBORDER"}
+
 Update = tuple[str, str | None, dict, int | None]
 UpdateListener = Callable[[str, str | None, dict, str, int | None], None]
+
+
+def _twap_fields(snap: OrderSnapshot) -> dict:
+    return {
+        "duration": str(snap.twap_duration),
+        "interval": str(snap.twap_interval),
+        "priceTolerance": str(snap.twap_price_tolerance),
+    }
 
 
 def subaccount_uuid(address: str, subaccount_number: int) -> str:
@@ -742,7 +754,7 @@ class IndexerState:
         market = self.by_id[snap.clob_pair_id]
         order_id = order_uuid(snap.owner, snap.subaccount_number, snap.client_id,
                               snap.clob_pair_id, snap.order_flags)
-        order_type = "LIMIT"
+        order_type = _TWAP_TYPES.get(snap.order_flags, "LIMIT")
         if snap.order_flags == 32:
             take_profit = snap.condition_type.endswith("TAKE_PROFIT")
             order_type = "TAKE_PROFIT" if take_profit else "STOP_LIMIT"
@@ -778,11 +790,16 @@ class IndexerState:
         data["postOnly"] = snap.time_in_force == "TIME_IN_FORCE_POST_ONLY"
         data["ticker"] = market.ticker
         data["subaccountNumber"] = snap.subaccount_number
+        if snap.order_flags == _FLAG_TWAP:
+            data.update(_twap_fields(snap))
         return data
 
     def _store_order(self, snap: OrderSnapshot, height: int, time_ns: int, extra: dict) -> dict:
         data = self._order_json(snap, height, time_ns)
         previous = self.orders.get(data["id"])
+        if snap.order_flags == _FLAG_TWAP and previous is not None and snap.total_filled:
+            # A TWAP order's price is the average of its suborder fills
+            data["price"] = previous["price"]
         if previous is not None and "createdAt" in previous:
             data["createdAt"] = previous["createdAt"]
         elif snap.order_flags != 0:
@@ -809,6 +826,9 @@ class IndexerState:
         if snap is None or snap.clob_pair_id not in self.by_id:
             return
         market = self.by_id[snap.clob_pair_id]
+        if snap.order_flags == _FLAG_TWAP_SUBORDER:
+            self._on_twap_suborder(event, market)
+            return
         extra: dict = {}
         if isinstance(event, OrderRemovedEvent):
             extra["removalReason"] = event.removal_reason
@@ -828,12 +848,13 @@ class IndexerState:
         price = market.price(event.subticks)
         size = market.size(event.quantums)
         created_at = iso(event.time_ns)
+        taker_flags = 0 if event.taker is None else event.taker.order_flags
         trade = {
             "id": event.event_id,
             "side": event.taker_side,
             "size": fmt(size),
             "price": fmt(price),
-            "type": "LIMIT",
+            "type": "TWAP_SUBORDER" if taker_flags == _FLAG_TWAP_SUBORDER else "LIMIT",
             "createdAt": created_at,
             "createdAtHeight": str(event.height),
         }
@@ -851,11 +872,12 @@ class IndexerState:
             self._last_fill_price[(snap.owner, snap.subaccount_number, event.clob_pair_id)] = price
             order_id = order_uuid(snap.owner, snap.subaccount_number, snap.client_id,
                                   snap.clob_pair_id, snap.order_flags)
+            is_suborder = snap.order_flags == _FLAG_TWAP_SUBORDER
             fill = {
                 "id": fill_uuid(event.event_id, liquidity),
                 "side": snap.side,
                 "liquidity": liquidity,
-                "type": "LIMIT",
+                "type": "TWAP_SUBORDER" if is_suborder else "LIMIT",
                 "market": market.ticker,
                 "marketType": "PERPETUAL",
                 "price": fmt(price),
@@ -864,7 +886,7 @@ class IndexerState:
                 "affiliateRevShare": "0",
                 "createdAt": created_at,
                 "createdAtHeight": str(event.height),
-                "orderId": order_id,
+                "orderId": self._twap_fill(snap, event, price) if is_suborder else order_id,
                 "clientMetadata": str(snap.client_metadata),
                 "subaccountNumber": snap.subaccount_number,
             }
@@ -886,6 +908,42 @@ class IndexerState:
             self._sub_update(snap.owner, snap.subaccount_number, "fills", ws_fill)
             if order_id in self._resting:
                 self._track_resting(market, order_id, snap)
+
+    def _on_twap_suborder(self, event: SandboxEvent, market: MarketView) -> None:
+        # Suborders are not Indexer orders (their fills count on the TWAP order); they still
+        # rest on the book while they live
+        snap = event.order
+        order_id = order_uuid(snap.owner, snap.subaccount_number, snap.client_id,
+                              snap.clob_pair_id, snap.order_flags)
+        if isinstance(event, OrderRemovedEvent):
+            previous = self._resting.pop(order_id, None)
+            if previous is not None:
+                _, side, subticks, quantums = previous
+                self._set_level(market, side, subticks, -quantums)
+        else:
+            self._track_resting(market, order_id, snap)
+
+    def _twap_fill(self, snap: OrderSnapshot, event: FillEvent, price: Decimal) -> str:
+        # A suborder fill updates its TWAP order: average price, filled size, status
+        parent_id = order_uuid(snap.owner, snap.subaccount_number, snap.client_id,
+                               snap.clob_pair_id, _FLAG_TWAP)
+        parent = self.orders.get(parent_id)
+        if parent is None:
+            return parent_id
+        market = self.by_id[snap.clob_pair_id]
+        filled = Decimal(parent["totalFilled"])
+        size = market.size(event.quantums)
+        total = filled + size
+        average = (Decimal(parent["price"]) * filled + price * size) / total
+        parent["price"] = fmt(average.quantize(Decimal("1e-12")).normalize())
+        parent["totalFilled"] = fmt(total)
+        if total >= Decimal(parent["size"]):
+            parent["status"] = "FILLED"
+        parent["updatedAt"] = iso(event.time_ns)
+        parent["updatedAtHeight"] = str(event.height)
+        update = {k: v for k, v in parent.items() if k not in ("createdAt", "subaccountNumber")}
+        self._sub_update(snap.owner, snap.subaccount_number, "orders", update)
+        return parent_id
 
     def _update_candles(
         self, market: MarketView, time_ns: int, price: Decimal, size: Decimal,
