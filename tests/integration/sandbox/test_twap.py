@@ -32,8 +32,11 @@ from tests.integration.sandbox.helpers import running_node
 from tests.integration.sandbox.surface_helpers import TWAP
 from tests.integration.sandbox.surface_helpers import TWAP_SUBORDER
 from tests.integration.sandbox.surface_helpers import place_twap
+from tests.integration.sandbox.test_indexer_support import close_transport
+from tests.integration.sandbox.test_indexer_support import connect
 from tests.integration.sandbox.test_indexer_support import run
 from tests.integration.sandbox.test_indexer_support import running_sandbox
+from tests.integration.sandbox.test_indexer_support import wait_for
 
 
 A = K1_ADDRESS
@@ -277,3 +280,77 @@ def test_twap_suborders_stop_when_collateral_runs_out() -> None:
             ]
 
     run(scenario(), timeout=60)
+
+
+def test_subaccounts_channel_reports_the_twap_order_and_its_suborder_fills() -> None:
+    async def scenario() -> None:
+        async with running_sandbox(config=one_second_blocks()) as (sandbox, http, client):
+            node = sandbox.node
+            gtbt = block_seconds(node) + 3600
+            ask = await client.broadcast(BOB.sign_tx(
+                [place(B, 1, SELL, 100 * Q, P, gtbt=gtbt, flags=LONG_TERM)], sequence=0,
+            ))
+            assert ask.code == 0
+            node.step_blocks(1)
+            ws = await connect(sandbox)
+            try:
+                ws.subscribe("v4_subaccounts", f"{A}/0")
+                await ws.wait("subscribed")
+                response = await client.broadcast(ALICE.sign_tx(
+                    [place_twap(A, 5, BUY, 5 * Q, 0, gtbt, 300, 60, 1_000)], sequence=7,
+                ))
+                assert response.code == 0
+                node.step_blocks(1)
+                await wait_for(lambda: any(
+                    "fills" in f["contents"] for f in ws.of("channel_data", "v4_subaccounts")
+                ))
+                contents = [f["contents"] for f in ws.of("channel_data", "v4_subaccounts")]
+                orders = [o for c in contents for o in c.get("orders", [])]
+                parent_id = order_uuid(A, 0, 5, 0, TWAP)
+                assert {o["id"] for o in orders} == {parent_id}
+                placed = orders[0]
+                assert (placed["type"], placed["status"], placed["orderFlags"]) == (
+                    "TWAP", "OPEN", "128",
+                )
+                assert (placed["duration"], placed["interval"], placed["priceTolerance"]) == (
+                    "300", "60", "1000",
+                )
+                latest = orders[-1]
+                assert Decimal(latest["totalFilled"]) == Decimal("0.0001")
+                assert latest["status"] == "OPEN"
+                fills = [f for c in contents for f in c.get("fills", [])]
+                assert [(f["type"], f["orderId"], f["liquidity"]) for f in fills] == [
+                    ("TWAP_SUBORDER", parent_id, "TAKER"),
+                ]
+                # A fresh snapshot lists the live TWAP order, never a suborder
+                ws.send({"type": "unsubscribe", "channel": "v4_subaccounts", "id": f"{A}/0"})
+                await ws.wait("unsubscribed")
+                ws.subscribe("v4_subaccounts", f"{A}/0")
+                snapshot = (await ws.wait("subscribed", count=2))[-1]["contents"]
+                assert [(o["id"], o["type"]) for o in snapshot["orders"]] == [
+                    (parent_id, "TWAP"),
+                ]
+            finally:
+                close_transport(ws)
+
+    run(scenario())
+
+
+def test_twap_whose_leg_is_below_one_step_ends_without_suborders() -> None:
+    async def scenario() -> None:
+        async with running_node(one_second_blocks()) as (node, client):
+            gtbt = block_seconds(node) + 3600
+            # 4 steps over 5 legs: 0.8 step per leg rounds down to nothing
+            response = await client.broadcast(ALICE.sign_tx(
+                [place_twap(A, 1, BUY, 4 * Q, 0, gtbt, 300, 60)], sequence=7,
+            ))
+            assert response.code == 0
+            node.step_blocks(1)
+            assert suborders(node) == []
+            removed = [
+                (e.height, e.order.status, e.removal_reason) for e in node.bus.history
+                if e.type == "order_removed"
+            ]
+            assert removed == [(node.height, "CANCELED", "ORDER_REMOVAL_REASON_EXPIRED")]
+
+    run(scenario())
