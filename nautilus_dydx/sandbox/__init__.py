@@ -18,6 +18,7 @@ from nautilus_dydx.sandbox.events import OrderUpdatedEvent
 from nautilus_dydx.sandbox.events import PositionEvent
 from nautilus_dydx.sandbox.events import SandboxEvent
 from nautilus_dydx.sandbox.node import SandboxNode
+from nautilus_dydx.sandbox.transfers import TransferEvent
 
 
 __all__ = [
@@ -37,5 +38,6 @@ __all__ = [
     "SandboxConfig",
     "SandboxEvent",
     "SandboxNode",
+    "TransferEvent",
     "default_markets",
 ]
