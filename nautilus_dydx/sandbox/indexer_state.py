@@ -838,7 +838,8 @@ class IndexerState:
             if previous is not None:
                 _, side, subticks, quantums = previous
                 self._set_level(market, side, subticks, -quantums)
-        else:
+        elif snap.order_flags != _FLAG_TWAP:
+            # A TWAP order never rests on the book itself (its suborders do)
             self._track_resting(market, data["id"], snap)
 
     def _on_fill(self, event: FillEvent) -> None:

@@ -184,6 +184,10 @@ def test_unfilled_legs_catch_up_and_the_suborder_price_respects_the_tolerance() 
             assert node.orderbook("BTC-USD")[1] == [(limit, Q)]
             book = (await http.get("/orderbooks/perpetualMarket/BTC-USD")).json()
             assert book["asks"] == [{"price": "64197", "size": "0.0001"}]
+            # The TWAP order itself adds no level, even before uncrossing
+            raw_bids, raw_asks = sandbox.state.markets["BTC-USD"].levels(uncross=False)
+            assert raw_asks == [(limit, Q)]
+            assert raw_bids == [(64_000 * DOLLAR, 100 * Q)]
             node.step_blocks(3)
             # The suborder expired 3 s after its block
             assert node.orderbook("BTC-USD")[1] == []
