@@ -207,6 +207,15 @@ class SandboxNode:
     """
     An offline dYdX v4 chain node for tests: gRPC on loopback, matching, blocks and events.
 
+    Services: `cosmos.tx.v1beta1.Service` (BroadcastTx, Simulate, GetTx),
+    `cosmos.auth.v1beta1.Query/Account`, `cosmos.base.tendermint.v1beta1.Service`
+    (GetLatestBlock, GetNodeInfo), `cosmos.bank.v1beta1.Query` (Balance, AllBalances),
+    `dydxprotocol.blocktime.Query/PreviousBlockInfo`, `dydxprotocol.clob.Query` (ClobPair,
+    ClobPairAll, EquityTierLimitConfiguration, BlockRateLimitConfiguration, StatefulOrder,
+    Leverage), `dydxprotocol.subaccounts.Query` (Subaccount, SubaccountAll) and
+    `dydxprotocol.feetiers.Query`. Transactions may carry orders, cancels, `MsgUpdateLeverage`
+    and `MsgCreateTransfer`; TWAP orders (flags 128) and isolated markets are modelled.
+
     Parameters
     ----------
     config : SandboxConfig
