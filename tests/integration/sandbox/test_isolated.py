@@ -203,3 +203,34 @@ def test_resting_order_that_became_a_violation_is_removed_at_match() -> None:
             ]
 
     run(scenario())
+
+
+def test_parent_historical_pnl_sums_the_children_per_tick() -> None:
+    async def scenario() -> None:
+        # One-hour blocks: every block is an hourly PnL tick
+        config = make_config(
+            block_time_ms=3_600_000,
+            accounts=(
+                AccountConfig(mnemonic=K1_MNEMONIC, account_number=12345, sequence=7,
+                              subaccounts={0: 700 * USDC, 128: 50 * USDC, 3: 9 * USDC}),
+                AccountConfig(private_key=K2_PRIVATE_KEY, account_number=2),
+            ),
+        )
+        async with running_sandbox(config=config) as (sandbox, http, _):
+            sandbox.node.step_blocks(2)
+            parent = (await http.get("/historical-pnl/parentSubaccountNumber", params={
+                "address": A, "parentSubaccountNumber": 0,
+            })).json()["historicalPnl"]
+            children = {}
+            for number in (0, 128):
+                ticks = (await http.get("/historical-pnl", params={
+                    "address": A, "subaccountNumber": number,
+                })).json()["historicalPnl"]
+                children[number] = {t["blockHeight"]: Decimal(t["equity"]) for t in ticks}
+            assert [t["blockHeight"] for t in parent] == ["3", "2"]
+            for tick in parent:
+                height = tick["blockHeight"]
+                assert Decimal(tick["equity"]) == children[0][height] + children[128][height]
+                assert Decimal(tick["equity"]) == 750
+
+    run(scenario())
