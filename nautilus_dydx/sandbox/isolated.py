@@ -3,7 +3,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from nautilus_dydx.sandbox.chain_errors import ChainError
+
+
+if TYPE_CHECKING:
+    from nautilus_dydx.sandbox.chain import ChainState
 
 
 CROSS = "CROSS"
@@ -11,7 +17,7 @@ ISOLATED = "ISOLATED"
 MARKET_TYPES = (CROSS, ISOLATED)
 
 
-def violation(chain, owner: str, number: int, clob_pair_id: int) -> str | None:
+def violation(chain: ChainState, owner: str, number: int, clob_pair_id: int) -> str | None:
     """
     Return why trading `clob_pair_id` in a subaccount breaks the isolated rules, else None.
 
@@ -56,7 +62,7 @@ def violation(chain, owner: str, number: int, clob_pair_id: int) -> str | None:
     return None
 
 
-def check_order(chain, owner: str, number: int, clob_pair_id: int) -> None:
+def check_order(chain: ChainState, owner: str, number: int, clob_pair_id: int) -> None:
     """
     Refuse an order that would break the isolated rules (`clob` 2005).
 

@@ -3,9 +3,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from nautilus_dydx._proto.dydxprotocol.clob import tx_pb2 as clob_tx_pb2
 from nautilus_dydx.sandbox.chain_errors import ChainError
 from nautilus_dydx.sandbox.chain_errors import validate_subaccount_id
+
+
+if TYPE_CHECKING:
+    from nautilus_dydx.sandbox.chain import ChainState
 
 
 URL_UPDATE_LEVERAGE = "/dydxprotocol.clob.MsgUpdateLeverage"
@@ -42,7 +48,7 @@ def validate_basic(message: clob_tx_pb2.MsgUpdateLeverage) -> None:
         seen.add(entry.clob_pair_id)
 
 
-def check(chain, message: clob_tx_pb2.MsgUpdateLeverage) -> None:
+def check(chain: ChainState, message: clob_tx_pb2.MsgUpdateLeverage) -> None:
     """
     Run the stateful checks: every market exists and no entry is below its base margin.
 
@@ -76,7 +82,7 @@ def check(chain, message: clob_tx_pb2.MsgUpdateLeverage) -> None:
             )
 
 
-def deliver(chain, message: clob_tx_pb2.MsgUpdateLeverage) -> None:
+def deliver(chain: ChainState, message: clob_tx_pb2.MsgUpdateLeverage) -> None:
     """
     Store the entries (later entries of a subaccount override earlier ones per market).
 
@@ -94,7 +100,7 @@ def deliver(chain, message: clob_tx_pb2.MsgUpdateLeverage) -> None:
         stored[entry.clob_pair_id] = entry.custom_imf_ppm
 
 
-def initial_margin_ppm(chain, owner: str, number: int, clob_pair_id: int) -> int:
+def initial_margin_ppm(chain: ChainState, owner: str, number: int, clob_pair_id: int) -> int:
     """
     Return the initial margin fraction (ppm) that applies to a subaccount's position.
 

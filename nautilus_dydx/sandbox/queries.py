@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 import grpc
 
@@ -31,6 +32,11 @@ from nautilus_dydx._proto.tendermint.p2p import types_pb2 as p2p_pb2
 from nautilus_dydx.sandbox.chain import STATUSES
 from nautilus_dydx.sandbox.engine import Subaccount
 from nautilus_dydx.sandbox.keys import is_valid_address
+
+
+if TYPE_CHECKING:
+    from nautilus_dydx.sandbox.chain import Market
+    from nautilus_dydx.sandbox.node import SandboxNode
 
 
 # Application versions reported by GetNodeInfo: ShortBlockWindow is 40 from protocol v9, 20 before
@@ -110,7 +116,7 @@ def _page(items: list, page: pagination_pb2.PageRequest | None) -> tuple[list, o
     return chosen, response
 
 
-def node_info_response(node) -> tm_query_pb2.GetNodeInfoResponse:
+def node_info_response(node: SandboxNode) -> tm_query_pb2.GetNodeInfoResponse:
     """
     Return the GetNodeInfo answer of `node` (network is the chain id).
 
@@ -149,7 +155,7 @@ def node_info_response(node) -> tm_query_pb2.GetNodeInfoResponse:
     )
 
 
-def clob_pair(market) -> clob_pair_pb2.ClobPair:
+def clob_pair(market: Market) -> clob_pair_pb2.ClobPair:
     """
     Return the ClobPair message of a sandbox market (perpetual id = CLOB pair id).
 
@@ -227,7 +233,7 @@ class BlocktimeQueryService(blocktime_query_grpc.QueryServicer):
 
     """
 
-    def __init__(self, node) -> None:
+    def __init__(self, node: SandboxNode) -> None:
         self._node = node
 
     async def PreviousBlockInfo(self, request, context):  # noqa: N802
@@ -248,7 +254,7 @@ class ClobQueryService(clob_query_grpc.QueryServicer):
 
     """
 
-    def __init__(self, node) -> None:
+    def __init__(self, node: SandboxNode) -> None:
         self._node = node
 
     async def ClobPair(self, request, context):  # noqa: N802
@@ -340,7 +346,7 @@ class SubaccountQueryService(sub_query_grpc.QueryServicer):
 
     """
 
-    def __init__(self, node) -> None:
+    def __init__(self, node: SandboxNode) -> None:
         self._node = node
 
     async def Subaccount(self, request, context):  # noqa: N802
@@ -372,7 +378,7 @@ class BankQueryService(bank_query_grpc.QueryServicer):
 
     """
 
-    def __init__(self, node) -> None:
+    def __init__(self, node: SandboxNode) -> None:
         self._node = node
 
     async def Balance(self, request, context):  # noqa: N802
@@ -399,7 +405,7 @@ class BankQueryService(bank_query_grpc.QueryServicer):
         return bank_query_pb2.QueryAllBalancesResponse(balances=chosen, pagination=response)
 
 
-def add_query_services(node, server: grpc.aio.Server) -> None:
+def add_query_services(node: SandboxNode, server: grpc.aio.Server) -> None:
     """
     Register the query services of this module on `server`.
 

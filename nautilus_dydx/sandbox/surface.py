@@ -3,11 +3,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from nautilus_dydx._proto.dydxprotocol.clob import tx_pb2 as clob_tx_pb2
 from nautilus_dydx._proto.dydxprotocol.sending import tx_pb2 as sending_tx_pb2
 from nautilus_dydx.sandbox import leverage
 from nautilus_dydx.sandbox import transfers
 from nautilus_dydx.sandbox.chain_errors import ChainError
+
+
+if TYPE_CHECKING:
+    from nautilus_dydx.sandbox.chain import ChainState
 
 
 MESSAGE_CLASSES: dict[str, type] = {
@@ -16,8 +22,10 @@ MESSAGE_CLASSES: dict[str, type] = {
 }
 _TYPES = tuple(MESSAGE_CLASSES.values())
 
+SurfaceMessage = clob_tx_pb2.MsgUpdateLeverage | sending_tx_pb2.MsgCreateTransfer
 
-def is_surface_message(message) -> bool:
+
+def is_surface_message(message: object) -> bool:
     """
     Return whether `message` is one of this module's message types.
 
@@ -34,7 +42,7 @@ def is_surface_message(message) -> bool:
     return isinstance(message, _TYPES)
 
 
-def validate_basic(message) -> None:
+def validate_basic(message: SurfaceMessage) -> None:
     """
     Run the stateless checks of a leverage or transfer message.
 
@@ -54,7 +62,7 @@ def validate_basic(message) -> None:
         transfers.validate_basic(message)
 
 
-def signer(message) -> str:
+def signer(message: SurfaceMessage) -> str:
     """
     Return the address that must sign `message` (the subaccount or sender owner).
 
@@ -96,7 +104,7 @@ def check_composition(messages: list) -> None:
                                         "request")
 
 
-def check(chain, message, messages: list) -> None:
+def check(chain: ChainState, message: SurfaceMessage, messages: list) -> None:
     """
     Run the stateful CheckTx checks of `message`, one of the messages of a tx.
 
@@ -129,7 +137,9 @@ def check(chain, message, messages: list) -> None:
     transfers.check(chain, message, earlier)
 
 
-def deliver(chain, message, tx_hash: str, height: int, time_ns: int) -> None:
+def deliver(
+    chain: ChainState, message: SurfaceMessage, tx_hash: str, height: int, time_ns: int,
+) -> None:
     """
     Apply `message` in the block that includes its tx.
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from typing import ClassVar
 
 from nautilus_dydx._proto.dydxprotocol.sending import tx_pb2 as sending_tx_pb2
@@ -12,6 +13,10 @@ from nautilus_dydx.sandbox.chain_errors import validate_subaccount_id
 from nautilus_dydx.sandbox.engine import Subaccount
 from nautilus_dydx.sandbox.events import BalanceEvent
 from nautilus_dydx.sandbox.events import SandboxEvent
+
+
+if TYPE_CHECKING:
+    from nautilus_dydx.sandbox.chain import ChainState
 
 
 URL_CREATE_TRANSFER = "/dydxprotocol.sending.MsgCreateTransfer"
@@ -81,7 +86,7 @@ def validate_basic(message: sending_tx_pb2.MsgCreateTransfer) -> None:
         raise ChainError("sending", 2, "Invalid transfer amount")
 
 
-def pending_debit(chain, owner: str, number: int) -> int:
+def pending_debit(chain: ChainState, owner: str, number: int) -> int:
     """
     Return the USDC already promised away by accepted, not yet included transfers of a sender.
 
@@ -109,14 +114,16 @@ def pending_debit(chain, owner: str, number: int) -> int:
     return total
 
 
-def _collateralized_after(chain, sub: Subaccount | None, debit: int) -> bool:
+def _collateralized_after(chain: ChainState, sub: Subaccount | None, debit: int) -> bool:
     if sub is None:
         return debit <= 0
     equity, initial_margin = chain.margin.equity_and_imr(sub)
     return equity - debit >= initial_margin
 
 
-def check(chain, message: sending_tx_pb2.MsgCreateTransfer, earlier_in_tx: int = 0) -> None:
+def check(
+    chain: ChainState, message: sending_tx_pb2.MsgCreateTransfer, earlier_in_tx: int = 0,
+) -> None:
     """
     Refuse a transfer that would leave the sender undercollateralized (`subaccounts` 102).
 
@@ -148,8 +155,13 @@ def check(chain, message: sending_tx_pb2.MsgCreateTransfer, earlier_in_tx: int =
         )
 
 
-def deliver(chain, message: sending_tx_pb2.MsgCreateTransfer, tx_hash: str, height: int,
-            time_ns: int) -> bool:
+def deliver(
+    chain: ChainState,
+    message: sending_tx_pb2.MsgCreateTransfer,
+    tx_hash: str,
+    height: int,
+    time_ns: int,
+) -> bool:
     """
     Move the USDC and publish both balances and the transfer; return whether it was applied.
 

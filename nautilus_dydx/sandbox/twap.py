@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 from nautilus_dydx.sandbox import isolated
 from nautilus_dydx.sandbox.chain_errors import ChainError
@@ -15,6 +16,10 @@ from nautilus_dydx.sandbox.engine import quote_quantums
 from nautilus_dydx.sandbox.events import OrderPlacedEvent
 from nautilus_dydx.sandbox.events import OrderRemovedEvent
 from nautilus_dydx.sandbox.events import OrderSnapshot
+
+
+if TYPE_CHECKING:
+    from nautilus_dydx.sandbox.chain import ChainState
 
 
 FLAG_TWAP = 128
@@ -216,7 +221,7 @@ def suborder_subticks(parent: TwapOrder, oracle_subticks: int, subticks_per_tick
     return max(ticks, 1) * subticks_per_tick
 
 
-def place(chain, parent: TwapOrder, height: int, time_ns: int) -> None:
+def place(chain: ChainState, parent: TwapOrder, height: int, time_ns: int) -> None:
     """
     Store a delivered TWAP order; its first suborder goes out at the end of this block.
 
@@ -239,7 +244,7 @@ def place(chain, parent: TwapOrder, height: int, time_ns: int) -> None:
     chain.bus.publish(OrderPlacedEvent(0, height, time_ns, parent.snapshot()))
 
 
-def _finish(chain, parent: TwapOrder, reason: int, height: int, time_ns: int) -> None:
+def _finish(chain: ChainState, parent: TwapOrder, reason: int, height: int, time_ns: int) -> None:
     chain.twaps.pop(parent.key, None)
     if chain.stateful.get(parent.key) is not parent:
         return
@@ -251,7 +256,7 @@ def _finish(chain, parent: TwapOrder, reason: int, height: int, time_ns: int) ->
     )
 
 
-def _collateral_ok(chain, parent: TwapOrder, quantums: int, subticks: int) -> bool:
+def _collateral_ok(chain: ChainState, parent: TwapOrder, quantums: int, subticks: int) -> bool:
     # The stateful placement check of the suborder at its full size
     owner, number = parent.subaccount
     sub = chain.subaccounts.get((owner, number)) or Subaccount(owner, number, 0)
@@ -263,7 +268,7 @@ def _collateral_ok(chain, parent: TwapOrder, quantums: int, subticks: int) -> bo
     )
 
 
-def on_block(chain, height: int, time_ns: int) -> None:
+def on_block(chain: ChainState, height: int, time_ns: int) -> None:
     """
     Place the suborders due at this block (EndBlocker), and retire finished TWAP orders.
 
@@ -330,7 +335,7 @@ def on_block(chain, height: int, time_ns: int) -> None:
         chain._match_and_rest(suborder, market, height)
 
 
-def on_fill(chain, order: Order, quantums: int) -> None:
+def on_fill(chain: ChainState, order: Order, quantums: int) -> None:
     """
     Count a suborder fill against its TWAP order (filled size, remaining size).
 
