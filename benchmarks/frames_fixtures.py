@@ -217,3 +217,23 @@ class BuiltIn:
         self._general.decode(raw)
         msg = self._subaccount.decode(raw)
         return [*msg.contents.orders, *msg.contents.fills]
+
+
+def level_frames(levels: int = 10, per_item: int = 2) -> tuple[bytes, bytes]:
+    """
+    Return one ``channel_data`` and one ``channel_batch_data`` book frame with `levels` levels.
+
+    The batch frame holds the same levels split into contents of `per_item` levels each, so
+    the time of each frame divided by `levels` is its cost per book level.
+    """
+    rows = [[str(90_000 - i), f"{1 + i % 3}.{i % 10:04d}"] for i in range(levels)]
+    data = _dumps({
+        "type": "channel_data", "connection_id": CID, "message_id": 2, "id": TICKER,
+        "channel": "v4_orderbook", "version": "1.0.0", "contents": {"bids": rows},
+    })
+    batch = _dumps({
+        "type": "channel_batch_data", "connection_id": CID, "message_id": 3, "id": TICKER,
+        "channel": "v4_orderbook", "version": "1.0.0",
+        "contents": [{"bids": rows[i:i + per_item]} for i in range(0, levels, per_item)],
+    })
+    return data, batch

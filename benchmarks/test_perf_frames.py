@@ -11,7 +11,9 @@ from nautilus_trader.model.data import TradeTick
 from benchmarks.frames_fixtures import TS
 from benchmarks.frames_fixtures import BuiltIn
 from benchmarks.frames_fixtures import candle_frame
+from benchmarks.frames_fixtures import level_frames
 from benchmarks.frames_fixtures import new_parser
+from benchmarks.frames_fixtures import snapshot_frame
 from benchmarks.frames_fixtures import subaccount_frame
 from benchmarks.frames_fixtures import trade_frame
 from nautilus_dydx._core import frames as compiled
@@ -99,3 +101,17 @@ def test_subaccount_update_orjson_floor(benchmark) -> None:
     benchmark.group = "subaccount update (2 fills, 2 orders)"
     out = benchmark(orjson.loads, SUBACCOUNT)
     assert len(out["contents"]["fills"]) == 2
+
+
+LEVEL_DATA, LEVEL_BATCH = level_frames(10, 2)
+
+
+@pytest.mark.parametrize("kind", ["channel_data", "channel_batch_data"])
+def test_book_levels_batch_vs_data(benchmark, kind) -> None:
+    # Same 10 levels as one channel_data frame or a batch of 5 contents: time / 10 = per level
+    benchmark.group = "book frame, 10 levels (per level = time / 10)"
+    parser = new_parser(compiled)
+    parser.parse(snapshot_frame(120), TS)
+    data = LEVEL_DATA if kind == "channel_data" else LEVEL_BATCH
+    out = benchmark(parser.parse, data, TS)
+    assert len(out[0].deltas) == 10
