@@ -42,6 +42,8 @@ cdef class MarketContext:
     cdef dict _trade_ids     # Insertion-ordered set of recent trade ids
     cdef dict _bar_types     # Resolution -> (BarType, duration in ns)
     cdef bint _resync_reported
+    cdef uint64_t _history_ts  # Newest trade time of the latest trades snapshot
+    cdef dict _candles       # Resolution -> [forming candle tuple or None, last closed start]
 
 
 cdef class FrameParser:
@@ -54,6 +56,11 @@ cdef class FrameParser:
     cdef Py_ssize_t _tcap
     cdef readonly dict unknown_enums
     """Counts of unknown enum values, keyed by (field, value).\n\n:returns: `dict`"""
+    cdef readonly dict skipped
+    """Counts of items skipped (the rest of their frame kept), by reason.\n\n:returns: `dict`"""
+    cdef readonly dict adapted
+    """Counts of items adapted (e.g. an off-grid price rounded), by reason.\n\n:returns: `dict`"""
+    cdef list _new_reasons
     cdef readonly uint64_t frames
     """How many frames were parsed.\n\n:returns: `int`"""
     cdef readonly uint64_t errors
@@ -70,7 +77,13 @@ cdef class FrameParser:
     cdef int _reserve(self, Py_ssize_t n) except -1
     cdef int _reserve_trades(self, Py_ssize_t n) except -1
     cdef object _scan_c(self, const char* p, Py_ssize_t n, uint64_t ts_init)
+    cdef int _skip(self, str what, object e) except -1
+    cdef int _adapt(self, str reason) except -1
     cdef Py_ssize_t _scan_contents(
+        self, const char* p, Py_ssize_t i, Py_ssize_t n, int channel, MarketContext ctx,
+        bint snapshot, bint batched, Py_ssize_t* k, Py_ssize_t* count,
+    ) except -2
+    cdef Py_ssize_t _scan_item(
         self, const char* p, Py_ssize_t i, Py_ssize_t n, int channel, MarketContext ctx,
         bint snapshot, Py_ssize_t* k, Py_ssize_t* count,
     ) except -2
@@ -79,7 +92,7 @@ cdef class FrameParser:
     )
     cdef list _book_finish(
         self, MarketContext ctx, str channel, Py_ssize_t k, bint snapshot, uint64_t message_id,
-        uint64_t ts_init,
+        uint64_t ts_init, bint damaged=*,
     )
     cdef object _message_id(self, dict m, str channel)
     cdef object _connected(self, dict m)
@@ -92,17 +105,21 @@ cdef class FrameParser:
     )
     cdef Py_ssize_t _collect_side(
         self, MarketContext ctx, object levels, uint8_t side, bint snapshot, Py_ssize_t k,
-        str channel,
+        str channel, bint* damaged,
     ) except -1
     cdef list _book(
         self, MarketContext ctx, str channel, object contents, bint batched, bint snapshot,
         object message_id, uint64_t ts_init,
     )
+    cdef tuple _trade_item(self, MarketContext ctx, str channel, object obj)
     cdef list _trades(
         self, MarketContext ctx, str channel, object contents, bint batched, bint snapshot,
         uint64_t ts_init,
     )
-    cdef list _candles(self, dict m, str channel, list items, uint64_t ts_init)
+    cdef tuple _candle_item(self, str channel, object item, str ticker, str resolution)
+    cdef list _candles(
+        self, dict m, str channel, list items, bint snapshot, uint64_t ts_init,
+    )
     cdef list _market_entry(
         self, str channel, str ticker, object obj, bint snapshot, uint64_t ts_init,
     )
@@ -112,6 +129,7 @@ cdef class FrameParser:
     cdef list _markets_snapshot(self, str channel, object contents, uint64_t ts_init)
     cdef list _markets_update(self, str channel, object contents, uint64_t ts_init)
     cdef object _block_height(self, str channel, object contents, str key, bint required)
+    cdef object _record(self, int kind, object obj, str channel)
     cdef list _subaccount(self, str channel, dict sub, object number)
     cdef list _subaccount_snapshot(self, str channel, object contents)
     cdef list _subaccount_update(self, str channel, object contents, object number)
