@@ -24,6 +24,15 @@ cdef struct TradeScan:
     uint64_t ts_event
 
 
+cdef class IdRing:
+    cdef set _ids
+    cdef list _ring
+    cdef Py_ssize_t _pos
+    cdef Py_ssize_t _capacity
+
+    cdef bint add_c(self, str item) except -1
+
+
 cdef class MarketContext:
     cdef readonly str ticker
     """The venue ticker, e.g. ``"BTC-USD"``.\n\n:returns: `str`"""
@@ -39,7 +48,7 @@ cdef class MarketContext:
     """How many trades were dropped as duplicates by id.\n\n:returns: `int`"""
     cdef PriceRaw _unit_p    # Raw value of one price tick at price_precision
     cdef PriceRaw _unit_s
-    cdef dict _trade_ids     # Insertion-ordered set of recent trade ids
+    cdef IdRing _trade_ids   # The newest trade ids of this market
     cdef dict _bar_types     # Resolution -> (BarType, duration in ns)
     cdef bint _resync_reported
     cdef uint64_t _history_ts  # Newest trade time of the latest trades snapshot
@@ -49,7 +58,7 @@ cdef class MarketContext:
 cdef class FrameParser:
     cdef dict _contexts
     cdef set _known_tickers
-    cdef dict _fill_ids
+    cdef IdRing _fill_ids
     cdef PendingLevel* _pending
     cdef Py_ssize_t _cap
     cdef TradeScan* _tscan

@@ -1009,10 +1009,61 @@ cdef tuple _RECORD_NAMES = (
 )
 
 
-cdef inline void _forget_oldest(dict seen):
-    # Bounded memory: an insertion-ordered dict used as a ring of the newest ids
-    while len(seen) > _MAX_SEEN_IDS:
-        del seen[next(iter(seen))]
+cdef class IdRing:
+    """
+    The newest `capacity` ids seen (bounded memory): a set plus a ring of insertion order.
+
+    Parameters
+    ----------
+    capacity : int, default MAX_SEEN_IDS
+        How many ids are remembered; adding one more forgets the oldest.
+
+    """
+
+    def __init__(self, Py_ssize_t capacity=MAX_SEEN_IDS) -> None:
+        if capacity < 1:
+            raise ValueError(f"invalid capacity, was {capacity}")
+        self._ids = set()
+        self._ring = [None] * capacity
+        self._pos = 0
+        self._capacity = capacity
+
+    cdef bint add_c(self, str item) except -1:
+        # True if `item` is new (and remembers it), False if seen
+        cdef object old
+        if item in self._ids:
+            return False
+        old = self._ring[self._pos]
+        if old is not None:
+            self._ids.discard(old)
+        self._ring[self._pos] = item
+        self._ids.add(item)
+        self._pos += 1
+        if self._pos == self._capacity:
+            self._pos = 0
+        return True
+
+    def add(self, str item not None) -> bool:
+        """
+        Remember `item` and return True if it is new, else return False.
+
+        Parameters
+        ----------
+        item : str
+            The id.
+
+        Returns
+        -------
+        bool
+
+        """
+        return self.add_c(item)
+
+    def __contains__(self, item) -> bool:
+        return item in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
 
 
 cdef Bar _make_bar(MarketContext ctx, str resolution, tuple candle, uint64_t ts_init):
@@ -1482,7 +1533,7 @@ cdef class MarketContext:
         self.size_precision = size_precision
         self._unit_p = _POW10[FIXED_PRECISION - price_precision]
         self._unit_s = _POW10[FIXED_PRECISION - size_precision]
-        self._trade_ids = {}
+        self._trade_ids = IdRing(_MAX_SEEN_IDS)
         self._bar_types = {}
         for resolution, (step, aggregation, seconds) in RESOLUTIONS.items():
             self._bar_types[resolution] = (
@@ -1528,7 +1579,7 @@ cdef class FrameParser:
     def __init__(self, bint emit_quotes=True, bint scanner=True) -> None:
         self._contexts = {}
         self._known_tickers = set()
-        self._fill_ids = {}
+        self._fill_ids = IdRing(_MAX_SEEN_IDS)
         self.unknown_enums = {}
         self.skipped = {}
         self.adapted = {}
@@ -2102,18 +2153,15 @@ cdef class FrameParser:
         for j in range(count):
             t = &self._tscan[j]
             trade_id = PyUnicode_DecodeASCII(p + t.id_start, t.id_len, NULL)
-            if t.ts_event < ctx._history_ts or trade_id in ctx._trade_ids:
+            if t.ts_event < ctx._history_ts or not ctx._trade_ids.add_c(trade_id):
                 ctx.duplicate_trades += 1
                 continue
-            ctx._trade_ids[trade_id] = None
             out.append(
                 _trade_tick(
                     ctx, t.price, t.size, t.aggressor, p + t.id_start, t.id_len, t.ts_event,
                     ts_init,
                 ),
             )
-        while len(ctx._trade_ids) > _MAX_SEEN_IDS:
-            del ctx._trade_ids[next(iter(ctx._trade_ids))]
         return out
 
     # -- Order book ------------------------------------------------------------------------
@@ -2286,9 +2334,8 @@ cdef class FrameParser:
         if snapshot:
             # History, not live: remembered as seen, never republished by later updates
             for trade_id, p_raw, s_raw, agg, ts_event in parsed:
-                if trade_id in ctx._trade_ids:
+                if not ctx._trade_ids.add_c(trade_id):
                     continue
-                ctx._trade_ids[trade_id] = None
                 if ts_event > newest:
                     newest = ts_event
                 id_ptr = PyUnicode_AsUTF8AndSize(trade_id, &id_len)
@@ -2297,19 +2344,16 @@ cdef class FrameParser:
                 )
             if newest > ctx._history_ts:
                 ctx._history_ts = newest
-            _forget_oldest(ctx._trade_ids)
             history = TradeHistory.__new__(TradeHistory)
             history.instrument_id = ctx.instrument_id
             history.trades = out
             return [history]
         for trade_id, p_raw, s_raw, agg, ts_event in parsed:
-            if <uint64_t>ts_event < ctx._history_ts or trade_id in ctx._trade_ids:
+            if <uint64_t>ts_event < ctx._history_ts or not ctx._trade_ids.add_c(trade_id):
                 ctx.duplicate_trades += 1
                 continue
-            ctx._trade_ids[trade_id] = None
             id_ptr = PyUnicode_AsUTF8AndSize(trade_id, &id_len)
             out.append(_trade_tick(ctx, p_raw, s_raw, agg, id_ptr, id_len, ts_event, ts_init))
-        _forget_oldest(ctx._trade_ids)
         return out
 
     # -- Candles ---------------------------------------------------------------------------
@@ -2660,11 +2704,8 @@ cdef class FrameParser:
                 self._skip("block height", e)
         # Drop fills already seen (de-duplicate by id, section 3.1)
         for rec in fills:
-            if rec.id in self._fill_ids:
-                continue
-            self._fill_ids[rec.id] = None
-            out.append(rec)
-        _forget_oldest(self._fill_ids)
+            if self._fill_ids.add_c(rec.id):
+                out.append(rec)
         return out
 
 
