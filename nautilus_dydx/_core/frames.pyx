@@ -2334,8 +2334,7 @@ cdef class FrameParser:
         if snapshot:
             # History, not live: remembered as seen, never republished by later updates
             for trade_id, p_raw, s_raw, agg, ts_event in parsed:
-                if not ctx._trade_ids.add_c(trade_id):
-                    continue
+                ctx._trade_ids.add_c(trade_id)
                 if ts_event > newest:
                     newest = ts_event
                 id_ptr = PyUnicode_AsUTF8AndSize(trade_id, &id_len)

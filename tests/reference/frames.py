@@ -791,9 +791,8 @@ class FrameParser:
         out = []
         newest = 0
         for trade_id, p, s, aggressor, ts_event in parsed:
-            if trade_id in ctx.trade_ids or (not snapshot and ts_event < ctx.history_ts):
-                if not snapshot:
-                    ctx.duplicate_trades += 1
+            if not snapshot and (trade_id in ctx.trade_ids or ts_event < ctx.history_ts):
+                ctx.duplicate_trades += 1
                 continue
             ctx.trade_ids[trade_id] = None
             newest = max(newest, ts_event)
