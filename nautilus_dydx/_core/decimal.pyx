@@ -184,7 +184,9 @@ cdef int parse_decimal_round_c(
             j -= 1
     elif cut < m:
         for j in range(kept, m):
-            c = <unsigned char>(ptr[int_start + j] if j < int_len else ptr[frac_start + j - int_len])
+            c = <unsigned char>(
+                ptr[int_start + j] if j < int_len else ptr[frac_start + j - int_len]
+            )
             d = c - 48
             if j == cut:
                 round_digit = d

@@ -202,7 +202,9 @@ cdef int64_t iso_to_ns_c(const char* p, Py_ssize_t n) noexcept nogil:
     mi = _digits(p + 14, 2)
     s = _digits(p + 17, 2)
     # Years after 2261 overflow int64 nanoseconds
-    if y < 1970 or y > 2261 or mo < 1 or mo > 12 or d < 1 or d > 31 or h < 0 or h > 23 or mi < 0 or mi > 59:
+    if y < 1970 or y > 2261 or mo < 1 or mo > 12 or d < 1 or d > 31:
+        return -1
+    if h < 0 or h > 23 or mi < 0 or mi > 59:
         return -1
     if s < 0 or s > 60 or d > _days_in_month(y, mo):
         return -1
@@ -291,7 +293,8 @@ def precision_from_increment(str text) -> int:
 cdef inline dict _as_dict(object obj, str channel, str what):
     if type(obj) is not dict:
         raise FrameError(
-            channel, f"{what} must be an object, was {type(obj).__name__}", f"{what} not an object",
+            channel, f"{what} must be an object, was {type(obj).__name__}",
+            f"{what} not an object",
         )
     return <dict>obj
 
@@ -349,7 +352,9 @@ cdef object _height(dict d, str key, str channel, bint required):
         return None
     if type(v) is int:
         if v < 0:
-            raise FrameError(channel, f"{key!r} must not be negative, was {v!r}", f"invalid {key!r}")
+            raise FrameError(
+                channel, f"{key!r} must not be negative, was {v!r}", f"invalid {key!r}",
+            )
         return v
     if type(v) is str and 0 < len(<str>v) <= 20 and (<str>v).isascii() and (<str>v).isdigit():
         return int(v)
@@ -412,7 +417,9 @@ cdef int _parse_number(
     ):
         raise FrameError(channel, f"{what} is out of range, was {text!r}", f"{what} out of range")
     if code != DEC_OK:
-        raise FrameError(channel, f"{what} is not a decimal, was {text!r}", f"{what} not a decimal")
+        raise FrameError(
+            channel, f"{what} is not a decimal, was {text!r}", f"{what} not a decimal",
+        )
     if raw_out[0] < 0 or (raw_out[0] == 0 and not allow_zero):
         raise FrameError(channel, f"{what} must be positive, was {text!r}", f"{what} not positive")
     if unit > 1 and raw_out[0] % unit != 0:
@@ -2207,7 +2214,7 @@ cdef class FrameParser:
                     price, channel, "price", ctx._unit_p, False, &p_raw, &prec,
                 )
                 _parse_number(size, channel, "size", ctx._unit_s, True, &s_raw, &prec)
-            except FrameError as e:
+            except (ValueError, TypeError, OverflowError) as e:
                 self._skip("book level", e)
                 damaged[0] = True
                 continue
@@ -2329,7 +2336,7 @@ cdef class FrameParser:
             for obj in trades:
                 try:
                     parsed.append(self._trade_item(ctx, channel, obj))
-                except FrameError as e:
+                except (ValueError, TypeError, OverflowError) as e:
                     self._skip("trade", e)
         if snapshot:
             # History, not live: remembered as seen, never republished by later updates
@@ -2412,7 +2419,7 @@ cdef class FrameParser:
         for item in items:
             try:
                 entry = self._candle_item(channel, item, ticker, resolution)
-            except FrameError as e:
+            except (ValueError, TypeError, OverflowError) as e:
                 self._skip("candle", e)
                 continue
             if entry is not None:
@@ -2552,7 +2559,7 @@ cdef class FrameParser:
         for ticker, market in markets.items():
             try:
                 out.extend(self._market_entry(channel, ticker, market, True, ts_init))
-            except FrameError as e:
+            except (ValueError, TypeError, OverflowError) as e:
                 self._skip("market", e)
         return out
 
@@ -2567,7 +2574,7 @@ cdef class FrameParser:
             for ticker, market in _as_dict(trading, channel, "trading").items():
                 try:
                     out.extend(self._market_entry(channel, ticker, market, False, ts_init))
-                except FrameError as e:
+                except (ValueError, TypeError, OverflowError) as e:
                     self._skip("market", e)
         if oracles is not None:
             for ticker, entry in _as_dict(oracles, channel, "oraclePrices").items():
@@ -2582,7 +2589,7 @@ cdef class FrameParser:
                         out.extend(
                             self._oracle(<MarketContext>ctx, channel, price, ts_event, ts_init),
                         )
-                except FrameError as e:
+                except (ValueError, TypeError, OverflowError) as e:
                     self._skip("oracle price", e)
         return out
 
@@ -2622,7 +2629,7 @@ cdef class FrameParser:
             owner_number = info.subaccount_number
             owner_address = info.address
             out.append(info)
-        except FrameError as e:
+        except (ValueError, TypeError, OverflowError) as e:
             self._skip("subaccount", e)
         for key, kind in (("openPerpetualPositions", 0), ("assetPositions", 1)):
             positions = sub.get(key)
@@ -2634,7 +2641,7 @@ cdef class FrameParser:
             for pos in (<dict>positions).values():
                 try:
                     rec = self._record(kind, pos, channel)
-                except FrameError as e:
+                except (ValueError, TypeError, OverflowError) as e:
                     self._skip(_RECORD_NAMES[kind], e)
                     continue
                 _fill_owner(rec, owner_number, owner_address)
@@ -2659,12 +2666,12 @@ cdef class FrameParser:
             for o in _as_list(orders, channel, "orders"):
                 try:
                     out.append(_parse_OrderUpdate(self, o, channel))
-                except FrameError as e:
+                except (ValueError, TypeError, OverflowError) as e:
                     self._skip("order", e)
         if c.get("blockHeight") is not None:
             try:
                 out.append(self._block_height(channel, c, "blockHeight", True))
-            except FrameError as e:
+            except (ValueError, TypeError, OverflowError) as e:
                 self._skip("block height", e)
         return out
 
@@ -2687,7 +2694,7 @@ cdef class FrameParser:
             for obj in <list>items:
                 try:
                     rec = self._record(kind, obj, channel)
-                except FrameError as e:
+                except (ValueError, TypeError, OverflowError) as e:
                     self._skip(_RECORD_NAMES[kind], e)
                     continue
                 if kind != 5:
@@ -2699,7 +2706,7 @@ cdef class FrameParser:
         if c.get("blockHeight") is not None:
             try:
                 out.append(self._block_height(channel, c, "blockHeight", True))
-            except FrameError as e:
+            except (ValueError, TypeError, OverflowError) as e:
                 self._skip("block height", e)
         # Drop fills already seen (de-duplicate by id, section 3.1)
         for rec in fills:
@@ -2745,7 +2752,7 @@ cdef class DYDXWsListener(WSListener):
             self._partial = None
             try:
                 objects = self.parser.parse_c(frame.payload_ptr, frame.payload_size, 0)
-            except FrameError as e:
+            except (ValueError, TypeError, OverflowError) as e:
                 if self._on_error is not None:
                     self._on_error(e)
                 return
@@ -2759,7 +2766,7 @@ cdef class DYDXWsListener(WSListener):
             self._partial = None
             try:
                 objects = self.parser.parse_c(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), 0)
-            except FrameError as e:
+            except (ValueError, TypeError, OverflowError) as e:
                 if self._on_error is not None:
                     self._on_error(e)
                 return

@@ -121,7 +121,8 @@ def decode_stream(
     Decode NDJSON frames, print one line per object, error or skipped item, and return the counts.
 
     A bad item inside a valid frame is skipped by the parser (the rest of the frame is kept) and
-    printed as ``SKIPPED`` with its reason. New listings seen in ``v4_markets`` (with tickSize/stepSize) are registered as they arrive.
+    printed as ``SKIPPED`` with its reason. New listings seen in ``v4_markets`` (with
+    tickSize/stepSize) are registered as they arrive.
 
     Parameters
     ----------

@@ -700,7 +700,7 @@ class FrameParser:
                                      "not [price, size]")
                 p = _number(price, channel, "price", ctx.unit_p, False)[0]
                 s = _number(size, channel, "size", ctx.unit_s, True)[0]
-            except FrameError as e:
+            except (ValueError, TypeError, OverflowError) as e:
                 self._skip("book level", e)
                 damaged = True
                 continue
@@ -786,7 +786,7 @@ class FrameParser:
             for obj in trades:
                 try:
                     parsed.append(self._trade_item(ctx, channel, obj))
-                except FrameError as e:
+                except (ValueError, TypeError, OverflowError) as e:
                     self._skip("trade", e)
         out = []
         newest = 0
@@ -844,7 +844,7 @@ class FrameParser:
         for item in items:
             try:
                 entry = self._candle_item(channel, item, ticker, resolution)
-            except FrameError as e:
+            except (ValueError, TypeError, OverflowError) as e:
                 self._skip("candle", e)
                 continue
             if entry is not None:
@@ -947,7 +947,7 @@ class FrameParser:
         for ticker, market in markets.items():
             try:
                 out += self._market_entry(channel, ticker, market, True, ts_init)
-            except FrameError as e:
+            except (ValueError, TypeError, OverflowError) as e:
                 self._skip("market", e)
         return out
 
@@ -958,7 +958,7 @@ class FrameParser:
             for ticker, market in _as_dict(c["trading"], channel, "trading").items():
                 try:
                     out += self._market_entry(channel, ticker, market, False, ts_init)
-                except FrameError as e:
+                except (ValueError, TypeError, OverflowError) as e:
                     self._skip("market", e)
         if c.get("oraclePrices") is not None:
             for ticker, entry in _as_dict(c["oraclePrices"], channel, "oraclePrices").items():
@@ -971,7 +971,7 @@ class FrameParser:
                     ctx = self._contexts.get(ticker)
                     if ctx is not None:
                         out += self._oracle(ctx, channel, price, ts_event, ts_init)
-                except FrameError as e:
+                except (ValueError, TypeError, OverflowError) as e:
                     self._skip("oracle price", e)
         return out
 
@@ -1039,7 +1039,7 @@ class FrameParser:
                 info.subaccount_number = _int(sub, "parentSubaccountNumber", channel, False)
             number, address = info.subaccount_number, info.address
             out.append(info)
-        except FrameError as e:
+        except (ValueError, TypeError, OverflowError) as e:
             self._skip("subaccount", e)
         for key, name in (("openPerpetualPositions", "PerpetualPositionUpdate"),
                           ("assetPositions", "AssetPositionUpdate")):
@@ -1051,7 +1051,7 @@ class FrameParser:
             for pos in sub[key].values():
                 try:
                     rec = self._parse_record(name, pos, channel)
-                except FrameError as e:
+                except (ValueError, TypeError, OverflowError) as e:
                     self._skip(RECORD_NAMES[name], e)
                     continue
                 if number is not None or address is not None:
@@ -1074,12 +1074,12 @@ class FrameParser:
             for o in _as_list(c["orders"], channel, "orders"):
                 try:
                     out.append(self._parse_record("OrderUpdate", o, channel))
-                except FrameError as e:
+                except (ValueError, TypeError, OverflowError) as e:
                     self._skip("order", e)
         if c.get("blockHeight") is not None:
             try:
                 out.append(self._block_height(channel, c, "blockHeight"))
-            except FrameError as e:
+            except (ValueError, TypeError, OverflowError) as e:
                 self._skip("block height", e)
         return out
 
@@ -1102,7 +1102,7 @@ class FrameParser:
             for obj in items:
                 try:
                     rec = self._parse_record(name, obj, channel)
-                except FrameError as e:
+                except (ValueError, TypeError, OverflowError) as e:
                     self._skip(RECORD_NAMES[name], e)
                     continue
                 if number is not None and name != "TradingRewardUpdate":
@@ -1111,7 +1111,7 @@ class FrameParser:
         if c.get("blockHeight") is not None:
             try:
                 out.append(self._block_height(channel, c, "blockHeight"))
-            except FrameError as e:
+            except (ValueError, TypeError, OverflowError) as e:
                 self._skip("block height", e)
         for rec in fills:
             if rec.id in self._fill_ids:

@@ -173,7 +173,8 @@ def test_off_grid_deleveraging_and_liquidation_trades_are_rounded_half_even(pars
     out = parse(parser, "trades_update_off_grid")
     ms = 1_000_000
     expected = [
-        trade("2340.7", "0.250", AggressorSide.BUYER, "03f89a5a0000000200000011", T_1612 + 20 * ms),
+        trade("2340.7", "0.250", AggressorSide.BUYER, "03f89a5a0000000200000011",
+              T_1612 + 20 * ms),
         # DELEVERAGED at 2340.7442700369913687 -> 2340.7 at the tick (0.1)
         trade("2340.7", "0.011", AggressorSide.SELLER, "03f89a5a0000000200000012",
               T_1612 + 20 * ms),
