@@ -632,7 +632,9 @@ def _outcome(impl, data: bytes):
 
 decimal_text = st.sampled_from(
     ["90110", "90111.0", "0", "1", "0.5", "1.25", "0.0001", "-1", "1e3", "x", "", "90110.5",
-     "00012", ".5", "3.00000"],
+     "00012", ".5", "3.00000", "90110.00000000000000000001", "1.00005e-1",
+     "0.00010000000000000001",
+     "90110.4999999999999999999"],
 )
 level = st.tuples(decimal_text, decimal_text)
 spaces = st.sampled_from(["", " ", "\n", "\t "])
@@ -640,8 +642,28 @@ spaces = st.sampled_from(["", " ", "\n", "\t "])
 
 @st.composite
 def hot_frames(draw):
-    kind = draw(st.sampled_from(["update", "snapshot", "trades"]))
-    if kind == "trades":
+    kind = draw(st.sampled_from(["update", "snapshot", "trades", "batch", "trades_batch"]))
+    if kind == "batch":
+        items = [
+            {side: [list(lv) for lv in draw(st.lists(level, max_size=3))]
+             for side in draw(st.permutations(["bids", "asks"]))[: draw(st.integers(0, 2))]}
+            for _ in range(draw(st.integers(0, 3)))
+        ]
+        msg = {"type": "channel_batch_data", "channel": "v4_orderbook", "id": "BTC-USD",
+               "message_id": draw(st.integers(0, 10)), "connection_id": "c1",
+               "version": "1.0.0", "contents": items}
+    elif kind == "trades_batch":
+        trade = {"side": "BUY", "size": draw(decimal_text), "price": draw(decimal_text),
+                 "type": draw(st.sampled_from(["LIMIT", "DELEVERAGED"])),
+                 "createdAt": "2025-12-08T16:11:59.450Z"}
+        items = [
+            {"trades": [dict(trade, id=draw(st.sampled_from(["a1", "a2", "a3"])))
+                        for _ in range(draw(st.integers(0, 2)))]}
+            for _ in range(draw(st.integers(0, 3)))
+        ]
+        msg = {"type": "channel_batch_data", "channel": "v4_trades", "id": "BTC-USD",
+               "message_id": 5, "contents": items}
+    elif kind == "trades":
         trades = [
             {"id": draw(st.sampled_from(["a1", "a2", "b" * 36, "c" * 37])),
              "side": draw(st.sampled_from(["BUY", "SELL", "HOLD"])),
