@@ -2271,7 +2271,8 @@ cdef class FrameParser:
         cdef object quote
         cdef L2Book book = ctx.book
         cdef ResyncNeeded rec
-        if snapshot:
+        if snapshot and not damaged:
+            # A damaged snapshot keeps the report: resubscribing would loop on the same data
             ctx._resync_reported = False
         deltas = book.apply_c(self._pending, k, snapshot, message_id, ts_init, ts_init)
         if deltas is not None:

@@ -734,7 +734,9 @@ class FrameParser:
             damaged |= self._collect(ctx, c.get("bids"), 1, snapshot, pending, channel)
             damaged |= self._collect(ctx, c.get("asks"), 2, snapshot, pending, channel)
             if snapshot:
-                ctx.resync_reported = False
+                if not damaged:
+                    # A damaged snapshot keeps the report: resubscribing would loop
+                    ctx.resync_reported = False
                 deltas = book.apply_snapshot(pending[0], pending[1], message_id, ts_init,
                                              ts_init)
             else:

@@ -176,6 +176,25 @@ def test_book_message_id_backwards_reports_resync(impl) -> None:
     assert not [o for o in out if type(o).__name__ == "ResyncNeeded"]
 
 
+def test_damaged_snapshots_ask_for_one_resync_not_a_loop(impl) -> None:
+    parser = new_parser(impl)
+    snapshot = {**FRAMES["orderbook_subscribed"]}
+    snapshot["contents"] = {"bids": [{"price": "90110.5", "size": "1"},
+                                     {"price": "90100", "size": "2"}], "asks": []}
+    first = parser.parse(orjson.dumps(snapshot), TS)
+    again = parser.parse(orjson.dumps(snapshot), TS)
+    resyncs = [o for o in first + again if type(o).__name__ == "ResyncNeeded"]
+    assert len(resyncs) == 1
+    assert list(parser.context("BTC-USD").book.bids()) == [(90100 * E, 2 * E)]
+    assert parser.skipped == {"book level: price off grid": 2}
+    # A clean snapshot re-arms the report
+    parse(parser, "orderbook_subscribed")
+    out = parse(parser, "orderbook_update", contents={"bids": [["1.5", "1"]]})
+    assert [o.reason for o in out if type(o).__name__ == "ResyncNeeded"] == [
+        "invalid level skipped",
+    ]
+
+
 def test_book_level_finer_than_tick_is_skipped(impl) -> None:
     parser = new_parser(impl)
     out = parse(parser, "orderbook_update", contents={"bids": [["90110.5", "1"], ["90100", "2"]]})
