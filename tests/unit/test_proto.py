@@ -40,6 +40,20 @@ OFFICIAL_MODULES = [
     "v4_proto.cosmos.base.tendermint.v1beta1.query_pb2",
     "v4_proto.tendermint.types.block_pb2",
     "v4_proto.tendermint.types.types_pb2",
+    "v4_proto.tendermint.p2p.types_pb2",
+    "v4_proto.cosmos.base.query.v1beta1.pagination_pb2",
+    "v4_proto.cosmos.bank.v1beta1.query_pb2",
+    "v4_proto.dydxprotocol.blocktime.blocktime_pb2",
+    "v4_proto.dydxprotocol.blocktime.query_pb2",
+    "v4_proto.dydxprotocol.clob.clob_pair_pb2",
+    "v4_proto.dydxprotocol.clob.equity_tier_limit_config_pb2",
+    "v4_proto.dydxprotocol.clob.block_rate_limit_config_pb2",
+    "v4_proto.dydxprotocol.clob.query_pb2",
+    "v4_proto.dydxprotocol.sending.transfer_pb2",
+    "v4_proto.dydxprotocol.sending.tx_pb2",
+    "v4_proto.dydxprotocol.subaccounts.asset_position_pb2",
+    "v4_proto.dydxprotocol.subaccounts.perpetual_position_pb2",
+    "v4_proto.dydxprotocol.subaccounts.query_pb2",
 ]
 
 
@@ -220,19 +234,42 @@ def test_subset_covers_the_messages_the_adapter_needs() -> None:
         "cosmos.crypto.secp256k1.PubKey",
         "cosmos.base.tendermint.v1beta1.GetLatestBlockResponse",
         "google.protobuf.Any",
+        "cosmos.base.tendermint.v1beta1.GetNodeInfoResponse",
+        "dydxprotocol.blocktime.QueryPreviousBlockInfoResponse",
+        "dydxprotocol.clob.ClobPair",
+        "dydxprotocol.clob.QueryStatefulOrderResponse",
+        "dydxprotocol.clob.QueryEquityTierLimitConfigurationResponse",
+        "dydxprotocol.clob.QueryBlockRateLimitConfigurationResponse",
+        "dydxprotocol.clob.MsgUpdateLeverage",
+        "dydxprotocol.sending.MsgCreateTransfer",
+        "dydxprotocol.subaccounts.QuerySubaccountAllResponse",
+        "cosmos.bank.v1beta1.QueryAllBalancesResponse",
     }
     assert required <= set(OUR_MESSAGES)
 
 
 def test_services_use_the_chain_method_paths() -> None:
     from nautilus_dydx._proto.cosmos.auth.v1beta1 import query_pb2 as auth_query
+    from nautilus_dydx._proto.cosmos.bank.v1beta1 import query_pb2 as bank_query
     from nautilus_dydx._proto.cosmos.base.tendermint.v1beta1 import query_pb2 as tm_query
     from nautilus_dydx._proto.cosmos.tx.v1beta1 import service_pb2
+    from nautilus_dydx._proto.dydxprotocol.blocktime import query_pb2 as blocktime_query
+    from nautilus_dydx._proto.dydxprotocol.clob import query_pb2 as clob_query
     from nautilus_dydx._proto.dydxprotocol.feetiers import query_pb2 as fee_query
+    from nautilus_dydx._proto.dydxprotocol.subaccounts import query_pb2 as subaccount_query
 
     methods = {
         m.full_name
-        for module in (service_pb2, auth_query, tm_query, fee_query)
+        for module in (
+            service_pb2,
+            auth_query,
+            bank_query,
+            tm_query,
+            fee_query,
+            blocktime_query,
+            clob_query,
+            subaccount_query,
+        )
         for s in module.DESCRIPTOR.services_by_name.values()
         for m in s.methods
     }
@@ -245,6 +282,18 @@ def test_services_use_the_chain_method_paths() -> None:
         "cosmos.base.tendermint.v1beta1.Service.GetLatestBlock",
         "dydxprotocol.feetiers.Query.UserFeeTier",
         "dydxprotocol.feetiers.Query.PerpetualFeeParams",
+        "cosmos.base.tendermint.v1beta1.Service.GetNodeInfo",
+        "dydxprotocol.blocktime.Query.PreviousBlockInfo",
+        "dydxprotocol.clob.Query.ClobPair",
+        "dydxprotocol.clob.Query.ClobPairAll",
+        "dydxprotocol.clob.Query.EquityTierLimitConfiguration",
+        "dydxprotocol.clob.Query.BlockRateLimitConfiguration",
+        "dydxprotocol.clob.Query.StatefulOrder",
+        "dydxprotocol.clob.Query.Leverage",
+        "dydxprotocol.subaccounts.Query.Subaccount",
+        "dydxprotocol.subaccounts.Query.SubaccountAll",
+        "cosmos.bank.v1beta1.Query.Balance",
+        "cosmos.bank.v1beta1.Query.AllBalances",
     } <= methods
 
 

@@ -94,3 +94,19 @@ class Order(_message.Message):
     builder_code_parameters: BuilderCodeParameters
     order_router_address: str
     def __init__(self, order_id: _Optional[_Union[OrderId, _Mapping]] = ..., side: _Optional[_Union[Order.Side, str]] = ..., quantums: _Optional[int] = ..., subticks: _Optional[int] = ..., good_til_block: _Optional[int] = ..., good_til_block_time: _Optional[int] = ..., time_in_force: _Optional[_Union[Order.TimeInForce, str]] = ..., reduce_only: _Optional[bool] = ..., client_metadata: _Optional[int] = ..., condition_type: _Optional[_Union[Order.ConditionType, str]] = ..., conditional_order_trigger_subticks: _Optional[int] = ..., twap_parameters: _Optional[_Union[TwapParameters, _Mapping]] = ..., builder_code_parameters: _Optional[_Union[BuilderCodeParameters, _Mapping]] = ..., order_router_address: _Optional[str] = ...) -> None: ...
+
+class TransactionOrdering(_message.Message):
+    __slots__ = ("block_height", "transaction_index")
+    BLOCK_HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_INDEX_FIELD_NUMBER: _ClassVar[int]
+    block_height: int
+    transaction_index: int
+    def __init__(self, block_height: _Optional[int] = ..., transaction_index: _Optional[int] = ...) -> None: ...
+
+class LongTermOrderPlacement(_message.Message):
+    __slots__ = ("order", "placement_index")
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    PLACEMENT_INDEX_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    placement_index: TransactionOrdering
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ..., placement_index: _Optional[_Union[TransactionOrdering, _Mapping]] = ...) -> None: ...

@@ -25,7 +25,7 @@ from nautilus_dydx._proto.dydxprotocol.clob import order_pb2 as dydxprotocol_dot
 from nautilus_dydx._proto.dydxprotocol.subaccounts import subaccount_pb2 as dydxprotocol_dot_subaccounts_dot_subaccount__pb2
 
 
-DESCRIPTOR = _POOL.AddSerializedFile(b'\n\x1a\x64ydxprotocol/clob/tx.proto\x12\x11\x64ydxprotocol.clob\x1a\x1d\x64ydxprotocol/clob/order.proto\x1a)dydxprotocol/subaccounts/subaccount.proto\"8\n\rMsgPlaceOrder\x12\'\n\x05order\x18\x01 \x01(\x0b\x32\x18.dydxprotocol.clob.Order\"\x17\n\x15MsgPlaceOrderResponse\"\x89\x01\n\x0eMsgCancelOrder\x12,\n\x08order_id\x18\x01 \x01(\x0b\x32\x1a.dydxprotocol.clob.OrderId\x12\x18\n\x0egood_til_block\x18\x02 \x01(\rH\x00\x12\x1d\n\x13good_til_block_time\x18\x03 \x01(\x07H\x00\x42\x10\n\x0egood_til_oneof\"\x18\n\x16MsgCancelOrderResponse\"6\n\nOrderBatch\x12\x14\n\x0c\x63lob_pair_id\x18\x01 \x01(\r\x12\x12\n\nclient_ids\x18\x02 \x03(\r\"\xa2\x01\n\x0eMsgBatchCancel\x12=\n\rsubaccount_id\x18\x01 \x01(\x0b\x32&.dydxprotocol.subaccounts.SubaccountId\x12\x39\n\x12short_term_cancels\x18\x02 \x03(\x0b\x32\x1d.dydxprotocol.clob.OrderBatch\x12\x16\n\x0egood_til_block\x18\x03 \x01(\r\"\x8f\x01\n\x16MsgBatchCancelResponse\x12;\n\x14short_term_succeeded\x18\x01 \x03(\x0b\x32\x1d.dydxprotocol.clob.OrderBatch\x12\x38\n\x11short_term_failed\x18\x02 \x03(\x0b\x32\x1d.dydxprotocol.clob.OrderBatchb\x06proto3')
+DESCRIPTOR = _POOL.AddSerializedFile(b'\n\x1a\x64ydxprotocol/clob/tx.proto\x12\x11\x64ydxprotocol.clob\x1a\x1d\x64ydxprotocol/clob/order.proto\x1a)dydxprotocol/subaccounts/subaccount.proto\"8\n\rMsgPlaceOrder\x12\'\n\x05order\x18\x01 \x01(\x0b\x32\x18.dydxprotocol.clob.Order\"\x17\n\x15MsgPlaceOrderResponse\"\x89\x01\n\x0eMsgCancelOrder\x12,\n\x08order_id\x18\x01 \x01(\x0b\x32\x1a.dydxprotocol.clob.OrderId\x12\x18\n\x0egood_til_block\x18\x02 \x01(\rH\x00\x12\x1d\n\x13good_til_block_time\x18\x03 \x01(\x07H\x00\x42\x10\n\x0egood_til_oneof\"\x18\n\x16MsgCancelOrderResponse\"6\n\nOrderBatch\x12\x14\n\x0c\x63lob_pair_id\x18\x01 \x01(\r\x12\x12\n\nclient_ids\x18\x02 \x03(\r\"\xa2\x01\n\x0eMsgBatchCancel\x12=\n\rsubaccount_id\x18\x01 \x01(\x0b\x32&.dydxprotocol.subaccounts.SubaccountId\x12\x39\n\x12short_term_cancels\x18\x02 \x03(\x0b\x32\x1d.dydxprotocol.clob.OrderBatch\x12\x16\n\x0egood_til_block\x18\x03 \x01(\r\"\x8f\x01\n\x16MsgBatchCancelResponse\x12;\n\x14short_term_succeeded\x18\x01 \x03(\x0b\x32\x1d.dydxprotocol.clob.OrderBatch\x12\x38\n\x11short_term_failed\x18\x02 \x03(\x0b\x32\x1d.dydxprotocol.clob.OrderBatch\"=\n\rLeverageEntry\x12\x14\n\x0c\x63lob_pair_id\x18\x01 \x01(\r\x12\x16\n\x0e\x63ustom_imf_ppm\x18\x02 \x01(\r\"\x90\x01\n\x11MsgUpdateLeverage\x12=\n\rsubaccount_id\x18\x01 \x01(\x0b\x32&.dydxprotocol.subaccounts.SubaccountId\x12<\n\x12\x63lob_pair_leverage\x18\x02 \x03(\x0b\x32 .dydxprotocol.clob.LeverageEntry\"\x1b\n\x19MsgUpdateLeverageResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -46,4 +46,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MSGBATCHCANCEL']._serialized_end=591
   _globals['_MSGBATCHCANCELRESPONSE']._serialized_start=594
   _globals['_MSGBATCHCANCELRESPONSE']._serialized_end=737
+  _globals['_LEVERAGEENTRY']._serialized_start=739
+  _globals['_LEVERAGEENTRY']._serialized_end=800
+  _globals['_MSGUPDATELEVERAGE']._serialized_start=803
+  _globals['_MSGUPDATELEVERAGE']._serialized_end=947
+  _globals['_MSGUPDATELEVERAGERESPONSE']._serialized_start=949
+  _globals['_MSGUPDATELEVERAGERESPONSE']._serialized_end=976
 # @@protoc_insertion_point(module_scope)

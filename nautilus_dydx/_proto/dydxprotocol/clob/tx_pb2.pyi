@@ -57,3 +57,23 @@ class MsgBatchCancelResponse(_message.Message):
     short_term_succeeded: _containers.RepeatedCompositeFieldContainer[OrderBatch]
     short_term_failed: _containers.RepeatedCompositeFieldContainer[OrderBatch]
     def __init__(self, short_term_succeeded: _Optional[_Iterable[_Union[OrderBatch, _Mapping]]] = ..., short_term_failed: _Optional[_Iterable[_Union[OrderBatch, _Mapping]]] = ...) -> None: ...
+
+class LeverageEntry(_message.Message):
+    __slots__ = ("clob_pair_id", "custom_imf_ppm")
+    CLOB_PAIR_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_IMF_PPM_FIELD_NUMBER: _ClassVar[int]
+    clob_pair_id: int
+    custom_imf_ppm: int
+    def __init__(self, clob_pair_id: _Optional[int] = ..., custom_imf_ppm: _Optional[int] = ...) -> None: ...
+
+class MsgUpdateLeverage(_message.Message):
+    __slots__ = ("subaccount_id", "clob_pair_leverage")
+    SUBACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    CLOB_PAIR_LEVERAGE_FIELD_NUMBER: _ClassVar[int]
+    subaccount_id: _subaccount_pb2.SubaccountId
+    clob_pair_leverage: _containers.RepeatedCompositeFieldContainer[LeverageEntry]
+    def __init__(self, subaccount_id: _Optional[_Union[_subaccount_pb2.SubaccountId, _Mapping]] = ..., clob_pair_leverage: _Optional[_Iterable[_Union[LeverageEntry, _Mapping]]] = ...) -> None: ...
+
+class MsgUpdateLeverageResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

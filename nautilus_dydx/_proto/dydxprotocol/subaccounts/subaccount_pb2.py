@@ -21,15 +21,19 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from nautilus_dydx._proto.dydxprotocol.subaccounts import asset_position_pb2 as dydxprotocol_dot_subaccounts_dot_asset__position__pb2
+from nautilus_dydx._proto.dydxprotocol.subaccounts import perpetual_position_pb2 as dydxprotocol_dot_subaccounts_dot_perpetual__position__pb2
 
 
-DESCRIPTOR = _POOL.AddSerializedFile(b'\n)dydxprotocol/subaccounts/subaccount.proto\x12\x18\x64ydxprotocol.subaccounts\"-\n\x0cSubaccountId\x12\r\n\x05owner\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\rb\x06proto3')
+DESCRIPTOR = _POOL.AddSerializedFile(b'\n)dydxprotocol/subaccounts/subaccount.proto\x12\x18\x64ydxprotocol.subaccounts\x1a-dydxprotocol/subaccounts/asset_position.proto\x1a\x31\x64ydxprotocol/subaccounts/perpetual_position.proto\"-\n\x0cSubaccountId\x12\r\n\x05owner\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\r\"\xe4\x01\n\nSubaccount\x12\x32\n\x02id\x18\x01 \x01(\x0b\x32&.dydxprotocol.subaccounts.SubaccountId\x12@\n\x0f\x61sset_positions\x18\x02 \x03(\x0b\x32\'.dydxprotocol.subaccounts.AssetPosition\x12H\n\x13perpetual_positions\x18\x03 \x03(\x0b\x32+.dydxprotocol.subaccounts.PerpetualPosition\x12\x16\n\x0emargin_enabled\x18\x04 \x01(\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'dydxprotocol.subaccounts.subaccount_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SUBACCOUNTID']._serialized_start=71
-  _globals['_SUBACCOUNTID']._serialized_end=116
+  _globals['_SUBACCOUNTID']._serialized_start=169
+  _globals['_SUBACCOUNTID']._serialized_end=214
+  _globals['_SUBACCOUNT']._serialized_start=217
+  _globals['_SUBACCOUNT']._serialized_end=445
 # @@protoc_insertion_point(module_scope)

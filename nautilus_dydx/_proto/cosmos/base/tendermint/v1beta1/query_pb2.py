@@ -22,24 +22,33 @@ _sym_db = _symbol_database.Default()
 
 
 from nautilus_dydx._proto.google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from nautilus_dydx._proto.tendermint.p2p import types_pb2 as tendermint_dot_p2p_dot_types__pb2
 from nautilus_dydx._proto.tendermint.types import types_pb2 as tendermint_dot_types_dot_types__pb2
 
 
-DESCRIPTOR = _POOL.AddSerializedFile(b'\n*cosmos/base/tendermint/v1beta1/query.proto\x12\x1e\x63osmos.base.tendermint.v1beta1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ctendermint/types/types.proto\"n\n\x06Header\x12\x10\n\x08\x63hain_id\x18\x02 \x01(\t\x12\x0e\n\x06height\x18\x03 \x01(\x03\x12(\n\x04time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10proposer_address\x18\x0e \x01(\t\"e\n\x05\x42lock\x12\x36\n\x06header\x18\x01 \x01(\x0b\x32&.cosmos.base.tendermint.v1beta1.Header\x12$\n\x04\x64\x61ta\x18\x02 \x01(\x0b\x32\x16.tendermint.types.Data\"\x17\n\x15GetLatestBlockRequest\"\xa7\x01\n\x16GetLatestBlockResponse\x12+\n\x08\x62lock_id\x18\x01 \x01(\x0b\x32\x19.tendermint.types.BlockID\x12&\n\x05\x62lock\x18\x02 \x01(\x0b\x32\x17.tendermint.types.Block\x12\x38\n\tsdk_block\x18\x03 \x01(\x0b\x32%.cosmos.base.tendermint.v1beta1.Block2\x8a\x01\n\x07Service\x12\x7f\n\x0eGetLatestBlock\x12\x35.cosmos.base.tendermint.v1beta1.GetLatestBlockRequest\x1a\x36.cosmos.base.tendermint.v1beta1.GetLatestBlockResponseb\x06proto3')
+DESCRIPTOR = _POOL.AddSerializedFile(b'\n*cosmos/base/tendermint/v1beta1/query.proto\x12\x1e\x63osmos.base.tendermint.v1beta1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1atendermint/p2p/types.proto\x1a\x1ctendermint/types/types.proto\"n\n\x06Header\x12\x10\n\x08\x63hain_id\x18\x02 \x01(\t\x12\x0e\n\x06height\x18\x03 \x01(\x03\x12(\n\x04time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10proposer_address\x18\x0e \x01(\t\"e\n\x05\x42lock\x12\x36\n\x06header\x18\x01 \x01(\x0b\x32&.cosmos.base.tendermint.v1beta1.Header\x12$\n\x04\x64\x61ta\x18\x02 \x01(\x0b\x32\x16.tendermint.types.Data\"\x17\n\x15GetLatestBlockRequest\"\xa7\x01\n\x16GetLatestBlockResponse\x12+\n\x08\x62lock_id\x18\x01 \x01(\x0b\x32\x19.tendermint.types.BlockID\x12&\n\x05\x62lock\x18\x02 \x01(\x0b\x32\x17.tendermint.types.Block\x12\x38\n\tsdk_block\x18\x03 \x01(\x0b\x32%.cosmos.base.tendermint.v1beta1.Block\"\x14\n\x12GetNodeInfoRequest\"4\n\x06Module\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0b\n\x03sum\x18\x03 \x01(\t\"\xd2\x01\n\x0bVersionInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x61pp_name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\t\x12\x12\n\ngit_commit\x18\x04 \x01(\t\x12\x12\n\nbuild_tags\x18\x05 \x01(\t\x12\x12\n\ngo_version\x18\x06 \x01(\t\x12:\n\nbuild_deps\x18\x07 \x03(\x0b\x32&.cosmos.base.tendermint.v1beta1.Module\x12\x1a\n\x12\x63osmos_sdk_version\x18\x08 \x01(\t\"\x9b\x01\n\x13GetNodeInfoResponse\x12:\n\x11\x64\x65\x66\x61ult_node_info\x18\x01 \x01(\x0b\x32\x1f.tendermint.p2p.DefaultNodeInfo\x12H\n\x13\x61pplication_version\x18\x02 \x01(\x0b\x32+.cosmos.base.tendermint.v1beta1.VersionInfo2\x82\x02\n\x07Service\x12v\n\x0bGetNodeInfo\x12\x32.cosmos.base.tendermint.v1beta1.GetNodeInfoRequest\x1a\x33.cosmos.base.tendermint.v1beta1.GetNodeInfoResponse\x12\x7f\n\x0eGetLatestBlock\x12\x35.cosmos.base.tendermint.v1beta1.GetLatestBlockRequest\x1a\x36.cosmos.base.tendermint.v1beta1.GetLatestBlockResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cosmos.base.tendermint.v1beta1.query_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_HEADER']._serialized_start=141
-  _globals['_HEADER']._serialized_end=251
-  _globals['_BLOCK']._serialized_start=253
-  _globals['_BLOCK']._serialized_end=354
-  _globals['_GETLATESTBLOCKREQUEST']._serialized_start=356
-  _globals['_GETLATESTBLOCKREQUEST']._serialized_end=379
-  _globals['_GETLATESTBLOCKRESPONSE']._serialized_start=382
-  _globals['_GETLATESTBLOCKRESPONSE']._serialized_end=549
-  _globals['_SERVICE']._serialized_start=552
-  _globals['_SERVICE']._serialized_end=690
+  _globals['_HEADER']._serialized_start=169
+  _globals['_HEADER']._serialized_end=279
+  _globals['_BLOCK']._serialized_start=281
+  _globals['_BLOCK']._serialized_end=382
+  _globals['_GETLATESTBLOCKREQUEST']._serialized_start=384
+  _globals['_GETLATESTBLOCKREQUEST']._serialized_end=407
+  _globals['_GETLATESTBLOCKRESPONSE']._serialized_start=410
+  _globals['_GETLATESTBLOCKRESPONSE']._serialized_end=577
+  _globals['_GETNODEINFOREQUEST']._serialized_start=579
+  _globals['_GETNODEINFOREQUEST']._serialized_end=599
+  _globals['_MODULE']._serialized_start=601
+  _globals['_MODULE']._serialized_end=653
+  _globals['_VERSIONINFO']._serialized_start=656
+  _globals['_VERSIONINFO']._serialized_end=866
+  _globals['_GETNODEINFORESPONSE']._serialized_start=869
+  _globals['_GETNODEINFORESPONSE']._serialized_end=1024
+  _globals['_SERVICE']._serialized_start=1027
+  _globals['_SERVICE']._serialized_end=1285
 # @@protoc_insertion_point(module_scope)

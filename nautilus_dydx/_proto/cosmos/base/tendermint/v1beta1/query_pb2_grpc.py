@@ -34,6 +34,11 @@ class ServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.GetNodeInfo = channel.unary_unary(
+                '/cosmos.base.tendermint.v1beta1.Service/GetNodeInfo',
+                request_serializer=cosmos_dot_base_dot_tendermint_dot_v1beta1_dot_query__pb2.GetNodeInfoRequest.SerializeToString,
+                response_deserializer=cosmos_dot_base_dot_tendermint_dot_v1beta1_dot_query__pb2.GetNodeInfoResponse.FromString,
+                _registered_method=True)
         self.GetLatestBlock = channel.unary_unary(
                 '/cosmos.base.tendermint.v1beta1.Service/GetLatestBlock',
                 request_serializer=cosmos_dot_base_dot_tendermint_dot_v1beta1_dot_query__pb2.GetLatestBlockRequest.SerializeToString,
@@ -44,6 +49,12 @@ class ServiceStub:
 class ServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
+    def GetNodeInfo(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetLatestBlock(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -53,6 +64,11 @@ class ServiceServicer:
 
 def add_ServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'GetNodeInfo': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetNodeInfo,
+                    request_deserializer=cosmos_dot_base_dot_tendermint_dot_v1beta1_dot_query__pb2.GetNodeInfoRequest.FromString,
+                    response_serializer=cosmos_dot_base_dot_tendermint_dot_v1beta1_dot_query__pb2.GetNodeInfoResponse.SerializeToString,
+            ),
             'GetLatestBlock': grpc.unary_unary_rpc_method_handler(
                     servicer.GetLatestBlock,
                     request_deserializer=cosmos_dot_base_dot_tendermint_dot_v1beta1_dot_query__pb2.GetLatestBlockRequest.FromString,
@@ -68,6 +84,33 @@ def add_ServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class Service:
     """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def GetNodeInfo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cosmos.base.tendermint.v1beta1.Service/GetNodeInfo',
+            cosmos_dot_base_dot_tendermint_dot_v1beta1_dot_query__pb2.GetNodeInfoRequest.SerializeToString,
+            cosmos_dot_base_dot_tendermint_dot_v1beta1_dot_query__pb2.GetNodeInfoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
 
     @staticmethod
     def GetLatestBlock(request,

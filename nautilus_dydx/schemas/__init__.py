@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: Apache-2.0
+"""msgspec structs for the cold-path Indexer REST payloads."""
