@@ -4,6 +4,11 @@
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
+from nautilus_dydx.common.constants import DYDX_CLIENT_ID
+from nautilus_dydx.common.constants import DYDX_VENUE
+from nautilus_dydx.config import DYDXDataClientConfig
+from nautilus_dydx.config import DYDXExecClientConfig
+
 
 try:
     __version__ = _version("nautilus-dydx")
@@ -11,4 +16,10 @@ except PackageNotFoundError:  # pragma: no cover - running from an uninstalled t
     __version__ = "0.0.0"
 
 
-__all__ = ["__version__"]
+__all__ = [
+    "DYDX_CLIENT_ID",
+    "DYDX_VENUE",
+    "DYDXDataClientConfig",
+    "DYDXExecClientConfig",
+    "__version__",
+]
