@@ -6,42 +6,75 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import pyarrow as pa
 from nautilus_trader.config import NautilusConfig
 from nautilus_trader.core.data import Data
-from nautilus_trader.model.custom import customdataclass
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.objects import Price
 
 
-@customdataclass
 class DYDXOraclePrice(Data):
     """
     An oracle price of a dYdX market (the venue's mark and index price).
+
+    Parameters
+    ----------
+    instrument_id : InstrumentId
+        The instrument.
+    price : Decimal
+        The oracle price, with the venue's decimals.
+    ts_event : int
+        UNIX timestamp (nanoseconds) when the price took effect.
+    ts_init : int
+        UNIX timestamp (nanoseconds) when the object was created.
+
     """
 
-    instrument_id: InstrumentId
-    price: Decimal
+    def __init__(
+        self, instrument_id: InstrumentId, price: Decimal, ts_event: int, ts_init: int,
+    ) -> None:
+        self.instrument_id = instrument_id
+        self.price = price
+        self._ts_event = ts_event
+        self._ts_init = ts_init
 
-    _schema = pa.schema(
-        {
-            "instrument_id": pa.string(),
-            "price": pa.string(),
-            "ts_event": pa.int64(),
-            "ts_init": pa.int64(),
-        },
-        metadata={"type": "DYDXOraclePrice"},
-    )
+    @property
+    def ts_event(self) -> int:
+        """
+        Return the UNIX timestamp (nanoseconds) when the price took effect.
+        """
+        return self._ts_event
+
+    @property
+    def ts_init(self) -> int:
+        """
+        Return the UNIX timestamp (nanoseconds) when the object was created.
+        """
+        return self._ts_init
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DYDXOraclePrice):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash((self.instrument_id, self.price, self._ts_event))
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(instrument_id={self.instrument_id}, price={self.price}, "
+            f"ts_event={self._ts_event}, ts_init={self._ts_init})"
+        )
 
     def to_dict(self, to_arrow: bool = False) -> dict[str, Any]:
         """
         Return a dictionary representation of this object.
         """
         return {
+            "type": "DYDXOraclePrice",
             "instrument_id": self.instrument_id.value,
             "price": str(self.price),
-            "ts_event": self.ts_event,
-            "ts_init": self.ts_init,
+            "ts_event": self._ts_event,
+            "ts_init": self._ts_init,
         }
 
     @staticmethod
