@@ -210,6 +210,7 @@ class DYDXDataClient(LiveMarketDataClient):
             InstrumentStatus: self._on_status,
             MarketUpdate: self._on_market_update,
         }
+        self._venue_offset_ns = 0
         self.resyncs = 0
         self.ws_connected_ns: int | None = None
 
@@ -235,6 +236,7 @@ class DYDXDataClient(LiveMarketDataClient):
             self._register(instrument)
             self._handle_data(instrument)
         self._provider.add_listener(self._on_market_change)
+        await self._measure_venue_clock()
         await self._ws.connect(timeout=self._config.ws_timeout_secs)
         self.ws_connected_ns = self._clock.timestamp_ns()
         await self._ws.subscribe_markets()
@@ -244,6 +246,21 @@ class DYDXDataClient(LiveMarketDataClient):
             self._tasks.append(
                 self.create_task(self._reload_instruments(interval * 60.0), log_msg="reload"),
             )
+
+    async def _measure_venue_clock(self) -> None:
+        # The venue's clock is its last block time: bars close by it, not by the local clock
+        try:
+            height = await self._http.get_height()
+        except Exception as e:
+            self._log.warning(f"Cannot read the venue time, using the local clock: {e!r}")
+            return
+        self._venue_offset_ns = iso_to_ns(height.time) - self._clock.timestamp_ns()
+
+    def venue_time_ns(self) -> int:
+        """
+        Return the venue's time now: the local clock shifted by the last measured offset.
+        """
+        return self._clock.timestamp_ns() + self._venue_offset_ns
 
     async def _disconnect(self) -> None:
         for task in self._tasks:
@@ -258,7 +275,7 @@ class DYDXDataClient(LiveMarketDataClient):
             await asyncio.sleep(_HOUSEKEEPING_SECS)
             now = self._clock.timestamp_ns()
             try:
-                for bar in self._parser.flush_closed_bars(now):
+                for bar in self._parser.flush_closed_bars(now + self._venue_offset_ns):
                     self._on_bar(bar)
                 for instrument_id in list(self._book_kinds):
                     context = self._parser.context(instrument_id_to_ticker(instrument_id))
@@ -683,6 +700,8 @@ class DYDXDataClient(LiveMarketDataClient):
         duration = RESOLUTION_NANOS[resolution]
         start_ns, end_ns = _bounds(start, end)
         now = self._clock.timestamp_ns()
+        # The newest candle is forming until the venue's last block passes its close
+        venue_now = iso_to_ns((await self._http.get_height()).time)
         from_iso = None if start is None else ns_to_iso(max(0, start_ns - duration))
         to_iso = None if end is None else ns_to_iso(end_ns - duration + 1_000_000)
         bars: list[Bar] = []
@@ -691,7 +710,7 @@ class DYDXDataClient(LiveMarketDataClient):
             instrument.raw_symbol.value, resolution, from_iso, to_iso,
         ):
             close_ns = iso_to_ns(candle.started_at) + duration
-            if close_ns > now or not start_ns <= close_ns <= end_ns:
+            if close_ns > venue_now or not start_ns <= close_ns <= end_ns:
                 continue
             bars.append(
                 Bar(
