@@ -6,6 +6,7 @@ from __future__ import annotations
 import orjson
 import pytest
 from nautilus_trader.model.data import OrderBookDeltas
+from nautilus_trader.model.enums import BookAction
 from nautilus_trader.model.data import QuoteTick
 
 from benchmarks.frames_fixtures import TS
@@ -81,3 +82,35 @@ def test_book_snapshot_orjson_floor(benchmark) -> None:
     benchmark.group = "book snapshot 240 levels"
     out = benchmark(orjson.loads, SNAPSHOT)
     assert len(out["contents"]["bids"]) == 120
+
+
+E = 10**16
+BOOK_LEVELS = 120
+
+
+@pytest.mark.parametrize("name", ["compiled", "twin"])
+def test_book_cross_and_uncross(benchmark, name) -> None:
+    # The rare path: a newer bid crosses the best ask (published DELETE + ADD), then goes
+    from nautilus_trader.model.identifiers import InstrumentId
+
+    from nautilus_dydx._core import book as compiled_book
+    from tests.reference import book as reference_book
+
+    benchmark.group = "book cross + uncross update (x2, public API)"
+    impl = compiled_book if name == "compiled" else reference_book
+    book = impl.L2Book(InstrumentId.from_str("BTC-USD-PERP.DYDX"), 0, 4, 0)
+    book.apply_snapshot(
+        [((90_000 - i) * E, E) for i in range(BOOK_LEVELS)],
+        [((90_001 + i) * E, E) for i in range(BOOK_LEVELS)],
+        1,
+    )
+    ids = iter(range(2, 10**9))
+
+    def cross_and_uncross():
+        crossed = book.apply_update([(90_002 * E, 2 * E)], [], next(ids))
+        uncrossed = book.apply_update([(90_002 * E, 0)], [], next(ids))
+        return crossed, uncrossed
+
+    crossed, uncrossed = benchmark(cross_and_uncross)
+    assert [d.action for d in crossed.deltas] == [BookAction.DELETE] * 2 + [BookAction.ADD]
+    assert [d.action for d in uncrossed.deltas] == [BookAction.DELETE] + [BookAction.ADD] * 2

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import statistics
+import time
 
 import grpc
 import pytest
@@ -122,3 +124,51 @@ def test_perf_bare_grpcio_unary_broadcast_presigned(benchmark, rig: Rig) -> None
     )
 
     assert response.tx_response.code == 0
+
+
+def test_perf_sender_over_bare_call_paired(benchmark, rig: Rig) -> None:
+    # Interleaved triples cancel the drift of a shared machine: the sender, a bare stub call
+    # with the same signing, and a bare stub call of a tx signed beforehand (untimed)
+    run = rig.loop.run_until_complete
+    send = rig.sender.send_short_term
+    broadcast = rig.stub.BroadcastTx
+    sign = rig.signer.sign_tx
+    request_type = service_pb2.BroadcastTxRequest
+    clock = time.perf_counter
+    samples: dict[str, list[float]] = {"sender": [], "bare_signing": [], "bare_presigned": []}
+
+    rounds = itertools.count()
+
+    def timed(call) -> tuple[object, float]:
+        began = clock()
+        result = run(call())
+        return result, clock() - began
+
+    def triple() -> None:
+        first, second = rig.order(), rig.order()
+        presigned = request_type(tx_bytes=sign(rig.order(), 0), mode=2)
+        calls = [
+            ("sender", lambda: send(first)),
+            ("bare_signing", lambda: broadcast(request_type(tx_bytes=sign(second, 0), mode=2))),
+            ("bare_presigned", lambda: broadcast(presigned)),
+        ]
+        # Rotate the order each round so no variant always runs first
+        shift = next(rounds) % 3
+        for name, call in calls[shift:] + calls[:shift]:
+            result, elapsed = timed(call)
+            if name == "sender":
+                assert result.status == TxStatus.ACCEPTED
+            else:
+                assert result.tx_response.code == 0
+            samples[name].append(elapsed)
+
+    benchmark.pedantic(triple, rounds=ROUNDS, warmup_rounds=20)
+
+    sender = samples["sender"]
+    for name, times in samples.items():
+        benchmark.extra_info[f"{name}_median_us"] = 1e6 * statistics.median(times)
+    for name in ("bare_signing", "bare_presigned"):
+        ratios = [a / b for a, b in zip(sender, samples[name])]
+        benchmark.extra_info[f"ratio_over_{name}"] = statistics.median(ratios)
+    print("\n" + ", ".join(f"{k} {v:.3f}" for k, v in benchmark.extra_info.items()))
+    assert len(sender) == ROUNDS + 20

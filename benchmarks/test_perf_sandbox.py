@@ -170,3 +170,27 @@ def test_perf_sandbox_node_and_indexer_start_up(benchmark) -> None:
     startup_s = benchmark.pedantic(_start_stop_sandbox, args=(1,), rounds=5, iterations=1)
 
     assert startup_s > 0
+
+
+def test_perf_sandbox_rest_round_trip(benchmark) -> None:
+    # One keep-alive GET /v4/height against the aiohttp REST server on loopback
+    import threading  # noqa: PLC0415
+
+    import httpx  # noqa: PLC0415
+
+    from nautilus_dydx.sandbox.indexer import IndexerSandbox  # noqa: PLC0415
+
+    loop = asyncio.new_event_loop()
+    sandbox = IndexerSandbox(SandboxConfig(port=0, auto_blocks=False), rate_limit=None)
+    loop.run_until_complete(sandbox.start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        with httpx.Client(base_url=sandbox.http_url) as http:
+            response = benchmark(http.get, "/height")
+        assert response.status_code == 200 and response.json()["height"] == "1"
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.run_until_complete(sandbox.stop())
+        loop.close()

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -11,10 +13,9 @@ from nautilus_trader.config import LiveExecClientConfig
 from nautilus_trader.config import PositiveFloat
 from nautilus_trader.config import PositiveInt
 
+from nautilus_dydx.common import limits
 from nautilus_dydx.common.address import check_address
 from nautilus_dydx.common.constants import MAX_SUBACCOUNT_NUMBER
-from nautilus_dydx.common.constants import SHORT_BLOCK_WINDOW_MAX
-from nautilus_dydx.common.constants import STATEFUL_ORDER_WINDOW_SECS
 from nautilus_dydx.common.credentials import ENV_PREFIX
 from nautilus_dydx.common.credentials import Secret
 from nautilus_dydx.common.credentials import check_mnemonic
@@ -28,13 +29,16 @@ from nautilus_dydx.common.urls import network_endpoints
 DEFAULT_MAX_RETRIES = 3
 DEFAULT_RETRY_DELAY_INITIAL_MS = 500
 DEFAULT_RETRY_DELAY_MAX_MS = 10_000
+DEFAULT_STATE_DIR = "~/.nautilus_dydx"
 
 
 def _resolve_network(network: str | None, is_testnet: bool) -> str:
     if network is None:
         return "testnet" if is_testnet else "mainnet"
     if network not in NETWORKS:
-        raise ValueError(f"invalid `network`, was {network!r} (expected one of {sorted(NETWORKS)})")
+        raise ValueError(
+            f"invalid `network`, was {network!r} (expected one of {sorted(NETWORKS)})",
+        )
     if is_testnet and network != "testnet":
         raise ValueError(f"`is_testnet=True` conflicts with `network={network!r}`")
     return network
@@ -58,12 +62,39 @@ def _check_grpc_endpoints(endpoints: Any) -> None:
             raise ValueError(f"invalid `grpc_endpoints`: expected 'host:port', was {endpoint!r}")
 
 
+def _check_state_dir(state_dir: Any) -> Path:
+    # Checked without creating anything: the client ID store creates the directory on start
+    if not isinstance(state_dir, str) or not state_dir.strip() or "\x00" in state_dir:
+        raise ValueError(f"invalid `state_dir`: expected a directory path, was {state_dir!r}")
+    path = Path(state_dir).expanduser()
+    try:
+        if path.exists():
+            if not path.is_dir():
+                raise ValueError(f"invalid `state_dir`: {str(path)!r} is not a directory")
+            if not os.access(path, os.W_OK | os.X_OK):
+                raise ValueError(f"invalid `state_dir`: {str(path)!r} is not writable")
+            return path
+        parent = path.absolute().parent
+        while not parent.exists():
+            parent = parent.parent
+        writable = parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)
+    except OSError as e:
+        raise ValueError(f"invalid `state_dir`: {str(path)!r}: {e.strerror}") from None
+    if not writable:
+        raise ValueError(
+            f"invalid `state_dir`: {str(path)!r} cannot be created ({str(parent)!r} is not a "
+            "writable directory)",
+        )
+    return path
+
+
 def _check_retries(config: Any) -> None:
     initial = config.retry_delay_initial_ms
     maximum = config.retry_delay_max_ms
     if initial is not None and maximum is not None and initial > maximum:
         raise ValueError(
-            f"`retry_delay_initial_ms` ({initial}) must not exceed `retry_delay_max_ms` ({maximum})",
+            f"`retry_delay_initial_ms` ({initial}) must not exceed "
+            f"`retry_delay_max_ms` ({maximum})",
         )
     for name in ("max_retries", "retry_delay_initial_ms", "retry_delay_max_ms"):
         value = getattr(config, name)
@@ -74,7 +105,9 @@ def _check_retries(config: Any) -> None:
 def _check_positive(config: Any, *names: str) -> None:
     for name in names:
         value = getattr(config, name)
-        if value is not None and (isinstance(value, bool) or not value > 0):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
             raise ValueError(f"invalid `{name}`: expected a positive number, was {value!r}")
 
 
@@ -132,9 +165,10 @@ class _EndpointsMixin:
         """
         Return (max retries, initial delay ms, max delay ms) with defaults filled in.
         """
+        initial = self.retry_delay_initial_ms  # type: ignore[attr-defined]
         return (
             self.max_retries or DEFAULT_MAX_RETRIES,  # type: ignore[attr-defined]
-            self.retry_delay_initial_ms or DEFAULT_RETRY_DELAY_INITIAL_MS,  # type: ignore[attr-defined]
+            initial or DEFAULT_RETRY_DELAY_INITIAL_MS,
             self.retry_delay_max_ms or DEFAULT_RETRY_DELAY_MAX_MS,  # type: ignore[attr-defined]
         )
 
@@ -255,9 +289,14 @@ class DYDXExecClientConfig(_EndpointsMixin, LiveExecClientConfig, frozen=True):
     grpc_rate_limit_per_min : PositiveInt, optional
         Client-side gRPC budget per minute (public nodes allow 250-300).
     short_term_block_window : PositiveInt, default 20
-        Blocks ahead for short-term good-til-block (at most 40; 20 is valid on every version).
+        Blocks ahead for short-term good-til-block, 1 to 40; capped by the chain's
+        ShortBlockWindow (20 unless the node reports protocol v9, which allows 40).
     gtc_horizon_days : PositiveInt, default 90
-        Good-til-block-time of GTC orders, days ahead (at most 95).
+        Good-til-block-time of GTC orders, days ahead: 1 to 94 (the chain's 95-day window
+        less a safety margin).
+    state_dir : str, optional
+        Directory of the client order ID store (one SQLite file per chain, address and
+        subaccount); default ``~/.nautilus_dydx``. Needs no Nautilus database.
 
     """
 
@@ -280,8 +319,9 @@ class DYDXExecClientConfig(_EndpointsMixin, LiveExecClientConfig, frozen=True):
     retry_delay_max_ms: PositiveInt | None = None
     http_rate_limit_per_10s: PositiveInt = 100
     grpc_rate_limit_per_min: PositiveInt | None = None
-    short_term_block_window: PositiveInt = 20
-    gtc_horizon_days: PositiveInt = 90
+    short_term_block_window: PositiveInt = limits.SHORT_BLOCK_WINDOW_SAFE
+    gtc_horizon_days: PositiveInt = limits.GTC_HORIZON_DAYS_DEFAULT
+    state_dir: str | None = None
 
     def __post_init__(self) -> None:
         network = _check_shared(self)
@@ -300,22 +340,24 @@ class DYDXExecClientConfig(_EndpointsMixin, LiveExecClientConfig, frozen=True):
             raise ValueError(f"invalid `subaccount`: expected an integer, was {self.subaccount!r}")
         if not 0 <= self.subaccount <= MAX_SUBACCOUNT_NUMBER:
             raise ValueError(
-                f"invalid `subaccount`: expected 0 to {MAX_SUBACCOUNT_NUMBER}, was {self.subaccount}",
+                f"invalid `subaccount`: expected 0 to {MAX_SUBACCOUNT_NUMBER}, "
+                f"was {self.subaccount}",
             )
-        if self.short_term_block_window > SHORT_BLOCK_WINDOW_MAX:
-            raise ValueError(
-                f"invalid `short_term_block_window`: at most {SHORT_BLOCK_WINDOW_MAX}, "
-                f"was {self.short_term_block_window}",
-            )
-        max_days = STATEFUL_ORDER_WINDOW_SECS // 86_400
-        if self.gtc_horizon_days > max_days:
-            raise ValueError(
-                f"invalid `gtc_horizon_days`: at most {max_days}, was {self.gtc_horizon_days}",
-            )
+        limits.check_short_term_blocks("short_term_block_window", self.short_term_block_window)
+        limits.check_gtc_horizon_days("gtc_horizon_days", self.gtc_horizon_days)
+        if self.state_dir is not None:
+            _check_state_dir(self.state_dir)
         if self.chain_id is not None and (not isinstance(self.chain_id, str) or not self.chain_id):
             raise ValueError(f"invalid `chain_id`, was {self.chain_id!r}")
         self._resolve_credentials(network)
         _resolve_wallet_address(self, network)
+
+    @property
+    def state_path(self) -> Path:
+        """
+        Return the resolved directory of the client order ID store (not created here).
+        """
+        return Path(self.state_dir or DEFAULT_STATE_DIR).expanduser()
 
     def _resolve_credentials(self, network: str) -> None:
         mnemonic = self.mnemonic

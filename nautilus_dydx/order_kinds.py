@@ -16,6 +16,7 @@ from nautilus_dydx._core.orders import ROUND_CEIL_MODE
 from nautilus_dydx._core.orders import ROUND_EXACT_MODE
 from nautilus_dydx._core.orders import ROUND_FLOOR_MODE
 from nautilus_dydx._core.orders import MarketEncoder
+from nautilus_dydx.common import limits
 from nautilus_dydx.order_errors import OrderRefused
 
 
@@ -32,8 +33,8 @@ FLAGS_SHORT_TERM: Final = 0
 FLAGS_CONDITIONAL: Final = 32
 FLAGS_LONG_TERM: Final = 64
 
-SHORT_TERM_MAX_BLOCKS: Final = 20  # Valid on every deployed ShortBlockWindow (20 or 40)
-STATEFUL_WINDOW_SECONDS: Final = 95 * 24 * 3600
+SHORT_TERM_MAX_BLOCKS: Final = limits.SHORT_BLOCK_WINDOW_SAFE  # Valid on every chain version
+STATEFUL_WINDOW_SECONDS: Final = limits.STATEFUL_ORDER_WINDOW_SECS
 MAX_BATCH_CANCEL_IDS: Final = 100
 NANOS: Final = 1_000_000_000
 
@@ -50,35 +51,91 @@ class OrderKindConfig:
     """
     Expiry and rounding policy for order kinds.
 
+    The limits come from `nautilus_dydx.common.limits`, the module the client config checks
+    against too, so a policy built from an accepted config never fails.
+
     Parameters
     ----------
     short_term_blocks : int, default 20
-        Blocks ahead for short-term orders and cancels (1 to 20).
+        Blocks ahead for short-term orders and cancels (1 to 40), capped by
+        `short_block_window`.
+    short_block_window : int, default 20
+        The chain's ShortBlockWindow: 20 (valid on every version) or 40 (protocol v9), see
+        `limits.short_block_window_for_version`.
     gtc_horizon_seconds : int, default 90 days
-        Lifetime given to GTC limit and conditional orders (at most 95 days minus the margin).
+        Lifetime given to GTC limit and conditional orders (at most 94 days).
     stateful_margin_seconds : int, default 60
-        Safety margin kept below the 95-day window for clock skew.
+        Safety margin kept below the 95-day window for clock skew (0 to one day).
     stateful_cancel_seconds : int, default 120
         Minimum lifetime of a stateful cancel from now.
     price_rounding : str, default "exact"
         ``"exact"`` refuses off-tick prices; ``"conservative"`` rounds buys down, sells up.
 
+    Raises
+    ------
+    ValueError
+        If a field is out of range (the message names the field).
+
     """
 
     short_term_blocks: int = SHORT_TERM_MAX_BLOCKS
-    gtc_horizon_seconds: int = 90 * 24 * 3600
-    stateful_margin_seconds: int = 60
-    stateful_cancel_seconds: int = 120
+    short_block_window: int = limits.SHORT_BLOCK_WINDOW_SAFE
+    gtc_horizon_seconds: int = limits.GTC_HORIZON_DAYS_DEFAULT * limits.DAY_SECS
+    stateful_margin_seconds: int = limits.STATEFUL_MARGIN_SECS_DEFAULT
+    stateful_cancel_seconds: int = limits.STATEFUL_CANCEL_SECS_DEFAULT
     price_rounding: str = "exact"
 
     def __post_init__(self) -> None:
-        if not 1 <= self.short_term_blocks <= SHORT_TERM_MAX_BLOCKS:
-            raise ValueError(f"invalid short_term_blocks, was {self.short_term_blocks}")
-        limit = STATEFUL_WINDOW_SECONDS - self.stateful_margin_seconds
-        if not 0 < self.gtc_horizon_seconds <= limit:
-            raise ValueError(f"invalid gtc_horizon_seconds, was {self.gtc_horizon_seconds}")
+        limits.check_short_term_blocks("short_term_blocks", self.short_term_blocks)
+        limits.check_short_block_window("short_block_window", self.short_block_window)
+        limits.check_gtc_horizon_seconds("gtc_horizon_seconds", self.gtc_horizon_seconds)
+        limits.check_stateful_margin("stateful_margin_seconds", self.stateful_margin_seconds)
+        cancel = self.stateful_cancel_seconds
+        if isinstance(cancel, bool) or not isinstance(cancel, int):
+            raise ValueError(f"invalid `stateful_cancel_seconds`, was {cancel!r}")
+        if not 0 < cancel <= limits.GTC_HORIZON_SECS_MAX:
+            raise ValueError(f"invalid `stateful_cancel_seconds`, was {cancel}")
         if self.price_rounding not in ("exact", "conservative"):
-            raise ValueError(f"invalid price_rounding, was {self.price_rounding!r}")
+            raise ValueError(f"invalid `price_rounding`, was {self.price_rounding!r}")
+
+    @property
+    def blocks_ahead(self) -> int:
+        """
+        Return the blocks ahead actually used: `short_term_blocks` capped by the window.
+        """
+        return min(self.short_term_blocks, self.short_block_window)
+
+    @classmethod
+    def from_exec_config(
+        cls,
+        config: Any,
+        short_block_window: int = limits.SHORT_BLOCK_WINDOW_SAFE,
+        price_rounding: str = "exact",
+    ) -> OrderKindConfig:
+        """
+        Return the policy of an execution client config.
+
+        Parameters
+        ----------
+        config : DYDXExecClientConfig
+            The validated config (its `short_term_block_window` and `gtc_horizon_days`).
+        short_block_window : int, default 20
+            The chain's ShortBlockWindow, from
+            ``limits.short_block_window_for_version(node application version)``.
+        price_rounding : str, default "exact"
+            The price rounding policy.
+
+        Returns
+        -------
+        OrderKindConfig
+
+        """
+        return cls(
+            short_term_blocks=config.short_term_block_window,
+            short_block_window=short_block_window,
+            gtc_horizon_seconds=config.gtc_horizon_days * limits.DAY_SECS,
+            price_rounding=price_rounding,
+        )
 
 
 DEFAULT_CONFIG: Final = OrderKindConfig()
@@ -155,7 +212,7 @@ def _short_term_gtb(
     now_ns: int,
     config: OrderKindConfig,
 ) -> int:
-    blocks = config.short_term_blocks
+    blocks = config.blocks_ahead
     if expire_time_ns is not None and expire_time_ns <= now_ns:
         raise OrderRefused(
             10,
@@ -254,7 +311,7 @@ def plan_order(  # noqa: C901 - a flat decision table reads best in one place
             flags, chain_tif = FLAGS_SHORT_TERM, TIF_IOC
         else:
             chain_tif = TIF_POST_ONLY if fields.post_only else TIF_UNSPECIFIED
-            short_window_ns = config.short_term_blocks * block_time_ns
+            short_window_ns = config.blocks_ahead * block_time_ns
             if expire is not None and expire - now_ns <= short_window_ns:
                 flags = FLAGS_SHORT_TERM
             else:
@@ -425,8 +482,8 @@ def plan_cancel(
 
     """
     if order_flags == FLAGS_SHORT_TERM:
-        # The order's GTB was at most height + 20 when placed, so this stays inside the window
-        gtb = max(order_good_til_block, block_height + config.short_term_blocks)
+        # The order's GTB was at most its height + window, so this stays inside the window
+        gtb = max(order_good_til_block, block_height + config.blocks_ahead)
         return CancelPlan(order_flags, gtb, 0)
     if order_flags in (FLAGS_LONG_TERM, FLAGS_CONDITIONAL):
         now_s = now_ns // NANOS

@@ -55,17 +55,51 @@ cdef class L2Book:
     cdef PriceRaw _q_ask
     cdef QuantityRaw _q_bid_size
     cdef QuantityRaw _q_ask_size
+    cdef PriceRaw _price_limit    # Largest raw price Nautilus can represent and format
+    cdef QuantityRaw _size_limit  # Largest raw size Nautilus can represent and format
+    cdef QuantityRaw* _old_sizes  # Raw size each pending level replaced, for the current frame
+    cdef Py_ssize_t _cap_old
+    # The book last published in deltas: the raw book from the cut levels outwards, the cut
+    # level itself with the (possibly netted) size; `_pub_raw` when it equals the raw book
+    cdef bint _pub_raw
+    cdef bint _pub_bid_on
+    cdef PriceRaw _pub_bid_price
+    cdef QuantityRaw _pub_bid_size
+    cdef bint _pub_ask_on
+    cdef PriceRaw _pub_ask_price
+    cdef QuantityRaw _pub_ask_size
 
     cdef int _grow(self, uint8_t side, Py_ssize_t capacity) except -1
     cdef void clear_c(self) noexcept
     cdef int set_level_c(
         self, uint8_t side, PriceRaw price, QuantityRaw size, uint64_t stamp,
+        QuantityRaw* old_size,
     ) except -1
+    cdef QuantityRaw size_at_c(self, uint8_t side, PriceRaw price) noexcept
     cdef int check_message_id_c(self, uint64_t message_id) except -1
     cdef object apply_c(
         self, const PendingLevel* levels, Py_ssize_t count, bint snapshot,
         uint64_t message_id, uint64_t ts_event, uint64_t ts_init,
     )
+    cdef list publish_snapshot_c(
+        self, Py_ssize_t bid_index, QuantityRaw bid_size, Py_ssize_t ask_index,
+        QuantityRaw ask_size, uint64_t message_id, uint64_t ts_event, uint64_t ts_init,
+    )
+    cdef list publish_raw_c(
+        self, const PendingLevel* levels, Py_ssize_t count,
+        uint64_t message_id, uint64_t ts_event, uint64_t ts_init,
+    )
+    cdef list publish_diff_c(
+        self, const PendingLevel* levels, Py_ssize_t count,
+        bint old_bid_on, PriceRaw old_bid_price, QuantityRaw old_bid_size,
+        bint old_ask_on, PriceRaw old_ask_price, QuantityRaw old_ask_size,
+        Py_ssize_t bid_index, QuantityRaw bid_size, Py_ssize_t ask_index, QuantityRaw ask_size,
+        uint64_t message_id, uint64_t ts_event, uint64_t ts_init,
+    )
+    cdef void remember_published_c(
+        self, Py_ssize_t bid_index, QuantityRaw bid_size, Py_ssize_t ask_index,
+        QuantityRaw ask_size,
+    ) noexcept
     cdef void track_cross_c(self, uint64_t ts_now) noexcept
     cdef bint top_c(
         self, PriceRaw* bid, QuantityRaw* bid_size, PriceRaw* ask, QuantityRaw* ask_size,

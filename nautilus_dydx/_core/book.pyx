@@ -5,11 +5,15 @@ import cython
 
 from cpython.mem cimport PyMem_Free
 from cpython.mem cimport PyMem_Realloc
+from cpython.number cimport PyNumber_Index
 from libc.stdint cimport uint8_t
 from libc.stdint cimport uint64_t
 from libc.string cimport memmove
 
 from nautilus_trader.core.rust.model cimport FIXED_PRECISION
+from nautilus_trader.core.rust.model cimport FIXED_SCALAR
+from nautilus_trader.core.rust.model cimport PRICE_MAX
+from nautilus_trader.core.rust.model cimport QUANTITY_MAX
 from nautilus_trader.core.rust.model cimport BookAction
 from nautilus_trader.core.rust.model cimport OrderSide
 from nautilus_trader.core.rust.model cimport PriceRaw
@@ -27,6 +31,15 @@ cdef Py_ssize_t _INITIAL_CAPACITY = 128
 
 cdef uint8_t BID = 1
 cdef uint8_t ASK = 2
+
+# Raw limits of the Nautilus value types (computed as Nautilus does, from the doubles); beyond
+# them Nautilus panics and the process aborts
+cdef object _PRICE_MAX_RAW = int(PRICE_MAX * FIXED_SCALAR)
+cdef object _QUANTITY_MAX_RAW = int(QUANTITY_MAX * FIXED_SCALAR)
+# Nautilus formats values (repr, str) through a 96-bit decimal mantissa at their precision and
+# panics beyond it: at precision 16 that is below PRICE_MAX
+cdef object _MANTISSA_MAX = 2**96 - 1
+cdef object _UINT64_MAX = 0xFFFF_FFFF_FFFF_FFFF
 
 
 @cython.boundscheck(False)
@@ -58,8 +71,11 @@ cdef class L2Book:
     Maintain a dYdX v4 L2 (price-level) book in C arrays.
 
     Each level keeps its raw price and size and the Indexer ``message_id`` that last set it, so
-    that a crossed book can be resolved for quotes and depth without losing the raw levels
-    (protocol reference section 3.9).
+    that a crossed book can be resolved without losing the raw levels (protocol reference
+    section 3.9). The raw book stays equal to the venue's; quotes, depth and the published deltas
+    all describe the same uncrossed book: while crossed, the level set by the older message is
+    left out (one message: the smaller size is netted out of the larger). Left-out levels are
+    deleted from the published book and come back when later updates uncross the raw book.
 
     Parameters
     ----------
@@ -75,7 +91,9 @@ cdef class L2Book:
     Raises
     ------
     ValueError
-        If a precision is greater than ``FIXED_PRECISION``.
+        If a precision is not in [0, ``FIXED_PRECISION``] or `max_cross_ns` not a uint64.
+    TypeError
+        If an argument is not an integer.
 
     """
 
@@ -86,14 +104,18 @@ cdef class L2Book:
         self._nasks = 0
         self._cap_bids = 0
         self._cap_asks = 0
+        self._old_sizes = NULL
+        self._cap_old = 0
 
     def __init__(
         self,
         InstrumentId instrument_id not None,
-        int price_precision,
-        int size_precision,
-        uint64_t max_cross_ns=5_000_000_000,
+        price_precision,
+        size_precision,
+        max_cross_ns=5_000_000_000,
     ) -> None:
+        price_precision = _index(price_precision, "price_precision")
+        size_precision = _index(size_precision, "size_precision")
         if not 0 <= price_precision <= FIXED_PRECISION:
             raise ValueError(f"invalid price precision, was {price_precision}")
         if not 0 <= size_precision <= FIXED_PRECISION:
@@ -101,7 +123,13 @@ cdef class L2Book:
         self.instrument_id = instrument_id
         self.price_precision = price_precision
         self.size_precision = size_precision
-        self.max_cross_ns = max_cross_ns
+        self.max_cross_ns = _uint64(max_cross_ns, "max_cross_ns")
+        self._price_limit = min(
+            _PRICE_MAX_RAW, _MANTISSA_MAX * 10 ** (FIXED_PRECISION - price_precision),
+        )
+        self._size_limit = min(
+            _QUANTITY_MAX_RAW, _MANTISSA_MAX * 10 ** (FIXED_PRECISION - size_precision),
+        )
         self._grow(BID, _INITIAL_CAPACITY)
         self._grow(ASK, _INITIAL_CAPACITY)
         self.reset()
@@ -109,6 +137,7 @@ cdef class L2Book:
     def __dealloc__(self):
         PyMem_Free(self._bids)
         PyMem_Free(self._asks)
+        PyMem_Free(self._old_sizes)
 
     def reset(self) -> None:
         """
@@ -122,6 +151,7 @@ cdef class L2Book:
         self.resync_needed = False
         self.resync_reason = None
         self._has_quote = False
+        self.remember_published_c(0, 0, 0, 0)
 
     cdef int _grow(self, uint8_t side, Py_ssize_t capacity) except -1:
         cdef void* ptr
@@ -140,6 +170,7 @@ cdef class L2Book:
         return 0
 
     cdef void clear_c(self) noexcept:
+        # Raw levels only: the published state is `reset`'s and `apply_c`'s to keep
         self._nbids = 0
         self._nasks = 0
 
@@ -147,7 +178,9 @@ cdef class L2Book:
     @cython.wraparound(False)
     cdef int set_level_c(
         self, uint8_t side, PriceRaw price, QuantityRaw size, uint64_t stamp,
+        QuantityRaw* old_size,
     ) except -1:
+        # Set (size 0: delete) one raw level; its previous size goes to `old_size` if not NULL
         cdef:
             BookLevel* levels
             Py_ssize_t* n
@@ -160,6 +193,8 @@ cdef class L2Book:
             levels = self._asks
             n = &self._nasks
         i = _search(levels, n[0], price, side == BID, &found)
+        if old_size != NULL:
+            old_size[0] = levels[i].size if found else 0
         if found:
             if size == 0:
                 memmove(&levels[i], &levels[i + 1], (n[0] - i - 1) * sizeof(BookLevel))
@@ -183,6 +218,17 @@ cdef class L2Book:
         n[0] += 1
         return 0
 
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    cdef QuantityRaw size_at_c(self, uint8_t side, PriceRaw price) noexcept:
+        cdef bint found = False
+        cdef Py_ssize_t i
+        if side == BID:
+            i = _search(self._bids, self._nbids, price, True, &found)
+            return self._bids[i].size if found else 0
+        i = _search(self._asks, self._nasks, price, False, &found)
+        return self._asks[i].size if found else 0
+
     cdef int check_message_id_c(self, uint64_t message_id) except -1:
         if message_id < self.last_message_id and not self.resync_needed:
             self.resync_needed = True
@@ -199,48 +245,199 @@ cdef class L2Book:
         self, const PendingLevel* levels, Py_ssize_t count, bint snapshot,
         uint64_t message_id, uint64_t ts_event, uint64_t ts_init,
     ):
-        # Levels were validated by the caller: nothing below can fail half-way for bad input
+        # Levels were validated by the caller; the range check below only keeps values Nautilus
+        # cannot represent (it aborts the process) out of the book, before anything changes
         cdef:
-            list deltas = []
+            list deltas
             Py_ssize_t i
-            uint8_t flags
-            uint8_t base_flags = RecordFlag.F_SNAPSHOT if snapshot else 0
-            BookAction action
+            Py_ssize_t bid_index = 0
+            Py_ssize_t ask_index = 0
+            PriceRaw bid = 0
+            PriceRaw ask = 0
+            QuantityRaw bid_size = 0
+            QuantityRaw ask_size = 0
+            bint old_bid_on = self._pub_bid_on
+            PriceRaw old_bid_price = self._pub_bid_price
+            QuantityRaw old_bid_size = self._pub_bid_size
+            bint old_ask_on = self._pub_ask_on
+            PriceRaw old_ask_price = self._pub_ask_price
+            QuantityRaw old_ask_size = self._pub_ask_size
+            bint was_raw = self._pub_raw
+        for i in range(count):
+            if (
+                levels[i].price > self._price_limit
+                or levels[i].price < -self._price_limit
+                or levels[i].size > self._size_limit
+                or (levels[i].side != BID and levels[i].side != ASK)
+            ):
+                raise ValueError(
+                    f"level outside the Nautilus range, was {(levels[i].price, levels[i].size)!r}"
+                    f" side {levels[i].side}",
+                )
         if snapshot:
             self.reset()
             self.last_message_id = message_id
-            deltas.append(
-                OrderBookDelta.from_raw_c(
-                    self.instrument_id, BookAction.CLEAR, OrderSide.NO_ORDER_SIDE,
-                    0, 0, 0, 0, 0,
-                    base_flags | (RecordFlag.F_LAST if count == 0 else 0),
-                    message_id, ts_event, ts_init,
-                ),
+            for i in range(count):
+                self.set_level_c(levels[i].side, levels[i].price, levels[i].size, message_id, NULL)
+            self.top_c(&bid, &bid_size, &ask, &ask_size, &bid_index, &ask_index)
+            deltas = self.publish_snapshot_c(
+                bid_index, bid_size, ask_index, ask_size, message_id, ts_event, ts_init,
             )
         else:
             if count == 0:
                 return None
             self.check_message_id_c(message_id)
-        for i in range(count):
-            self.set_level_c(levels[i].side, levels[i].price, levels[i].size, message_id)
-            if snapshot:
-                action = BookAction.ADD
-            elif levels[i].size == 0:
-                action = BookAction.DELETE
+            if count > self._cap_old:
+                self._old_sizes = <QuantityRaw*>_realloc(
+                    self._old_sizes, count * sizeof(QuantityRaw),
+                )
+                self._cap_old = count
+            for i in range(count):
+                self.set_level_c(
+                    levels[i].side, levels[i].price, levels[i].size, message_id,
+                    &self._old_sizes[i],
+                )
+            self.top_c(&bid, &bid_size, &ask, &ask_size, &bid_index, &ask_index)
+            if was_raw and bid_index == 0 and ask_index == 0:
+                # Common case: published and raw books agree before and after the frame
+                deltas = self.publish_raw_c(levels, count, message_id, ts_event, ts_init)
             else:
-                action = BookAction.UPDATE
-            flags = base_flags | (RecordFlag.F_LAST if i == count - 1 else 0)
+                deltas = self.publish_diff_c(
+                    levels, count,
+                    old_bid_on, old_bid_price, old_bid_size,
+                    old_ask_on, old_ask_price, old_ask_size,
+                    bid_index, bid_size, ask_index, ask_size,
+                    message_id, ts_event, ts_init,
+                )
+        self.remember_published_c(bid_index, bid_size, ask_index, ask_size)
+        self.track_cross_c(ts_init)
+        if not deltas:
+            return None
+        return OrderBookDeltas(self.instrument_id, deltas)
+
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    cdef list publish_snapshot_c(
+        self, Py_ssize_t bid_index, QuantityRaw bid_size, Py_ssize_t ask_index,
+        QuantityRaw ask_size, uint64_t message_id, uint64_t ts_event, uint64_t ts_init,
+    ):
+        # CLEAR then the uncrossed levels, best first, bids then asks
+        cdef:
+            list deltas = []
+            Py_ssize_t k
+            Py_ssize_t last_bid = self._nbids - 1
+            Py_ssize_t last_ask = self._nasks - 1
+            bint no_asks = ask_index >= self._nasks
+            uint8_t flags
+        deltas.append(
+            OrderBookDelta.from_raw_c(
+                self.instrument_id, BookAction.CLEAR, OrderSide.NO_ORDER_SIDE,
+                0, 0, 0, 0, 0,
+                RecordFlag.F_SNAPSHOT | (
+                    RecordFlag.F_LAST if bid_index >= self._nbids and no_asks else 0
+                ),
+                message_id, ts_event, ts_init,
+            ),
+        )
+        for k in range(bid_index, self._nbids):
+            flags = RecordFlag.F_SNAPSHOT | (
+                RecordFlag.F_LAST if k == last_bid and no_asks else 0
+            )
             deltas.append(
                 OrderBookDelta.from_raw_c(
-                    self.instrument_id, action, <OrderSide>levels[i].side,
+                    self.instrument_id, BookAction.ADD, OrderSide.BUY,
+                    self._bids[k].price, self.price_precision,
+                    bid_size if k == bid_index else self._bids[k].size, self.size_precision,
+                    0, flags, message_id, ts_event, ts_init,
+                ),
+            )
+        for k in range(ask_index, self._nasks):
+            flags = RecordFlag.F_SNAPSHOT | (RecordFlag.F_LAST if k == last_ask else 0)
+            deltas.append(
+                OrderBookDelta.from_raw_c(
+                    self.instrument_id, BookAction.ADD, OrderSide.SELL,
+                    self._asks[k].price, self.price_precision,
+                    ask_size if k == ask_index else self._asks[k].size, self.size_precision,
+                    0, flags, message_id, ts_event, ts_init,
+                ),
+            )
+        return deltas
+
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    cdef list publish_raw_c(
+        self, const PendingLevel* levels, Py_ssize_t count,
+        uint64_t message_id, uint64_t ts_event, uint64_t ts_init,
+    ):
+        # One delta per level as the venue sent it: UPDATE, or DELETE for size 0
+        cdef:
+            list deltas = []
+            Py_ssize_t i
+        for i in range(count):
+            deltas.append(
+                OrderBookDelta.from_raw_c(
+                    self.instrument_id,
+                    BookAction.DELETE if levels[i].size == 0 else BookAction.UPDATE,
+                    <OrderSide>levels[i].side,
                     levels[i].price, self.price_precision,
                     levels[i].size, self.size_precision,
                     0,  # Price-level book, no venue order ID
-                    flags, message_id, ts_event, ts_init,
+                    RecordFlag.F_LAST if i == count - 1 else 0,
+                    message_id, ts_event, ts_init,
                 ),
             )
-        self.track_cross_c(ts_init)
-        return OrderBookDeltas(self.instrument_id, deltas)
+        return deltas
+
+    cdef list publish_diff_c(
+        self, const PendingLevel* levels, Py_ssize_t count,
+        bint old_bid_on, PriceRaw old_bid_price, QuantityRaw old_bid_size,
+        bint old_ask_on, PriceRaw old_ask_price, QuantityRaw old_ask_size,
+        Py_ssize_t bid_index, QuantityRaw bid_size, Py_ssize_t ask_index, QuantityRaw ask_size,
+        uint64_t message_id, uint64_t ts_event, uint64_t ts_init,
+    ):
+        # Deltas from the last published book to the new one: DELETEs first, then ADD/UPDATE
+        cdef:
+            list bid_deletes = []
+            list ask_deletes = []
+            list bid_changes = []
+            list ask_changes = []
+            list changes
+            list deltas = []
+            Py_ssize_t k
+            Py_ssize_t n
+        _diff_side(
+            self, BID, levels, count, old_bid_on, old_bid_price, old_bid_size,
+            bid_index, bid_size, bid_deletes, bid_changes,
+        )
+        _diff_side(
+            self, ASK, levels, count, old_ask_on, old_ask_price, old_ask_size,
+            ask_index, ask_size, ask_deletes, ask_changes,
+        )
+        changes = bid_deletes + ask_deletes + bid_changes + ask_changes
+        n = len(changes)
+        for k in range(n):
+            action, side, price, size = changes[k]
+            deltas.append(
+                OrderBookDelta.from_raw_c(
+                    self.instrument_id, <BookAction>action, <OrderSide>side,
+                    <PriceRaw>price, self.price_precision,
+                    <QuantityRaw>size, self.size_precision,
+                    0, RecordFlag.F_LAST if k == n - 1 else 0, message_id, ts_event, ts_init,
+                ),
+            )
+        return deltas
+
+    cdef void remember_published_c(
+        self, Py_ssize_t bid_index, QuantityRaw bid_size, Py_ssize_t ask_index,
+        QuantityRaw ask_size,
+    ) noexcept:
+        self._pub_raw = bid_index == 0 and ask_index == 0
+        self._pub_bid_on = bid_index < self._nbids
+        self._pub_bid_price = self._bids[bid_index].price if self._pub_bid_on else 0
+        self._pub_bid_size = bid_size if self._pub_bid_on else 0
+        self._pub_ask_on = ask_index < self._nasks
+        self._pub_ask_price = self._asks[ask_index].price if self._pub_ask_on else 0
+        self._pub_ask_size = ask_size if self._pub_ask_on else 0
 
     cdef void track_cross_c(self, uint64_t ts_now) noexcept:
         cdef bint crossed = (
@@ -341,12 +538,12 @@ cdef class L2Book:
         self,
         list bids not None,
         list asks not None,
-        uint64_t message_id,
-        uint64_t ts_event=0,
-        uint64_t ts_init=0,
+        message_id,
+        ts_event=0,
+        ts_init=0,
     ) -> OrderBookDeltas:
         """
-        Replace the book with a snapshot and return its deltas (CLEAR then ADDs).
+        Replace the book with a snapshot and return its deltas (CLEAR then uncrossed ADDs).
 
         Parameters
         ----------
@@ -368,7 +565,11 @@ cdef class L2Book:
         Raises
         ------
         ValueError
-            If a level is malformed or a size is not positive.
+            If a level is malformed, a price is not positive, a size is not positive, a value is
+            finer than the precision or beyond what Nautilus represents, or `message_id` or a
+            timestamp is not a uint64. Nothing is changed then.
+        TypeError
+            If a price, size, message id or timestamp is not an integer.
 
         """
         return self._apply_py(bids, asks, True, message_id, ts_event, ts_init)
@@ -377,12 +578,15 @@ cdef class L2Book:
         self,
         list bids not None,
         list asks not None,
-        uint64_t message_id,
-        uint64_t ts_event=0,
-        uint64_t ts_init=0,
+        message_id,
+        ts_event=0,
+        ts_init=0,
     ):
         """
-        Apply absolute level sizes (0 deletes) and return the deltas, or ``None`` if empty.
+        Apply absolute level sizes (0 deletes) and return the deltas of the published book.
+
+        While the raw book is not crossed the deltas are the venue's levels (UPDATE, or DELETE
+        for size 0); otherwise they take the last published book to the new uncrossed one.
 
         Parameters
         ----------
@@ -400,44 +604,61 @@ cdef class L2Book:
         Returns
         -------
         OrderBookDeltas or None
+            ``None`` if the update is empty or leaves the published book unchanged.
 
         Raises
         ------
         ValueError
-            If a level is malformed or a size is negative.
+            If a level is malformed, a price is not positive, a size is negative, a value is
+            finer than the precision or beyond what Nautilus represents, or `message_id` or a
+            timestamp is not a uint64. Nothing is changed then.
+        TypeError
+            If a price, size, message id or timestamp is not an integer.
 
         """
         return self._apply_py(bids, asks, False, message_id, ts_event, ts_init)
 
-    def _apply_py(self, list bids, list asks, bint snapshot, uint64_t message_id,
-                  uint64_t ts_event, uint64_t ts_init):
-        cdef Py_ssize_t n = len(bids) + len(asks)
-        cdef PendingLevel* pending = <PendingLevel*>PyMem_Realloc(
+    def _apply_py(self, list bids, list asks, bint snapshot, message_id, ts_event, ts_init):
+        cdef uint64_t mid = _uint64(message_id, "message_id")
+        cdef uint64_t t_event = _uint64(ts_event, "ts_event")
+        cdef uint64_t t_init = _uint64(ts_init, "ts_init")
+        # Python ints: a C `**` would go through a double
+        cdef object unit_p = 10 ** <object>(FIXED_PRECISION - self.price_precision)
+        cdef object unit_s = 10 ** <object>(FIXED_PRECISION - self.size_precision)
+        cdef object price_limit = self._price_limit
+        cdef object size_limit = self._size_limit
+        cdef list checked = []
+        for side, group in ((BID, bids), (ASK, asks)):
+            for level in group:
+                if not isinstance(level, (tuple, list)) or len(level) != 2:
+                    raise ValueError(f"level must be (price, size), was {level!r}")
+                price = _index(level[0], "price")
+                size = _index(level[1], "size")
+                if not 0 < price <= price_limit:
+                    raise ValueError(f"raw price must be in (0, {price_limit}], was {price}")
+                if not 0 <= size <= size_limit:
+                    raise ValueError(f"raw size must be in [0, {size_limit}], was {size}")
+                if snapshot and size == 0:
+                    raise ValueError(f"snapshot size must be positive, was {(price, size)!r}")
+                if price % unit_p or size % unit_s:
+                    raise ValueError(f"level finer than the precision, was {(price, size)!r}")
+                checked.append((side, price, size))
+        cdef Py_ssize_t n = len(checked)
+        cdef PendingLevel* pending = <PendingLevel*>_realloc(
             NULL, (n + 1) * sizeof(PendingLevel),
         )
-        if pending == NULL:
-            raise MemoryError()
-        cdef Py_ssize_t k = 0
-        cdef object price
-        cdef object size
-        cdef PriceRaw unit_p = _pow10(FIXED_PRECISION - self.price_precision)
-        cdef PriceRaw unit_s = _pow10(FIXED_PRECISION - self.size_precision)
+        cdef Py_ssize_t k
         try:
-            for side, group in ((BID, bids), (ASK, asks)):
-                for price, size in group:
-                    if price <= 0 or size < 0 or (snapshot and size == 0):
-                        raise ValueError(f"invalid level, was {(price, size)!r}")
-                    if price % unit_p or size % unit_s:
-                        raise ValueError(f"level finer than the precision, was {(price, size)!r}")
-                    pending[k].price = price
-                    pending[k].size = size
-                    pending[k].side = side
-                    k += 1
-            return self.apply_c(pending, k, snapshot, message_id, ts_event, ts_init)
+            for k in range(n):
+                side, price, size = checked[k]
+                pending[k].side = side
+                pending[k].price = price
+                pending[k].size = size
+            return self.apply_c(pending, n, snapshot, mid, t_event, t_init)
         finally:
             PyMem_Free(pending)
 
-    def quote(self, uint64_t ts_event=0, uint64_t ts_init=0):
+    def quote(self, ts_event=0, ts_init=0):
         """
         Return the top of book as a quote if it changed since the last one, else ``None``.
 
@@ -452,10 +673,17 @@ cdef class L2Book:
         -------
         QuoteTick or None
 
-        """
-        return self.quote_if_changed_c(ts_event, ts_init)
+        Raises
+        ------
+        ValueError
+            If a timestamp is not a uint64.
 
-    def check_cross(self, uint64_t ts_now) -> bool:
+        """
+        return self.quote_if_changed_c(
+            _uint64(ts_event, "ts_event"), _uint64(ts_init, "ts_init"),
+        )
+
+    def check_cross(self, ts_now) -> bool:
         """
         Update crossing statistics at `ts_now` and return whether a resync is needed.
 
@@ -468,8 +696,13 @@ cdef class L2Book:
         -------
         bool
 
+        Raises
+        ------
+        ValueError
+            If a timestamp is not a uint64.
+
         """
-        self.track_cross_c(ts_now)
+        self.track_cross_c(_uint64(ts_now, "ts_now"))
         return self.resync_needed
 
     def is_crossed(self) -> bool:
@@ -532,9 +765,9 @@ cdef class L2Book:
         """
         return self.bids(), self.asks()
 
-    def view(self, Py_ssize_t depth=10) -> tuple:
+    def view(self, depth=10) -> tuple:
         """
-        Return up to `depth` uncrossed (bids, asks) levels used for quotes and depth.
+        Return up to `depth` levels per side of the uncrossed (published) book.
 
         Parameters
         ----------
@@ -556,14 +789,15 @@ cdef class L2Book:
             list bids = []
             list asks = []
             Py_ssize_t k
+            Py_ssize_t limit = min(max(_index(depth, "depth"), 0), len(self))
         self.top_c(&bid, &bid_size, &ask, &ask_size, &i, &j)
-        for k in range(i, min(self._nbids, i + depth)):
+        for k in range(i, min(self._nbids, i + limit)):
             bids.append((self._bids[k].price, bid_size if k == i else self._bids[k].size))
-        for k in range(j, min(self._nasks, j + depth)):
+        for k in range(j, min(self._nasks, j + limit)):
             asks.append((self._asks[k].price, ask_size if k == j else self._asks[k].size))
         return tuple(bids), tuple(asks)
 
-    def depth10(self, uint64_t ts_event=0, uint64_t ts_init=0) -> OrderBookDepth10:
+    def depth10(self, ts_event=0, ts_init=0) -> OrderBookDepth10:
         """
         Return the top ten uncrossed levels per side as an `OrderBookDepth10`.
 
@@ -578,7 +812,14 @@ cdef class L2Book:
         -------
         OrderBookDepth10
 
+        Raises
+        ------
+        ValueError
+            If a timestamp is not a uint64.
+
         """
+        cdef uint64_t t_event = _uint64(ts_event, "ts_event")
+        cdef uint64_t t_init = _uint64(ts_init, "ts_init")
         bids, asks = self.view(10)
         cdef list bid_orders = [
             BookOrder.from_raw_c(
@@ -601,7 +842,7 @@ cdef class L2Book:
         counts_a = [1] * len(asks) + [0] * (10 - len(asks))
         return OrderBookDepth10(
             self.instrument_id, bid_orders, ask_orders, counts_b, counts_a,
-            RecordFlag.F_SNAPSHOT | RecordFlag.F_LAST, self.last_message_id, ts_event, ts_init,
+            RecordFlag.F_SNAPSHOT | RecordFlag.F_LAST, self.last_message_id, t_event, t_init,
         )
 
     def allocated_bytes(self) -> int:
@@ -650,8 +891,85 @@ cdef QuoteTick make_quote_c(
     return quote
 
 
-cdef PriceRaw _pow10(int n):
-    cdef PriceRaw v = 1
-    for _ in range(n):
-        v *= 10
-    return v
+cdef void* _realloc(void* ptr, size_t size) except NULL:
+    cdef void* out = PyMem_Realloc(ptr, size)
+    if out == NULL:
+        raise MemoryError()
+    return out
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef int _diff_side(
+    L2Book book, uint8_t side, const PendingLevel* levels, Py_ssize_t count,
+    bint old_on, PriceRaw old_cut, QuantityRaw old_top,
+    Py_ssize_t new_index, QuantityRaw new_top, list deletes, list changes,
+) except -1:
+    # The published side is the raw side from its cut level outwards (the cut level with its
+    # netted size); levels beyond the cut are hidden. Only the levels the frame touched and the
+    # levels beyond either cut can differ between the old and the new published side.
+    cdef:
+        bint descending = side == BID
+        BookLevel* raw = book._bids if descending else book._asks
+        Py_ssize_t n = book._nbids if descending else book._nasks
+        bint new_on = new_index < n
+        PriceRaw new_cut = raw[new_index].price if new_on else 0
+        dict old_raw = {}
+        set candidates
+        Py_ssize_t i
+        PriceRaw price
+        QuantityRaw raw_new
+        QuantityRaw raw_old
+        QuantityRaw old_size
+        QuantityRaw new_size
+    for i in range(count):
+        if levels[i].side == side and levels[i].price not in old_raw:
+            old_raw[levels[i].price] = book._old_sizes[i]
+    candidates = set(old_raw)
+    if old_on:
+        candidates.add(old_cut)
+    if new_on:
+        candidates.add(new_cut)
+    i = 0
+    while i < n and (
+        i < new_index
+        or not old_on
+        or (raw[i].price > old_cut if descending else raw[i].price < old_cut)
+    ):
+        candidates.add(raw[i].price)
+        i += 1
+    for key in sorted(candidates, reverse=descending):
+        price = key
+        raw_new = book.size_at_c(side, price)
+        raw_old = old_raw.get(key, raw_new)
+        if not old_on or (price > old_cut if descending else price < old_cut):
+            old_size = 0
+        else:
+            old_size = old_top if price == old_cut else raw_old
+        if not new_on or (price > new_cut if descending else price < new_cut):
+            new_size = 0
+        else:
+            new_size = new_top if price == new_cut else raw_new
+        if new_size == old_size:
+            continue
+        if new_size == 0:
+            deletes.append((BookAction.DELETE, side, key, 0))
+        elif old_size == 0:
+            changes.append((BookAction.ADD, side, key, new_size))
+        else:
+            changes.append((BookAction.UPDATE, side, key, new_size))
+    return 0
+
+
+cdef object _index(object value, str name):
+    try:
+        return PyNumber_Index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, was {type(value).__name__}") from None
+
+
+cdef object _uint64(object value, str name):
+    value = _index(value, name)
+    if not 0 <= value <= _UINT64_MAX:
+        raise ValueError(f"{name} must be in [0, 2**64), was {value}")
+    return value

@@ -6,6 +6,8 @@ from typing import Final
 from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.model.identifiers import Venue
 
+from nautilus_dydx.common import limits
+
 
 DYDX: Final[str] = "DYDX"
 DYDX_VENUE: Final[Venue] = Venue(DYDX)
@@ -17,9 +19,7 @@ ADDRESS_PREFIX: Final[str] = "dydx"
 # Subaccount numbers the chain accepts (protocol reference §4.1)
 MAX_SUBACCOUNT_NUMBER: Final[int] = 128_000
 
-# Short-term orders: good-til-block <= height + 20 is valid on every deployed version (§4.3)
-SHORT_BLOCK_WINDOW_SAFE: Final[int] = 20
-SHORT_BLOCK_WINDOW_MAX: Final[int] = 40
-
-# Stateful orders: good-til-block-time <= previous block time + 95 days (§4.3)
-STATEFUL_ORDER_WINDOW_SECS: Final[int] = 95 * 24 * 3600
+# Expiry windows live in `nautilus_dydx.common.limits`; re-exported for older imports
+SHORT_BLOCK_WINDOW_SAFE: Final[int] = limits.SHORT_BLOCK_WINDOW_SAFE
+SHORT_BLOCK_WINDOW_MAX: Final[int] = limits.SHORT_BLOCK_WINDOW_MAX
+STATEFUL_ORDER_WINDOW_SECS: Final[int] = limits.STATEFUL_ORDER_WINDOW_SECS

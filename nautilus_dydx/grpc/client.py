@@ -43,7 +43,7 @@ from nautilus_dydx.http.ratelimit import TokenBucket
 BROADCAST_MODE_SYNC = 2
 _FAILOVER_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 
-# (full method path, request serializer, response deserializer) by short name
+# (full method path, response type) by short method name
 _METHODS: dict[str, tuple[str, Any]] = {
     "Account": ("/cosmos.auth.v1beta1.Query/Account", auth_query_pb2.QueryAccountResponse),
     "GetLatestBlock": (
@@ -694,8 +694,6 @@ class DYDXNodeClient:
                 raise DYDXBroadcastUnknownError(
                     txhash, endpoint.address, code.name, e.details() or "",
                 ) from None
-            except asyncio.CancelledError:
-                raise
             self._mark_alive(endpoint)
             tx = response.tx_response
             return TxResult(

@@ -51,7 +51,8 @@ class TxOutcome(msgspec.Struct, frozen=True):
     The outcome of one submission.
 
     ACCEPTED: CheckTx code 0. REJECTED: a definitive rejection (nothing executed); `code`,
-    `codespace` and `raw_log` say why. UNKNOWN: the bytes may have reached a node but no
+    `codespace` and `raw_log` say why (codespace ``grpc`` and code -1 when no node could be
+    reached, so nothing was sent). UNKNOWN: the bytes may have reached a node but no
     answer came back; confirm with `confirm(txhash)` (stateful) or the Indexer (short-term)
     and never re-sign.
     """

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from collections.abc import Sequence
 from typing import Any
 from typing import TypeVar
+from urllib.parse import quote
 
 import httpx
 import msgspec
@@ -102,6 +103,11 @@ def _account_route(route: str, parent: bool) -> str:
 def _account_params(address: str, number: int, parent: bool) -> dict[str, Any]:
     key = "parentSubaccountNumber" if parent else "subaccountNumber"
     return {"address": address, key: number}
+
+
+def _segment(value: object) -> str:
+    # A path parameter as one URL segment: "/", "?" or ".." in a ticker cannot change the route
+    return quote(str(value), safe="")
 
 
 def _check_page_size(limit: int) -> int:
@@ -321,7 +327,8 @@ class DYDXHttpClient:
         OrderBookResponse
 
         """
-        return await self._get(f"orderbooks/perpetualMarket/{ticker}", schemas.OrderBookResponse)
+        route = f"orderbooks/perpetualMarket/{_segment(ticker)}"
+        return await self._get(route, schemas.OrderBookResponse)
 
     async def get_trades(
         self,
@@ -358,7 +365,8 @@ class DYDXHttpClient:
             createdBeforeOrAt=created_before_or_at,
             page=page,
         )
-        return await self._get(f"trades/perpetualMarket/{ticker}", schemas.TradesResponse, params)
+        route = f"trades/perpetualMarket/{_segment(ticker)}"
+        return await self._get(route, schemas.TradesResponse, params)
 
     async def get_candles(
         self,
@@ -391,7 +399,7 @@ class DYDXHttpClient:
         """
         params = _params(resolution=resolution, limit=limit, fromISO=from_iso, toISO=to_iso)
         response = await self._get(
-            f"candles/perpetualMarkets/{ticker}", schemas.CandlesResponse, params,
+            f"candles/perpetualMarkets/{_segment(ticker)}", schemas.CandlesResponse, params,
         )
         return response.candles
 
@@ -427,7 +435,7 @@ class DYDXHttpClient:
             effectiveBeforeOrAt=effective_before_or_at,
         )
         response = await self._get(
-            f"historicalFunding/{ticker}", schemas.HistoricalFundingResponse, params,
+            f"historicalFunding/{_segment(ticker)}", schemas.HistoricalFundingResponse, params,
         )
         return response.historical_funding
 
@@ -445,7 +453,7 @@ class DYDXHttpClient:
         AddressResponse
 
         """
-        return await self._get(f"addresses/{address}", schemas.AddressResponse)
+        return await self._get(f"addresses/{_segment(address)}", schemas.AddressResponse)
 
     async def get_subaccount(self, address: str, subaccount_number: int) -> schemas.Subaccount:
         """
@@ -463,7 +471,7 @@ class DYDXHttpClient:
         Subaccount
 
         """
-        route = f"addresses/{address}/subaccountNumber/{subaccount_number}"
+        route = f"addresses/{_segment(address)}/subaccountNumber/{_segment(subaccount_number)}"
         return (await self._get(route, schemas.SubaccountResponse)).subaccount
 
     async def get_parent_subaccount(
@@ -486,7 +494,8 @@ class DYDXHttpClient:
         ParentSubaccount
 
         """
-        route = f"addresses/{address}/parentSubaccountNumber/{parent_subaccount_number}"
+        number = _segment(parent_subaccount_number)
+        route = f"addresses/{_segment(address)}/parentSubaccountNumber/{number}"
         return (await self._get(route, schemas.ParentSubaccountResponse)).subaccount
 
     async def get_perpetual_positions(
@@ -649,7 +658,7 @@ class DYDXHttpClient:
         Order
 
         """
-        return await self._get(f"orders/{order_id}", schemas.Order)
+        return await self._get(f"orders/{_segment(order_id)}", schemas.Order)
 
     async def get_fills(
         self,

@@ -10,6 +10,7 @@ from nautilus_dydx.sandbox.events import BalanceEvent
 from nautilus_dydx.sandbox.events import BlockEvent
 from nautilus_dydx.sandbox.events import EventBus
 from nautilus_dydx.sandbox.events import FillEvent
+from nautilus_dydx.sandbox.events import MemclobEvent
 from nautilus_dydx.sandbox.events import OraclePriceEvent
 from nautilus_dydx.sandbox.events import OrderPlacedEvent
 from nautilus_dydx.sandbox.events import OrderRemovedEvent
@@ -27,6 +28,7 @@ __all__ = [
     "EventBus",
     "FeeTierConfig",
     "FillEvent",
+    "MemclobEvent",
     "MarketConfig",
     "OraclePriceEvent",
     "OrderPlacedEvent",

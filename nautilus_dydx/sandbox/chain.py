@@ -4,9 +4,13 @@
 from __future__ import annotations
 
 import hashlib
+import math
+import time
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from decimal import Decimal
+from fractions import Fraction
 
 from google.protobuf.message import DecodeError
 
@@ -38,11 +42,13 @@ from nautilus_dydx.sandbox.events import BalanceEvent
 from nautilus_dydx.sandbox.events import BlockEvent
 from nautilus_dydx.sandbox.events import EventBus
 from nautilus_dydx.sandbox.events import FillEvent
+from nautilus_dydx.sandbox.events import MemclobEvent
 from nautilus_dydx.sandbox.events import OraclePriceEvent
 from nautilus_dydx.sandbox.events import OrderPlacedEvent
 from nautilus_dydx.sandbox.events import OrderRemovedEvent
 from nautilus_dydx.sandbox.events import OrderUpdatedEvent
 from nautilus_dydx.sandbox.events import PositionEvent
+from nautilus_dydx.sandbox.events import SandboxEvent
 from nautilus_dydx.sandbox.funding import FundingModel
 from nautilus_dydx.sandbox.keys import address_from_public_key
 from nautilus_dydx.sandbox.keys import is_valid_address
@@ -71,6 +77,8 @@ STATUSES = (
 )
 _GAS_PER_BYTE = 10
 _BASE_GAS = 50_000
+# Trade prices trigger conditional orders within oracle +/- this many min price changes
+CONDITIONAL_ORDER_TRIGGER_MULTIPLIER = 5
 
 
 class ChainError(Exception):
@@ -238,6 +246,15 @@ class ChainState:
     bus : EventBus
         Where state changes are published.
 
+    Attributes
+    ----------
+    height, time_ns : int
+        The latest committed block's height and time (unix ns); they only move together.
+    previous_height, previous_time_ns : int
+        The block before it (equal to the latest at genesis).
+    wall_clock : bool
+        Whether block times follow the wall clock (`config.genesis_time_ns` is None).
+
     """
 
     def __init__(self, config: SandboxConfig, bus: EventBus) -> None:
@@ -245,7 +262,11 @@ class ChainState:
         self.bus = bus
         self.chain_id = config.chain_id
         self.height = config.genesis_height
-        self.time_ns = config.genesis_time_ns
+        self.wall_clock = config.genesis_time_ns is None
+        self.genesis_time_ns = time.time_ns() if self.wall_clock else config.genesis_time_ns
+        self.time_ns = self.genesis_time_ns
+        self.previous_height = self.height
+        self.previous_time_ns = self.time_ns
         self.block_interval_ns = config.block_time_ms * 1_000_000
         self.markets: dict[int, Market] = {}
         for market_config in config.markets:
@@ -267,7 +288,11 @@ class ChainState:
         self.pending_cancels: dict[OrderKey, int] = {}
         self.cancelled_last_block: set[OrderKey] = set()
         self.removed_last_block: set[OrderKey] = set()
-        self.triggered_queue: list[Order] = []
+        self.best_effort_canceled: dict[OrderKey, Order] = {}
+        self._to_place: dict[OrderKey, Order] = {}
+        self._deferred: list[tuple[SandboxEvent, Order | None, bool]] = []
+        self._deferring = False
+        self._trade_range: dict[int, tuple[int, int]] = {}
         self.included: dict[str, IncludedTx] = {}
         self.last_block_txs: list[bytes] = []
         self.seen: dict[str, int] = {}
@@ -283,9 +308,15 @@ class ChainState:
         self.liquidator = Liquidator(self) if config.liquidations_enabled else None
         next_number = config.first_account_number
         for index, account_config in enumerate(config.accounts):
-            if account_config.mnemonic is not None and account_config.private_key is not None:
-                raise ValueError("give a mnemonic or a private key, not both")
-            if account_config.mnemonic is not None:
+            given = (account_config.mnemonic, account_config.private_key, account_config.address)
+            if sum(value is not None for value in given) > 1:
+                raise ValueError("give one of a mnemonic, a private key or an address")
+            if account_config.address is not None:
+                if not is_valid_address(account_config.address):
+                    raise ValueError(f"invalid account address, was {account_config.address!r}")
+                # The sandbox never learns this key; the account's holder signs
+                key = SandboxKey(b"", b"", account_config.address)
+            elif account_config.mnemonic is not None:
                 key = key_from_mnemonic(account_config.mnemonic, account_config.mnemonic_index)
             elif account_config.private_key is not None:
                 key = key_from_private_key(account_config.private_key)
@@ -718,17 +749,22 @@ class ChainState:
             new.status = "BEST_EFFORT_OPENED"
             new.created_at_height = self._fill_height
             replaced = False
+            self.best_effort_canceled.pop(key, None)
             if existing is not None:
                 replaced = True
                 market.book.remove(existing)
                 del self.short_orders[key]
                 existing.status = "CANCELED"
-                self._publish_removed(existing, 11, self._fill_height)
+                self._publish_removed(existing, 11, self.height, self.time_ns)
+            # Off-chain at once; the matching results wait for the block that commits them
             self.bus.publish(
-                OrderPlacedEvent(0, self._fill_height, self._fill_time(), new.snapshot(),
-                                 replaced),
+                OrderPlacedEvent(0, self.height, self.time_ns, new.snapshot(), replaced),
             )
-            self._match_and_rest(new, market, self._fill_height)
+            self._deferring = True
+            try:
+                self._match_and_rest(new, market, self._fill_height)
+            finally:
+                self._deferring = False
         elif isinstance(message, clob_tx_pb2.MsgCancelOrder):
             key = _order_key(message.order_id)
             self._market(key[4])
@@ -783,11 +819,12 @@ class ChainState:
             self.markets[key[4]].book.remove(order)
             del self.short_orders[key]
             order.status = "BEST_EFFORT_CANCELED"
-            self._publish_removed(order, 2, self._fill_height)
+            self.best_effort_canceled[key] = order
+            self._publish_removed(order, 2, self.height, self.time_ns)
         else:
             self.bus.publish(
                 OrderRemovedEvent(
-                    0, self._fill_height, self._fill_time(),
+                    0, self.height, self.time_ns,
                     _snapshot_with_status(order, "BEST_EFFORT_CANCELED"),
                     REMOVAL_REASONS[2], False,
                 ),
@@ -898,8 +935,39 @@ class ChainState:
         self._tx_index += 1
         self._event_index = 0
 
-    def _fill_time(self) -> int:
-        return self.time_ns + (self._fill_height - self.height) * self.block_interval_ns
+    def _emit(
+        self, event: SandboxEvent, order: Order | None = None, refresh: bool = False,
+    ) -> None:
+        # While matching, the book moves at once (MemclobEvent) and the results wait for the
+        # block; `order` lets the block deliver the order's state as of its commit (`refresh`)
+        if not self._deferring:
+            self.bus.publish(event)
+            return
+        if isinstance(event, (OrderUpdatedEvent, OrderRemovedEvent)):
+            self.bus.publish(
+                MemclobEvent(
+                    0, self.height, self.time_ns, event.order,
+                    isinstance(event, OrderRemovedEvent),
+                ),
+            )
+        self._deferred.append((event, order, refresh))
+
+    def _flush_deferred(self, height: int, time_ns: int) -> None:
+        deferred, self._deferred = self._deferred, []
+        last: dict[int, int] = {}
+        for index, (_, order, _) in enumerate(deferred):
+            if order is not None:
+                last[id(order)] = index
+        for index, (event, order, refresh) in enumerate(deferred):
+            changes: dict = {"height": height, "time_ns": time_ns}
+            if isinstance(event, (FillEvent, OrderUpdatedEvent, OrderRemovedEvent)):
+                changes["book"] = False
+            if refresh and order is not None:
+                live = self.short_orders.get(order.key)
+                if last[id(order)] != index or (live is not None and live is not order):
+                    continue
+                changes["order"] = order.snapshot()
+            self.bus.publish(replace(event, **changes))
 
     def _make_order(self, order, market: Market, order_hash: bytes, txhash: str) -> Order:
         new = Order(
@@ -923,7 +991,7 @@ class ChainState:
         return new
 
     def _match_and_rest(self, taker: Order, market: Market, height: int) -> None:
-        time_ns = self._fill_time() if height == self._fill_height else self.time_ns
+        time_ns = self.time_ns
         cfg = market.config
         taker_sub = self._sub(taker.subaccount)
         perpetual_id = cfg.clob_pair_id
@@ -964,6 +1032,11 @@ class ChainState:
                 break
             taker.filled += quantums
             maker.filled += quantums
+            for matched in (taker, maker):
+                if matched.status == "BEST_EFFORT_OPENED":
+                    matched.status = "OPEN"
+            low, high = self._trade_range.get(perpetual_id, (maker.subticks, maker.subticks))
+            self._trade_range[perpetual_id] = (min(low, maker.subticks), max(high, maker.subticks))
             self._apply_fill(taker_sub, perpetual_id, taker_delta, quote, taker_usdc, height,
                              time_ns, cfg.ticker)
             self._apply_fill(maker_sub, perpetual_id, -taker_delta, quote, maker_usdc, height,
@@ -978,7 +1051,7 @@ class ChainState:
                 + self._tx_index.to_bytes(4, "big")
                 + self._event_index.to_bytes(4, "big")
             ).hex()
-            self.bus.publish(
+            self._emit(
                 FillEvent(
                     0, height, time_ns, event_id, cfg.clob_pair_id, cfg.ticker, quantums,
                     maker.subticks, quote, "BUY" if taker.side == SIDE_BUY else "SELL",
@@ -989,8 +1062,8 @@ class ChainState:
             if maker.remaining <= 0:
                 self._remove_resting(maker, market, 12, height, time_ns)
             else:
-                self.bus.publish(
-                    OrderUpdatedEvent(0, height, time_ns, maker.snapshot(), "FILL"),
+                self._emit(
+                    OrderUpdatedEvent(0, height, time_ns, maker.snapshot(), "FILL"), maker, True,
                 )
             if taker.remaining > 0 and taker.reduce_only:
                 size = taker_sub.position_size(perpetual_id)
@@ -1010,7 +1083,9 @@ class ChainState:
                 self.removed_last_block.add(taker.key)
             return
         if taker.filled > 0:
-            self.bus.publish(OrderUpdatedEvent(0, height, time_ns, taker.snapshot(), "FILL"))
+            self._emit(
+                OrderUpdatedEvent(0, height, time_ns, taker.snapshot(), "FILL"), taker, True,
+            )
         market.book.add(taker)
         if taker.order_flags == FLAG_SHORT_TERM:
             self.short_orders[taker.key] = taker
@@ -1058,14 +1133,14 @@ class ChainState:
         position.apply(delta, quote)
         sub.usdc += usdc_delta
         side = "" if position.size == 0 else ("LONG" if position.size > 0 else "SHORT")
-        self.bus.publish(
+        self._emit(
             PositionEvent(
                 0, height, time_ns, sub.owner, sub.number, perpetual_id, ticker, position.size,
                 side, "OPEN" if position.size != 0 else "CLOSED", position.entry_quote,
                 position.realized_pnl, position.sum_open, position.sum_close, position.max_size,
             ),
         )
-        self.bus.publish(
+        self._emit(
             BalanceEvent(0, height, time_ns, sub.owner, sub.number, 0, sub.usdc, "FILL"),
         )
 
@@ -1085,9 +1160,10 @@ class ChainState:
         self, order: Order, reason: int, height: int, time_ns: int | None = None,
     ) -> None:
         if time_ns is None:
-            time_ns = self._fill_time() if height == self._fill_height else self.time_ns
-        self.bus.publish(
+            time_ns = self.time_ns
+        self._emit(
             OrderRemovedEvent(0, height, time_ns, order.snapshot(), REMOVAL_REASONS[reason]),
+            order,
         )
 
     def _publish_balance(self, sub: Subaccount, reason: str) -> None:
@@ -1099,7 +1175,12 @@ class ChainState:
 
     def advance_block(self) -> int:
         """
-        Commit the next block: include queued stateful txs, place triggered orders, expire.
+        Commit the next block and return its height.
+
+        The block delivers the matching results of the orders matched since the last block,
+        includes the queued stateful transactions, expires and triggers orders; then, as a
+        validator's PrepareCheckState, the orders placed or triggered in it are matched (their
+        results belong to the following block).
 
         Returns
         -------
@@ -1107,23 +1188,19 @@ class ChainState:
             The new height.
 
         """
+        self.previous_height = self.height
+        self.previous_time_ns = self.time_ns
         self.height += 1
-        self.time_ns += self.block_interval_ns
+        if self.wall_clock:
+            self.time_ns = max(time.time_ns(), self.time_ns + 1_000_000)
+        else:
+            self.time_ns += self.block_interval_ns
         height = self.height
         time_ns = self.time_ns
         self._fill_height = height
         self.cancelled_last_block = set()
         self.removed_last_block = set()
-        triggered = self.triggered_queue
-        self.triggered_queue = []
-        for order in triggered:
-            if self.stateful.get(order.key) is not order:
-                continue
-            self._stateful_remove(order.key)
-            self._begin_tx()
-            order.status = "OPEN"
-            self.bus.publish(OrderUpdatedEvent(0, height, time_ns, order.snapshot(), "TRIGGERED"))
-            self._match_and_rest(order, self.markets[order.clob_pair_id], height)
+        self._flush_deferred(height, time_ns)
         pending = self.pending
         self.pending = []
         self.pending_places = {}
@@ -1154,7 +1231,18 @@ class ChainState:
         self.bus.publish(BlockEvent(0, height, time_ns, tuple(tx_hashes)))
         self._fill_height = height + 1
         self._tx_index = 0
+        self._prepare_check_state()
         return height
+
+    def _prepare_check_state(self) -> None:
+        to_place, self._to_place = self._to_place, {}
+        self._deferring = True
+        try:
+            for order in to_place.values():
+                self._begin_tx()
+                self._match_and_rest(order, self.markets[order.clob_pair_id], self._fill_height)
+        finally:
+            self._deferring = False
 
     def _deliver_place(self, message_order, txhash: str, height: int, time_ns: int) -> None:
         market = self.markets[message_order.order_id.clob_pair_id]
@@ -1168,10 +1256,13 @@ class ChainState:
             return
         order.status = "OPEN"
         self.bus.publish(OrderPlacedEvent(0, height, time_ns, order.snapshot()))
-        self._match_and_rest(order, market, height)
+        # In state from this block; on the book (and matched) from the next one
+        self._to_place[order.key] = order
 
     def _deliver_cancel(self, key: OrderKey, height: int, time_ns: int) -> None:
-        order = self.stateful.get(key)
+        order = self._to_place.pop(key, None)
+        if order is None:
+            order = self.stateful.get(key)
         self.cancelled_last_block.add(key)
         if order is None:
             return
@@ -1184,17 +1275,40 @@ class ChainState:
         for key in [k for k, o in self.short_orders.items() if o.good_til_block <= height]:
             order = self.short_orders[key]
             self._remove_resting(order, self.markets[key[4]], 1, height, time_ns)
+        passed = [k for k, o in self.best_effort_canceled.items() if o.good_til_block <= height]
+        for key in passed:
+            order = self.best_effort_canceled.pop(key)
+            if key in self.short_orders:
+                continue
+            order.status = "CANCELED"
+            self._publish_removed(order, 2, height, time_ns)
         block_seconds = time_ns // 1_000_000_000
         expired = [k for k, o in self.stateful.items() if o.good_til_block_time <= block_seconds]
         for key in expired:
             order = self.stateful[key]
             self._remove_resting(order, self.markets[key[4]], 1, height, time_ns)
-        for key, order in self.stateful.items():
+        # Included this block but already past its expiry (e.g. after stalled blocks)
+        late = [k for k, o in self._to_place.items() if o.good_til_block_time <= block_seconds]
+        for key in late:
+            order = self._to_place.pop(key)
+            order.status = "CANCELED"
+            self.removed_last_block.add(key)
+            self._publish_removed(order, 1, height, time_ns)
+        for key, order in list(self.stateful.items()):
             if order.order_flags != FLAG_CONDITIONAL or order.triggered:
                 continue
-            if _is_triggered(order, self.markets[key[4]].oracle_subticks):
+            market = self.markets[key[4]]
+            low, high = self._trigger_prices(market)
+            if _is_triggered(order, low, high):
                 order.triggered = True
-                self.triggered_queue.append(order)
+                order.status = "OPEN"
+                self._stateful_remove(key)
+                self._begin_tx()
+                self.bus.publish(
+                    OrderUpdatedEvent(0, height, time_ns, order.snapshot(), "TRIGGERED"),
+                )
+                self._to_place[key] = order
+        self._trade_range = {}
         self.short_fills = {k: v for k, v in self.short_fills.items() if v[1] > height}
         self.short_cancels = {k: v for k, v in self.short_cancels.items() if v > height}
         window = max(
@@ -1209,6 +1323,23 @@ class ChainState:
             h: seen_at for h, seen_at in self.seen.items()
             if seen_at > height - 2 * self.config.short_block_window
         }
+
+    def _trigger_prices(self, market: Market) -> tuple[int, int]:
+        # (lowest, highest) price of the block for triggering: the oracle price, and the block's
+        # trade prices clamped to oracle +/- 5 min price changes, rounded pessimistically
+        oracle = market.oracle_subticks
+        trades = self._trade_range.get(market.config.clob_pair_id)
+        if trades is None:
+            return oracle, oracle
+        allowed = Fraction(
+            oracle * market.config.min_price_change_ppm * CONDITIONAL_ORDER_TRIGGER_MULTIPLIER,
+            1_000_000,
+        )
+        lower = oracle - allowed
+        upper = oracle + allowed
+        low = math.ceil(min(max(Fraction(trades[0]), lower), upper))
+        high = math.floor(min(max(Fraction(trades[1]), lower), upper))
+        return min(oracle, low), max(oracle, high)
 
 
 # -- Message helpers ---------------------------------------------------------------------------
@@ -1369,8 +1500,8 @@ def _snapshot_with_status(order: Order, status: str):
     return snapshot
 
 
-def _is_triggered(order: Order, oracle_subticks: int) -> bool:
+def _is_triggered(order: Order, low: int, high: int) -> bool:
+    # Stop-loss buy and take-profit sell trigger on a high price, the others on a low one
     trigger = order.trigger_subticks
-    if order.condition_type == 1:
-        return oracle_subticks >= trigger if order.side == SIDE_BUY else oracle_subticks <= trigger
-    return oracle_subticks <= trigger if order.side == SIDE_BUY else oracle_subticks >= trigger
+    rises = (order.condition_type == 1) == (order.side == SIDE_BUY)
+    return high >= trigger if rises else low <= trigger

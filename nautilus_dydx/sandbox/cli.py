@@ -5,18 +5,34 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
+import hashlib
 import json
+import os
 import signal
 import sys
+from datetime import datetime
+from datetime import timezone
+from decimal import Decimal
+from decimal import InvalidOperation
+
+from mnemonic import Mnemonic
 
 from nautilus_dydx.sandbox.agents import MarketAgents
 from nautilus_dydx.sandbox.config import AccountConfig
 from nautilus_dydx.sandbox.config import SandboxConfig
 from nautilus_dydx.sandbox.config import default_markets
+from nautilus_dydx.sandbox.http_server import PortInUseError
 from nautilus_dydx.sandbox.indexer import IndexerSandbox
-from nautilus_dydx.sandbox.keys import key_from_seed
+from nautilus_dydx.sandbox.keys import is_valid_address
+from nautilus_dydx.sandbox.keys import key_from_mnemonic
 from nautilus_dydx.sandbox.replay import ReplayServer
 from nautilus_dydx.sandbox.replay import load_frames
+from nautilus_dydx.wallet import Wallet
+from nautilus_dydx.wallet import WalletError
+
+
+FUND_ENV = "DYDX_SANDBOX_FUND"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,13 +51,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--accounts", type=int, default=2,
                         help="funded test accounts derived from the seed (default: 2)")
     parser.add_argument("--usdc", type=int, default=100_000,
-                        help="USDC per test account subaccount 0 (default: 100000)")
+                        help="USDC per funded account, subaccount 0 (default: 100000)")
+    parser.add_argument(
+        "--fund", action="append", default=[], metavar="MNEMONIC_OR_ADDRESS[=USDC]",
+        help=f"fund your own account (repeatable); also read from ${FUND_ENV} (entries "
+             "separated by ';'), which keeps a mnemonic out of the shell history",
+    )
     parser.add_argument("--block-time-ms", type=int, default=1000)
+    parser.add_argument(
+        "--genesis", default=None, metavar="TIME",
+        help="fixed genesis time (ISO 8601 or unix seconds): blocks then add exactly "
+             "--block-time-ms each, for deterministic runs (default: follow the wall clock)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
     parser.add_argument("--grpc-port", type=int, default=9090)
     parser.add_argument("--http-port", type=int, default=3002)
     parser.add_argument("--ws-port", type=int, default=3003)
+    parser.add_argument("--no-rate-limit", action="store_true",
+                        help="no REST budget (default: the venue's 100 per 10 s, 429 beyond)")
     parser.add_argument("--no-agents", action="store_true",
                         help="do not run the liquidity agents (empty books, fixed oracle)")
     parser.add_argument("--replay", metavar="NDJSON",
@@ -51,6 +79,149 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # Values: occasional unknown fields in Indexer messages (SandboxConfig.extra_fields)
     parser.add_argument("--extra-fields", action=argparse.BooleanOptionalAction, default=True,
                         help="add occasional unknown fields to Indexer messages (default: on)")
+
+
+def seeded_mnemonic(seed: int, index: int) -> str:
+    """
+    Return the mnemonic of seeded test account `index` (sandbox only: never fund it elsewhere).
+
+    Parameters
+    ----------
+    seed : int
+        The sandbox seed.
+    index : int
+        The account index.
+
+    Returns
+    -------
+    str
+
+    """
+    entropy = hashlib.sha256(f"sandbox-mnemonic:{seed}:{index}".encode()).digest()
+    return Mnemonic("english").to_mnemonic(entropy)
+
+
+def parse_fund(entry: str, default_usdc: int, position: int) -> tuple[str, int]:
+    """
+    Return (address, USDC quote quantums) of one `--fund MNEMONIC_OR_ADDRESS[=USDC]` entry.
+
+    Errors name the entry by position and never repeat its text (it may be a mnemonic).
+
+    Parameters
+    ----------
+    entry : str
+        A `dydx1...` address or a BIP-39 mnemonic, optionally followed by `=USDC`.
+    default_usdc : int
+        The USDC amount when none is given.
+    position : int
+        The entry's position (1-based), for error messages.
+
+    Returns
+    -------
+    tuple[str, int]
+
+    Raises
+    ------
+    ValueError
+        If the account or amount is invalid.
+
+    """
+    value, sep, amount_text = entry.rpartition("=")
+    if not sep:
+        value, amount_text = entry, ""
+    amount = Decimal(default_usdc)
+    if amount_text.strip():
+        try:
+            amount = Decimal(amount_text.strip())
+        except InvalidOperation:
+            raise ValueError(f"invalid --fund entry {position}: the USDC amount is not a "
+                             "number") from None
+    if not amount.is_finite() or amount <= 0:
+        raise ValueError(f"invalid --fund entry {position}: the USDC amount must be positive")
+    quantums = int(amount.scaleb(6))
+    value = " ".join(value.split())
+    if is_valid_address(value):
+        return value, quantums
+    try:
+        return Wallet.from_mnemonic(value).address, quantums
+    except WalletError:
+        raise ValueError(f"invalid --fund entry {position}: neither a dydx1 address nor a valid "
+                         "BIP-39 mnemonic") from None
+
+
+def fund_entries(args: argparse.Namespace) -> list[str]:
+    """
+    Return the `--fund` entries followed by those of the environment variable.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The options.
+
+    Returns
+    -------
+    list[str]
+
+    """
+    entries = list(args.fund or [])
+    text = os.environ.get(FUND_ENV, "")
+    entries += [e for e in text.replace("\n", ";").split(";") if e.strip()]
+    return entries
+
+
+def parse_genesis(text: str) -> int:
+    """
+    Return a `--genesis` time (ISO 8601 or unix seconds) in unix nanoseconds.
+
+    Parameters
+    ----------
+    text : str
+        The time.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        If the text is not a time.
+
+    """
+    try:
+        return int(Decimal(text).scaleb(9))
+    except InvalidOperation:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"invalid --genesis, was {text!r} (ISO 8601 or unix seconds)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000
+
+
+def check_ports(args: argparse.Namespace) -> None:
+    """
+    Check the port options.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The options.
+
+    Raises
+    ------
+    ValueError
+        If a port is outside 0-65535.
+
+    """
+    for option in ("grpc_port", "http_port", "ws_port"):
+        port = getattr(args, option)
+        if not 0 <= port <= 65_535:
+            name = "--" + option.replace("_", "-")
+            raise ValueError(f"invalid {name}, was {port} (0-65535; 0 picks a free port)")
 
 
 def build_config(args: argparse.Namespace) -> SandboxConfig:
@@ -69,7 +240,7 @@ def build_config(args: argparse.Namespace) -> SandboxConfig:
     Raises
     ------
     ValueError
-        If a market is unknown or a count is invalid.
+        If a market, a count, the genesis or a `--fund` entry is invalid.
 
     """
     known = {m.ticker: m for m in default_markets()}
@@ -77,18 +248,32 @@ def build_config(args: argparse.Namespace) -> SandboxConfig:
     unknown = [t for t in wanted if t not in known]
     if unknown or not wanted:
         raise ValueError(f"invalid --markets, was {args.markets!r} (known: {', '.join(known)})")
-    if args.accounts < 0 or args.block_time_ms <= 0:
-        raise ValueError("invalid --accounts or --block-time-ms")
-    accounts = tuple(
-        AccountConfig(subaccounts={0: args.usdc * 1_000_000}) for _ in range(args.accounts)
-    )
+    check_ports(args)
+    if args.accounts < 0 or args.block_time_ms <= 0 or args.usdc < 0:
+        raise ValueError("invalid --accounts, --usdc or --block-time-ms (negative or zero)")
+    accounts = [
+        AccountConfig(mnemonic=seeded_mnemonic(args.seed, index),
+                      subaccounts={0: args.usdc * 1_000_000})
+        for index in range(args.accounts)
+    ]
+    seeded = {key_from_mnemonic(a.mnemonic or "").address for a in accounts}
+    funded: dict[str, int] = {}
+    for position, entry in enumerate(fund_entries(args), start=1):
+        address, quantums = parse_fund(entry, args.usdc, position)
+        if address in seeded:
+            raise ValueError(f"invalid --fund entry {position}: {address} is a seeded test "
+                             "account already")
+        funded[address] = funded.get(address, 0) + quantums
+    accounts += [AccountConfig(address=a, subaccounts={0: q}) for a, q in funded.items()]
+    genesis = None if args.genesis is None else parse_genesis(args.genesis)
     return SandboxConfig(
         seed=args.seed,
         host=args.host,
         port=args.grpc_port,
         block_time_ms=args.block_time_ms,
+        genesis_time_ns=genesis,
         markets=tuple(known[t] for t in wanted),
-        accounts=accounts,
+        accounts=tuple(accounts),
         extra_fields=getattr(args, "extra_fields", True),
     )
 
@@ -121,12 +306,12 @@ def config_snippet(sandbox: IndexerSandbox, seed: int, accounts: int) -> str:
         ")",
     ]
     if accounts:
-        key = key_from_seed(seed, 0)
+        mnemonic = seeded_mnemonic(seed, 0)
         lines += [
             "exec = DYDXExecClientConfig(",
             '    network="sandbox",',
-            f"    wallet_address={key.address!r},",
-            f"    private_key={key.private_key.hex()!r},  # sandbox test key, never fund it",
+            f"    wallet_address={key_from_mnemonic(mnemonic).address!r},",
+            f"    mnemonic={mnemonic!r},  # sandbox test account, never fund it",
             "    subaccount=0,",
             f"    base_url_http={sandbox.http_url!r},",
             f"    base_url_ws={sandbox.ws_url!r},",
@@ -135,6 +320,27 @@ def config_snippet(sandbox: IndexerSandbox, seed: int, accounts: int) -> str:
             ")",
         ]
     return "\n".join(lines)
+
+
+def _account_lines(args: argparse.Namespace, config: SandboxConfig) -> list[str]:
+    lines = []
+    for index in range(args.accounts):
+        mnemonic = seeded_mnemonic(args.seed, index)
+        address = key_from_mnemonic(mnemonic).address
+        lines.append(f"account {index}: {address} ({args.usdc} USDC)")
+        lines.append(f"  mnemonic (sandbox test account, never fund it): {mnemonic}")
+    for account in config.accounts[args.accounts:]:
+        usdc = Decimal(account.subaccounts[0]).scaleb(-6)
+        lines.append(f"funded: {account.address} ({usdc.normalize():f} USDC, your key signs)")
+    if args.accounts:
+        lines += [
+            "",
+            '# With default ports, network="sandbox" needs only these (env vars or fields):',
+            f'export DYDX_SANDBOX_MNEMONIC="{seeded_mnemonic(args.seed, 0)}"',
+            f"export DYDX_SANDBOX_WALLET_ADDRESS="
+            f"{key_from_mnemonic(seeded_mnemonic(args.seed, 0)).address}",
+        ]
+    return lines
 
 
 async def _serve(args: argparse.Namespace) -> int:
@@ -146,8 +352,14 @@ async def _serve(args: argparse.Namespace) -> int:
         except (NotImplementedError, RuntimeError):
             pass
     if args.replay:
+        check_ports(args)
         server = ReplayServer(load_frames(args.replay), args.host, args.ws_port, close_at_end=False)
-        await server.start()
+        try:
+            await server.start()
+        except OSError as e:
+            if e.errno != errno.EADDRINUSE:
+                raise
+            raise PortInUseError("WebSocket", args.host, args.ws_port, "--ws-port") from None
         print(f"replaying {len(server.frames)} frames on {server.url}", flush=True)
         try:
             await _wait(stop, args.duration)
@@ -156,7 +368,10 @@ async def _serve(args: argparse.Namespace) -> int:
         return 0
     started = loop.time()
     config = build_config(args)
-    sandbox = IndexerSandbox(config, http_port=args.http_port, ws_port=args.ws_port)
+    sandbox = IndexerSandbox(
+        config, http_port=args.http_port, ws_port=args.ws_port,
+        rate_limit=None if args.no_rate_limit else "default",
+    )
     await sandbox.start()
     try:
         if not args.no_agents:
@@ -168,13 +383,12 @@ async def _serve(args: argparse.Namespace) -> int:
             "ws": sandbox.ws_url,
             "control": sandbox.http_url.rsplit("/v4", 1)[0] + "/control/",
             "chain_id": sandbox.node.chain.chain_id,
+            "rate_limit": not args.no_rate_limit,
             "startup_s": round(loop.time() - started, 3),
         }
         print("dYdX sandbox running (Ctrl-C to stop)", flush=True)
         print(json.dumps(endpoints, indent=2), flush=True)
-        for index in range(args.accounts):
-            key = key_from_seed(args.seed, index)
-            print(f"account {index}: {key.address} private_key={key.private_key.hex()}")
+        print("\n".join(_account_lines(args, config)), flush=True)
         print("\n# TradingNode config\n" + config_snippet(sandbox, args.seed, args.accounts),
               flush=True)
         await _wait(stop, args.duration)
@@ -210,8 +424,14 @@ def run(args: argparse.Namespace) -> int:
     """
     try:
         return asyncio.run(_serve(args))
-    except ValueError as e:
+    except (ValueError, PortInUseError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as e:
+        print(f"error: file not found: {e.filename}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"error: {e.strerror or e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 0

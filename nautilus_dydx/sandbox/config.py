@@ -36,6 +36,9 @@ class MarketConfig:
         The initial margin fraction in parts per million.
     maintenance_margin_ppm : int, default 30_000
         The maintenance margin fraction in parts per million.
+    min_price_change_ppm : int, default 1000
+        The oracle market's minimum price change; conditional orders trigger on last traded
+        prices clamped to the oracle price +/- 5 times this fraction.
 
     """
 
@@ -49,6 +52,7 @@ class MarketConfig:
     status: str = "ACTIVE"
     initial_margin_ppm: int = 50_000
     maintenance_margin_ppm: int = 30_000
+    min_price_change_ppm: int = 1000
 
     def price_to_subticks(self, price: str | Decimal) -> int:
         """
@@ -111,7 +115,9 @@ class AccountConfig:
     """
     A funded test account.
 
-    Give exactly one of `mnemonic` or `private_key`, or neither to derive a key from the node seed.
+    Give at most one of `mnemonic`, `private_key` or `address`; with none, a key is derived from
+    the node seed. An `address` alone funds an account whose key the sandbox never learns: only
+    the holder of that key can sign for it.
 
     Parameters
     ----------
@@ -121,6 +127,8 @@ class AccountConfig:
         A 32-byte private key as hex.
     mnemonic_index : int, default 0
         The BIP-44 address index for `mnemonic`.
+    address : str | None, default None
+        A `dydx1...` address to fund without knowing its key.
     account_number : int | None, default None
         The account number; assigned sequentially when omitted.
     sequence : int, default 0
@@ -135,6 +143,7 @@ class AccountConfig:
     mnemonic: str | None = None
     private_key: str | None = None
     mnemonic_index: int = 0
+    address: str | None = None
     account_number: int | None = None
     sequence: int = 0
     subaccounts: dict[int, int] = field(default_factory=lambda: {0: 100_000_000_000})
@@ -199,13 +208,15 @@ class SandboxConfig:
     port : int, default 0
         The gRPC port; 0 picks a free port.
     block_time_ms : int, default 1000
-        The block interval, both the wall-clock tick and the block-time increment.
+        The block interval of the block timer.
     auto_blocks : bool, default True
         Whether blocks are produced by a timer; when False use `SandboxNode.step_blocks`.
     genesis_height : int, default 1
         The height of the genesis block.
-    genesis_time_ns : int, default 1_767_225_600_000_000_000
-        The genesis block time (2026-01-01T00:00:00Z) in unix nanoseconds.
+    genesis_time_ns : int | None, default None
+        None: block time follows the wall clock (genesis is the node's creation time and each
+        block takes the time it is committed). An integer fixes the genesis time (unix
+        nanoseconds) and every block adds exactly `block_time_ms`: deterministic runs.
     markets : tuple[MarketConfig, ...]
         The markets.
     accounts : tuple[AccountConfig, ...]
@@ -242,7 +253,7 @@ class SandboxConfig:
     block_time_ms: int = 1000
     auto_blocks: bool = True
     genesis_height: int = 1
-    genesis_time_ns: int = 1_767_225_600_000_000_000
+    genesis_time_ns: int | None = None
     markets: tuple[MarketConfig, ...] = field(default_factory=default_markets)
     accounts: tuple[AccountConfig, ...] = field(default_factory=tuple)
     first_account_number: int = 10

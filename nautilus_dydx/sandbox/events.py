@@ -171,6 +171,9 @@ class OrderUpdatedEvent(SandboxEvent):
         The order state after the change.
     reason : str
         "FILL" or "TRIGGERED".
+    book : bool
+        False when the event reports a match already shown on the book by a `MemclobEvent`
+        (matching results are delivered with the block that commits them).
 
     """
 
@@ -178,6 +181,7 @@ class OrderUpdatedEvent(SandboxEvent):
 
     order: OrderSnapshot | None = None
     reason: str = ""
+    book: bool = True
 
 
 @dataclass(frozen=True)
@@ -193,6 +197,9 @@ class OrderRemovedEvent(SandboxEvent):
         The §3.7 name, e.g. "ORDER_REMOVAL_REASON_USER_CANCELED".
     removed : bool
         False for a best-effort cancel that did not remove a live order.
+    book : bool
+        False when the event reports a match already shown on the book by a `MemclobEvent`
+        (matching results are delivered with the block that commits them).
 
     """
 
@@ -201,6 +208,7 @@ class OrderRemovedEvent(SandboxEvent):
     order: OrderSnapshot | None = None
     removal_reason: str = ""
     removed: bool = True
+    book: bool = True
 
 
 @dataclass(frozen=True)
@@ -234,6 +242,9 @@ class FillEvent(SandboxEvent):
         The maker fee in quote quantums (negative is a rebate).
     tx_hash : str
         The hash of the transaction that caused the match.
+    book : bool
+        False when the event reports a match already shown on the book by a `MemclobEvent`
+        (matching results are delivered with the block that commits them).
 
     """
 
@@ -251,6 +262,30 @@ class FillEvent(SandboxEvent):
     taker_fee: int = 0
     maker_fee: int = 0
     tx_hash: str = ""
+    book: bool = True
+
+
+@dataclass(frozen=True)
+class MemclobEvent(SandboxEvent):
+    """
+    The node's in-memory book changed an order at once (off-chain, before any block).
+
+    The matching results themselves (fills, statuses, positions) follow with the block that
+    commits them; this event only moves book levels.
+
+    Parameters
+    ----------
+    order : OrderSnapshot
+        The order after the change.
+    removed : bool
+        Whether the order left the book.
+
+    """
+
+    type: ClassVar[str] = "memclob"
+
+    order: OrderSnapshot | None = None
+    removed: bool = False
 
 
 @dataclass(frozen=True)

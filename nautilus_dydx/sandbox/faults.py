@@ -463,6 +463,9 @@ class Faults:
         """
         name = request.path[len("/control/"):].strip("/")
         p = request.param
+        if name == "":
+            routes = {f"/control/{route}": doc for route, doc in CONTROL_ROUTES.items()}
+            return Response(200, orjson.dumps({"routes": routes}))
         try:
             if name == "ws/drop":
                 result: object = self.drop_ws()
@@ -508,6 +511,25 @@ class Faults:
         except (KeyError, ValueError) as e:
             return Response(400, orjson.dumps({"errors": [{"msg": f"invalid fault request: {e}"}]}))
         return Response(200, orjson.dumps({"result": result, "counters": dict(self.counters)}))
+
+
+# Every fault route of `Faults.handle_control` with its query parameters (GET or POST)
+CONTROL_ROUTES: dict[str, str] = {
+    "ws/drop": "close every WebSocket connection abruptly",
+    "ws/restart": "stop and restart the WebSocket server on the same port",
+    "ws/pause": "hold updates of a stream: channel=v4_orderbook&id=BTC-USD",
+    "ws/resume": "release held updates: channel=...&id=...",
+    "ws/malformed": "send malformed frames next: count=1",
+    "ws/duplicate": "send the next frames twice: count=1",
+    "ws/reorder": "swap the next frames: count=1",
+    "book/cross": "force a crossed order book: ticker=BTC-USD",
+    "rest/error": "answer REST with an error: status=503&count=1&prefix=/v4/orders (status=0 off)",
+    "grpc/error": "fail gRPC calls: code=UNAVAILABLE&count=1&method=BroadcastTx (code= off)",
+    "sequence/skew": "shift an account's sequence: address=dydx1...&delta=1",
+    "blocks/stall": "stop block production, height and time together: on=true|false",
+    "clear": "switch every fault off",
+    "counters": "return the fault counters",
+}
 
 
 class FaultInterceptor(grpc.aio.ServerInterceptor):

@@ -1,30 +1,51 @@
 # SPDX-License-Identifier: Apache-2.0
-"""A minimal loopback HTTP/1.1 server (GET and POST, keep-alive) on asyncio streams."""
+"""The sandbox's loopback HTTP server on aiohttp, behind plain request and response types."""
 
 from __future__ import annotations
 
-import asyncio
+import errno
 import ipaddress
 from collections.abc import Awaitable
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
-from urllib.parse import parse_qsl
-from urllib.parse import unquote
-from urllib.parse import urlsplit
+
+from aiohttp import web
 
 
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-}
-_MAX_HEADER_BYTES = 65536
+_JSON = "application/json; charset=utf-8"
+
+
+class PortInUseError(OSError):
+    """
+    A sandbox server could not bind its port because something else listens on it.
+
+    Parameters
+    ----------
+    service : str
+        The server, e.g. "REST".
+    host : str
+        The bind address.
+    port : int
+        The port.
+    option : str
+        The command-line option that changes the port.
+
+    """
+
+    def __init__(self, service: str, host: str, port: int, option: str) -> None:
+        super().__init__(
+            errno.EADDRINUSE,
+            f"{service} port {host}:{port} is already in use (another sandbox?); "
+            f"choose a free one with {option} PORT (0 picks one)",
+        )
+        self.service = service
+        self.host = host
+        self.port = port
+        self.option = option
+
+    def __str__(self) -> str:
+        return self.strerror or ""
 
 
 @dataclass
@@ -93,7 +114,7 @@ class Request:
 @dataclass
 class Response:
     """
-    An HTTP response.
+    An HTTP response; a negative status drops the connection without answering.
 
     Parameters
     ----------
@@ -116,7 +137,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 class HttpServer:
     """
-    A small HTTP/1.1 server with keep-alive, bound to a loopback address.
+    An aiohttp server bound to a loopback address that hands every request to one handler.
 
     Parameters
     ----------
@@ -126,96 +147,94 @@ class HttpServer:
         The loopback bind address.
     port : int, default 0
         The port; 0 picks a free one.
+    service : str, default "REST"
+        The name used in a port-in-use error.
+    option : str, default "--http-port"
+        The command-line option named in a port-in-use error.
 
     """
 
-    def __init__(self, handler: Handler, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        service: str = "REST",
+        option: str = "--http-port",
+    ) -> None:
         if not ipaddress.ip_address(host).is_loopback:
             raise ValueError(f"the sandbox binds loopback only, host was {host!r}")
         self._handler = handler
         self.host = host
         self._requested_port = port
+        self._service = service
+        self._option = option
         self.port = 0
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
+        self._runner: web.AppRunner | None = None
+        self._connections: set[int] = set()
+
+    @property
+    def connections(self) -> int:
+        """The number of distinct TCP connections that sent a request."""
+        return len(self._connections)
 
     async def start(self) -> None:
-        """Bind and start serving."""
-        self._server = await asyncio.start_server(
-            self._serve, self.host, self._requested_port,
-        )
-        self.port = self._server.sockets[0].getsockname()[1]
+        """
+        Bind and start serving.
+
+        Raises
+        ------
+        PortInUseError
+            If the port is taken.
+
+        """
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self._requested_port, reuse_port=False)
+        try:
+            await site.start()
+        except OSError as e:
+            await runner.cleanup()
+            if e.errno == errno.EADDRINUSE:
+                raise PortInUseError(
+                    self._service, self.host, self._requested_port, self._option,
+                ) from None
+            raise
+        self._runner = runner
+        self.port = runner.addresses[0][1]
 
     async def stop(self) -> None:
         """Close the listener and every open connection (idempotent)."""
-        if self._server is not None:
-            self._server.close()
-            for writer in list(self._writers):
-                writer.close()
-            await self._server.wait_closed()
-            self._server = None
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
-        peer = writer.get_extra_info("peername")
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        if request.transport is not None:
+            self._connections.add(id(request.transport))
+        body = await request.read() if request.can_read_body else b""
+        parsed = Request(
+            request.method.upper(),
+            request.path,
+            list(request.query.items()),
+            {k.lower(): v for k, v in request.headers.items()},
+            body,
+            request.remote or "",
+        )
         try:
-            while True:
-                try:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
-                    return
-                if len(head) > _MAX_HEADER_BYTES:
-                    return
-                lines = head.decode("latin-1").split("\r\n")
-                try:
-                    method, target, version = lines[0].split(" ", 2)
-                except ValueError:
-                    await self._write(writer, Response(400, b'{"errors":[{"msg":"bad request"}]}'),
-                                      False)
-                    return
-                headers = {}
-                for line in lines[1:]:
-                    if ":" in line:
-                        name, value = line.split(":", 1)
-                        headers[name.strip().lower()] = value.strip()
-                body = b""
-                length = int(headers.get("content-length", "0") or 0)
-                if length:
-                    body = await reader.readexactly(length)
-                parts = urlsplit(target)
-                request = Request(
-                    method.upper(),
-                    unquote(parts.path),
-                    parse_qsl(parts.query, keep_blank_values=True),
-                    headers, body, peer[0] if peer else "",
-                )
-                keep_alive = version == "HTTP/1.1" and headers.get("connection", "") != "close"
-                try:
-                    response = await self._handler(request)
-                except Exception as e:  # noqa: BLE001 - an internal error is a 500 like the venue's
-                    response = Response(500, b'{"errors":[{"msg":"Internal Server Error: '
-                                        + type(e).__name__.encode() + b'"}]}')
-                if response.status < 0:
-                    # Negative status: drop the connection without answering (fault injection)
-                    return
-                await self._write(writer, response, keep_alive)
-                if not keep_alive:
-                    return
-        finally:
-            self._writers.discard(writer)
-            writer.close()
-
-    @staticmethod
-    async def _write(writer: asyncio.StreamWriter, response: Response, keep_alive: bool) -> None:
-        reason = _REASONS.get(response.status, "Unknown")
-        head = [f"HTTP/1.1 {response.status} {reason}"]
-        headers = {"Content-Type": "application/json; charset=utf-8"}
+            response = await self._handler(parsed)
+        except Exception as e:  # noqa: BLE001 - an internal error is a 500 like the venue's
+            response = Response(
+                500, b'{"errors":[{"msg":"Internal Server Error: ' + type(e).__name__.encode()
+                + b'"}]}',
+            )
+        if response.status < 0:
+            # Fault injection: drop the connection without answering
+            if request.transport is not None:
+                request.transport.abort()
+            raise web.HTTPServiceUnavailable()
+        headers = {"Content-Type": _JSON}
         headers.update(response.headers)
-        headers["Content-Length"] = str(len(response.body))
-        headers["Connection"] = "keep-alive" if keep_alive else "close"
-        head.extend(f"{k}: {v}" for k, v in headers.items())
-        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + response.body)
-        try:
-            await writer.drain()
-        except ConnectionError:
-            return
+        return web.Response(status=response.status, body=response.body, headers=headers)

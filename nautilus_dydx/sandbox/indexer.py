@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import errno
 import time
 
 from nautilus_dydx.sandbox.config import SandboxConfig
 from nautilus_dydx.sandbox.faults import FaultInterceptor
 from nautilus_dydx.sandbox.faults import Faults
+from nautilus_dydx.sandbox.http_server import PortInUseError
 from nautilus_dydx.sandbox.indexer_rest import IndexerRestServer
 from nautilus_dydx.sandbox.indexer_rest import RateLimiter
 from nautilus_dydx.sandbox.indexer_state import IndexerState
@@ -30,8 +32,8 @@ class IndexerSandbox:
         The WebSocket port (0 = free port).
     ws_settings : WsSettings | None, default None
         WebSocket limits and intervals.
-    rate_limit : RateLimiter | None, default None
-        The REST rate limiter (None = unlimited).
+    rate_limit : RateLimiter | None, default RateLimiter()
+        The REST rate limiter: the venue's documented budgets by default; None = unlimited.
 
     """
 
@@ -41,7 +43,7 @@ class IndexerSandbox:
         http_port: int = 0,
         ws_port: int = 0,
         ws_settings: WsSettings | None = None,
-        rate_limit: RateLimiter | None = None,
+        rate_limit: RateLimiter | None | str = "default",
     ) -> None:
         self.faults = Faults(self)
         self.node = SandboxNode(config, interceptors=[FaultInterceptor(self.faults)])
@@ -51,7 +53,7 @@ class IndexerSandbox:
         self._http_port = http_port
         self._ws_port = ws_port
         self._ws_settings = ws_settings
-        self._rate_limit = rate_limit
+        self._rate_limit = RateLimiter() if rate_limit == "default" else rate_limit
         self.startup_s = 0.0
         self.agents = None
 
@@ -68,7 +70,15 @@ class IndexerSandbox:
             self.ws = IndexerWsServer(
                 self.state, self.node.config.host, self._ws_port, self._ws_settings, self.faults,
             )
-            await self.ws.start()
+            try:
+                await self.ws.start()
+            except OSError as e:
+                if e.errno != errno.EADDRINUSE:
+                    raise
+                self.ws = None
+                raise PortInUseError(
+                    "WebSocket", self.node.config.host, self._ws_port, "--ws-port",
+                ) from None
         except BaseException:
             await self.stop()
             raise

@@ -145,59 +145,77 @@ def _page(items: list[dict], request: Request, key: str) -> dict:
 
 class RateLimiter:
     """
-    A fixed-window request budget per client host (default 100 per 10 s).
+    The venue's sliding-window request budgets per client host (protocol reference 2.1).
+
+    Every route shares `limit` requests per window except candles, which have their own
+    `candles_limit`. Answers carry `RateLimit-Limit`, `RateLimit-Remaining` and
+    `RateLimit-Reset` (epoch ms); a refusal adds `Retry-After` (ms).
 
     Parameters
     ----------
-    limit : int
+    limit : int, default 100
         The requests allowed per window.
-    window_s : float
+    window_s : float, default 10.0
         The window length in seconds.
     clock : Callable[[], float], default time.monotonic
         The clock (for tests).
+    candles_limit : int | None, default 1000
+        The candles budget per window; None counts candles in the common budget.
 
     """
 
     def __init__(
-        self, limit: int = 100, window_s: float = 10.0, clock: Callable[[], float] = time.monotonic,
+        self,
+        limit: int = 100,
+        window_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+        candles_limit: int | None = 1000,
     ) -> None:
+        if limit <= 0 or window_s <= 0 or (candles_limit is not None and candles_limit <= 0):
+            raise ValueError(f"invalid rate limit, was {limit} per {window_s} s")
         self.limit = limit
         self.window_s = window_s
+        self.candles_limit = candles_limit
         self._clock = clock
-        self._hits: dict[str, deque[float]] = {}
+        self._hits: dict[tuple[str, bool], deque[float]] = {}
 
-    def check(self, peer: str) -> tuple[bool, dict[str, str]]:
+    def check(self, peer: str, path: str = "") -> tuple[bool, dict[str, str]]:
         """
-        Count one request from `peer`; return (allowed, headers).
+        Count one request from `peer` for `path`; return (allowed, headers).
 
         Parameters
         ----------
         peer : str
             The client host.
+        path : str, default ""
+            The request path (candles have their own budget).
 
         Returns
         -------
         tuple[bool, dict[str, str]]
 
         """
+        candles = self.candles_limit is not None and path.startswith("/v4/candles/")
+        limit = self.candles_limit if candles else self.limit
+        assert limit is not None
         now = self._clock()
-        hits = self._hits.setdefault(peer, deque())
+        hits = self._hits.setdefault((peer, candles), deque())
         while hits and hits[0] <= now - self.window_s:
             hits.popleft()
         reset_s = (hits[0] + self.window_s) if hits else now + self.window_s
         reset_ms = int((time.time() + (reset_s - now)) * 1000)
-        if len(hits) >= self.limit:
-            retry_ms = max(0, int((reset_s - now) * 1000))
+        if len(hits) >= limit:
+            retry_ms = max(1, int((reset_s - now) * 1000))
             return False, {
-                "RateLimit-Limit": str(self.limit),
+                "RateLimit-Limit": str(limit),
                 "RateLimit-Remaining": "0",
                 "RateLimit-Reset": str(reset_ms),
                 "Retry-After": str(retry_ms),
             }
         hits.append(now)
         return True, {
-            "RateLimit-Limit": str(self.limit),
-            "RateLimit-Remaining": str(self.limit - len(hits)),
+            "RateLimit-Limit": str(limit),
+            "RateLimit-Remaining": str(limit - len(hits)),
             "RateLimit-Reset": str(reset_ms),
         }
 
@@ -233,12 +251,17 @@ class IndexerRestServer:
         self.rate_limit = rate_limit
         self.faults = faults
         self.requests = 0
-        self._http = HttpServer(self.handle, host, port)
+        self._http = HttpServer(self.handle, host, port, "REST", "--http-port")
 
     @property
     def port(self) -> int:
         """The bound port."""
         return self._http.port
+
+    @property
+    def connections(self) -> int:
+        """The number of distinct TCP connections served so far."""
+        return self._http.connections
 
     @property
     def base_url(self) -> str:
@@ -274,7 +297,7 @@ class IndexerRestServer:
             return _json(405, {"errors": [{"msg": f"Cannot {request.method} {request.path}"}]})
         headers: dict[str, str] = {}
         if self.rate_limit is not None:
-            allowed, headers = self.rate_limit.check(request.peer)
+            allowed, headers = self.rate_limit.check(request.peer, request.path)
             if not allowed:
                 return _json(429, {"errors": [{"msg": "Too many requests"}]}, headers)
         if self.faults is not None:

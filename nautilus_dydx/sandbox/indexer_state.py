@@ -19,6 +19,7 @@ from nautilus_dydx.sandbox.events import BlockEvent
 from nautilus_dydx.sandbox.events import FillEvent
 from nautilus_dydx.sandbox.events import FundingEvent
 from nautilus_dydx.sandbox.events import LiquidationFillEvent
+from nautilus_dydx.sandbox.events import MemclobEvent
 from nautilus_dydx.sandbox.events import OraclePriceEvent
 from nautilus_dydx.sandbox.events import OrderPlacedEvent
 from nautilus_dydx.sandbox.events import OrderRemovedEvent
@@ -501,7 +502,7 @@ class IndexerState:
         """
         config = node.config
         state = cls(
-            config.markets, config.genesis_height, config.genesis_time_ns,
+            config.markets, config.genesis_height, node.chain.genesis_time_ns,
             extra_fields=ExtraFields(config.seed, getattr(config, "extra_fields", False)),
             stats_interval_ns=getattr(config, "market_stats_interval_s", 10) * 1_000_000_000,
         )
@@ -578,6 +579,8 @@ class IndexerState:
             self._on_premium_sample(event)
         elif isinstance(event, FundingEvent):
             self._on_funding(event)
+        elif isinstance(event, MemclobEvent):
+            self._on_memclob(event)
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
@@ -935,6 +938,8 @@ class IndexerState:
         if isinstance(event, OrderRemovedEvent):
             extra["removalReason"] = event.removal_reason
         data = self._store_order(snap, event.height, event.time_ns, extra)
+        if not getattr(event, "book", True):
+            return
         if isinstance(event, OrderRemovedEvent):
             previous = self._resting.pop(data["id"], None)
             if previous is not None:
@@ -942,6 +947,21 @@ class IndexerState:
                 self._set_level(market, side, subticks, -quantums)
         else:
             self._track_resting(market, data["id"], snap)
+
+    def _on_memclob(self, event: MemclobEvent) -> None:
+        snap = event.order
+        if snap is None or snap.clob_pair_id not in self.by_id:
+            return
+        market = self.by_id[snap.clob_pair_id]
+        order_id = order_uuid(snap.owner, snap.subaccount_number, snap.client_id,
+                              snap.clob_pair_id, snap.order_flags)
+        if event.removed:
+            previous = self._resting.pop(order_id, None)
+            if previous is not None:
+                _, side, subticks, quantums = previous
+                self._set_level(market, side, subticks, -quantums)
+        else:
+            self._track_resting(market, order_id, snap)
 
     def _on_fill(self, event: FillEvent) -> None:
         market = self.markets.get(event.ticker)
@@ -961,7 +981,7 @@ class IndexerState:
             self._record_fill(
                 market, event.event_id, liquidity, "LIMIT", snap.owner, snap.subaccount_number,
                 snap.side, event.quantums, price, event.quote_quantums, fee, event.height,
-                event.time_ns, event.tx_hash, snap,
+                event.time_ns, event.tx_hash, snap, book=event.book,
             )
 
     def _on_liquidation_fill(self, event: LiquidationFillEvent) -> None:
@@ -1017,7 +1037,7 @@ class IndexerState:
     def _record_fill(
         self, market: MarketView, event_id: str, liquidity: str, fill_type: str, owner: str,
         number: int, side: str, quantums: int, price: Decimal, quote_quantums: int, fee: int,
-        height: int, time_ns: int, tx_hash: str, snap: OrderSnapshot | None,
+        height: int, time_ns: int, tx_hash: str, snap: OrderSnapshot | None, book: bool = True,
     ) -> None:
         clob_pair_id = market.config.clob_pair_id
         fill = {
@@ -1057,7 +1077,7 @@ class IndexerState:
             },
         )
         self._sub_update(owner, number, "fills", ws_fill)
-        if snap is not None:
+        if snap is not None and book:
             order_id = fill["orderId"]
             if order_id in self._resting:
                 self._track_resting(market, order_id, snap)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ipaddress
+import socket
 from collections.abc import Callable
 from collections.abc import Sequence
 from datetime import datetime
@@ -35,6 +36,7 @@ from nautilus_dydx.sandbox.chain import ChainState
 from nautilus_dydx.sandbox.config import SandboxConfig
 from nautilus_dydx.sandbox.events import EventBus
 from nautilus_dydx.sandbox.events import SandboxEvent
+from nautilus_dydx.sandbox.http_server import PortInUseError
 
 
 BROADCAST_MODE_BLOCK = 1
@@ -49,6 +51,18 @@ def _timestamp(time_ns: int) -> timestamp_pb2.Timestamp:
 def _rfc3339(time_ns: int) -> str:
     moment = datetime.fromtimestamp(time_ns // 1_000_000_000, tz=timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _port_free(host: str, port: int) -> bool:
+    # Probe first so a busy port gives our one-line error rather than gRPC core's log line
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 class _TxService(service_pb2_grpc.ServiceServicer):
@@ -266,20 +280,28 @@ class SandboxNode:
 
         Raises
         ------
-        RuntimeError
+        PortInUseError
             If the port could not be bound.
 
         """
         if self._server is not None:
             return
-        server = grpc.aio.server(interceptors=self._interceptors)
+        if self.config.port and not _port_free(self.config.host, self.config.port):
+            raise PortInUseError("gRPC", self.config.host, self.config.port, "--grpc-port")
+        # No SO_REUSEPORT: a second node on the same port must fail, not share it silently
+        server = grpc.aio.server(
+            interceptors=self._interceptors, options=[("grpc.so_reuseport", 0)],
+        )
         service_pb2_grpc.add_ServiceServicer_to_server(_TxService(self), server)
         auth_query_grpc.add_QueryServicer_to_server(_AuthService(self), server)
         tm_query_grpc.add_ServiceServicer_to_server(_TendermintService(self), server)
         fee_query_grpc.add_QueryServicer_to_server(_FeeTierService(self), server)
-        port = server.add_insecure_port(f"{self.config.host}:{self.config.port}")
+        try:
+            port = server.add_insecure_port(f"{self.config.host}:{self.config.port}")
+        except RuntimeError:
+            port = 0
         if port == 0:
-            raise RuntimeError(f"could not bind {self.config.host}:{self.config.port}")
+            raise PortInUseError("gRPC", self.config.host, self.config.port, "--grpc-port")
         await server.start()
         self._server = server
         self._port = port

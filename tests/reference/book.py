@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Pure-Python twin of nautilus_dydx._core.book.L2Book: same behaviour, for tests and benchmarks."""
+"""Pure-Python twin of nautilus_dydx._core.book.L2Book: same behaviour, for tests and benches."""
 
 from __future__ import annotations
 
 import bisect
+import operator
 
 from nautilus_trader.model.data import BookOrder
 from nautilus_trader.model.data import OrderBookDelta
@@ -19,6 +20,10 @@ from nautilus_trader.model.objects import Quantity
 
 
 FIXED_PRECISION = 16
+PRICE_MAX_RAW = int(17014118346046.0 * 1e16)
+QUANTITY_MAX_RAW = int(34028236692093.0 * 1e16)
+MANTISSA_MAX = 2**96 - 1  # Nautilus formats values through a 96-bit decimal mantissa
+UINT64_MAX = 2**64 - 1
 F_LAST = RecordFlag.F_LAST.value
 F_SNAPSHOT = RecordFlag.F_SNAPSHOT.value
 
@@ -47,6 +52,8 @@ class L2Book:
         size_precision: int,
         max_cross_ns: int = 5_000_000_000,
     ) -> None:
+        price_precision = _index(price_precision, "price_precision")
+        size_precision = _index(size_precision, "size_precision")
         if not 0 <= price_precision <= FIXED_PRECISION:
             raise ValueError(f"invalid price precision, was {price_precision}")
         if not 0 <= size_precision <= FIXED_PRECISION:
@@ -54,7 +61,13 @@ class L2Book:
         self.instrument_id = instrument_id
         self.price_precision = price_precision
         self.size_precision = size_precision
-        self.max_cross_ns = max_cross_ns
+        self.max_cross_ns = _uint64(max_cross_ns, "max_cross_ns")
+        self._price_limit = min(
+            PRICE_MAX_RAW, MANTISSA_MAX * 10 ** (FIXED_PRECISION - price_precision),
+        )
+        self._size_limit = min(
+            QUANTITY_MAX_RAW, MANTISSA_MAX * 10 ** (FIXED_PRECISION - size_precision),
+        )
         self.reset()
 
     def reset(self) -> None:
@@ -69,6 +82,9 @@ class L2Book:
         self.resync_needed = False
         self.resync_reason: str | None = None
         self._last_quote: tuple | None = None
+        # The book last published in deltas, and whether it equals the raw book
+        self._published: tuple[dict[int, int], dict[int, int]] = ({}, {})
+        self._published_is_raw = True
 
     def _set(self, side: int, price: int, size: int, stamp: int) -> None:
         key = -price if side == 1 else price
@@ -101,30 +117,32 @@ class L2Book:
         ts_event: int,
         ts_init: int,
     ) -> OrderBookDeltas | None:
+        message_id = _uint64(message_id, "message_id")
+        ts_event = _uint64(ts_event, "ts_event")
+        ts_init = _uint64(ts_init, "ts_init")
         unit_p = 10 ** (FIXED_PRECISION - self.price_precision)
         unit_s = 10 ** (FIXED_PRECISION - self.size_precision)
         pending = []
         for side, group in ((1, bids), (2, asks)):
-            for price, size in group:
-                if price <= 0 or size < 0 or (snapshot and size == 0):
-                    raise ValueError(f"invalid level, was {(price, size)!r}")
+            for level in group:
+                if not isinstance(level, (tuple, list)) or len(level) != 2:
+                    raise ValueError(f"level must be (price, size), was {level!r}")
+                price = _index(level[0], "price")
+                size = _index(level[1], "size")
+                if not 0 < price <= self._price_limit:
+                    raise ValueError(
+                        f"raw price must be in (0, {self._price_limit}], was {price}",
+                    )
+                if not 0 <= size <= self._size_limit:
+                    raise ValueError(f"raw size must be in [0, {self._size_limit}], was {size}")
+                if snapshot and size == 0:
+                    raise ValueError(f"snapshot size must be positive, was {(price, size)!r}")
                 if price % unit_p or size % unit_s:
                     raise ValueError(f"level finer than the precision, was {(price, size)!r}")
                 pending.append((side, price, size))
-        deltas = []
-        base = F_SNAPSHOT if snapshot else 0
         if snapshot:
             self.reset()
             self.last_message_id = message_id
-            null = BookOrder(
-                OrderSide.NO_ORDER_SIDE, Price.from_raw(0, 0), Quantity.from_raw(0, 0), 0,
-            )
-            deltas.append(
-                OrderBookDelta(
-                    self.instrument_id, BookAction.CLEAR, null,
-                    base | (0 if pending else F_LAST), message_id, ts_event, ts_init,
-                ),
-            )
         else:
             if not pending:
                 return None
@@ -134,28 +152,78 @@ class L2Book:
                     f"message_id went backwards, was {message_id} after {self.last_message_id}"
                 )
             self.last_message_id = max(self.last_message_id, message_id)
-        for i, (side, price, size) in enumerate(pending):
+        for side, price, size in pending:
             self._set(side, price, size, message_id)
+        # The raw book is uncrossed exactly when the published book is the raw book
+        is_raw = not self.is_crossed()
+        # (action, side, price, size) in publication order
+        changes: list[tuple[BookAction, int, int, int]]
+        if not snapshot and self._published_is_raw and is_raw:
+            # Common case: published and raw books agree before and after the frame
+            changes = [
+                (BookAction.DELETE if size == 0 else BookAction.UPDATE, side, price, size)
+                for side, price, size in pending
+            ]
+            for side, price, size in pending:
+                if size == 0:
+                    self._published[side - 1].pop(price, None)
+                else:
+                    self._published[side - 1][price] = size
+        else:
+            view_bids, view_asks = self.view(len(self))
+            published = (dict(view_bids), dict(view_asks))
             if snapshot:
-                action = BookAction.ADD
-            elif size == 0:
-                action = BookAction.DELETE
+                changes = [(BookAction.ADD, 1, p, s) for p, s in view_bids]
+                changes += [(BookAction.ADD, 2, p, s) for p, s in view_asks]
             else:
-                action = BookAction.UPDATE
-            flags = base | (F_LAST if i == len(pending) - 1 else 0)
+                changes = self._diff(self._published, published)
+            self._published = published
+        self._published_is_raw = is_raw
+        base = F_SNAPSHOT if snapshot else 0
+        deltas = []
+        if snapshot:
+            null = BookOrder(
+                OrderSide.NO_ORDER_SIDE, Price.from_raw(0, 0), Quantity.from_raw(0, 0), 0,
+            )
+            deltas.append(
+                OrderBookDelta(
+                    self.instrument_id, BookAction.CLEAR, null,
+                    base | (0 if changes else F_LAST), message_id, ts_event, ts_init,
+                ),
+            )
+        for i, (action, side, price, size) in enumerate(changes):
             order = BookOrder(
                 OrderSide(side),
                 Price.from_raw(price, self.price_precision),
                 Quantity.from_raw(size, self.size_precision),
                 0,
             )
+            flags = base | (F_LAST if i == len(changes) - 1 else 0)
             deltas.append(
                 OrderBookDelta(
                     self.instrument_id, action, order, flags, message_id, ts_event, ts_init,
                 ),
             )
         self.check_cross(ts_init)
-        return OrderBookDeltas(self.instrument_id, deltas)
+        return OrderBookDeltas(self.instrument_id, deltas) if deltas else None
+
+    @staticmethod
+    def _diff(old: tuple, new: tuple) -> list:
+        # Every level whose published size changed: DELETEs first, then ADD/UPDATE, best first
+        deletes = []
+        changes = []
+        for side in (1, 2):
+            before, after = old[side - 1], new[side - 1]
+            for price in sorted(before.keys() | after.keys(), reverse=side == 1):
+                was, now = before.get(price, 0), after.get(price, 0)
+                if was == now:
+                    continue
+                if now == 0:
+                    deletes.append((BookAction.DELETE, side, price, 0))
+                else:
+                    action = BookAction.ADD if was == 0 else BookAction.UPDATE
+                    changes.append((action, side, price, now))
+        return deletes + changes
 
     def apply_snapshot(
         self,
@@ -186,6 +254,7 @@ class L2Book:
 
     def check_cross(self, ts_now: int) -> bool:
         """Update crossing statistics at `ts_now` and return whether a resync is needed."""
+        ts_now = _uint64(ts_now, "ts_now")
         if self.is_crossed():
             if self.crossed_since_ns == 0:
                 self.crossings += 1
@@ -208,6 +277,7 @@ class L2Book:
 
     def view(self, depth: int = 10) -> tuple:
         """Return up to `depth` uncrossed (bids, asks) levels used for quotes and depth."""
+        depth = max(_index(depth, "depth"), 0)
         bids, asks = self._side(1), self._side(2)
         i = j = 0
         bs = bids[0][1] if bids else 0
@@ -242,6 +312,8 @@ class L2Book:
 
     def quote(self, ts_event: int = 0, ts_init: int = 0) -> QuoteTick | None:
         """Return the top of book as a quote if it changed since the last one, else ``None``."""
+        ts_event = _uint64(ts_event, "ts_event")
+        ts_init = _uint64(ts_init, "ts_init")
         bids, asks = self.view(1)
         if not bids or not asks:
             self._last_quote = None
@@ -262,6 +334,8 @@ class L2Book:
 
     def depth10(self, ts_event: int = 0, ts_init: int = 0) -> OrderBookDepth10:
         """Return the top ten uncrossed levels per side as an `OrderBookDepth10`."""
+        ts_event = _uint64(ts_event, "ts_event")
+        ts_init = _uint64(ts_init, "ts_init")
         bids, asks = self.view(10)
         null = BookOrder(
             OrderSide.NO_ORDER_SIDE,
@@ -315,3 +389,17 @@ class L2Book:
 
     def __len__(self) -> int:
         return len(self._keys[1]) + len(self._keys[2])
+
+
+def _index(value: object, name: str) -> int:
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, was {type(value).__name__}") from None
+
+
+def _uint64(value: object, name: str) -> int:
+    value = _index(value, name)
+    if not 0 <= value <= UINT64_MAX:
+        raise ValueError(f"{name} must be in [0, 2**64), was {value}")
+    return value

@@ -72,6 +72,16 @@ def test_limit_gtc_is_long_term_with_horizon() -> None:
     assert plan.time_in_force == 0
 
 
+@pytest.mark.parametrize(("blocks", "window", "expected"), [(20, 20, 20), (40, 20, 20),
+                                                           (40, 40, 40), (15, 40, 15)])
+def test_short_term_blocks_are_capped_by_the_chain_window(blocks, window, expected) -> None:
+    config = OrderKindConfig(short_term_blocks=blocks, short_block_window=window)
+    plan = plan_order(_fields(time_in_force=TimeInForce.IOC), HEIGHT, BLOCK_NS, NOW_NS, config)
+    assert plan.good_til_block == HEIGHT + expected
+    cancel = plan_cancel(FLAGS_SHORT_TERM, HEIGHT + 1, 0, HEIGHT, NOW_NS, config)
+    assert cancel.good_til_block == HEIGHT + expected
+
+
 def test_configurable_gtc_horizon() -> None:
     config = OrderKindConfig(gtc_horizon_seconds=3600)
     plan = plan_order(_fields(), HEIGHT, BLOCK_NS, NOW_NS, config)

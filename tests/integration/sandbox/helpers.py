@@ -40,6 +40,8 @@ K1_MNEMONIC = (
 )
 CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 CHAIN_ID = "dydx-sandbox-test"
+# A fixed genesis (2026-01-01T00:00:00Z) keeps block times deterministic in these tests
+GENESIS_NS = 1_767_225_600_000_000_000
 BTC = 0
 ETH = 1
 BUY = 1
@@ -58,6 +60,7 @@ def make_config(**overrides) -> SandboxConfig:
     values = dict(
         chain_id=CHAIN_ID,
         auto_blocks=False,
+        genesis_time_ns=GENESIS_NS,
         block_time_ms=100,
         accounts=(
             AccountConfig(mnemonic=K1_MNEMONIC, account_number=12345, sequence=7),

@@ -12,6 +12,7 @@ from nautilus_dydx.sandbox import SandboxConfig
 from nautilus_dydx.sandbox import SandboxNode
 from tests.integration.sandbox.helpers import BUY
 from tests.integration.sandbox.helpers import CONDITIONAL
+from tests.integration.sandbox.helpers import GENESIS_NS
 from tests.integration.sandbox.helpers import IOC
 from tests.integration.sandbox.helpers import LONG_TERM
 from tests.integration.sandbox.helpers import SELL
@@ -28,6 +29,7 @@ def _config(seed: int) -> SandboxConfig:
         seed=seed,
         auto_blocks=False,
         block_time_ms=50,
+        genesis_time_ns=GENESIS_NS,
         accounts=(AccountConfig(), AccountConfig(), AccountConfig()),
         stateful_rate_limits=((1, 1000),),
     )

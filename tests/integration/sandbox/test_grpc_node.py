@@ -18,6 +18,7 @@ from nautilus_dydx.sandbox import SandboxNode
 from tests.integration.sandbox.helpers import ALICE
 from tests.integration.sandbox.helpers import BOB
 from tests.integration.sandbox.helpers import BUY
+from tests.integration.sandbox.helpers import GENESIS_NS
 from tests.integration.sandbox.helpers import K1_ADDRESS
 from tests.integration.sandbox.helpers import LONG_TERM
 from tests.integration.sandbox.helpers import block_seconds
@@ -153,14 +154,14 @@ def test_wrong_sequence_gives_32_then_right_sequence_succeeds() -> None:
 
 def test_node_binds_loopback_only_and_blocks_advance_by_configured_time() -> None:
     async def scenario() -> None:
-        node = SandboxNode(SandboxConfig(block_time_ms=50))
+        node = SandboxNode(SandboxConfig(block_time_ms=50, genesis_time_ns=GENESIS_NS))
         await node.start()
         try:
             assert node.grpc_endpoint.startswith("127.0.0.1:")
             await asyncio.sleep(0.3)
             assert node.height > 1
-            # Block time advances by the configured interval, not by wall-clock time
-            assert node.block_time_ns == 1_767_225_600_000_000_000 + (node.height - 1) * 50_000_000
+            # A fixed genesis: block time advances by the configured interval, not the wall clock
+            assert node.block_time_ns == GENESIS_NS + (node.height - 1) * 50_000_000
             node.pause()
             paused_at = node.height
             await asyncio.sleep(0.15)

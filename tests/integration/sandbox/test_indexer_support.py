@@ -114,6 +114,8 @@ async def running_sandbox(
 ) -> AsyncIterator[tuple[IndexerSandbox, httpx.AsyncClient, Client]]:
     config = kwargs.pop("config", None) or make_config()
     settings = kwargs.pop("ws_settings", None) or WsSettings(batch_interval_s=0.05)
+    # These tests query REST more than the venue's budget allows; the limit has its own tests
+    kwargs.setdefault("rate_limit", None)
     sandbox = IndexerSandbox(config, ws_settings=settings, **kwargs)
     await sandbox.start()
     channel = grpc.aio.insecure_channel(sandbox.grpc_endpoint)

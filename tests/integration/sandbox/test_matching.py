@@ -78,13 +78,17 @@ def test_price_time_priority_ioc_remainder_and_fees() -> None:
         await ok(client, BOB.sign_tx([place(B, 3, SELL, Q, P, gtb=gtb)]))
         taker_hash = await ok(client, ALICE.sign_tx([place(A, 9, BUY, 4 * Q, P + TICK, gtb=gtb,
                                                            tif=IOC)]))
+        # Matched at once in the node's memory; the results are delivered with the next block
+        assert of(node, FillEvent) == []
+        assert node.chain.markets[0].book.levels(SELL) == []
+        committed = node.step_blocks(1)
         fills = of(node, FillEvent)
         assert [(f.maker.client_id, f.maker.subaccount_number, f.subticks) for f in fills] == [
             (2, 1, P), (3, 0, P), (1, 0, P + TICK),
         ]
         assert all(f.taker.client_id == 9 and f.tx_hash == taker_hash for f in fills)
         assert len({f.event_id for f in fills}) == 3
-        assert fills[0].height == node.height + 1
+        assert {(f.height, f.time_ns) for f in fills} == {(committed, node.block_time_ns)}
         # 0.0001 BTC at 65 000 USD = 6.5 USDC; taker 500 ppm, maker 100 ppm
         assert fills[0].quote_quantums == 6_500_000
         assert (fills[0].taker_fee, fills[0].maker_fee) == (3_250, 650)
@@ -113,14 +117,18 @@ def test_partial_fill_rests_remainder_and_position_pnl() -> None:
         book = node.chain.markets[0].book
         assert book.levels(BUY) == [(P, 2 * Q)]
         assert book.levels(SELL) == []
+        assert of(node, OrderUpdatedEvent) == []
+        node.step_blocks(1)
         updated = of(node, OrderUpdatedEvent)[-1]
         assert (updated.order.client_id, updated.order.total_filled) == (1, Q)
-        assert updated.order.status == "BEST_EFFORT_OPENED"
+        # BEST_EFFORT_OPENED until matched in a block, then OPEN (protocol reference 2.11)
+        assert updated.order.status == "OPEN"
         # Alice closes at a higher price: realized PnL = 0.0001 * (66 000 - 65 000) = 0.1 USDC
         await ok(client, BOB.sign_tx([place(B, 2, BUY, Q, P + 10_000 * TICK * 10 // 100, gtb=gtb,
                                             number=1)]))
         await ok(client, ALICE.sign_tx([place(A, 2, SELL, Q, P + 10_000 * TICK * 10 // 100,
                                               gtb=gtb, tif=IOC, reduce_only=True)]))
+        node.step_blocks(1)
         positions = [e for e in of(node, PositionEvent) if e.owner == A]
         assert positions[-1].size == 0
         assert positions[-1].status == "CLOSED"
@@ -135,6 +143,7 @@ def test_self_trade_removes_maker_and_taker_rests() -> None:
         gtb = node.height + 10
         await ok(client, ALICE.sign_tx([place(A, 1, SELL, Q, P, gtb=gtb)]))
         await ok(client, ALICE.sign_tx([place(A, 2, BUY, Q, P, gtb=gtb)]))
+        node.step_blocks(1)
         removed = of(node, OrderRemovedEvent)
         assert [(e.order.client_id, e.removal_reason) for e in removed] == [
             (1, "ORDER_REMOVAL_REASON_SELF_TRADE_ERROR"),
@@ -214,7 +223,11 @@ def test_long_term_order_lifecycle_and_post_only_removal() -> None:
         assert [(o.client_id, o.status, o.created_at_height) for o in placed] == [
             (1, "OPEN", 2), (2, "OPEN", 2), (3, "OPEN", 2),
         ]
+        # Included in block 2, on the book from block 3: matched after 2, fills in 3
+        assert of(node, FillEvent) == []
+        node.step_blocks(1)
         fill = of(node, FillEvent)[-1]
+        assert fill.height == 3
         assert (fill.taker.client_id, fill.maker.client_id, fill.quantums) == (1, 1, Q)
         removed = {e.order.client_id: e.removal_reason for e in of(node, OrderRemovedEvent)
                    if e.order.owner == A}
@@ -224,12 +237,14 @@ def test_long_term_order_lifecycle_and_post_only_removal() -> None:
         }
         assert node.chain.markets[0].book.levels(BUY) == [(P - TICK, Q)]
         # GTBT = t + 1 s: expired by block time after 10 blocks of 100 ms
-        node.step_blocks(9)
+        node.step_blocks(8)
         expired = of(node, OrderRemovedEvent)[-1]
         assert (expired.order.client_id, expired.removal_reason, expired.height) == (
             3, "ORDER_REMOVAL_REASON_EXPIRED", 11,
         )
         assert node.chain.markets[0].book.levels(BUY) == []
+
+    run(scenario)
 
 
 def test_stateful_cancel_removes_at_next_block() -> None:
@@ -268,16 +283,17 @@ def test_conditional_stop_loss_and_take_profit_trigger_by_oracle() -> None:
         node.step_blocks(2)
         assert of(node, FillEvent) == []
         node.set_oracle_price("BTC-USD", "60999")
-        node.step_blocks(1)
-        triggered_at = node.height
-        assert not [e for e in of(node, OrderUpdatedEvent) if e.reason == "TRIGGERED"]
-        node.step_blocks(1)
+        # Triggered in the EndBlocker of block N, placed (and matched) in block N + 1
+        triggered_at = node.step_blocks(1)
         triggered = [e for e in of(node, OrderUpdatedEvent) if e.reason == "TRIGGERED"]
         assert [(e.order.client_id, e.height, e.order.status) for e in triggered] == [
-            (1, triggered_at + 1, "OPEN"),
+            (1, triggered_at, "OPEN"),
         ]
+        assert of(node, FillEvent) == []
+        node.step_blocks(1)
         fill = of(node, FillEvent)[-1]
         assert (fill.taker.client_id, fill.maker.owner, fill.subticks) == (1, B, 6_000_000_000)
+        assert fill.height == triggered_at + 1
         # Take-profit buy triggers at or below 59 000; IOC with nothing to match is removed
         node.set_oracle_price("BTC-USD", "59000")
         node.step_blocks(2)
@@ -297,6 +313,7 @@ def test_reduce_only_is_resized_to_the_position() -> None:
         await ok(client, BOB.sign_tx([place(B, 2, BUY, 5 * Q, P, gtb=gtb, number=1)]))
         await ok(client, ALICE.sign_tx([place(A, 2, SELL, 5 * Q, P, gtb=gtb, tif=IOC,
                                               reduce_only=True)]))
+        node.step_blocks(1)
         fill = of(node, FillEvent)[-1]
         assert (fill.taker.client_id, fill.quantums) == (2, Q)
         removed = of(node, OrderRemovedEvent)[-1]
@@ -319,6 +336,7 @@ def test_undercollateralized_short_term_is_accepted_then_dropped() -> None:
             gtb = node.height + 10
             await ok(client, BOB.sign_tx([place(B, 1, SELL, 100 * Q, P, gtb=gtb)]))
             await ok(client, ALICE.sign_tx([place(A, 1, BUY, 100 * Q, P, gtb=gtb)]))
+            node.step_blocks(1)
             removed = of(node, OrderRemovedEvent)[-1]
             assert (removed.order.client_id, removed.removal_reason) == (
                 1, "ORDER_REMOVAL_REASON_UNDERCOLLATERALIZED",
@@ -326,3 +344,24 @@ def test_undercollateralized_short_term_is_accepted_then_dropped() -> None:
             assert of(node, FillEvent) == []
 
     asyncio.run(scenario())
+
+
+def test_long_term_order_past_its_expiry_at_inclusion_never_rests() -> None:
+    async def scenario(node: SandboxNode, client: Client) -> None:
+        # Blocks of 100 ms from a whole second: the 10th block's time reaches the next second
+        node.step_blocks(9)
+        t = block_seconds(node)
+        await ok(client, BOB.sign_tx([place(B, 1, SELL, Q, P, gtb=node.height + 5)]))
+        await ok(client, ALICE.sign_tx([place(A, 1, BUY, Q, P, gtbt=t + 1, flags=LONG_TERM)],
+                                       sequence=7))
+        included = node.step_blocks(1)
+        assert block_seconds(node) == t + 1
+        removed = of(node, OrderRemovedEvent)[-1]
+        assert (removed.order.client_id, removed.removal_reason, removed.height) == (
+            1, "ORDER_REMOVAL_REASON_EXPIRED", included,
+        )
+        node.step_blocks(1)
+        assert of(node, FillEvent) == []
+        assert node.chain.markets[0].book.levels(BUY) == []
+
+    run(scenario)

@@ -133,7 +133,8 @@ async def produce() -> dict[str, object]:
             await client.broadcast(BOB.sign_tx(
                 [place(B, 3, SELL, Q, P + 1_000_000, gtb=node.height + 15)],
             ))
-            node.step_blocks(1)
+            # Long-term orders: included in one block, matched into the next
+            node.step_blocks(2)
             node.set_oracle_price("BTC-USD", "65010")
             sandbox.set_market_status("ETH-USD", "PAUSED")
             await ws.wait("channel_data", "v4_markets", count=2)
@@ -142,6 +143,7 @@ async def produce() -> dict[str, object]:
             await ws.wait("subscribed", count=7)
             await client.broadcast(BOB.sign_tx([place(B, 2, SELL, Q, P, gtb=node.height + 5)]))
             await client.broadcast(ALICE.sign_tx([place(A, 3, BUY, Q, P, gtb=node.height + 5)]))
+            node.step_blocks(1)
             await ws.wait("channel_data", "v4_candles")
             ws.subscribe("v4_nope")
             await ws.wait("error")

@@ -6,7 +6,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+from nautilus_dydx._core.orders import MarketEncoder
 from nautilus_dydx.http import DYDXHttpClient
+from nautilus_dydx.sandbox.node import SandboxNode
+from nautilus_dydx.wallet import Wallet
 from nautilus_dydx.sandbox.indexer import IndexerSandbox
 from nautilus_dydx.sandbox.indexer_ws import WsSettings
 from tests.integration.sandbox.helpers import ALICE
@@ -14,6 +17,8 @@ from tests.integration.sandbox.helpers import BOB
 from tests.integration.sandbox.helpers import BUY
 from tests.integration.sandbox.helpers import IOC
 from tests.integration.sandbox.helpers import K1_ADDRESS
+from tests.integration.sandbox.helpers import K1_PRIVATE_KEY
+from tests.integration.sandbox.helpers import LONG_TERM
 from tests.integration.sandbox.helpers import K2_ADDRESS
 from tests.integration.sandbox.helpers import SELL
 from tests.integration.sandbox.helpers import Client
@@ -72,3 +77,33 @@ async def make_trades(
             assert result.code == 0, result.raw_log
             client_id += 1
         sandbox.node.step_blocks(1)
+
+
+def btc(owner: str = K1_ADDRESS) -> MarketEncoder:
+    return MarketEncoder(owner, 0, 0, -10, -9, 1_000_000, 100_000)
+
+
+def alice() -> Wallet:
+    return Wallet.from_private_key(K1_PRIVATE_KEY)
+
+
+def stateful_order(encoder: MarketEncoder, node: SandboxNode, client_id: int) -> bytes:
+    gtbt = node.block_time_ns // 1_000_000_000 + 3_600
+    return encoder.place_order_any(
+        client_id, LONG_TERM, BUY, STEP, PRICE // 2 - client_id * TICK,
+        good_til_block_time=gtbt,
+    )
+
+
+def short_term_order(encoder: MarketEncoder, node: SandboxNode, client_id: int) -> bytes:
+    return encoder.place_order_any(
+        client_id, 0, BUY, STEP, PRICE // 2 - client_id * TICK, good_til_block=node.height + 10,
+    )
+
+
+def alice_stateful_keys(node: SandboxNode) -> set[int]:
+    return {key[2] for key in node.chain.stateful if key[0] == K1_ADDRESS}
+
+
+def alice_short_term_keys(node: SandboxNode) -> set[int]:
+    return {key[2] for key in node.chain.short_orders if key[0] == K1_ADDRESS}

@@ -18,12 +18,12 @@ from nautilus_dydx.grpc.types import AccountInfo
 from tests.integration.sandbox.helpers import CHAIN_ID
 from tests.integration.sandbox.helpers import K1_ADDRESS
 from tests.integration.transport.support import running_sandbox
-from tests.integration.transport.test_grpc_sender import alice
-from tests.integration.transport.test_grpc_sender import alice_short_term_keys
-from tests.integration.transport.test_grpc_sender import alice_stateful_keys
-from tests.integration.transport.test_grpc_sender import btc
-from tests.integration.transport.test_grpc_sender import short_term_order
-from tests.integration.transport.test_grpc_sender import stateful_order
+from tests.integration.transport.support import alice
+from tests.integration.transport.support import alice_short_term_keys
+from tests.integration.transport.support import alice_stateful_keys
+from tests.integration.transport.support import btc
+from tests.integration.transport.support import short_term_order
+from tests.integration.transport.support import stateful_order
 
 
 def run(coro, timeout: float = 60.0):

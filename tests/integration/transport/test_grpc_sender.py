@@ -8,59 +8,28 @@ import asyncio
 import grpc
 import pytest
 
-from nautilus_dydx._core.orders import MarketEncoder
 from nautilus_dydx.grpc import DYDXNodeClient
 from nautilus_dydx.grpc import DYDXTransactionSender
 from nautilus_dydx.grpc import SequenceMode
 from nautilus_dydx.grpc import TxStatus
 from nautilus_dydx.sandbox.node import SandboxNode
-from nautilus_dydx.wallet import Wallet
 from tests.integration.sandbox.helpers import CHAIN_ID
 from tests.integration.sandbox.helpers import K1_ADDRESS
-from tests.integration.sandbox.helpers import K1_PRIVATE_KEY
 from tests.integration.sandbox.helpers import LONG_TERM
 from tests.integration.sandbox.helpers import make_config
 from tests.integration.transport.support import PRICE
 from tests.integration.transport.support import STEP
-from tests.integration.transport.support import TICK
+from tests.integration.transport.support import alice
+from tests.integration.transport.support import alice_short_term_keys
+from tests.integration.transport.support import alice_stateful_keys
+from tests.integration.transport.support import btc
 from tests.integration.transport.support import running_sandbox
-
-
-BUY = 1
+from tests.integration.transport.support import short_term_order
+from tests.integration.transport.support import stateful_order
 
 
 def run(coro, timeout: float = 60.0):
     return asyncio.run(asyncio.wait_for(coro, timeout))
-
-
-def btc(owner: str = K1_ADDRESS) -> MarketEncoder:
-    return MarketEncoder(owner, 0, 0, -10, -9, 1_000_000, 100_000)
-
-
-def alice() -> Wallet:
-    return Wallet.from_private_key(K1_PRIVATE_KEY)
-
-
-def stateful_order(encoder: MarketEncoder, node: SandboxNode, client_id: int) -> bytes:
-    gtbt = node.block_time_ns // 1_000_000_000 + 3_600
-    return encoder.place_order_any(
-        client_id, LONG_TERM, BUY, STEP, PRICE // 2 - client_id * TICK,
-        good_til_block_time=gtbt,
-    )
-
-
-def short_term_order(encoder: MarketEncoder, node: SandboxNode, client_id: int) -> bytes:
-    return encoder.place_order_any(
-        client_id, 0, BUY, STEP, PRICE // 2 - client_id * TICK, good_til_block=node.height + 10,
-    )
-
-
-def alice_stateful_keys(node: SandboxNode) -> set[int]:
-    return {key[2] for key in node.chain.stateful if key[0] == K1_ADDRESS}
-
-
-def alice_short_term_keys(node: SandboxNode) -> set[int]:
-    return {key[2] for key in node.chain.short_orders if key[0] == K1_ADDRESS}
 
 
 @pytest.mark.parametrize("mode", [SequenceMode.SEQUENTIAL, SequenceMode.TIMESTAMP])
@@ -136,7 +105,7 @@ def test_definitive_rejection_is_final_and_not_resent() -> None:
                 await sender.start()
                 # Long-term IOC: clob 3002, final
                 bad = encoder.place_order_any(
-                    5, LONG_TERM, BUY, STEP, PRICE // 2, time_in_force=1,
+                    5, LONG_TERM, 1, STEP, PRICE // 2, time_in_force=1,
                     good_til_block_time=node.block_time_ns // 1_000_000_000 + 60,
                 )
                 outcome = await sender.send_stateful(bad)

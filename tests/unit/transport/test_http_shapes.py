@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from nautilus_dydx.http import DYDXHttpClient
+from nautilus_dydx.http import DYDXHttpError
 
 
 ADDRESS = "dydx1n56z5fhmemtffzkt2eqyf9kuc7ycjfs86mvqy7"
@@ -163,3 +164,22 @@ def test_parent_subaccount_variants_use_their_routes(call, path: str, key: str) 
     assert request.url.path == path
     assert request.url.params[key] == "1"
     assert request.url.params["address"] == ADDRESS
+
+
+def test_path_parameters_stay_one_segment() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.raw_path.decode())
+        return httpx.Response(404, json={"errors": [{"msg": "not found"}]})
+
+    async def scenario() -> None:
+        async with DYDXHttpClient(
+            "http://127.0.0.1:9", transport=httpx.MockTransport(handler), max_retries=0,
+        ) as http:
+            with pytest.raises(DYDXHttpError) as failure:
+                await http.get_orderbook("../../addresses/x?y=1")
+            assert failure.value.status == 404
+
+    asyncio.run(scenario())
+    assert seen == ["/v4/orderbooks/perpetualMarket/..%2F..%2Faddresses%2Fx%3Fy%3D1"]

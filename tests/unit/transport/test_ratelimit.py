@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from nautilus_dydx.http.client import DYDXHttpClient
+from nautilus_dydx.http.client import _retry_after_secs
 from nautilus_dydx.http.ratelimit import TokenBucket
 from nautilus_dydx.http.ratelimit import shared_bucket
 
@@ -76,3 +78,15 @@ def test_shared_bucket_is_one_per_origin() -> None:
 def test_invalid_bucket_is_refused(capacity: int, period: float) -> None:
     with pytest.raises(ValueError):
         TokenBucket(capacity, period)
+
+
+def test_retry_after_is_honoured_up_to_the_delay_cap() -> None:
+    assert _retry_after_secs("1500") == 1.5  # the Indexer sends milliseconds
+    assert _retry_after_secs("soon") is None
+    client = DYDXHttpClient(
+        "http://127.0.0.1:9", retry_delay_initial_ms=10, retry_delay_max_ms=2_000,
+    )
+    assert all(0.005 <= client._backoff(0, None) <= 0.01 for _ in range(50))
+    assert all(0.04 <= client._backoff(3, None) <= 0.08 for _ in range(50))
+    assert client._backoff(0, 1.5) == 1.5
+    assert client._backoff(0, 60.0) == 2.0
