@@ -63,10 +63,10 @@ def book_update_frames() -> tuple[bytes, bytes]:
     return update(2, "1.5"), update(3, "2.25")
 
 
-def trade_frame() -> bytes:
-    """Return a trades update with three trades."""
+def trade_frame(offset: int = 0) -> bytes:
+    """Return a trades update with three trades (ids shifted by `offset` frames)."""
     trades = [
-        {"id": f"03f89a5a00000002{i:08x}", "side": "BUY" if i % 2 else "SELL",
+        {"id": f"03f89a5a{offset:08x}{i:08x}", "side": "BUY" if i % 2 else "SELL",
          "size": f"0.{i + 1:04d}", "price": str(90_000 + i), "type": "LIMIT",
          "createdAt": f"2025-12-08T16:12:00.{i:03d}Z", "createdAtHeight": "66624133"}
         for i in range(3)
@@ -91,8 +91,8 @@ def candle_frame() -> bytes:
     })
 
 
-def subaccount_frame() -> bytes:
-    """Return a subaccounts update with two fills and two order updates."""
+def subaccount_frame(offset: int = 0) -> bytes:
+    """Return a subaccounts update with two fills and two order updates (fill ids by `offset`)."""
     order = {
         "id": "b2c3d4e5-0000-5000-8000-000000000001",
         "subaccountId": "0b1c2d3e-4f50-5617-8293-a4b5c6d7e8f9", "clientId": "123456",
@@ -103,7 +103,7 @@ def subaccount_frame() -> bytes:
         "updatedAtHeight": "66624133",
     }
     fill = {
-        "id": "f1e2d3c4-0000-5000-8000-000000000001",
+        "id": f"f1e2d3c4-0000-5000-8000-{offset:011x}1",
         "subaccountId": order["subaccountId"], "side": "BUY", "liquidity": "TAKER",
         "type": "LIMIT", "clobPairId": "0", "size": "0.004", "price": "90113",
         "quoteAmount": "360.452", "eventId": "03f89a5a0000000200000001",
@@ -124,6 +124,24 @@ def subaccount_frame() -> bytes:
             "blockHeight": "66624133",
         },
     })
+
+
+def unique_frames(make, count: int):
+    """
+    Return a callable giving the next of `count` frames made by `make(offset)`, round robin.
+
+    Trade and fill ids are de-duplicated with bounded memory (the newest ids only), so a
+    `count` whose ids exceed that bound makes every frame new again when it comes round.
+    """
+    frames = [make(i) for i in range(count)]
+    position = [0]
+
+    def next_frame() -> bytes:
+        i = position[0]
+        position[0] = i + 1 if i + 1 < count else 0
+        return frames[i]
+
+    return next_frame
 
 
 def new_parser(module, **kwargs):
@@ -217,3 +235,23 @@ class BuiltIn:
         self._general.decode(raw)
         msg = self._subaccount.decode(raw)
         return [*msg.contents.orders, *msg.contents.fills]
+
+
+def level_frames(levels: int = 10, per_item: int = 2) -> tuple[bytes, bytes]:
+    """
+    Return one ``channel_data`` and one ``channel_batch_data`` book frame with `levels` levels.
+
+    The batch frame holds the same levels split into contents of `per_item` levels each, so
+    the time of each frame divided by `levels` is its cost per book level.
+    """
+    rows = [[str(90_000 - i), f"{1 + i % 3}.{i % 10:04d}"] for i in range(levels)]
+    data = _dumps({
+        "type": "channel_data", "connection_id": CID, "message_id": 2, "id": TICKER,
+        "channel": "v4_orderbook", "version": "1.0.0", "contents": {"bids": rows},
+    })
+    batch = _dumps({
+        "type": "channel_batch_data", "connection_id": CID, "message_id": 3, "id": TICKER,
+        "channel": "v4_orderbook", "version": "1.0.0",
+        "contents": [{"bids": rows[i:i + per_item]} for i in range(0, levels, per_item)],
+    })
+    return data, batch

@@ -11,9 +11,12 @@ from nautilus_trader.model.data import TradeTick
 from benchmarks.frames_fixtures import TS
 from benchmarks.frames_fixtures import BuiltIn
 from benchmarks.frames_fixtures import candle_frame
+from benchmarks.frames_fixtures import level_frames
 from benchmarks.frames_fixtures import new_parser
+from benchmarks.frames_fixtures import snapshot_frame
 from benchmarks.frames_fixtures import subaccount_frame
 from benchmarks.frames_fixtures import trade_frame
+from benchmarks.frames_fixtures import unique_frames
 from nautilus_dydx._core import frames as compiled
 from tests.reference import frames as reference
 
@@ -21,6 +24,9 @@ from tests.reference import frames as reference
 TRADES = trade_frame()
 CANDLE = candle_frame()
 SUBACCOUNT = subaccount_frame()
+# More ids than the parser remembers (10_000 per market / per parser): every round is new
+NEXT_TRADES = unique_frames(trade_frame, 4_000)
+NEXT_SUBACCOUNT = unique_frames(subaccount_frame, 6_000)
 
 PARSERS = {
     "ours-scanner": lambda: new_parser(compiled),
@@ -29,17 +35,16 @@ PARSERS = {
 }
 
 
-def _fresh(parser, data: bytes) -> list:
-    # Trades and fills are de-duplicated by id: forget them so every round parses in full
-    parser.clear_seen_ids()
-    return parser.parse(data, TS)
+def _fresh(parser, next_frame) -> list:
+    # Trades and fills are de-duplicated by id: a frame with ids not remembered any more
+    return parser.parse(next_frame(), TS)
 
 
 @pytest.mark.parametrize("name", list(PARSERS))
 def test_trade_frame(benchmark, name) -> None:
     benchmark.group = "trade frame (3 trades)"
     parser = PARSERS[name]()
-    out = benchmark(_fresh, parser, TRADES)
+    out = benchmark(_fresh, parser, NEXT_TRADES)
     assert [type(t) for t in out] == [TradeTick] * 3
     assert out[2].price.raw == 90002 * 10**16
 
@@ -59,11 +64,14 @@ def test_trade_frame_orjson_floor(benchmark) -> None:
 
 @pytest.mark.parametrize("name", list(PARSERS))
 def test_candle_frame(benchmark, name) -> None:
+    # An update of the forming candle (the common case: the bar is published once closed)
     benchmark.group = "candle frame"
     parser = PARSERS[name]()
     out = benchmark(parser.parse, CANDLE, TS)
-    assert isinstance(out[0], Bar)
-    assert out[0].close.raw == 90112 * 10**16
+    assert out == []
+    bars = parser.flush_closed_bars(2**63)
+    assert isinstance(bars[0], Bar)
+    assert bars[0].close.raw == 90112 * 10**16
 
 
 def test_candle_frame_builtin(benchmark) -> None:
@@ -83,7 +91,7 @@ def test_candle_frame_orjson_floor(benchmark) -> None:
 def test_subaccount_update(benchmark, name) -> None:
     benchmark.group = "subaccount update (2 fills, 2 orders)"
     parser = PARSERS[name]()
-    out = benchmark(_fresh, parser, SUBACCOUNT)
+    out = benchmark(_fresh, parser, NEXT_SUBACCOUNT)
     names = [type(o).__name__ for o in out]
     assert names == ["OrderUpdate", "OrderUpdate", "BlockHeight", "FillUpdate", "FillUpdate"]
 
@@ -99,3 +107,17 @@ def test_subaccount_update_orjson_floor(benchmark) -> None:
     benchmark.group = "subaccount update (2 fills, 2 orders)"
     out = benchmark(orjson.loads, SUBACCOUNT)
     assert len(out["contents"]["fills"]) == 2
+
+
+LEVEL_DATA, LEVEL_BATCH = level_frames(10, 2)
+
+
+@pytest.mark.parametrize("kind", ["channel_data", "channel_batch_data"])
+def test_book_levels_batch_vs_data(benchmark, kind) -> None:
+    # Same 10 levels as one channel_data frame or a batch of 5 contents: time / 10 = per level
+    benchmark.group = "book frame, 10 levels (per level = time / 10)"
+    parser = new_parser(compiled)
+    parser.parse(snapshot_frame(120), TS)
+    data = LEVEL_DATA if kind == "channel_data" else LEVEL_BATCH
+    out = benchmark(parser.parse, data, TS)
+    assert len(out[0].deltas) == 10

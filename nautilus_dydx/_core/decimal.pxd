@@ -32,6 +32,14 @@ cdef int parse_decimal_c(
     uint8_t* precision_out,
 ) noexcept nogil
 
+cdef int parse_decimal_round_c(
+    const char* ptr,
+    Py_ssize_t size,
+    uint8_t target,
+    PriceRaw* raw_out,
+    uint8_t* precision_out,
+) noexcept nogil
+
 cdef object decimal_error_c(int code, const char* ptr, Py_ssize_t size, str what)
 
 cdef PriceRaw price_raw_c(const char* ptr, Py_ssize_t size, uint8_t* precision_out) except? -1

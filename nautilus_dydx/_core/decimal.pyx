@@ -33,6 +33,10 @@ cdef dict _MESSAGES = {
     DEC_OVERFLOW: "out of range",
     DEC_NEGATIVE: "negative",
 }
+_EXP_MESSAGES = dict(_MESSAGES)
+_EXP_MESSAGES[DEC_BAD_CHAR] = (
+    "not an ASCII decimal (digits, one '.', optional sign and exponent)"
+)
 
 
 @cython.boundscheck(False)
@@ -87,6 +91,120 @@ cdef int parse_decimal_c(
     value *= _POW10[FIXED_PRECISION - decimals]
     raw_out[0] = -<PriceRaw>value if negative else <PriceRaw>value
     precision_out[0] = <uint8_t>decimals
+    return DEC_OK
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef int parse_decimal_round_c(
+    const char* ptr,
+    Py_ssize_t size,
+    uint8_t target,
+    PriceRaw* raw_out,
+    uint8_t* precision_out,
+) noexcept nogil:
+    # Grammar: [+-] (digits [. [digits]] | . digits) [(e|E) [+-] digits], any number of places;
+    # rounds half-even to `target` (<= FIXED_PRECISION) decimals, raw at FIXED_PRECISION;
+    # precision_out: the decimals written (after the exponent), at most `target`
+    cdef:
+        Py_ssize_t i = 0
+        Py_ssize_t int_start, int_len = 0, frac_start = 0, frac_len = 0
+        Py_ssize_t m, j, cut, kept
+        Py_ssize_t exponent = 0
+        Py_ssize_t effective
+        bint negative = False
+        bint exp_negative = False
+        bint sticky = False
+        int exp_digits = 0
+        unsigned char c
+        unsigned int d
+        unsigned int round_digit = 0
+        QuantityRaw value = 0
+        QuantityRaw scale
+    if size <= 0:
+        return DEC_EMPTY
+    if target > FIXED_PRECISION:
+        return DEC_TOO_PRECISE
+    c = <unsigned char>ptr[0]
+    if c == 45 or c == 43:  # '-' or '+'
+        negative = c == 45
+        i = 1
+    int_start = i
+    while i < size and 48 <= <unsigned char>ptr[i] <= 57:
+        i += 1
+    int_len = i - int_start
+    if i < size and ptr[i] == 46:  # '.'
+        i += 1
+        frac_start = i
+        while i < size and 48 <= <unsigned char>ptr[i] <= 57:
+            i += 1
+        frac_len = i - frac_start
+        if i < size and ptr[i] == 46:
+            return DEC_TWO_DOTS
+    if int_len + frac_len == 0:
+        return DEC_NO_DIGITS
+    if i < size and (ptr[i] == 101 or ptr[i] == 69):  # 'e' or 'E'
+        i += 1
+        if i < size and (ptr[i] == 43 or ptr[i] == 45):
+            exp_negative = ptr[i] == 45
+            i += 1
+        while i < size and 48 <= <unsigned char>ptr[i] <= 57:
+            # Saturate: beyond 10**6 every value is 0 or out of range anyway
+            if exponent < 1_000_000:
+                exponent = exponent * 10 + (ptr[i] - 48)
+            exp_digits += 1
+            i += 1
+        if exp_digits == 0:
+            return DEC_BAD_CHAR
+        if exp_negative:
+            exponent = -exponent
+    if i != size:
+        return DEC_BAD_CHAR
+    # Digit j (of the int digits then the fraction digits) has place int_len - 1 - j + exponent;
+    # the first `cut` digits are at or above 10**-target
+    m = int_len + frac_len
+    cut = int_len + exponent + target
+    kept = cut if cut < m else m
+    if kept < 0:
+        kept = 0
+    for j in range(kept):
+        c = <unsigned char>(ptr[int_start + j] if j < int_len else ptr[frac_start + j - int_len])
+        if value > DECIMAL_RAW_LIMIT:
+            return DEC_OVERFLOW
+        value = value * 10 + (c - 48)
+    if cut > m:
+        # Whole digits below the last digit written: scale up, refusing overflow
+        j = cut - m
+        while j > 0:
+            if value == 0:
+                break
+            if value > DECIMAL_RAW_LIMIT:
+                return DEC_OVERFLOW
+            value *= 10
+            j -= 1
+    elif cut < m:
+        for j in range(kept, m):
+            c = <unsigned char>(
+                ptr[int_start + j] if j < int_len else ptr[frac_start + j - int_len]
+            )
+            d = c - 48
+            if j == cut:
+                round_digit = d
+            elif d != 0:
+                sticky = True
+        if round_digit > 5 or (round_digit == 5 and (sticky or (value & 1))):
+            value += 1
+    if value > DECIMAL_RAW_LIMIT:
+        return DEC_OVERFLOW
+    scale = _POW10[FIXED_PRECISION - target]
+    if value > DECIMAL_RAW_LIMIT // scale:
+        return DEC_OVERFLOW
+    value *= scale
+    raw_out[0] = -<PriceRaw>value if negative else <PriceRaw>value
+    effective = frac_len - exponent
+    if effective < 0:
+        effective = 0
+    precision_out[0] = <uint8_t>(effective if effective < target else target)
     return DEC_OK
 
 
@@ -260,3 +378,42 @@ def format_raw(raw, int precision) -> str:
         buf[pos] = 45  # '-'
         pos -= 1
     return buf[pos + 1:48].decode("ascii")
+
+
+def parse_decimal_rounded(text, int precision=FIXED_PRECISION) -> tuple:
+    """
+    Return the raw fixed-point value of any decimal string, rounded half-even to `precision`.
+
+    Accepts any number of decimal places and the exponent form (``"1.5e-10"``); only a value
+    beyond the widest Nautilus range is refused.
+
+    Parameters
+    ----------
+    text : str | bytes
+        An ASCII decimal such as ``"2656.54285714285714285714"`` or ``"1e-7"``.
+    precision : int, default FIXED_PRECISION
+        The decimals to keep, from 0 to ``FIXED_PRECISION``.
+
+    Returns
+    -------
+    tuple[int, int]
+        The value scaled by ``10**FIXED_PRECISION`` and the decimals written (at most
+        `precision`).
+
+    Raises
+    ------
+    ValueError
+        If the text is not a decimal, `precision` is out of range, or the value is outside the
+        widest Nautilus range.
+
+    """
+    if precision < 0 or precision > FIXED_PRECISION:
+        raise ValueError(f"invalid precision, was {precision}")
+    cdef bytes data = _as_ascii(text)
+    cdef PriceRaw raw = 0
+    cdef uint8_t places = 0
+    cdef int code = parse_decimal_round_c(data, len(data), <uint8_t>precision, &raw, &places)
+    if code != DEC_OK:
+        text = data.decode("ascii", "backslashreplace")
+        raise ValueError(f"invalid decimal ({_EXP_MESSAGES.get(code, code)}), was {text!r}")
+    return raw, places

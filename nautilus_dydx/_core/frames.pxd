@@ -24,6 +24,15 @@ cdef struct TradeScan:
     uint64_t ts_event
 
 
+cdef class IdRing:
+    cdef set _ids
+    cdef list _ring
+    cdef Py_ssize_t _pos
+    cdef Py_ssize_t _capacity
+
+    cdef bint add_c(self, str item) except -1
+
+
 cdef class MarketContext:
     cdef readonly str ticker
     """The venue ticker, e.g. ``"BTC-USD"``.\n\n:returns: `str`"""
@@ -39,21 +48,28 @@ cdef class MarketContext:
     """How many trades were dropped as duplicates by id.\n\n:returns: `int`"""
     cdef PriceRaw _unit_p    # Raw value of one price tick at price_precision
     cdef PriceRaw _unit_s
-    cdef dict _trade_ids     # Insertion-ordered set of recent trade ids
+    cdef IdRing _trade_ids   # The newest trade ids of this market
     cdef dict _bar_types     # Resolution -> (BarType, duration in ns)
     cdef bint _resync_reported
+    cdef uint64_t _history_ts  # Newest trade time of the latest trades snapshot
+    cdef dict _candles       # Resolution -> [forming candle tuple or None, last closed start]
 
 
 cdef class FrameParser:
     cdef dict _contexts
     cdef set _known_tickers
-    cdef dict _fill_ids
+    cdef IdRing _fill_ids
     cdef PendingLevel* _pending
     cdef Py_ssize_t _cap
     cdef TradeScan* _tscan
     cdef Py_ssize_t _tcap
     cdef readonly dict unknown_enums
     """Counts of unknown enum values, keyed by (field, value).\n\n:returns: `dict`"""
+    cdef readonly dict skipped
+    """Counts of items skipped (the rest of their frame kept), by reason.\n\n:returns: `dict`"""
+    cdef readonly dict adapted
+    """Counts of items adapted (e.g. an off-grid price rounded), by reason.\n\n:returns: `dict`"""
+    cdef list _new_reasons
     cdef readonly uint64_t frames
     """How many frames were parsed.\n\n:returns: `int`"""
     cdef readonly uint64_t errors
@@ -70,7 +86,13 @@ cdef class FrameParser:
     cdef int _reserve(self, Py_ssize_t n) except -1
     cdef int _reserve_trades(self, Py_ssize_t n) except -1
     cdef object _scan_c(self, const char* p, Py_ssize_t n, uint64_t ts_init)
+    cdef int _skip(self, str what, object e) except -1
+    cdef int _adapt(self, str reason) except -1
     cdef Py_ssize_t _scan_contents(
+        self, const char* p, Py_ssize_t i, Py_ssize_t n, int channel, MarketContext ctx,
+        bint snapshot, bint batched, Py_ssize_t* k, Py_ssize_t* count,
+    ) except -2
+    cdef Py_ssize_t _scan_item(
         self, const char* p, Py_ssize_t i, Py_ssize_t n, int channel, MarketContext ctx,
         bint snapshot, Py_ssize_t* k, Py_ssize_t* count,
     ) except -2
@@ -79,7 +101,7 @@ cdef class FrameParser:
     )
     cdef list _book_finish(
         self, MarketContext ctx, str channel, Py_ssize_t k, bint snapshot, uint64_t message_id,
-        uint64_t ts_init,
+        uint64_t ts_init, bint damaged=*,
     )
     cdef object _message_id(self, dict m, str channel)
     cdef object _connected(self, dict m)
@@ -92,17 +114,21 @@ cdef class FrameParser:
     )
     cdef Py_ssize_t _collect_side(
         self, MarketContext ctx, object levels, uint8_t side, bint snapshot, Py_ssize_t k,
-        str channel,
+        str channel, bint* damaged,
     ) except -1
     cdef list _book(
         self, MarketContext ctx, str channel, object contents, bint batched, bint snapshot,
         object message_id, uint64_t ts_init,
     )
+    cdef tuple _trade_item(self, MarketContext ctx, str channel, object obj)
     cdef list _trades(
         self, MarketContext ctx, str channel, object contents, bint batched, bint snapshot,
         uint64_t ts_init,
     )
-    cdef list _candles(self, dict m, str channel, list items, uint64_t ts_init)
+    cdef tuple _candle_item(self, str channel, object item, str ticker, str resolution)
+    cdef list _candles(
+        self, dict m, str channel, list items, bint snapshot, uint64_t ts_init,
+    )
     cdef list _market_entry(
         self, str channel, str ticker, object obj, bint snapshot, uint64_t ts_init,
     )
@@ -112,6 +138,7 @@ cdef class FrameParser:
     cdef list _markets_snapshot(self, str channel, object contents, uint64_t ts_init)
     cdef list _markets_update(self, str channel, object contents, uint64_t ts_init)
     cdef object _block_height(self, str channel, object contents, str key, bint required)
+    cdef object _record(self, int kind, object obj, str channel)
     cdef list _subaccount(self, str channel, dict sub, object number)
     cdef list _subaccount_snapshot(self, str channel, object contents)
     cdef list _subaccount_update(self, str channel, object contents, object number)

@@ -5,6 +5,9 @@ from collections.abc import Callable
 from typing import Any
 from typing import ClassVar
 
+from nautilus_trader.model.data import Bar
+from nautilus_trader.model.data import BarType
+from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.identifiers import InstrumentId
 
 from nautilus_dydx._core.book import L2Book
@@ -22,10 +25,12 @@ TRANSFER_TYPE: frozenset[str]
 MARKET_STATUS: frozenset[str]
 REMOVAL_REASON: frozenset[str]
 RESOLUTIONS: dict[str, tuple[int, str, int]]
+MAX_SEEN_IDS: int
 
 class FrameError(ValueError):
     channel: str | None
-    def __init__(self, channel: str | None, message: str) -> None: ...
+    reason: str | None
+    def __init__(self, channel: str | None, message: str, reason: str | None = None) -> None: ...
 
 def iso_to_ns(text: str) -> int: ...
 def precision_from_increment(text: str) -> int: ...
@@ -62,6 +67,14 @@ class ResyncNeeded(Record):
     id: str
     instrument_id: InstrumentId
     reason: str
+
+class TradeHistory(Record):
+    instrument_id: InstrumentId
+    trades: list[TradeTick]
+
+class BarHistory(Record):
+    bar_type: BarType
+    bars: list[Bar]
 
 class BlockHeight(Record):
     channel: str
@@ -199,6 +212,12 @@ class SubaccountInfo(Record):
     updated_at_height: int | None
     latest_processed_block_height: int | None
 
+class IdRing:
+    def __init__(self, capacity: int = ...) -> None: ...
+    def add(self, item: str) -> bool: ...
+    def __contains__(self, item: object) -> bool: ...
+    def __len__(self) -> int: ...
+
 class MarketContext:
     ticker: str
     instrument_id: InstrumentId
@@ -214,10 +233,11 @@ class MarketContext:
         size_precision: int,
         max_cross_ns: int = 5_000_000_000,
     ) -> None: ...
-    def clear_seen_ids(self) -> None: ...
 
 class FrameParser:
     unknown_enums: dict[tuple[str, str], int]
+    skipped: dict[str, int]
+    adapted: dict[str, int]
     frames: int
     errors: int
     scanned_frames: int
@@ -233,7 +253,8 @@ class FrameParser:
         max_cross_ns: int = 5_000_000_000,
     ) -> MarketContext: ...
     def context(self, ticker: str) -> MarketContext | None: ...
-    def clear_seen_ids(self) -> None: ...
+    def take_new_reasons(self) -> list[str]: ...
+    def flush_closed_bars(self, now_ns: int) -> list[Bar]: ...
     def parse(self, data: bytes | bytearray | memoryview | str, ts_init: int = 0) -> list[Any]: ...
 
 class DYDXWsListener:

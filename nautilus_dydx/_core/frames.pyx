@@ -48,7 +48,9 @@ from nautilus_dydx._core.book cimport L2Book
 from nautilus_dydx._core.book cimport PendingLevel
 from nautilus_dydx._core.decimal cimport DEC_OK
 from nautilus_dydx._core.decimal cimport PRICE_RAW_LIMIT
+from nautilus_dydx._core.decimal cimport DEC_OVERFLOW
 from nautilus_dydx._core.decimal cimport parse_decimal_c
+from nautilus_dydx._core.decimal cimport parse_decimal_round_c
 
 
 class FrameError(ValueError):
@@ -61,11 +63,14 @@ class FrameError(ValueError):
         The channel of the frame, if it could be read.
     message : str
         What is wrong with the frame.
+    reason : str, optional
+        A short fixed text naming the problem (no values), used to count skipped items.
 
     """
 
-    def __init__(self, channel, str message) -> None:
+    def __init__(self, channel, str message, str reason=None) -> None:
         self.channel = channel
+        self.reason = reason
         super().__init__(f"{channel or 'frame'}: {message}")
 
 
@@ -133,7 +138,12 @@ cdef tuple _MARKET_INTEGERS = (
     "trades24H",
 )
 
-cdef Py_ssize_t _MAX_SEEN_IDS = 10_000
+# Trade ids remembered per market and fill ids per parser (oldest forgotten first)
+MAX_SEEN_IDS = 10_000
+cdef Py_ssize_t _MAX_SEEN_IDS = MAX_SEEN_IDS
+
+# Trade types printed at the bankruptcy price, off the tick grid (rounded, not refused)
+cdef frozenset _OFF_GRID_TRADE_TYPES = frozenset(("LIQUIDATED", "DELEVERAGED"))
 
 cdef PriceRaw[17] _POW10
 _POW10[0] = 1
@@ -191,7 +201,10 @@ cdef int64_t iso_to_ns_c(const char* p, Py_ssize_t n) noexcept nogil:
     h = _digits(p + 11, 2)
     mi = _digits(p + 14, 2)
     s = _digits(p + 17, 2)
-    if y < 1970 or mo < 1 or mo > 12 or d < 1 or d > 31 or h < 0 or h > 23 or mi < 0 or mi > 59:
+    # Years after 2261 overflow int64 nanoseconds
+    if y < 1970 or y > 2261 or mo < 1 or mo > 12 or d < 1 or d > 31:
+        return -1
+    if h < 0 or h > 23 or mi < 0 or mi > 59:
         return -1
     if s < 0 or s > 60 or d > _days_in_month(y, mo):
         return -1
@@ -219,7 +232,7 @@ cdef uint64_t _iso_ns(str text, str channel) except? 0:
     cdef const char* p = PyUnicode_AsUTF8AndSize(text, &n)
     cdef int64_t v = iso_to_ns_c(p, n)
     if v < 0:
-        raise FrameError(channel, f"invalid ISO-8601 timestamp, was {text!r}")
+        raise FrameError(channel, f"invalid ISO-8601 timestamp, was {text!r}", "invalid timestamp")
     return <uint64_t>v
 
 
@@ -279,40 +292,55 @@ def precision_from_increment(str text) -> int:
 
 cdef inline dict _as_dict(object obj, str channel, str what):
     if type(obj) is not dict:
-        raise FrameError(channel, f"{what} must be an object, was {type(obj).__name__}")
+        raise FrameError(
+            channel, f"{what} must be an object, was {type(obj).__name__}",
+            f"{what} not an object",
+        )
     return <dict>obj
 
 
 cdef inline list _as_list(object obj, str channel, str what):
     if type(obj) is not list:
-        raise FrameError(channel, f"{what} must be an array, was {type(obj).__name__}")
+        raise FrameError(
+            channel, f"{what} must be an array, was {type(obj).__name__}", f"{what} not an array",
+        )
     return <list>obj
+
+
+cdef inline object _missing(str key, str channel):
+    return FrameError(channel, f"missing required key {key!r}", f"missing {key!r}")
 
 
 cdef str _str(dict d, str key, str channel, bint required):
     cdef object v = d.get(key)
     if v is None:
         if required:
-            raise FrameError(channel, f"missing required key {key!r}")
+            raise _missing(key, channel)
         return None
     if type(v) is str:
         return <str>v
     if type(v) is int:
         return str(v)
-    raise FrameError(channel, f"{key!r} must be a string, was {type(v).__name__}")
+    raise FrameError(
+        channel, f"{key!r} must be a string, was {type(v).__name__}", f"invalid {key!r}",
+    )
+
+
+cdef inline bint _is_decimal(str s):
+    # Any ASCII decimal: any number of places, sign, exponent (range not checked)
+    cdef Py_ssize_t n = 0
+    cdef const char* p = PyUnicode_AsUTF8AndSize(s, &n)
+    cdef PriceRaw raw = 0
+    cdef uint8_t prec = 0
+    cdef int code = parse_decimal_round_c(p, n, 0, &raw, &prec)
+    return code == DEC_OK or code == DEC_OVERFLOW
 
 
 cdef str _dec(dict d, str key, str channel, bint required):
+    # A decimal kept as the venue text: any valid decimal, however many places
     cdef str s = _str(d, key, channel, required)
-    cdef Py_ssize_t n = 0
-    cdef const char* p
-    cdef PriceRaw raw = 0
-    cdef uint8_t prec = 0
-    if s is None:
-        return None
-    p = PyUnicode_AsUTF8AndSize(s, &n)
-    if parse_decimal_c(p, n, &raw, &prec) != DEC_OK:
-        raise FrameError(channel, f"{key!r} is not a decimal in range, was {s!r}")
+    if s is not None and not _is_decimal(s):
+        raise FrameError(channel, f"{key!r} is not a decimal, was {s!r}", f"invalid {key!r}")
     return s
 
 
@@ -320,22 +348,24 @@ cdef object _height(dict d, str key, str channel, bint required):
     cdef object v = d.get(key)
     if v is None:
         if required:
-            raise FrameError(channel, f"missing required key {key!r}")
+            raise _missing(key, channel)
         return None
     if type(v) is int:
         if v < 0:
-            raise FrameError(channel, f"{key!r} must not be negative, was {v!r}")
+            raise FrameError(
+                channel, f"{key!r} must not be negative, was {v!r}", f"invalid {key!r}",
+            )
         return v
     if type(v) is str and 0 < len(<str>v) <= 20 and (<str>v).isascii() and (<str>v).isdigit():
         return int(v)
-    raise FrameError(channel, f"{key!r} must be a block height, was {v!r}")
+    raise FrameError(channel, f"{key!r} must be a block height, was {v!r}", f"invalid {key!r}")
 
 
 cdef object _int(dict d, str key, str channel, bint required):
     cdef object v = d.get(key)
     if v is None:
         if required:
-            raise FrameError(channel, f"missing required key {key!r}")
+            raise _missing(key, channel)
         return None
     if type(v) is int:
         return v
@@ -343,18 +373,18 @@ cdef object _int(dict d, str key, str channel, bint required):
         (<str>v).isdigit() or ((<str>v)[0] == "-" and (<str>v)[1:].isdigit())
     ):
         return int(v)
-    raise FrameError(channel, f"{key!r} must be an integer, was {v!r}")
+    raise FrameError(channel, f"{key!r} must be an integer, was {v!r}", f"invalid {key!r}")
 
 
 cdef object _bool(dict d, str key, str channel, bint required):
     cdef object v = d.get(key)
     if v is None:
         if required:
-            raise FrameError(channel, f"missing required key {key!r}")
+            raise _missing(key, channel)
         return None
     if v is True or v is False:
         return v
-    raise FrameError(channel, f"{key!r} must be a boolean, was {v!r}")
+    raise FrameError(channel, f"{key!r} must be a boolean, was {v!r}", f"invalid {key!r}")
 
 
 cdef str _enum(FrameParser parser, dict d, str key, frozenset known, str channel, bint required):
@@ -367,22 +397,36 @@ cdef str _enum(FrameParser parser, dict d, str key, frozenset known, str channel
 
 cdef int _parse_number(
     object text, str channel, str what, PriceRaw unit, bint allow_zero,
-    PriceRaw* raw_out, uint8_t* prec_out,
+    PriceRaw* raw_out, uint8_t* prec_out, uint8_t target=FIXED_PRECISION,
 ) except -1:
-    # Decimal string -> raw at FIXED_PRECISION; unit > 0 requires a multiple of it
+    # Decimal string -> raw at FIXED_PRECISION, rounded half-even to `target` decimals;
+    # unit > 1 requires a multiple of it (reason "off grid")
     cdef Py_ssize_t n = 0
     cdef const char* p
     cdef int code
     if type(text) is not str:
-        raise FrameError(channel, f"{what} must be a decimal string, was {text!r}")
+        if text is None:
+            raise FrameError(channel, f"{what} is missing", f"{what} missing")
+        raise FrameError(
+            channel, f"{what} must be a decimal string, was {text!r}", f"{what} not a string",
+        )
     p = PyUnicode_AsUTF8AndSize(text, &n)
-    code = parse_decimal_c(p, n, raw_out, prec_out)
-    if code != DEC_OK or raw_out[0] > PRICE_RAW_LIMIT or raw_out[0] < -PRICE_RAW_LIMIT:
-        raise FrameError(channel, f"{what} is not a decimal in range, was {text!r}")
+    code = parse_decimal_round_c(p, n, target, raw_out, prec_out)
+    if code == DEC_OVERFLOW or (
+        code == DEC_OK and (raw_out[0] > PRICE_RAW_LIMIT or raw_out[0] < -PRICE_RAW_LIMIT)
+    ):
+        raise FrameError(channel, f"{what} is out of range, was {text!r}", f"{what} out of range")
+    if code != DEC_OK:
+        raise FrameError(
+            channel, f"{what} is not a decimal, was {text!r}", f"{what} not a decimal",
+        )
     if raw_out[0] < 0 or (raw_out[0] == 0 and not allow_zero):
-        raise FrameError(channel, f"{what} must be positive, was {text!r}")
+        raise FrameError(channel, f"{what} must be positive, was {text!r}", f"{what} not positive")
     if unit > 1 and raw_out[0] % unit != 0:
-        raise FrameError(channel, f"{what} is finer than the instrument precision, was {text!r}")
+        raise FrameError(
+            channel, f"{what} is finer than the instrument precision, was {text!r}",
+            f"{what} off grid",
+        )
     return 0
 
 
@@ -553,7 +597,7 @@ cdef TransferUpdate _parse_TransferUpdate(FrameParser parser, object obj, str ch
     r.symbol = _str(d, "symbol", channel, False) or _str(d, "asset", channel, False)
     r.size = _dec(d, "size", channel, False) or _dec(d, "amount", channel, False)
     if r.size is None:
-        raise FrameError(channel, "missing required key 'size'")
+        raise _missing("size", channel)
     r.type = _enum(parser, d, "type", TRANSFER_TYPE, channel, False)
     r.transaction_hash = _str(d, "transactionHash", channel, False)
     r.created_at = _str(d, "createdAt", channel, False)
@@ -885,6 +929,33 @@ cdef SubaccountInfo _parse_SubaccountInfo(FrameParser parser, object obj, str ch
 
 
 
+cdef class TradeHistory(Record):
+    """
+    The trades of a ``v4_trades`` subscription snapshot: history, not live ticks.
+
+    ``trades`` are `TradeTick` objects, oldest first; their ids count as seen, so live updates
+    never republish them.
+    """
+
+    _fields = ("instrument_id", "trades")
+
+    cdef readonly object instrument_id
+    cdef readonly list trades
+
+
+cdef class BarHistory(Record):
+    """
+    The closed candles of a ``v4_candles`` subscription snapshot: history, not live bars.
+
+    ``bars`` are `Bar` objects, oldest first, ``ts_event`` at each bar's close.
+    """
+
+    _fields = ("bar_type", "bars")
+
+    cdef readonly object bar_type
+    cdef readonly list bars
+
+
 cdef void _fill_owner(object rec, object number, str address):
     # Fill the subaccount number (parent envelope or snapshot owner) and address when missing
     if number is None and address is None:
@@ -938,6 +1009,92 @@ cdef TradeTick _trade_tick(
     tick._mem.ts_event = ts_event
     tick._mem.ts_init = ts_init
     return tick
+
+
+cdef tuple _RECORD_NAMES = (
+    "perpetual position", "asset position", "order", "fill", "transfer", "trading reward",
+)
+
+
+cdef class IdRing:
+    """
+    The newest `capacity` ids seen (bounded memory): a set plus a ring of insertion order.
+
+    Parameters
+    ----------
+    capacity : int, default MAX_SEEN_IDS
+        How many ids are remembered; adding one more forgets the oldest.
+
+    """
+
+    def __init__(self, Py_ssize_t capacity=MAX_SEEN_IDS) -> None:
+        if capacity < 1:
+            raise ValueError(f"invalid capacity, was {capacity}")
+        self._ids = set()
+        self._ring = [None] * capacity
+        self._pos = 0
+        self._capacity = capacity
+
+    cdef bint add_c(self, str item) except -1:
+        # True if `item` is new (and remembers it), False if seen
+        cdef object old
+        if item in self._ids:
+            return False
+        old = self._ring[self._pos]
+        if old is not None:
+            self._ids.discard(old)
+        self._ring[self._pos] = item
+        self._ids.add(item)
+        self._pos += 1
+        if self._pos == self._capacity:
+            self._pos = 0
+        return True
+
+    def add(self, str item not None) -> bool:
+        """
+        Remember `item` and return True if it is new, else return False.
+
+        Parameters
+        ----------
+        item : str
+            The id.
+
+        Returns
+        -------
+        bool
+
+        """
+        return self.add_c(item)
+
+    def __contains__(self, item) -> bool:
+        return item in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+cdef Bar _make_bar(MarketContext ctx, str resolution, tuple candle, uint64_t ts_init):
+    # candle = (start, open, high, low, close, volume) raws; ts_event at the close
+    cdef BarType bar_type
+    cdef uint64_t duration
+    cdef Bar bar = Bar.__new__(Bar)
+    bar_type, duration = ctx._bar_types[resolution]
+    # Bar.from_raw_c passes 128-bit raws on the stack (ABI mismatch, see book.make_quote_c)
+    bar._mem.bar_type = bar_type._mem
+    bar._mem.open.raw = <PriceRaw>candle[1]
+    bar._mem.open.precision = ctx.price_precision
+    bar._mem.high.raw = <PriceRaw>candle[2]
+    bar._mem.high.precision = ctx.price_precision
+    bar._mem.low.raw = <PriceRaw>candle[3]
+    bar._mem.low.precision = ctx.price_precision
+    bar._mem.close.raw = <PriceRaw>candle[4]
+    bar._mem.close.precision = ctx.price_precision
+    bar._mem.volume.raw = <QuantityRaw>candle[5]
+    bar._mem.volume.precision = ctx.size_precision
+    bar._mem.ts_event = <uint64_t>candle[0] + duration
+    bar._mem.ts_init = ts_init
+    bar.is_revision = False
+    return bar
 
 
 # -- In-place scanner for the hot frames (book and trade channel_data) ---------------------------
@@ -1372,6 +1529,10 @@ cdef class MarketContext:
         int size_precision,
         uint64_t max_cross_ns=5_000_000_000,
     ) -> None:
+        if not 0 <= price_precision <= FIXED_PRECISION:
+            raise ValueError(f"invalid price_precision, was {price_precision}")
+        if not 0 <= size_precision <= FIXED_PRECISION:
+            raise ValueError(f"invalid size_precision, was {size_precision}")
         self.book = L2Book(instrument_id, price_precision, size_precision, max_cross_ns)
         self.ticker = ticker
         self.instrument_id = instrument_id
@@ -1379,7 +1540,7 @@ cdef class MarketContext:
         self.size_precision = size_precision
         self._unit_p = _POW10[FIXED_PRECISION - price_precision]
         self._unit_s = _POW10[FIXED_PRECISION - size_precision]
-        self._trade_ids = {}
+        self._trade_ids = IdRing(_MAX_SEEN_IDS)
         self._bar_types = {}
         for resolution, (step, aggregation, seconds) in RESOLUTIONS.items():
             self._bar_types[resolution] = (
@@ -1387,12 +1548,8 @@ cdef class MarketContext:
                 <uint64_t>seconds * 1_000_000_000,
             )
         self._resync_reported = False
-
-    def clear_seen_ids(self) -> None:
-        """
-        Forget the trade ids seen so far (after a reconnect every id is new again).
-        """
-        self._trade_ids.clear()
+        self._history_ts = 0
+        self._candles = {}
 
     def __repr__(self) -> str:
         return (
@@ -1429,8 +1586,11 @@ cdef class FrameParser:
     def __init__(self, bint emit_quotes=True, bint scanner=True) -> None:
         self._contexts = {}
         self._known_tickers = set()
-        self._fill_ids = {}
+        self._fill_ids = IdRing(_MAX_SEEN_IDS)
         self.unknown_enums = {}
+        self.skipped = {}
+        self.adapted = {}
+        self._new_reasons = []
         self.frames = 0
         self.errors = 0
         self.scanned_frames = 0
@@ -1501,20 +1661,84 @@ cdef class FrameParser:
             If a precision is outside 0..FIXED_PRECISION.
 
         """
-        cdef MarketContext ctx = MarketContext(
+        cdef MarketContext ctx
+        cdef object old = self._contexts.get(ticker)
+        if old is not None and (
+            (<MarketContext>old).instrument_id == instrument_id
+            and (<MarketContext>old).price_precision == price_precision
+            and (<MarketContext>old).size_precision == size_precision
+        ):
+            # Same market again (a reconnect): keep its seen trade ids and candle state
+            return <MarketContext>old
+        ctx = MarketContext(
             ticker, instrument_id, price_precision, size_precision, max_cross_ns,
         )
         self._contexts[ticker] = ctx
         self._known_tickers.add(ticker)
         return ctx
 
-    def clear_seen_ids(self) -> None:
+    def take_new_reasons(self) -> list:
         """
-        Forget the trade and fill ids seen so far in every context (after a reconnect).
+        Return the skip and adaptation reasons first seen since the last call (for logging once).
+
+        Each entry reads ``"skipped: <reason>"`` or ``"adapted: <reason>"``; the running counts
+        are in `skipped` and `adapted`.
+
+        Returns
+        -------
+        list[str]
+
         """
-        self._fill_ids.clear()
-        for ctx in self._contexts.values():
-            (<MarketContext>ctx)._trade_ids.clear()
+        cdef list out = self._new_reasons
+        self._new_reasons = []
+        return out
+
+    def flush_closed_bars(self, uint64_t now_ns) -> list:
+        """
+        Return the bars of the forming candles whose period ended at or before `now_ns`.
+
+        Call it from a timer: a candle otherwise closes only when a later candle of the same
+        market and resolution arrives. Each closed candle is returned exactly once.
+
+        Parameters
+        ----------
+        now_ns : int
+            UNIX timestamp (nanoseconds), used as ``ts_init`` of the bars.
+
+        Returns
+        -------
+        list[Bar]
+
+        """
+        cdef list out = []
+        cdef MarketContext ctx
+        cdef list state
+        for ctx_obj in self._contexts.values():
+            ctx = <MarketContext>ctx_obj
+            for resolution, state in ctx._candles.items():
+                forming = state[0]
+                if forming is not None and forming[0] + ctx._bar_types[resolution][1] <= now_ns:
+                    out.append(_make_bar(ctx, resolution, forming, now_ns))
+                    state[0] = None
+                    state[1] = forming[0]
+        return out
+
+    cdef int _skip(self, str what, object e) except -1:
+        cdef str reason = f"{what}: {getattr(e, 'reason', None) or 'malformed'}"
+        cdef object n = self.skipped.get(reason)
+        if n is None:
+            self._new_reasons.append("skipped: " + reason)
+            n = 0
+        self.skipped[reason] = n + 1
+        return 0
+
+    cdef int _adapt(self, str reason) except -1:
+        cdef object n = self.adapted.get(reason)
+        if n is None:
+            self._new_reasons.append("adapted: " + reason)
+            n = 0
+        self.adapted[reason] = n + 1
+        return 0
 
     def context(self, str ticker) -> MarketContext | None:
         """
@@ -1681,7 +1905,7 @@ cdef class FrameParser:
         elif channel == "v4_candles":
             contents = _as_dict(contents, channel, "contents")
             candles = _as_list(contents.get("candles"), channel, "candles")
-            out.extend(self._candles(m, channel, list(reversed(candles)), ts_init))
+            out.extend(self._candles(m, channel, list(reversed(candles)), True, ts_init))
         elif channel == "v4_markets":
             out.extend(self._markets_snapshot(channel, contents, ts_init))
         elif channel == "v4_subaccounts" or channel == "v4_parent_subaccounts":
@@ -1709,7 +1933,7 @@ cdef class FrameParser:
             return self._trades(self._ctx(m, channel), channel, contents, batched, False, ts_init)
         items = contents if batched else [contents]
         if channel == "v4_candles":
-            return self._candles(m, channel, items, ts_init)
+            return self._candles(m, channel, items, False, ts_init)
         out = []
         if channel == "v4_markets":
             for c in items:
@@ -1745,6 +1969,7 @@ cdef class FrameParser:
             int channel = 0  # 1 = book, 2 = trades
             bint scanned = False
             bint snapshot = False
+            bint batched = False
             object ctx_obj = None
             Subscribed sub
             MarketContext ctx = None
@@ -1766,6 +1991,8 @@ cdef class FrameParser:
                 if i >= 0:
                     if _key_is(p, type_s, type_l, b"subscribed", 10):
                         snapshot = True
+                    elif _key_is(p, type_s, type_l, b"channel_batch_data", 18):
+                        batched = True
                     elif not _key_is(p, type_s, type_l, b"channel_data", 12):
                         return None
             elif _key_is(p, ks, kl, b"connection_id", 13):
@@ -1803,7 +2030,9 @@ cdef class FrameParser:
                 bit = 16
                 contents_at = i
                 if channel != 0 and ctx is not None and (seen & 1):
-                    i = self._scan_contents(p, i, n, channel, ctx, snapshot, &k, &count)
+                    i = self._scan_contents(
+                        p, i, n, channel, ctx, snapshot, batched, &k, &count,
+                    )
                     scanned = True
                 else:
                     i = _value_end(p, i, n, 1)
@@ -1824,7 +2053,9 @@ cdef class FrameParser:
         if snapshot and channel != 1:
             return None
         if not scanned:
-            if self._scan_contents(p, contents_at, n, channel, ctx, snapshot, &k, &count) < 0:
+            if self._scan_contents(
+                p, contents_at, n, channel, ctx, snapshot, batched, &k, &count,
+            ) < 0:
                 return None
         if channel == 2:
             return self._trades_finish(p, ctx, count, ts_init)
@@ -1841,12 +2072,36 @@ cdef class FrameParser:
 
     cdef Py_ssize_t _scan_contents(
         self, const char* p, Py_ssize_t i, Py_ssize_t n, int channel, MarketContext ctx,
+        bint snapshot, bint batched, Py_ssize_t* k, Py_ssize_t* count,
+    ) except -2:
+        # One contents object, or (batched) an array of them gathered into one result
+        k[0] = 0
+        count[0] = 0
+        if not batched:
+            return self._scan_item(p, i, n, channel, ctx, snapshot, k, count)
+        if i >= n or p[i] != 91:
+            return -1
+        i = _ws(p, i + 1, n)
+        if i < n and p[i] == 93:
+            return i + 1
+        while True:
+            i = self._scan_item(p, i, n, channel, ctx, False, k, count)
+            if i < 0:
+                return -1
+            i = _ws(p, i, n)
+            if i < n and p[i] == 44:
+                i = _ws(p, i + 1, n)
+                continue
+            if i < n and p[i] == 93:
+                return i + 1
+            return -1
+
+    cdef Py_ssize_t _scan_item(
+        self, const char* p, Py_ssize_t i, Py_ssize_t n, int channel, MarketContext ctx,
         bint snapshot, Py_ssize_t* k, Py_ssize_t* count,
     ) except -2:
         cdef Py_ssize_t ks = 0, kl = 0
         cdef bint has_trades = False
-        k[0] = 0
-        count[0] = 0
         if channel == 1:
             return _book_contents_scan(self, p, i, n, ctx, snapshot, k)
         if i >= n or p[i] != 123:
@@ -1905,18 +2160,15 @@ cdef class FrameParser:
         for j in range(count):
             t = &self._tscan[j]
             trade_id = PyUnicode_DecodeASCII(p + t.id_start, t.id_len, NULL)
-            if trade_id in ctx._trade_ids:
+            if t.ts_event < ctx._history_ts or not ctx._trade_ids.add_c(trade_id):
                 ctx.duplicate_trades += 1
                 continue
-            ctx._trade_ids[trade_id] = None
             out.append(
                 _trade_tick(
                     ctx, t.price, t.size, t.aggressor, p + t.id_start, t.id_len, t.ts_event,
                     ts_init,
                 ),
             )
-        while len(ctx._trade_ids) > _MAX_SEEN_IDS:
-            del ctx._trade_ids[next(iter(ctx._trade_ids))]
         return out
 
     # -- Order book ------------------------------------------------------------------------
@@ -1925,8 +2177,9 @@ cdef class FrameParser:
     @cython.wraparound(False)
     cdef Py_ssize_t _collect_side(
         self, MarketContext ctx, object levels, uint8_t side, bint snapshot, Py_ssize_t k,
-        str channel,
+        str channel, bint* damaged,
     ) except -1:
+        # A bad level is skipped and counted; the caller then asks for a resync
         cdef:
             list lv
             Py_ssize_t i
@@ -1945,16 +2198,26 @@ cdef class FrameParser:
         self._reserve(k + n)
         for i in range(n):
             level = lv[i]
-            if type(level) is list and len(<list>level) == 2:
-                price = (<list>level)[0]
-                size = (<list>level)[1]
-            elif type(level) is dict:
-                price = (<dict>level).get("price")
-                size = (<dict>level).get("size")
-            else:
-                raise FrameError(channel, f"{what} level must be [price, size], was {level!r}")
-            _parse_number(price, channel, f"{what} price", ctx._unit_p, False, &p_raw, &prec)
-            _parse_number(size, channel, f"{what} size", ctx._unit_s, True, &s_raw, &prec)
+            try:
+                if type(level) is list and len(<list>level) == 2:
+                    price = (<list>level)[0]
+                    size = (<list>level)[1]
+                elif type(level) is dict:
+                    price = (<dict>level).get("price")
+                    size = (<dict>level).get("size")
+                else:
+                    raise FrameError(
+                        channel, f"{what} level must be [price, size], was {level!r}",
+                        "not [price, size]",
+                    )
+                _parse_number(
+                    price, channel, "price", ctx._unit_p, False, &p_raw, &prec,
+                )
+                _parse_number(size, channel, "size", ctx._unit_s, True, &s_raw, &prec)
+            except (ValueError, TypeError, OverflowError) as e:
+                self._skip("book level", e)
+                damaged[0] = True
+                continue
             if snapshot and s_raw == 0:
                 continue
             self._pending[k].price = p_raw
@@ -1969,21 +2232,21 @@ cdef class FrameParser:
     ):
         cdef Py_ssize_t k = 0
         cdef dict c
+        cdef bint damaged = False
         if batched:
             for item in <list>contents:
                 c = _as_dict(item, channel, "contents")
-                k = self._collect_side(ctx, c.get("bids"), 1, False, k, channel)
-                k = self._collect_side(ctx, c.get("asks"), 2, False, k, channel)
+                k = self._collect_side(ctx, c.get("bids"), 1, False, k, channel, &damaged)
+                k = self._collect_side(ctx, c.get("asks"), 2, False, k, channel, &damaged)
         else:
             c = _as_dict(contents, channel, "contents")
-            k = self._collect_side(ctx, c.get("bids"), 1, snapshot, k, channel)
-            k = self._collect_side(ctx, c.get("asks"), 2, snapshot, k, channel)
-        # The whole frame is valid: apply it
-        return self._book_finish(ctx, channel, k, snapshot, message_id, ts_init)
+            k = self._collect_side(ctx, c.get("bids"), 1, snapshot, k, channel, &damaged)
+            k = self._collect_side(ctx, c.get("asks"), 2, snapshot, k, channel, &damaged)
+        return self._book_finish(ctx, channel, k, snapshot, message_id, ts_init, damaged)
 
     cdef list _book_finish(
         self, MarketContext ctx, str channel, Py_ssize_t k, bint snapshot, uint64_t message_id,
-        uint64_t ts_init,
+        uint64_t ts_init, bint damaged=False,
     ):
         cdef list out = []
         cdef object deltas
@@ -1999,17 +2262,58 @@ cdef class FrameParser:
             quote = book.quote_if_changed_c(ts_init, ts_init)
             if quote is not None:
                 out.append(quote)
-        if book.resync_needed and not ctx._resync_reported:
+        if (book.resync_needed or damaged) and not ctx._resync_reported:
             ctx._resync_reported = True
             rec = ResyncNeeded.__new__(ResyncNeeded)
             rec.channel = channel
             rec.id = ctx.ticker
             rec.instrument_id = ctx.instrument_id
-            rec.reason = book.resync_reason
+            rec.reason = book.resync_reason if book.resync_needed else "invalid level skipped"
             out.append(rec)
         return out
 
     # -- Trades ----------------------------------------------------------------------------
+
+    cdef tuple _trade_item(self, MarketContext ctx, str channel, object obj):
+        # One trade -> (id, price raw, size raw, aggressor, ts_event); FrameError to skip it
+        cdef dict t = _as_dict(obj, channel, "trade")
+        cdef str trade_id = _str(t, "id", channel, True)
+        cdef str side
+        cdef str kind
+        cdef PriceRaw p_raw = 0
+        cdef PriceRaw s_raw = 0
+        cdef uint8_t prec = 0
+        cdef const char* id_ptr
+        cdef Py_ssize_t id_len = 0
+        cdef AggressorSide aggressor
+        id_ptr = PyUnicode_AsUTF8AndSize(trade_id, &id_len)
+        if not _valid_trade_id(id_ptr, id_len):
+            raise FrameError(channel, f"invalid trade id, was {trade_id!r}", "invalid 'id'")
+        side = _enum(self, t, "side", SIDE, channel, True)
+        kind = _enum(self, t, "type", TRADE_TYPE, channel, False)
+        try:
+            _parse_number(t.get("price"), channel, "price", ctx._unit_p, False, &p_raw, &prec)
+        except FrameError as e:
+            if e.reason != "price off grid" or kind not in _OFF_GRID_TRADE_TYPES:
+                raise
+            # Liquidation and deleveraging trades print at the bankruptcy price
+            _parse_number(
+                t.get("price"), channel, "price", 0, False, &p_raw, &prec, ctx.price_precision,
+            )
+            if p_raw == 0:
+                raise FrameError(
+                    channel, f"price rounds to zero, was {t.get('price')!r}", "price not positive",
+                )
+            self._adapt(f"trade price off grid: rounded half-even ({kind})")
+        _parse_number(t.get("size"), channel, "size", ctx._unit_s, False, &s_raw, &prec)
+        ts_event = _iso_ns(_str(t, "createdAt", channel, True), channel)
+        if side == "BUY":
+            aggressor = AggressorSide.BUYER
+        elif side == "SELL":
+            aggressor = AggressorSide.SELLER
+        else:
+            aggressor = AggressorSide.NO_AGGRESSOR
+        return (trade_id, p_raw, s_raw, <int>aggressor, ts_event)
 
     cdef list _trades(
         self, MarketContext ctx, str channel, object contents, bint batched, bint snapshot,
@@ -2018,119 +2322,157 @@ cdef class FrameParser:
         cdef list items = contents if batched else [contents]
         cdef list parsed = []
         cdef list trades
-        cdef dict t
         cdef str trade_id
-        cdef str side
-        cdef PriceRaw p_raw = 0
-        cdef PriceRaw s_raw = 0
-        cdef uint8_t prec = 0
-        cdef AggressorSide aggressor
-        cdef uint64_t ts_event
         cdef const char* id_ptr
         cdef Py_ssize_t id_len = 0
+        cdef uint64_t newest = 0
         cdef list out = []
+        cdef TradeHistory history
         for item in items:
             c = _as_dict(item, channel, "contents")
             trades = _as_list(c.get("trades"), channel, "trades")
             if snapshot:
                 trades = list(reversed(trades))  # REST order is newest first
             for obj in trades:
-                t = _as_dict(obj, channel, "trade")
-                trade_id = _str(t, "id", channel, True)
+                try:
+                    parsed.append(self._trade_item(ctx, channel, obj))
+                except (ValueError, TypeError, OverflowError) as e:
+                    self._skip("trade", e)
+        if snapshot:
+            # History, not live: remembered as seen, never republished by later updates
+            for trade_id, p_raw, s_raw, agg, ts_event in parsed:
+                ctx._trade_ids.add_c(trade_id)
+                if ts_event > newest:
+                    newest = ts_event
                 id_ptr = PyUnicode_AsUTF8AndSize(trade_id, &id_len)
-                if not _valid_trade_id(id_ptr, id_len):
-                    raise FrameError(channel, f"invalid trade id, was {trade_id!r}")
-                side = _enum(self, t, "side", SIDE, channel, True)
-                _enum(self, t, "type", TRADE_TYPE, channel, False)
-                _parse_number(
-                    t.get("price"), channel, "trade price", ctx._unit_p, False, &p_raw, &prec,
+                out.append(
+                    _trade_tick(ctx, p_raw, s_raw, agg, id_ptr, id_len, ts_event, ts_init),
                 )
-                _parse_number(
-                    t.get("size"), channel, "trade size", ctx._unit_s, False, &s_raw, &prec,
-                )
-                ts_event = _iso_ns(_str(t, "createdAt", channel, True), channel)
-                if side == "BUY":
-                    aggressor = AggressorSide.BUYER
-                elif side == "SELL":
-                    aggressor = AggressorSide.SELLER
-                else:
-                    aggressor = AggressorSide.NO_AGGRESSOR
-                parsed.append((trade_id, p_raw, s_raw, <int>aggressor, ts_event))
-        # Whole frame valid: drop duplicates by id, then build ticks
+            if newest > ctx._history_ts:
+                ctx._history_ts = newest
+            history = TradeHistory.__new__(TradeHistory)
+            history.instrument_id = ctx.instrument_id
+            history.trades = out
+            return [history]
         for trade_id, p_raw, s_raw, agg, ts_event in parsed:
-            if trade_id in ctx._trade_ids:
+            if <uint64_t>ts_event < ctx._history_ts or not ctx._trade_ids.add_c(trade_id):
                 ctx.duplicate_trades += 1
                 continue
-            ctx._trade_ids[trade_id] = None
             id_ptr = PyUnicode_AsUTF8AndSize(trade_id, &id_len)
             out.append(_trade_tick(ctx, p_raw, s_raw, agg, id_ptr, id_len, ts_event, ts_init))
-        while len(ctx._trade_ids) > _MAX_SEEN_IDS:
-            del ctx._trade_ids[next(iter(ctx._trade_ids))]
         return out
 
     # -- Candles ---------------------------------------------------------------------------
 
-    cdef list _candles(self, dict m, str channel, list items, uint64_t ts_init):
+    cdef tuple _candle_item(self, str channel, object item, str ticker, str resolution):
+        # One candle -> (ctx, resolution, (start, o, h, l, c, v)), or None for an unknown
+        # resolution; FrameError to skip it
+        cdef dict c = _as_dict(item, channel, "candle")
+        cdef MarketContext ctx
+        cdef PriceRaw o = 0, h = 0, l = 0, cl = 0, v = 0
+        cdef uint8_t prec = 0
+        ticker = _str(c, "ticker", channel, False) or ticker
+        resolution = _str(c, "resolution", channel, False) or resolution
+        ctx_obj = self._contexts.get(ticker)
+        if ctx_obj is None:
+            raise FrameError(
+                channel, f"no market context registered for id {ticker!r}", "unknown market",
+            )
+        ctx = <MarketContext>ctx_obj
+        if resolution not in ctx._bar_types:
+            k = ("resolution", resolution)
+            self.unknown_enums[k] = self.unknown_enums.get(k, 0) + 1
+            return None
+        _parse_number(c.get("open"), channel, "open", ctx._unit_p, False, &o, &prec)
+        _parse_number(c.get("high"), channel, "high", ctx._unit_p, False, &h, &prec)
+        _parse_number(c.get("low"), channel, "low", ctx._unit_p, False, &l, &prec)
+        _parse_number(c.get("close"), channel, "close", ctx._unit_p, False, &cl, &prec)
+        _parse_number(
+            c.get("baseTokenVolume"), channel, "baseTokenVolume", ctx._unit_s, True, &v, &prec,
+        )
+        _int(c, "trades", channel, False)
+        _dec(c, "usdVolume", channel, False)
+        if not (l <= o <= h and l <= cl <= h):
+            raise FrameError(
+                channel, f"candle prices are inconsistent, was {c!r}", "prices inconsistent",
+            )
+        started = _iso_ns(_str(c, "startedAt", channel, True), channel)
+        return (ctx, resolution, (started, o, h, l, cl, v))
+
+    cdef list _candles(
+        self, dict m, str channel, list items, bint snapshot, uint64_t ts_init,
+    ):
+        # Updates of the forming candle are kept; a candle becomes a Bar once a later candle
+        # of the same market and resolution arrives (or flush_closed_bars finds it ended)
         cdef str ident = _str(m, "id", channel, True)
         cdef str ticker
         cdef str resolution
         cdef MarketContext ctx
-        cdef dict c
-        cdef PriceRaw o = 0, h = 0, l = 0, cl = 0, v = 0
-        cdef uint8_t prec = 0
         cdef list parsed = []
         cdef list out = []
-        cdef BarType bar_type
-        cdef Bar bar
+        cdef list state
+        cdef dict histories = {}
+        cdef BarHistory history
         cdef uint64_t duration
-        cdef uint64_t started
+        self._ctx(m, channel)
         ticker, _, resolution = ident.partition("/")
         for item in items:
-            c = _as_dict(item, channel, "candle")
-            ticker = _str(c, "ticker", channel, False) or ticker
-            resolution = _str(c, "resolution", channel, False) or resolution
-            ctx_obj = self._contexts.get(ticker)
-            if ctx_obj is None:
-                raise FrameError(channel, f"no market context registered for id {ticker!r}")
-            ctx = <MarketContext>ctx_obj
-            entry = ctx._bar_types.get(resolution)
-            if entry is None:
-                k = ("resolution", resolution)
-                self.unknown_enums[k] = self.unknown_enums.get(k, 0) + 1
+            try:
+                entry = self._candle_item(channel, item, ticker, resolution)
+            except (ValueError, TypeError, OverflowError) as e:
+                self._skip("candle", e)
                 continue
-            _parse_number(c.get("open"), channel, "candle open", ctx._unit_p, False, &o, &prec)
-            _parse_number(c.get("high"), channel, "candle high", ctx._unit_p, False, &h, &prec)
-            _parse_number(c.get("low"), channel, "candle low", ctx._unit_p, False, &l, &prec)
-            _parse_number(c.get("close"), channel, "candle close", ctx._unit_p, False, &cl, &prec)
-            _parse_number(
-                c.get("baseTokenVolume"), channel, "candle baseTokenVolume", ctx._unit_s, True,
-                &v, &prec,
-            )
-            _int(c, "trades", channel, False)
-            _dec(c, "usdVolume", channel, False)
-            if not (l <= o <= h and l <= cl <= h):
-                raise FrameError(channel, f"candle prices are inconsistent, was {c!r}")
-            started = _iso_ns(_str(c, "startedAt", channel, True), channel)
-            parsed.append((ctx, entry, o, h, l, cl, v, started))
-        for ctx, entry, o, h, l, cl, v, started in parsed:
-            bar_type, duration = entry
-            # Bar.from_raw_c passes 128-bit raws on the stack (ABI mismatch, see book.make_quote_c)
-            bar = Bar.__new__(Bar)
-            bar._mem.bar_type = bar_type._mem
-            bar._mem.open.raw = o
-            bar._mem.open.precision = ctx.price_precision
-            bar._mem.high.raw = h
-            bar._mem.high.precision = ctx.price_precision
-            bar._mem.low.raw = l
-            bar._mem.low.precision = ctx.price_precision
-            bar._mem.close.raw = cl
-            bar._mem.close.precision = ctx.price_precision
-            bar._mem.volume.raw = <QuantityRaw>v
-            bar._mem.volume.precision = ctx.size_precision
-            bar._mem.ts_event = started + duration
-            bar._mem.ts_init = ts_init
-            bar.is_revision = False
-            out.append(bar)
+            if entry is not None:
+                parsed.append(entry)
+        if snapshot:
+            # Oldest first: every candle but the newest is closed; the newest too if it ended
+            for ctx, resolution, candle in parsed:
+                state = ctx._candles.get(resolution)
+                if state is None:
+                    state = ctx._candles[resolution] = [None, 0]
+                key = (ctx.ticker, resolution)
+                if key not in histories:
+                    history = BarHistory.__new__(BarHistory)
+                    history.bar_type = ctx._bar_types[resolution][0]
+                    history.bars = []
+                    histories[key] = history
+                    out.append(history)
+                    state[0] = None
+                forming = state[0]
+                if forming is not None:
+                    if candle[0] <= forming[0]:
+                        continue
+                    (<BarHistory>histories[key]).bars.append(
+                        _make_bar(ctx, resolution, forming, ts_init),
+                    )
+                    state[1] = forming[0]
+                state[0] = candle
+            for key, history in histories.items():
+                ctx = <MarketContext>self._contexts[key[0]]
+                state = ctx._candles[key[1]]
+                forming = state[0]
+                if forming is not None and forming[0] + ctx._bar_types[key[1]][1] <= ts_init:
+                    history.bars.append(_make_bar(ctx, key[1], forming, ts_init))
+                    state[0] = None
+                    state[1] = forming[0]
+            return out
+        for ctx, resolution, candle in parsed:
+            state = ctx._candles.get(resolution)
+            if state is None:
+                state = ctx._candles[resolution] = [None, 0]
+            forming = state[0]
+            if candle[0] <= state[1] and state[1] != 0:
+                # An update of a candle already published (or older): never republished
+                self._skip("candle", FrameError(channel, "", "update after close"))
+                continue
+            if forming is None or candle[0] == forming[0]:
+                state[0] = candle
+            elif candle[0] > forming[0]:
+                out.append(_make_bar(ctx, resolution, forming, ts_init))
+                state[1] = forming[0]
+                state[0] = candle
+            else:
+                self._skip("candle", FrameError(channel, "", "older than the forming candle"))
         return out
 
     # -- Markets ---------------------------------------------------------------------------
@@ -2138,7 +2480,7 @@ cdef class FrameParser:
     cdef list _market_entry(
         self, str channel, str ticker, object obj, bint snapshot, uint64_t ts_init,
     ):
-        cdef dict fields = _as_dict(obj, channel, f"market {ticker}")
+        cdef dict fields = _as_dict(obj, channel, "market")
         cdef MarketUpdate rec = MarketUpdate.__new__(MarketUpdate)
         cdef list out = [rec]
         cdef object ctx_obj = self._contexts.get(ticker)
@@ -2162,28 +2504,30 @@ cdef class FrameParser:
             rec.price_precision = None if tick is None else precision_from_increment(tick)
             rec.size_precision = None if step is None else precision_from_increment(step)
         except ValueError as e:
-            raise FrameError(channel, f"market {ticker}: {e}") from None
+            raise FrameError(channel, f"market {ticker}: {e}", "invalid increment") from None
+        if ctx_obj is not None:
+            ctx = <MarketContext>ctx_obj
+            if fields.get("oraclePrice") is not None:
+                out.extend(
+                    self._oracle(ctx, channel, fields.get("oraclePrice"), ts_init, ts_init),
+                )
+            if status is not None:
+                action = _STATUS_ACTIONS.get(status)
+                if action is None:
+                    status_update = InstrumentStatus(
+                        ctx.instrument_id, MarketStatusAction.NOT_AVAILABLE_FOR_TRADING,
+                        ts_init, ts_init, reason=status, trading_event=status,
+                    )
+                else:
+                    status_update = InstrumentStatus(
+                        ctx.instrument_id, action[0], ts_init, ts_init, reason=status,
+                        trading_event=status, is_trading=action[1], is_quoting=action[2],
+                    )
+                out.insert(1, status_update)
+            rate = fields.get("nextFundingRate")
+            if rate is not None:
+                out.append(FundingRateUpdate(ctx.instrument_id, Decimal(rate), ts_init, ts_init))
         self._known_tickers.add(ticker)
-        if ctx_obj is None:
-            return out
-        ctx = <MarketContext>ctx_obj
-        if status is not None:
-            action = _STATUS_ACTIONS.get(status)
-            if action is None:
-                out.append(InstrumentStatus(
-                    ctx.instrument_id, MarketStatusAction.NOT_AVAILABLE_FOR_TRADING, ts_init,
-                    ts_init, reason=status, trading_event=status,
-                ))
-            else:
-                out.append(InstrumentStatus(
-                    ctx.instrument_id, action[0], ts_init, ts_init, reason=status,
-                    trading_event=status, is_trading=action[1], is_quoting=action[2],
-                ))
-        if fields.get("oraclePrice") is not None:
-            out.extend(self._oracle(ctx, channel, fields.get("oraclePrice"), ts_init, ts_init))
-        rate = fields.get("nextFundingRate")
-        if rate is not None:
-            out.append(FundingRateUpdate(ctx.instrument_id, Decimal(rate), ts_init, ts_init))
         return out
 
     cdef list _oracle(
@@ -2194,7 +2538,7 @@ cdef class FrameParser:
         cdef MarkPriceUpdate mark = MarkPriceUpdate.__new__(MarkPriceUpdate)
         cdef IndexPriceUpdate index = IndexPriceUpdate.__new__(IndexPriceUpdate)
         _parse_number(price, channel, "oraclePrice", 0, False, &raw, &prec)
-        # The oracle price keeps its own decimals (finer than the tick size)
+        # The oracle price keeps its own decimals (finer than the tick size), at most 16
         mark._mem.instrument_id = ctx.instrument_id._mem
         mark._mem.value.raw = raw
         mark._mem.value.precision = prec
@@ -2213,7 +2557,10 @@ cdef class FrameParser:
         )
         cdef list out = []
         for ticker, market in markets.items():
-            out.extend(self._market_entry(channel, ticker, market, True, ts_init))
+            try:
+                out.extend(self._market_entry(channel, ticker, market, True, ts_init))
+            except (ValueError, TypeError, OverflowError) as e:
+                self._skip("market", e)
         return out
 
     cdef list _markets_update(self, str channel, object contents, uint64_t ts_init):
@@ -2225,19 +2572,25 @@ cdef class FrameParser:
         cdef object ctx
         if trading is not None:
             for ticker, market in _as_dict(trading, channel, "trading").items():
-                out.extend(self._market_entry(channel, ticker, market, False, ts_init))
+                try:
+                    out.extend(self._market_entry(channel, ticker, market, False, ts_init))
+                except (ValueError, TypeError, OverflowError) as e:
+                    self._skip("market", e)
         if oracles is not None:
             for ticker, entry in _as_dict(oracles, channel, "oraclePrices").items():
-                o = _as_dict(entry, channel, f"oraclePrices {ticker}")
-                price = _dec(o, "oraclePrice", channel, True)
-                at = _str(o, "effectiveAt", channel, False)
-                _height(o, "effectiveAtHeight", channel, False)
-                ts_event = ts_init if at is None else _iso_ns(at, channel)
-                ctx = self._contexts.get(ticker)
-                if ctx is not None:
-                    out.extend(
-                        self._oracle(<MarketContext>ctx, channel, price, ts_event, ts_init),
-                    )
+                try:
+                    o = _as_dict(entry, channel, "oracle price")
+                    price = _dec(o, "oraclePrice", channel, True)
+                    at = _str(o, "effectiveAt", channel, False)
+                    _height(o, "effectiveAtHeight", channel, False)
+                    ts_event = ts_init if at is None else _iso_ns(at, channel)
+                    ctx = self._contexts.get(ticker)
+                    if ctx is not None:
+                        out.extend(
+                            self._oracle(<MarketContext>ctx, channel, price, ts_event, ts_init),
+                        )
+                except (ValueError, TypeError, OverflowError) as e:
+                    self._skip("oracle price", e)
         return out
 
     # -- Subaccounts -----------------------------------------------------------------------
@@ -2251,29 +2604,55 @@ cdef class FrameParser:
         r.ts_event = None if r.time is None else _iso_ns(r.time, channel)
         return r
 
+    cdef object _record(self, int kind, object obj, str channel):
+        if kind == 0:
+            return _parse_PerpetualPositionUpdate(self, obj, channel)
+        if kind == 1:
+            return _parse_AssetPositionUpdate(self, obj, channel)
+        if kind == 2:
+            return _parse_OrderUpdate(self, obj, channel)
+        if kind == 3:
+            return _parse_FillUpdate(self, obj, channel)
+        if kind == 4:
+            return _parse_TransferUpdate(self, obj, channel)
+        return _parse_TradingRewardUpdate(self, obj, channel)
+
     cdef list _subaccount(self, str channel, dict sub, object number):
         cdef list out = []
-        cdef SubaccountInfo info = _parse_SubaccountInfo(self, sub, channel)
-        if info.subaccount_number is None:
-            info.subaccount_number = _int(sub, "parentSubaccountNumber", channel, False)
-        out.append(info)
-        perps = sub.get("openPerpetualPositions")
-        if perps is not None:
-            for pos in _as_dict(perps, channel, "openPerpetualPositions").values():
-                rec = _parse_PerpetualPositionUpdate(self, pos, channel)
-                _fill_owner(rec, info.subaccount_number, info.address)
-                out.append(rec)
-        assets = sub.get("assetPositions")
-        if assets is not None:
-            for pos in _as_dict(assets, channel, "assetPositions").values():
-                rec = _parse_AssetPositionUpdate(self, pos, channel)
-                _fill_owner(rec, info.subaccount_number, info.address)
+        cdef object owner_number = None
+        cdef str owner_address = None
+        cdef SubaccountInfo info
+        try:
+            info = _parse_SubaccountInfo(self, sub, channel)
+            if info.subaccount_number is None:
+                info.subaccount_number = _int(sub, "parentSubaccountNumber", channel, False)
+            owner_number = info.subaccount_number
+            owner_address = info.address
+            out.append(info)
+        except (ValueError, TypeError, OverflowError) as e:
+            self._skip("subaccount", e)
+        for key, kind in (("openPerpetualPositions", 0), ("assetPositions", 1)):
+            positions = sub.get(key)
+            if positions is None:
+                continue
+            if type(positions) is not dict:
+                self._skip(_RECORD_NAMES[kind], FrameError(channel, "", f"{key!r} not an object"))
+                continue
+            for pos in (<dict>positions).values():
+                try:
+                    rec = self._record(kind, pos, channel)
+                except (ValueError, TypeError, OverflowError) as e:
+                    self._skip(_RECORD_NAMES[kind], e)
+                    continue
+                _fill_owner(rec, owner_number, owner_address)
                 out.append(rec)
         children = sub.get("childSubaccounts")
         if children is not None:
             for child in _as_list(children, channel, "childSubaccounts"):
-                child = _as_dict(child, channel, "subaccount")
-                out.extend(self._subaccount(channel, child, None))
+                if type(child) is not dict:
+                    self._skip("subaccount", FrameError(channel, "", "subaccount not an object"))
+                    continue
+                out.extend(self._subaccount(channel, <dict>child, None))
         return out
 
     cdef list _subaccount_snapshot(self, str channel, object contents):
@@ -2285,54 +2664,54 @@ cdef class FrameParser:
         orders = c.get("orders")
         if orders is not None:
             for o in _as_list(orders, channel, "orders"):
-                out.append(_parse_OrderUpdate(self, o, channel))
+                try:
+                    out.append(_parse_OrderUpdate(self, o, channel))
+                except (ValueError, TypeError, OverflowError) as e:
+                    self._skip("order", e)
         if c.get("blockHeight") is not None:
-            out.append(self._block_height(channel, c, "blockHeight", True))
+            try:
+                out.append(self._block_height(channel, c, "blockHeight", True))
+            except (ValueError, TypeError, OverflowError) as e:
+                self._skip("block height", e)
         return out
 
     cdef list _subaccount_update(self, str channel, object contents, object number):
         cdef dict c = _as_dict(contents, channel, "contents")
         cdef list out = []
         cdef list fills = []
-        for key, parse in (
+        for key, kind in (
             ("perpetualPositions", 0), ("assetPositions", 1), ("orders", 2), ("fills", 3),
+            ("transfers", 4), ("tradingReward", 5),
         ):
             items = c.get(key)
             if items is None:
                 continue
-            for obj in _as_list(items, channel, key):
-                if parse == 0:
-                    rec = _parse_PerpetualPositionUpdate(self, obj, channel)
-                elif parse == 1:
-                    rec = _parse_AssetPositionUpdate(self, obj, channel)
-                elif parse == 2:
-                    rec = _parse_OrderUpdate(self, obj, channel)
-                else:
-                    rec = _parse_FillUpdate(self, obj, channel)
-                _fill_owner(rec, number, None)
-                if parse == 3:
+            if kind >= 4 and type(items) is not list:
+                items = [items]  # A single transfer or reward object
+            if type(items) is not list:
+                self._skip(_RECORD_NAMES[kind], FrameError(channel, "", f"{key!r} not an array"))
+                continue
+            for obj in <list>items:
+                try:
+                    rec = self._record(kind, obj, channel)
+                except (ValueError, TypeError, OverflowError) as e:
+                    self._skip(_RECORD_NAMES[kind], e)
+                    continue
+                if kind != 5:
+                    _fill_owner(rec, number, None)
+                if kind == 3:
                     fills.append(rec)
                 else:
                     out.append(rec)
-        transfers = c.get("transfers")
-        if transfers is not None:
-            for obj in (transfers if type(transfers) is list else [transfers]):
-                rec = _parse_TransferUpdate(self, obj, channel)
-                _fill_owner(rec, number, None)
-                out.append(rec)
-        reward = c.get("tradingReward")
-        if reward is not None:
-            out.append(_parse_TradingRewardUpdate(self, reward, channel))
         if c.get("blockHeight") is not None:
-            out.append(self._block_height(channel, c, "blockHeight", True))
-        # Whole frame valid: drop fills already seen (de-duplicate by id, section 3.1)
+            try:
+                out.append(self._block_height(channel, c, "blockHeight", True))
+            except (ValueError, TypeError, OverflowError) as e:
+                self._skip("block height", e)
+        # Drop fills already seen (de-duplicate by id, section 3.1)
         for rec in fills:
-            if rec.id in self._fill_ids:
-                continue
-            self._fill_ids[rec.id] = None
-            out.append(rec)
-        while len(self._fill_ids) > _MAX_SEEN_IDS:
-            del self._fill_ids[next(iter(self._fill_ids))]
+            if self._fill_ids.add_c(rec.id):
+                out.append(rec)
         return out
 
 
@@ -2373,7 +2752,7 @@ cdef class DYDXWsListener(WSListener):
             self._partial = None
             try:
                 objects = self.parser.parse_c(frame.payload_ptr, frame.payload_size, 0)
-            except FrameError as e:
+            except (ValueError, TypeError, OverflowError) as e:
                 if self._on_error is not None:
                     self._on_error(e)
                 return
@@ -2387,7 +2766,7 @@ cdef class DYDXWsListener(WSListener):
             self._partial = None
             try:
                 objects = self.parser.parse_c(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), 0)
-            except FrameError as e:
+            except (ValueError, TypeError, OverflowError) as e:
                 if self._on_error is not None:
                     self._on_error(e)
                 return

@@ -118,9 +118,11 @@ def decode_stream(
     ts_init: int = 0,
 ) -> tuple[Counter, int, int]:
     """
-    Decode NDJSON frames, print one line per object or error, and return the counts.
+    Decode NDJSON frames, print one line per object, error or skipped item, and return the counts.
 
-    New listings seen in ``v4_markets`` (with tickSize/stepSize) are registered as they arrive.
+    A bad item inside a valid frame is skipped by the parser (the rest of the frame is kept) and
+    printed as ``SKIPPED`` with its reason. New listings seen in ``v4_markets`` (with
+    tickSize/stepSize) are registered as they arrive.
 
     Parameters
     ----------
@@ -147,12 +149,18 @@ def decode_stream(
         if not data.strip():
             continue
         frames += 1
+        skipped = dict(parser.skipped)
         try:
             objects = parser.parse(data, ts_init)
         except FrameError as e:
             errors += 1
             print(f"{lineno}: ERROR {e}", file=out)
             continue
+        finally:
+            parser.take_new_reasons()
+        for reason, count in parser.skipped.items():
+            if count > skipped.get(reason, 0):
+                print(f"{lineno}: SKIPPED {count - skipped.get(reason, 0)} {reason}", file=out)
         for obj in objects:
             counts[type(obj).__name__] += 1
             print(f"{lineno}: {obj!r}", file=out)
@@ -173,7 +181,9 @@ def decode_stream(
 
 def run(args: argparse.Namespace) -> int:
     """
-    Run `nautilus-dydx decode` and return the exit status (0 ok, 1 frame errors, 2 bad input).
+    Run `nautilus-dydx decode` and return the exit status.
+
+    0: every frame decoded in full; 1: frame errors or skipped items; 2: bad input.
 
     Parameters
     ----------
@@ -207,4 +217,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"   {name}: {count}")
     for (field, value), count in sorted(parser.unknown_enums.items()):
         print(f"   unknown {field}={value!r}: {count}")
-    return 1 if errors else 0
+    for reason, count in sorted(parser.skipped.items()):
+        print(f"   skipped {reason}: {count}")
+    for reason, count in sorted(parser.adapted.items()):
+        print(f"   adapted {reason}: {count}")
+    return 1 if errors or parser.skipped else 0

@@ -87,3 +87,42 @@ def format_raw(raw: int, precision: int) -> str:
     digits = str(magnitude // unit).rjust(precision + 1, "0")
     text = digits if precision == 0 else f"{digits[:-precision]}.{digits[-precision:]}"
     return f"-{text}" if raw < 0 else text
+
+
+_ANY = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def parse_decimal_rounded(text: str | bytes, precision: int = FIXED_PRECISION) -> tuple[int, int]:
+    """
+    Return (raw at 10**16 scale, decimals written) of any decimal, rounded half-even.
+
+    Uses the standard library's `decimal` module as the independent oracle.
+    """
+    import decimal
+
+    if not 0 <= precision <= FIXED_PRECISION:
+        raise ValueError(f"invalid precision, was {precision}")
+    s = _as_text(text)
+    if not _ANY.fullmatch(s):
+        raise ValueError(f"invalid decimal (not an ASCII decimal), was {s!r}")
+    mantissa, _, exp = s.lower().partition("e")
+    exponent = int(exp) if exp else 0
+    if abs(exponent) > 10_000:
+        # Far beyond any raw: zero stays zero, tiny rounds to zero, huge is out of range
+        digits = mantissa.lstrip("+-").replace(".", "").strip("0")
+        if not digits or exponent < 0:
+            return 0, precision if exponent < 0 else 0
+        raise ValueError(f"invalid decimal (out of range), was {s!r}")
+    frac = mantissa.partition(".")[2]
+    places = min(max(len(frac) - exponent, 0), precision)
+    with decimal.localcontext() as ctx:
+        ctx.prec = 100_000
+        ctx.Emax = 10**9
+        ctx.Emin = -(10**9)
+        value = decimal.Decimal(s).quantize(
+            decimal.Decimal(1).scaleb(-precision), rounding=decimal.ROUND_HALF_EVEN,
+        )
+        raw = int(value.scaleb(FIXED_PRECISION))
+    if abs(raw) > QUANTITY_RAW_LIMIT:
+        raise ValueError(f"invalid decimal (out of range), was {s!r}")
+    return raw, places

@@ -28,12 +28,19 @@ from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 
 from tests.reference.book import L2Book
+from tests.reference.decimal import parse_decimal_rounded
 
 
 FIXED_PRECISION = 16
 PRICE_RAW_LIMIT = int(PRICE_MAX * FIXED_SCALAR)
 DECIMAL_RAW_LIMIT = int(QUANTITY_MAX * FIXED_SCALAR)
 MAX_SEEN_IDS = 10_000
+OFF_GRID_TRADE_TYPES = {"LIQUIDATED", "DELEVERAGED"}
+RECORD_NAMES = {
+    "PerpetualPositionUpdate": "perpetual position", "AssetPositionUpdate": "asset position",
+    "OrderUpdate": "order", "FillUpdate": "fill", "TransferUpdate": "transfer",
+    "TradingRewardUpdate": "trading reward",
+}
 
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
 _ISO = re.compile(
@@ -44,8 +51,9 @@ _ISO = re.compile(
 class FrameError(ValueError):
     """A malformed Indexer frame (reference twin)."""
 
-    def __init__(self, channel, message: str) -> None:
+    def __init__(self, channel, message: str, reason: str | None = None) -> None:
         self.channel = channel
+        self.reason = reason
         super().__init__(f"{channel or 'frame'}: {message}")
 
 
@@ -249,6 +257,8 @@ Subscribed = _record("Subscribed", ("channel", "id", "connection_id", "message_i
 Unsubscribed = _record("Unsubscribed", ("channel", "id", "connection_id", "message_id"))
 WsError = _record("WsError", ("message", "channel", "id", "connection_id", "message_id"))
 ResyncNeeded = _record("ResyncNeeded", ("channel", "id", "instrument_id", "reason"))
+TradeHistory = _record("TradeHistory", ("instrument_id", "trades"))
+BarHistory = _record("BarHistory", ("bar_type", "bars"))
 BlockHeight = _record("BlockHeight", ("channel", "height", "time", "ts_event"))
 MarketUpdate = _record(
     "MarketUpdate",
@@ -293,12 +303,12 @@ def iso_to_ns(text: str, channel=None) -> int:
     """Return UNIX nanoseconds for an Indexer ISO-8601 UTC timestamp."""
     m = _ISO.fullmatch(text) if type(text) is str else None
     if m is None:
-        raise FrameError(channel, f"invalid ISO-8601 timestamp, was {text!r}")
+        raise FrameError(channel, f"invalid ISO-8601 timestamp, was {text!r}", "invalid timestamp")
     y, mo, d, h, mi, s = (int(g) for g in m.groups()[:6])
-    if y < 1970 or not 1 <= mo <= 12 or h > 23 or mi > 59 or s > 60:
-        raise FrameError(channel, f"invalid ISO-8601 timestamp, was {text!r}")
+    if y < 1970 or y > 2261 or not 1 <= mo <= 12 or h > 23 or mi > 59 or s > 60:
+        raise FrameError(channel, f"invalid ISO-8601 timestamp, was {text!r}", "invalid timestamp")
     if not 1 <= d <= monthrange(y, mo)[1]:
-        raise FrameError(channel, f"invalid ISO-8601 timestamp, was {text!r}")
+        raise FrameError(channel, f"invalid ISO-8601 timestamp, was {text!r}", "invalid timestamp")
     frac = (m.group(7) or "")[:9].ljust(9, "0")
     days = timegm((y, mo, 1, 0, 0, 0)) // 86400 + d - 1
     return (days * 86400 + h * 3600 + mi * 60 + s) * 1_000_000_000 + int(frac)
@@ -317,22 +327,32 @@ def precision_from_increment(text: str) -> int:
 
 def _as_dict(obj, channel, what) -> dict:
     if type(obj) is not dict:
-        raise FrameError(channel, f"{what} must be an object, was {type(obj).__name__}")
+        raise FrameError(channel, f"{what} must be an object, was {type(obj).__name__}",
+                         f"{what} not an object")
     return obj
 
 
 def _as_list(obj, channel, what) -> list:
     if type(obj) is not list:
-        raise FrameError(channel, f"{what} must be an array, was {type(obj).__name__}")
+        raise FrameError(channel, f"{what} must be an array, was {type(obj).__name__}",
+                         f"{what} not an array")
     return obj
 
 
 def _missing(d, key, channel, required) -> bool:
     if d.get(key) is None:
         if required:
-            raise FrameError(channel, f"missing required key {key!r}")
+            raise FrameError(channel, f"missing required key {key!r}", f"missing {key!r}")
         return True
     return False
+
+
+def _is_decimal(text: str) -> bool:
+    try:
+        parse_decimal_rounded(text, 0)
+    except ValueError as e:
+        return "out of range" in str(e)
+    return True
 
 
 def _str(d: dict, key: str, channel: str | None, required: bool):
@@ -343,13 +363,14 @@ def _str(d: dict, key: str, channel: str | None, required: bool):
         return v
     if type(v) is int:
         return str(v)
-    raise FrameError(channel, f"{key!r} must be a string, was {type(v).__name__}")
+    raise FrameError(channel, f"{key!r} must be a string, was {type(v).__name__}",
+                     f"invalid {key!r}")
 
 
 def _dec(d: dict, key: str, channel: str | None, required: bool):
     s = _str(d, key, channel, required)
-    if s is not None and parse_decimal(s) is None:
-        raise FrameError(channel, f"{key!r} is not a decimal in range, was {s!r}")
+    if s is not None and not (s.isascii() and _is_decimal(s)):
+        raise FrameError(channel, f"{key!r} is not a decimal, was {s!r}", f"invalid {key!r}")
     return s
 
 
@@ -359,11 +380,12 @@ def _height(d: dict, key: str, channel: str | None, required: bool):
     v = d[key]
     if type(v) is int:
         if v < 0:
-            raise FrameError(channel, f"{key!r} must not be negative, was {v!r}")
+            raise FrameError(channel, f"{key!r} must not be negative, was {v!r}",
+                             f"invalid {key!r}")
         return v
     if type(v) is str and 0 < len(v) <= 20 and v.isascii() and v.isdigit():
         return int(v)
-    raise FrameError(channel, f"{key!r} must be a block height, was {v!r}")
+    raise FrameError(channel, f"{key!r} must be a block height, was {v!r}", f"invalid {key!r}")
 
 
 def _int(d: dict, key: str, channel: str | None, required: bool):
@@ -376,7 +398,7 @@ def _int(d: dict, key: str, channel: str | None, required: bool):
         v.isdigit() or (v[0] == "-" and v[1:].isdigit())
     ):
         return int(v)
-    raise FrameError(channel, f"{key!r} must be an integer, was {v!r}")
+    raise FrameError(channel, f"{key!r} must be an integer, was {v!r}", f"invalid {key!r}")
 
 
 def _bool(d: dict, key: str, channel: str | None, required: bool):
@@ -385,20 +407,34 @@ def _bool(d: dict, key: str, channel: str | None, required: bool):
     v = d[key]
     if v is True or v is False:
         return v
-    raise FrameError(channel, f"{key!r} must be a boolean, was {v!r}")
+    raise FrameError(channel, f"{key!r} must be a boolean, was {v!r}", f"invalid {key!r}")
 
 
-def _number(text, channel, what, unit, allow_zero) -> tuple[int, int]:
+def _number(text, channel, what, unit, allow_zero, target=FIXED_PRECISION) -> tuple[int, int]:
     if type(text) is not str:
-        raise FrameError(channel, f"{what} must be a decimal string, was {text!r}")
-    parsed = parse_decimal(text)
-    if parsed is None or not -PRICE_RAW_LIMIT <= parsed[0] <= PRICE_RAW_LIMIT:
-        raise FrameError(channel, f"{what} is not a decimal in range, was {text!r}")
+        if text is None:
+            raise FrameError(channel, f"{what} is missing", f"{what} missing")
+        raise FrameError(channel, f"{what} must be a decimal string, was {text!r}",
+                         f"{what} not a string")
+    try:
+        parsed = parse_decimal_rounded(text, target) if text.isascii() else None
+    except ValueError as e:
+        if "out of range" in str(e):
+            raise FrameError(channel, f"{what} is out of range, was {text!r}",
+                             f"{what} out of range") from None
+        parsed = None
+    if parsed is None:
+        raise FrameError(channel, f"{what} is not a decimal, was {text!r}",
+                         f"{what} not a decimal")
     raw = parsed[0]
+    if not -PRICE_RAW_LIMIT <= raw <= PRICE_RAW_LIMIT:
+        raise FrameError(channel, f"{what} is out of range, was {text!r}", f"{what} out of range")
     if raw < 0 or (raw == 0 and not allow_zero):
-        raise FrameError(channel, f"{what} must be positive, was {text!r}")
+        raise FrameError(channel, f"{what} must be positive, was {text!r}",
+                         f"{what} not positive")
     if unit > 1 and raw % unit:
-        raise FrameError(channel, f"{what} is finer than the instrument precision, was {text!r}")
+        raise FrameError(channel, f"{what} is finer than the instrument precision, was {text!r}",
+                         f"{what} off grid")
     return parsed
 
 
@@ -413,6 +449,10 @@ class MarketContext:
         size_precision: int,
         max_cross_ns: int = 5_000_000_000,
     ) -> None:
+        if not 0 <= price_precision <= FIXED_PRECISION:
+            raise ValueError(f"invalid price_precision, was {price_precision}")
+        if not 0 <= size_precision <= FIXED_PRECISION:
+            raise ValueError(f"invalid size_precision, was {size_precision}")
         self.book = L2Book(instrument_id, price_precision, size_precision, max_cross_ns)
         self.ticker = ticker
         self.instrument_id = instrument_id
@@ -430,22 +470,21 @@ class MarketContext:
             for res, (step, agg, seconds) in RESOLUTIONS.items()
         }
         self.resync_reported = False
+        self.history_ts = 0
+        self.candles: dict[str, list] = {}
 
 
 class FrameParser:
     """Parse Indexer frames with `json` and plain Python (reference twin of the compiled one)."""
-
-    def clear_seen_ids(self) -> None:
-        """Forget the trade and fill ids seen so far in every context."""
-        self._fill_ids.clear()
-        for ctx in self._contexts.values():
-            ctx.trade_ids.clear()
 
     def __init__(self, emit_quotes: bool = True) -> None:
         self._contexts: dict[str, MarketContext] = {}
         self._known_tickers: set[str] = set()
         self._fill_ids: dict[str, None] = {}
         self.unknown_enums: dict[tuple[str, str], int] = {}
+        self.skipped: dict[str, int] = {}
+        self.adapted: dict[str, int] = {}
+        self._new_reasons: list[str] = []
         self.frames = 0
         self.errors = 0
         self.emit_quotes = emit_quotes
@@ -458,7 +497,12 @@ class FrameParser:
         size_precision: int,
         max_cross_ns: int = 5_000_000_000,
     ) -> MarketContext:
-        """Register the context of one market and return it."""
+        """Register the context of one market and return it (the same one if unchanged)."""
+        old = self._contexts.get(ticker)
+        if old is not None and (old.instrument_id, old.price_precision, old.size_precision) == (
+            instrument_id, price_precision, size_precision,
+        ):
+            return old
         ctx = MarketContext(ticker, instrument_id, price_precision, size_precision, max_cross_ns)
         self._contexts[ticker] = ctx
         self._known_tickers.add(ticker)
@@ -467,6 +511,33 @@ class FrameParser:
     def context(self, ticker: str) -> MarketContext | None:
         """Return the registered context for `ticker`, or ``None``."""
         return self._contexts.get(ticker)
+
+    def take_new_reasons(self) -> list[str]:
+        """Return the skip and adaptation reasons first seen since the last call."""
+        out, self._new_reasons = self._new_reasons, []
+        return out
+
+    def flush_closed_bars(self, now_ns: int) -> list:
+        """Return the bars of the forming candles whose period ended at or before `now_ns`."""
+        out = []
+        for ctx in self._contexts.values():
+            for resolution, state in ctx.candles.items():
+                forming = state[0]
+                if forming is not None and forming[0] + ctx.bar_types[resolution][1] <= now_ns:
+                    out.append(_make_bar(ctx, resolution, forming, now_ns))
+                    state[0], state[1] = None, forming[0]
+        return out
+
+    def _skip(self, what: str, e) -> None:
+        reason = f"{what}: {getattr(e, 'reason', None) or 'malformed'}"
+        if reason not in self.skipped:
+            self._new_reasons.append("skipped: " + reason)
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+    def _adapt(self, reason: str) -> None:
+        if reason not in self.adapted:
+            self._new_reasons.append("adapted: " + reason)
+        self.adapted[reason] = self.adapted.get(reason, 0) + 1
 
     def _count(self, key, value) -> None:
         k = (key, value)
@@ -573,12 +644,9 @@ class FrameParser:
         elif channel == "v4_candles":
             contents = _as_dict(contents, channel, "contents")
             candles = _as_list(contents.get("candles"), channel, "candles")
-            out += self._candles(m, channel, list(reversed(candles)), ts_init)
+            out += self._candles(m, channel, list(reversed(candles)), True, ts_init)
         elif channel == "v4_markets":
-            markets = _as_dict(_as_dict(contents, channel, "contents").get("markets"), channel,
-                               "markets")
-            for ticker, market in markets.items():
-                out += self._market_entry(channel, ticker, market, True, ts_init)
+            out += self._markets_snapshot(channel, contents, ts_init)
         elif channel in ("v4_subaccounts", "v4_parent_subaccounts"):
             out += self._subaccount_snapshot(channel, contents)
         elif channel == "v4_block_height":
@@ -599,7 +667,7 @@ class FrameParser:
                                 ts_init)
         items = contents if batched else [contents]
         if channel == "v4_candles":
-            return self._candles(m, channel, items, ts_init)
+            return self._candles(m, channel, items, False, ts_init)
         out = []
         if channel == "v4_markets":
             for c in items:
@@ -615,35 +683,45 @@ class FrameParser:
             self._count("channel", channel)
         return out
 
-    def _collect(self, ctx, levels, side, snapshot, pending, channel) -> None:
+    def _collect(self, ctx, levels, side, snapshot, pending, channel) -> bool:
+        # Returns True if a bad level was skipped
         if levels is None:
-            return
+            return False
+        damaged = False
         what = "bids" if side == 1 else "asks"
         for level in _as_list(levels, channel, what):
-            if type(level) is list and len(level) == 2:
-                price, size = level
-            elif type(level) is dict:
-                price, size = level.get("price"), level.get("size")
-            else:
-                raise FrameError(channel, f"{what} level must be [price, size], was {level!r}")
-            p = _number(price, channel, f"{what} price", ctx.unit_p, False)[0]
-            s = _number(size, channel, f"{what} size", ctx.unit_s, True)[0]
+            try:
+                if type(level) is list and len(level) == 2:
+                    price, size = level
+                elif type(level) is dict:
+                    price, size = level.get("price"), level.get("size")
+                else:
+                    raise FrameError(channel, f"{what} level must be [price, size], was {level!r}",
+                                     "not [price, size]")
+                p = _number(price, channel, "price", ctx.unit_p, False)[0]
+                s = _number(size, channel, "size", ctx.unit_s, True)[0]
+            except (ValueError, TypeError, OverflowError) as e:
+                self._skip("book level", e)
+                damaged = True
+                continue
             if snapshot and s == 0:
                 continue
             pending[side - 1].append((p, s))
+        return damaged
 
     def _book(self, ctx, channel, contents, batched, snapshot, message_id, ts_init) -> list:
         pending: tuple[list, list] = ([], [])
         out = []
         book = ctx.book
+        damaged = False
         if batched:
             # One delta batch in arrival order: apply each content's levels in turn
             seq = []
             for item in contents:
                 c = _as_dict(item, channel, "contents")
                 part: tuple[list, list] = ([], [])
-                self._collect(ctx, c.get("bids"), 1, False, part, channel)
-                self._collect(ctx, c.get("asks"), 2, False, part, channel)
+                damaged |= self._collect(ctx, c.get("bids"), 1, False, part, channel)
+                damaged |= self._collect(ctx, c.get("asks"), 2, False, part, channel)
                 seq.append(part)
             deltas_list = []
             for bids, asks in seq:
@@ -653,8 +731,8 @@ class FrameParser:
             deltas = _merge(ctx, deltas_list)
         else:
             c = _as_dict(contents, channel, "contents")
-            self._collect(ctx, c.get("bids"), 1, snapshot, pending, channel)
-            self._collect(ctx, c.get("asks"), 2, snapshot, pending, channel)
+            damaged |= self._collect(ctx, c.get("bids"), 1, snapshot, pending, channel)
+            damaged |= self._collect(ctx, c.get("asks"), 2, snapshot, pending, channel)
             if snapshot:
                 ctx.resync_reported = False
                 deltas = book.apply_snapshot(pending[0], pending[1], message_id, ts_init,
@@ -667,11 +745,35 @@ class FrameParser:
             quote = book.quote(ts_init, ts_init)
             if quote is not None:
                 out.append(quote)
-        if book.resync_needed and not ctx.resync_reported:
+        if (book.resync_needed or damaged) and not ctx.resync_reported:
             ctx.resync_reported = True
+            reason = book.resync_reason if book.resync_needed else "invalid level skipped"
             out.append(ResyncNeeded(channel=channel, id=ctx.ticker,
-                                    instrument_id=ctx.instrument_id, reason=book.resync_reason))
+                                    instrument_id=ctx.instrument_id, reason=reason))
         return out
+
+    def _trade_item(self, ctx, channel, obj) -> tuple:
+        t = _as_dict(obj, channel, "trade")
+        trade_id = _str(t, "id", channel, True)
+        if not (0 < len(trade_id) <= 36 and all(32 <= ord(c) <= 126 for c in trade_id)):
+            raise FrameError(channel, f"invalid trade id, was {trade_id!r}", "invalid 'id'")
+        side = self._enum(t, "side", SIDE, channel, True)
+        kind = self._enum(t, "type", TRADE_TYPE, channel, False)
+        try:
+            p = _number(t.get("price"), channel, "price", ctx.unit_p, False)[0]
+        except FrameError as e:
+            if e.reason != "price off grid" or kind not in OFF_GRID_TRADE_TYPES:
+                raise
+            p = _number(t.get("price"), channel, "price", 0, False, ctx.price_precision)[0]
+            if p == 0:
+                raise FrameError(channel, "price rounds to zero", "price not positive") from None
+            self._adapt(f"trade price off grid: rounded half-even ({kind})")
+        s = _number(t.get("size"), channel, "size", ctx.unit_s, False)[0]
+        ts_event = iso_to_ns(_str(t, "createdAt", channel, True), channel)
+        aggressor = {"BUY": AggressorSide.BUYER, "SELL": AggressorSide.SELLER}.get(
+            side, AggressorSide.NO_AGGRESSOR,
+        )
+        return trade_id, p, s, aggressor, ts_event
 
     def _trades(self, ctx, channel, contents, batched, snapshot, ts_init) -> list:
         items = contents if batched else [contents]
@@ -682,25 +784,18 @@ class FrameParser:
             if snapshot:
                 trades = list(reversed(trades))
             for obj in trades:
-                t = _as_dict(obj, channel, "trade")
-                trade_id = _str(t, "id", channel, True)
-                if not (0 < len(trade_id) <= 36 and all(32 <= ord(c) <= 126 for c in trade_id)):
-                    raise FrameError(channel, f"invalid trade id, was {trade_id!r}")
-                side = self._enum(t, "side", SIDE, channel, True)
-                self._enum(t, "type", TRADE_TYPE, channel, False)
-                p = _number(t.get("price"), channel, "trade price", ctx.unit_p, False)[0]
-                s = _number(t.get("size"), channel, "trade size", ctx.unit_s, False)[0]
-                ts_event = iso_to_ns(_str(t, "createdAt", channel, True), channel)
-                aggressor = {"BUY": AggressorSide.BUYER, "SELL": AggressorSide.SELLER}.get(
-                    side, AggressorSide.NO_AGGRESSOR,
-                )
-                parsed.append((trade_id, p, s, aggressor, ts_event))
+                try:
+                    parsed.append(self._trade_item(ctx, channel, obj))
+                except (ValueError, TypeError, OverflowError) as e:
+                    self._skip("trade", e)
         out = []
+        newest = 0
         for trade_id, p, s, aggressor, ts_event in parsed:
-            if trade_id in ctx.trade_ids:
+            if not snapshot and (trade_id in ctx.trade_ids or ts_event < ctx.history_ts):
                 ctx.duplicate_trades += 1
                 continue
             ctx.trade_ids[trade_id] = None
+            newest = max(newest, ts_event)
             out.append(TradeTick(
                 ctx.instrument_id,
                 Price.from_raw(p, ctx.price_precision),
@@ -712,48 +807,90 @@ class FrameParser:
             ))
         while len(ctx.trade_ids) > MAX_SEEN_IDS:
             del ctx.trade_ids[next(iter(ctx.trade_ids))]
+        if snapshot:
+            ctx.history_ts = max(ctx.history_ts, newest)
+            return [TradeHistory(instrument_id=ctx.instrument_id, trades=out)]
         return out
 
-    def _candles(self, m, channel, items, ts_init) -> list:
+    def _candle_item(self, channel, item, ticker, resolution):
+        c = _as_dict(item, channel, "candle")
+        ticker = _str(c, "ticker", channel, False) or ticker
+        resolution = _str(c, "resolution", channel, False) or resolution
+        ctx = self._contexts.get(ticker)
+        if ctx is None:
+            raise FrameError(channel, f"no market context registered for id {ticker!r}",
+                             "unknown market")
+        if resolution not in ctx.bar_types:
+            self._count("resolution", resolution)
+            return None
+        o, h, lo, cl = (
+            _number(c.get(k), channel, k, ctx.unit_p, False)[0]
+            for k in ("open", "high", "low", "close")
+        )
+        v = _number(c.get("baseTokenVolume"), channel, "baseTokenVolume", ctx.unit_s, True)[0]
+        _int(c, "trades", channel, False)
+        _dec(c, "usdVolume", channel, False)
+        if not (lo <= o <= h and lo <= cl <= h):
+            raise FrameError(channel, f"candle prices are inconsistent, was {c!r}",
+                             "prices inconsistent")
+        started = iso_to_ns(_str(c, "startedAt", channel, True), channel)
+        return ctx, resolution, (started, o, h, lo, cl, v)
+
+    def _candles(self, m, channel, items, snapshot, ts_init) -> list:
         ident = _str(m, "id", channel, True)
+        self._ctx(m, channel)
         ticker, _, resolution = ident.partition("/")
         parsed = []
         for item in items:
-            c = _as_dict(item, channel, "candle")
-            ticker = _str(c, "ticker", channel, False) or ticker
-            resolution = _str(c, "resolution", channel, False) or resolution
-            ctx = self._contexts.get(ticker)
-            if ctx is None:
-                raise FrameError(channel, f"no market context registered for id {ticker!r}")
-            entry = ctx.bar_types.get(resolution)
-            if entry is None:
-                self._count("resolution", resolution)
+            try:
+                entry = self._candle_item(channel, item, ticker, resolution)
+            except (ValueError, TypeError, OverflowError) as e:
+                self._skip("candle", e)
                 continue
-            o, h, lo, cl = (
-                _number(c.get(k), channel, f"candle {k}", ctx.unit_p, False)[0]
-                for k in ("open", "high", "low", "close")
-            )
-            v = _number(c.get("baseTokenVolume"), channel, "candle baseTokenVolume", ctx.unit_s,
-                        True)[0]
-            _int(c, "trades", channel, False)
-            _dec(c, "usdVolume", channel, False)
-            if not (lo <= o <= h and lo <= cl <= h):
-                raise FrameError(channel, f"candle prices are inconsistent, was {c!r}")
-            started = iso_to_ns(_str(c, "startedAt", channel, True), channel)
-            parsed.append((ctx, entry, o, h, lo, cl, v, started))
+            if entry is not None:
+                parsed.append(entry)
         out = []
-        for ctx, (bar_type, duration), o, h, lo, cl, v, started in parsed:
-            pp = ctx.price_precision
-            out.append(Bar(
-                bar_type,
-                Price.from_raw(o, pp), Price.from_raw(h, pp), Price.from_raw(lo, pp),
-                Price.from_raw(cl, pp), Quantity.from_raw(v, ctx.size_precision),
-                started + duration, ts_init,
-            ))
+        if snapshot:
+            histories = {}
+            for ctx, res, candle in parsed:
+                state = ctx.candles.setdefault(res, [None, 0])
+                key = (ctx.ticker, res)
+                if key not in histories:
+                    histories[key] = BarHistory(bar_type=ctx.bar_types[res][0], bars=[])
+                    out.append(histories[key])
+                    state[0] = None
+                forming = state[0]
+                if forming is not None:
+                    if candle[0] <= forming[0]:
+                        continue
+                    histories[key].bars.append(_make_bar(ctx, res, forming, ts_init))
+                    state[1] = forming[0]
+                state[0] = candle
+            for (ticker, res), history in histories.items():
+                ctx = self._contexts[ticker]
+                state = ctx.candles[res]
+                forming = state[0]
+                if forming is not None and forming[0] + ctx.bar_types[res][1] <= ts_init:
+                    history.bars.append(_make_bar(ctx, res, forming, ts_init))
+                    state[0], state[1] = None, forming[0]
+            return out
+        for ctx, res, candle in parsed:
+            state = ctx.candles.setdefault(res, [None, 0])
+            forming = state[0]
+            if candle[0] <= state[1] and state[1] != 0:
+                self._skip("candle", FrameError(channel, "", "update after close"))
+                continue
+            if forming is None or candle[0] == forming[0]:
+                state[0] = candle
+            elif candle[0] > forming[0]:
+                out.append(_make_bar(ctx, res, forming, ts_init))
+                state[0], state[1] = candle, forming[0]
+            else:
+                self._skip("candle", FrameError(channel, "", "older than the forming candle"))
         return out
 
     def _market_entry(self, channel, ticker, obj, snapshot, ts_init) -> list:
-        fields = _as_dict(obj, channel, f"market {ticker}")
+        fields = _as_dict(obj, channel, "market")
         for key in MARKET_DECIMALS:
             _dec(fields, key, channel, False)
         for key in MARKET_INTEGERS:
@@ -766,32 +903,32 @@ class FrameParser:
             pp = None if tick is None else precision_from_increment(tick)
             sp = None if step is None else precision_from_increment(step)
         except ValueError as e:
-            raise FrameError(channel, f"market {ticker}: {e}") from None
+            raise FrameError(channel, f"market {ticker}: {e}", "invalid increment") from None
         rec = MarketUpdate(ticker=ticker, is_new=ticker not in self._known_tickers,
                            is_snapshot=snapshot, fields=fields, price_precision=pp,
                            size_precision=sp)
         out = [rec]
-        self._known_tickers.add(ticker)
         ctx = self._contexts.get(ticker)
-        if ctx is None:
-            return out
-        if status is not None:
-            action = STATUS_ACTIONS.get(status)
-            if action is None:
-                out.append(InstrumentStatus(
-                    ctx.instrument_id, MarketStatusAction.NOT_AVAILABLE_FOR_TRADING, ts_init,
-                    ts_init, reason=status, trading_event=status,
-                ))
-            else:
-                out.append(InstrumentStatus(
-                    ctx.instrument_id, action[0], ts_init, ts_init, reason=status,
-                    trading_event=status, is_trading=action[1], is_quoting=action[2],
-                ))
-        if fields.get("oraclePrice") is not None:
-            out += self._oracle(ctx, channel, fields["oraclePrice"], ts_init, ts_init)
-        if fields.get("nextFundingRate") is not None:
-            out.append(FundingRateUpdate(ctx.instrument_id, Decimal(fields["nextFundingRate"]),
-                                         ts_init, ts_init))
+        if ctx is not None:
+            if fields.get("oraclePrice") is not None:
+                out += self._oracle(ctx, channel, fields["oraclePrice"], ts_init, ts_init)
+            if status is not None:
+                action = STATUS_ACTIONS.get(status)
+                if action is None:
+                    update = InstrumentStatus(
+                        ctx.instrument_id, MarketStatusAction.NOT_AVAILABLE_FOR_TRADING, ts_init,
+                        ts_init, reason=status, trading_event=status,
+                    )
+                else:
+                    update = InstrumentStatus(
+                        ctx.instrument_id, action[0], ts_init, ts_init, reason=status,
+                        trading_event=status, is_trading=action[1], is_quoting=action[2],
+                    )
+                out.insert(1, update)
+            if fields.get("nextFundingRate") is not None:
+                out.append(FundingRateUpdate(ctx.instrument_id,
+                                             Decimal(fields["nextFundingRate"]), ts_init, ts_init))
+        self._known_tickers.add(ticker)
         return out
 
     @staticmethod
@@ -803,22 +940,39 @@ class FrameParser:
             IndexPriceUpdate(ctx.instrument_id, value, ts_event, ts_init),
         ]
 
+    def _markets_snapshot(self, channel, contents, ts_init) -> list:
+        markets = _as_dict(_as_dict(contents, channel, "contents").get("markets"), channel,
+                           "markets")
+        out = []
+        for ticker, market in markets.items():
+            try:
+                out += self._market_entry(channel, ticker, market, True, ts_init)
+            except (ValueError, TypeError, OverflowError) as e:
+                self._skip("market", e)
+        return out
+
     def _markets_update(self, channel, contents, ts_init) -> list:
         c = _as_dict(contents, channel, "contents")
         out = []
         if c.get("trading") is not None:
             for ticker, market in _as_dict(c["trading"], channel, "trading").items():
-                out += self._market_entry(channel, ticker, market, False, ts_init)
+                try:
+                    out += self._market_entry(channel, ticker, market, False, ts_init)
+                except (ValueError, TypeError, OverflowError) as e:
+                    self._skip("market", e)
         if c.get("oraclePrices") is not None:
             for ticker, entry in _as_dict(c["oraclePrices"], channel, "oraclePrices").items():
-                o = _as_dict(entry, channel, f"oraclePrices {ticker}")
-                price = _dec(o, "oraclePrice", channel, True)
-                at = _str(o, "effectiveAt", channel, False)
-                _height(o, "effectiveAtHeight", channel, False)
-                ts_event = ts_init if at is None else iso_to_ns(at, channel)
-                ctx = self._contexts.get(ticker)
-                if ctx is not None:
-                    out += self._oracle(ctx, channel, price, ts_event, ts_init)
+                try:
+                    o = _as_dict(entry, channel, "oracle price")
+                    price = _dec(o, "oraclePrice", channel, True)
+                    at = _str(o, "effectiveAt", channel, False)
+                    _height(o, "effectiveAtHeight", channel, False)
+                    ts_event = ts_init if at is None else iso_to_ns(at, channel)
+                    ctx = self._contexts.get(ticker)
+                    if ctx is not None:
+                        out += self._oracle(ctx, channel, price, ts_event, ts_init)
+                except (ValueError, TypeError, OverflowError) as e:
+                    self._skip("oracle price", e)
         return out
 
     @staticmethod
@@ -829,6 +983,8 @@ class FrameParser:
                            ts_event=None if t is None else iso_to_ns(t, channel))
 
     def _parse_record(self, name: str, obj: object, channel: str) -> Record:
+        if name == "TransferUpdate":
+            return self._transfer(obj, channel)
         d = _as_dict(obj, channel, name)
         values = {}
         for attr, key, kind, required in SPECS[name]:
@@ -849,23 +1005,23 @@ class FrameParser:
         d = _as_dict(obj, channel, "transfer")
         sender = _as_dict(d.get("sender") or {}, channel, "transfer sender")
         recipient = _as_dict(d.get("recipient") or {}, channel, "transfer recipient")
+        r = {}
+        r["id"] = _str(d, "id", channel, False)
+        r["sender_address"] = _str(sender, "address", channel, False)
+        r["sender_subaccount_number"] = _int(sender, "subaccountNumber", channel, False)
+        r["recipient_address"] = _str(recipient, "address", channel, False)
+        r["recipient_subaccount_number"] = _int(recipient, "subaccountNumber", channel, False)
+        r["symbol"] = _str(d, "symbol", channel, False) or _str(d, "asset", channel, False)
         size = _dec(d, "size", channel, False) or _dec(d, "amount", channel, False)
         if size is None:
-            raise FrameError(channel, "missing required key 'size'")
-        return TransferUpdate(
-            id=_str(d, "id", channel, False),
-            sender_address=_str(sender, "address", channel, False),
-            sender_subaccount_number=_int(sender, "subaccountNumber", channel, False),
-            recipient_address=_str(recipient, "address", channel, False),
-            recipient_subaccount_number=_int(recipient, "subaccountNumber", channel, False),
-            symbol=_str(d, "symbol", channel, False) or _str(d, "asset", channel, False),
-            size=size,
-            type=self._enum(d, "type", TRANSFER_TYPE, channel, False),
-            transaction_hash=_str(d, "transactionHash", channel, False),
-            created_at=_str(d, "createdAt", channel, False),
-            created_at_height=_height(d, "createdAtHeight", channel, False),
-            subaccount_number=_int(d, "subaccountNumber", channel, False),
-        )
+            raise FrameError(channel, "missing required key 'size'", "missing 'size'")
+        r["size"] = size
+        r["type"] = self._enum(d, "type", TRANSFER_TYPE, channel, False)
+        r["transaction_hash"] = _str(d, "transactionHash", channel, False)
+        r["created_at"] = _str(d, "createdAt", channel, False)
+        r["created_at_height"] = _height(d, "createdAtHeight", channel, False)
+        r["subaccount_number"] = _int(d, "subaccountNumber", channel, False)
+        return TransferUpdate(**r)
 
     @staticmethod
     def _fill_owner(rec, number, address) -> None:
@@ -875,21 +1031,38 @@ class FrameParser:
             rec.address = address
 
     def _subaccount(self, channel, sub) -> list:
-        info = self._parse_record("SubaccountInfo", sub, channel)
-        if info.subaccount_number is None:
-            info.subaccount_number = _int(sub, "parentSubaccountNumber", channel, False)
-        out = [info]
+        out = []
+        number = address = None
+        try:
+            info = self._parse_record("SubaccountInfo", sub, channel)
+            if info.subaccount_number is None:
+                info.subaccount_number = _int(sub, "parentSubaccountNumber", channel, False)
+            number, address = info.subaccount_number, info.address
+            out.append(info)
+        except (ValueError, TypeError, OverflowError) as e:
+            self._skip("subaccount", e)
         for key, name in (("openPerpetualPositions", "PerpetualPositionUpdate"),
                           ("assetPositions", "AssetPositionUpdate")):
-            if sub.get(key) is not None:
-                for pos in _as_dict(sub[key], channel, key).values():
+            if sub.get(key) is None:
+                continue
+            if type(sub[key]) is not dict:
+                self._skip(RECORD_NAMES[name], FrameError(channel, "", f"{key!r} not an object"))
+                continue
+            for pos in sub[key].values():
+                try:
                     rec = self._parse_record(name, pos, channel)
-                    if info.subaccount_number is not None or info.address is not None:
-                        self._fill_owner(rec, info.subaccount_number, info.address)
-                    out.append(rec)
+                except (ValueError, TypeError, OverflowError) as e:
+                    self._skip(RECORD_NAMES[name], e)
+                    continue
+                if number is not None or address is not None:
+                    self._fill_owner(rec, number, address)
+                out.append(rec)
         if sub.get("childSubaccounts") is not None:
             for child in _as_list(sub["childSubaccounts"], channel, "childSubaccounts"):
-                out += self._subaccount(channel, _as_dict(child, channel, "subaccount"))
+                if type(child) is not dict:
+                    self._skip("subaccount", FrameError(channel, "", "subaccount not an object"))
+                    continue
+                out += self._subaccount(channel, child)
         return out
 
     def _subaccount_snapshot(self, channel, contents) -> list:
@@ -899,9 +1072,15 @@ class FrameParser:
             out += self._subaccount(channel, _as_dict(c["subaccount"], channel, "subaccount"))
         if c.get("orders") is not None:
             for o in _as_list(c["orders"], channel, "orders"):
-                out.append(self._parse_record("OrderUpdate", o, channel))
+                try:
+                    out.append(self._parse_record("OrderUpdate", o, channel))
+                except (ValueError, TypeError, OverflowError) as e:
+                    self._skip("order", e)
         if c.get("blockHeight") is not None:
-            out.append(self._block_height(channel, c, "blockHeight"))
+            try:
+                out.append(self._block_height(channel, c, "blockHeight"))
+            except (ValueError, TypeError, OverflowError) as e:
+                self._skip("block height", e)
         return out
 
     def _subaccount_update(self, channel, contents, number) -> list:
@@ -910,25 +1089,30 @@ class FrameParser:
         fills = []
         for key, name in (("perpetualPositions", "PerpetualPositionUpdate"),
                           ("assetPositions", "AssetPositionUpdate"), ("orders", "OrderUpdate"),
-                          ("fills", "FillUpdate")):
-            if c.get(key) is None:
+                          ("fills", "FillUpdate"), ("transfers", "TransferUpdate"),
+                          ("tradingReward", "TradingRewardUpdate")):
+            items = c.get(key)
+            if items is None:
                 continue
-            for obj in _as_list(c[key], channel, key):
-                rec = self._parse_record(name, obj, channel)
-                if number is not None:
+            if key in ("transfers", "tradingReward") and type(items) is not list:
+                items = [items]
+            if type(items) is not list:
+                self._skip(RECORD_NAMES[name], FrameError(channel, "", f"{key!r} not an array"))
+                continue
+            for obj in items:
+                try:
+                    rec = self._parse_record(name, obj, channel)
+                except (ValueError, TypeError, OverflowError) as e:
+                    self._skip(RECORD_NAMES[name], e)
+                    continue
+                if number is not None and name != "TradingRewardUpdate":
                     self._fill_owner(rec, number, None)
                 (fills if name == "FillUpdate" else out).append(rec)
-        transfers = c.get("transfers")
-        if transfers is not None:
-            for obj in (transfers if type(transfers) is list else [transfers]):
-                rec = self._transfer(obj, channel)
-                if number is not None:
-                    self._fill_owner(rec, number, None)
-                out.append(rec)
-        if c.get("tradingReward") is not None:
-            out.append(self._parse_record("TradingRewardUpdate", c["tradingReward"], channel))
         if c.get("blockHeight") is not None:
-            out.append(self._block_height(channel, c, "blockHeight"))
+            try:
+                out.append(self._block_height(channel, c, "blockHeight"))
+            except (ValueError, TypeError, OverflowError) as e:
+                self._skip("block height", e)
         for rec in fills:
             if rec.id in self._fill_ids:
                 continue
@@ -937,6 +1121,18 @@ class FrameParser:
         while len(self._fill_ids) > MAX_SEEN_IDS:
             del self._fill_ids[next(iter(self._fill_ids))]
         return out
+
+
+def _make_bar(ctx: MarketContext, resolution: str, candle: tuple, ts_init: int) -> Bar:
+    bar_type, duration = ctx.bar_types[resolution]
+    started, o, h, lo, cl, v = candle
+    pp = ctx.price_precision
+    return Bar(
+        bar_type,
+        Price.from_raw(o, pp), Price.from_raw(h, pp), Price.from_raw(lo, pp),
+        Price.from_raw(cl, pp), Quantity.from_raw(v, ctx.size_precision),
+        started + duration, ts_init,
+    )
 
 
 def _merge(ctx: MarketContext, deltas: list):

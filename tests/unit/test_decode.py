@@ -32,15 +32,19 @@ def test_session_prints_objects_then_summary(capsys) -> None:
     code, out, _ = _run(capsys, "--markets", str(MARKETS), "--frames", str(SESSION),
                         "--ts-init", "7")
     lines = out.splitlines()
-    # One frame is malformed on purpose: exit status 1, the rest decoded
+    # One book level is malformed on purpose: skipped (exit status 1), the rest decoded
     assert code == 1
     assert lines[0].startswith("1: Connected(")
     assert any(line.startswith("3: OrderBookDeltas(") for line in lines)
     assert any("TradeTick(BTC-USD-PERP.DYDX,90113,1.2500,BUYER" in line for line in lines)
-    assert "19: ERROR v4_orderbook: bids size is not a decimal in range, was 'x'" in lines
+    assert "19: SKIPPED 1 book level: size not a decimal" in lines
+    assert any(line.startswith("19: ResyncNeeded(") for line in lines)
     summary = lines[lines.index(next(x for x in lines if x.startswith("-- "))):]
-    assert summary[0] == "-- 19 frames, 3 markets, 55 objects, 1 errors"
-    assert "   TradeTick: 3" in summary
+    assert summary[0] == "-- 19 frames, 3 markets, 53 objects, 0 errors"
+    # The trades snapshot is history (one record); the update adds one new live trade
+    assert "   TradeHistory: 1" in summary
+    assert "   TradeTick: 1" in summary
+    assert "   skipped book level: size not a decimal: 1" in summary
     assert "   FillUpdate: 2" in summary
     assert "   OrderBookDeltas: 4" in summary
 
@@ -104,7 +108,7 @@ def test_cli_subcommand(capsys) -> None:
                      "--no-scanner", "--ts-init", "1"])
     out = capsys.readouterr().out
     assert code == 1
-    assert "-- 19 frames, 3 markets, 55 objects, 1 errors" in out
+    assert "-- 19 frames, 3 markets, 53 objects, 0 errors" in out
 
 
 @pytest.mark.parametrize("flag", [[], ["--no-scanner"]])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 from nautilus_trader.model.objects import FIXED_PRECISION
 from nautilus_trader.model.objects import Price
@@ -219,3 +220,76 @@ def test_property_format_then_parse_round_trips(raw: int, precision: int) -> Non
 
     assert text == reference.format_raw(raw, precision)
     assert compiled.parse_decimal(text) == (raw, precision)
+
+
+# -- Any-length decimals, rounded half-even (Indexer fields with 18-24 places) ------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "precision", "raw", "places"),
+    [
+        # Hand-checked: 16 places kept, the 17th digit decides (ties go to the even digit)
+        ("2656.54285714285714285714", 16, 26565428571428571429, 16),
+        ("0.00053383928571428571", 16, 5338392857143, 16),
+        ("2340.7442700369913687", 1, 23407 * 10**15, 1),
+        ("2340.65", 1, 23406 * 10**15, 1),  # Tie: 6 is even (half-up would give 2340.7)
+        ("2340.75", 1, 23408 * 10**15, 1),  # Tie: 8 is even
+        ("-2.5", 0, -2 * 10**16, 0),
+        ("-3.5", 0, -4 * 10**16, 0),
+        ("0.00000000000000005", 16, 0, 16),  # Tie at the 17th place rounds to 0 (even)
+        ("0.00000000000000015", 16, 2, 16),
+        ("0.000000000000000150000000001", 16, 2, 16),
+        ("1e-7", 16, 10**9, 7),
+        ("1.5e-10", 16, 15 * 10**5, 11),
+        ("1.25E3", 16, 1250 * 10**16, 0),
+        ("-0.000012500000000000000001", 16, -125 * 10**9, 16),
+        ("5.", 16, 5 * 10**16, 0),
+        (".5", 0, 0, 0),
+        ("1e-999999", 16, 0, 16),
+        ("0e999999", 16, 0, 0),
+    ],
+)
+def test_parse_decimal_rounded_hand_checked(text, precision, raw, places) -> None:
+    for impl in (compiled, reference):
+        assert impl.parse_decimal_rounded(text, precision) == (raw, places), impl
+
+
+@pytest.mark.parametrize(
+    "text", ["", "-", ".", "1e", "1e+", "e5", "1..2", "1.2.3", " 1", "1_0", "nan", "0x1", "١"],
+)
+def test_parse_decimal_rounded_refuses_non_decimals(text) -> None:
+    for impl in (compiled, reference):
+        with pytest.raises(ValueError, match="invalid decimal"):
+            impl.parse_decimal_rounded(text)
+
+
+def test_parse_decimal_rounded_refuses_values_beyond_nautilus() -> None:
+    for impl in (compiled, reference):
+        with pytest.raises(ValueError, match="range"):
+            impl.parse_decimal_rounded("34028236692094")
+        with pytest.raises(ValueError, match="range"):
+            impl.parse_decimal_rounded("9e999999")
+        with pytest.raises(ValueError, match="precision"):
+            impl.parse_decimal_rounded("1", 17)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.sampled_from(["", "-", "+"]),
+    st.text("0123456789", max_size=30),
+    st.sampled_from(["", "."]),
+    st.text("0123456789", max_size=30),
+    st.sampled_from(["", "e", "E-", "e+"]),
+    st.text("0123456789", min_size=1, max_size=3),
+    st.integers(0, 16),
+)
+def test_property_rounded_matches_python_decimal(sign, whole, dot, frac, e, exp, precision):
+    # The twin rounds with the standard library's decimal module (ROUND_HALF_EVEN)
+    text = sign + whole + dot + frac + (e + exp if e else "")
+    outcomes = []
+    for impl in (compiled, reference):
+        try:
+            outcomes.append(impl.parse_decimal_rounded(text, precision))
+        except ValueError:
+            outcomes.append("ValueError")
+    assert outcomes[0] == outcomes[1], text
