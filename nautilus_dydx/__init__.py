@@ -4,10 +4,20 @@
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
+from nautilus_dydx.common.constants import DYDX
 from nautilus_dydx.common.constants import DYDX_CLIENT_ID
 from nautilus_dydx.common.constants import DYDX_VENUE
+from nautilus_dydx.common.types import DYDXOraclePrice
+from nautilus_dydx.common.types import DYDXOrderTags
 from nautilus_dydx.config import DYDXDataClientConfig
 from nautilus_dydx.config import DYDXExecClientConfig
+from nautilus_dydx.data import DYDXDataClient
+from nautilus_dydx.factories import DYDXLiveDataClientFactory
+from nautilus_dydx.factories import get_dydx_grcp_client
+from nautilus_dydx.factories import get_dydx_grpc_client
+from nautilus_dydx.factories import get_dydx_http_client
+from nautilus_dydx.factories import get_dydx_instrument_provider
+from nautilus_dydx.providers import DYDXInstrumentProvider
 
 
 try:
@@ -17,9 +27,19 @@ except PackageNotFoundError:  # pragma: no cover - running from an uninstalled t
 
 
 __all__ = [
+    "DYDX",
     "DYDX_CLIENT_ID",
     "DYDX_VENUE",
+    "DYDXDataClient",
     "DYDXDataClientConfig",
     "DYDXExecClientConfig",
+    "DYDXInstrumentProvider",
+    "DYDXLiveDataClientFactory",
+    "DYDXOraclePrice",
+    "DYDXOrderTags",
     "__version__",
+    "get_dydx_grcp_client",
+    "get_dydx_grpc_client",
+    "get_dydx_http_client",
+    "get_dydx_instrument_provider",
 ]

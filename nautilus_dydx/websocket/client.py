@@ -7,6 +7,7 @@ import logging
 import random
 from collections.abc import Callable
 from typing import Any
+from typing import NamedTuple
 
 from nautilus_trader.model.identifiers import InstrumentId
 
@@ -29,6 +30,13 @@ from nautilus_dydx.websocket.subscriptions import SubscriptionState
 
 
 log = logging.getLogger("nautilus_dydx.websocket")
+
+
+class _Resync(NamedTuple):
+    # The fields of a `ResyncNeeded` record that a connection's `on_resync` reads
+    channel: str
+    id: str
+    reason: str
 
 
 class DYDXWebSocketClient:
@@ -498,6 +506,29 @@ class DYDXWebSocketClient:
         self._where.pop(key, None)
         if key in self._refs and self._running:
             self._assign(key)
+
+    def resync_orderbook(self, ticker: str, reason: str) -> bool:
+        """
+        Resubscribe the book of `ticker` for a fresh snapshot (e.g. crossed for too long).
+
+        Parameters
+        ----------
+        ticker : str
+            The venue ticker.
+        reason : str
+            Why (passed on to `on_stale`).
+
+        Returns
+        -------
+        bool
+            Whether the book was subscribed.
+
+        """
+        connection = self._where.get((ORDERBOOK, ticker))
+        if connection is None:
+            return False
+        connection.on_resync(_Resync(ORDERBOOK, ticker, reason))
+        return True
 
     def forget(self, key: Key) -> None:
         """
