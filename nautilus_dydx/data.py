@@ -44,6 +44,7 @@ from nautilus_trader.data.messages import UnsubscribeTradeTicks
 from nautilus_trader.live.data_client import LiveMarketDataClient
 from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import BarType
+from nautilus_trader.model.data import CustomData
 from nautilus_trader.model.data import DataType
 from nautilus_trader.model.data import FundingRateUpdate
 from nautilus_trader.model.data import IndexPriceUpdate
@@ -196,9 +197,11 @@ class DYDXDataClient(LiveMarketDataClient):
         self._mark_prices: set[InstrumentId] = set()
         self._index_prices: set[InstrumentId] = set()
         self._oracle_prices: set[InstrumentId] = set()
+        self._oracle_all = False
+        self._oracle_topic = f"data.{DataType(DYDXOraclePrice).topic}"
         self._funding_rates: set[InstrumentId] = set()
         self._statuses: set[InstrumentId] = set()
-        self._tasks: list[asyncio.Task] = []
+        self._background_tasks: list[asyncio.Task] = []
         self._handlers: dict[type, Callable[[Any], None]] = {
             OrderBookDeltas: self._on_deltas,
             QuoteTick: self._on_quote,
@@ -240,10 +243,10 @@ class DYDXDataClient(LiveMarketDataClient):
         await self._ws.connect(timeout=self._config.ws_timeout_secs)
         self.ws_connected_ns = self._clock.timestamp_ns()
         await self._ws.subscribe_markets()
-        self._tasks.append(self.create_task(self._housekeeping(), log_msg="housekeeping"))
+        self._background_tasks.append(self.create_task(self._housekeeping(), log_msg="housekeeping"))
         interval = self._config.update_instruments_interval_mins
         if interval:
-            self._tasks.append(
+            self._background_tasks.append(
                 self.create_task(self._reload_instruments(interval * 60.0), log_msg="reload"),
             )
 
@@ -263,9 +266,9 @@ class DYDXDataClient(LiveMarketDataClient):
         return self._clock.timestamp_ns() + self._venue_offset_ns
 
     async def _disconnect(self) -> None:
-        for task in self._tasks:
+        for task in self._background_tasks:
             task.cancel()
-        self._tasks.clear()
+        self._background_tasks.clear()
         self._provider.remove_listener(self._on_market_change)
         await self._ws.disconnect()
 
@@ -393,15 +396,19 @@ class DYDXDataClient(LiveMarketDataClient):
         instrument_id = update.instrument_id
         if instrument_id in self._mark_prices:
             self._handle_data(update)
-        if instrument_id in self._oracle_prices:
-            self._handle_data(
-                DYDXOraclePrice(
-                    instrument_id=instrument_id,
-                    price=update.value.as_decimal(),
-                    ts_event=update.ts_event,
-                    ts_init=update.ts_init,
-                ),
+        if self._oracle_all or instrument_id in self._oracle_prices:
+            oracle = DYDXOraclePrice(
+                instrument_id=instrument_id,
+                price=update.value.as_decimal(),
+                ts_event=update.ts_event,
+                ts_init=update.ts_init,
             )
+            if instrument_id in self._oracle_prices:
+                data_type = DataType(DYDXOraclePrice, metadata={"instrument_id": instrument_id})
+                self._handle_data(CustomData(data_type, oracle))
+            if self._oracle_all:
+                # The built-in adapter's topic: every market, no metadata
+                self._msgbus.publish(topic=self._oracle_topic, msg=oracle)
 
     def _on_index_price(self, update: IndexPriceUpdate) -> None:
         if update.instrument_id in self._index_prices:
@@ -612,15 +619,21 @@ class DYDXDataClient(LiveMarketDataClient):
     async def _subscribe(self, command: SubscribeData) -> None:
         data_type = command.data_type
         instrument_id = self._metadata_instrument_id(data_type)
-        if data_type.type is DYDXOraclePrice and instrument_id is not None:
-            self._oracle_prices.add(instrument_id)
+        if data_type.type is DYDXOraclePrice:
+            if instrument_id is None:
+                self._oracle_all = True
+            else:
+                self._oracle_prices.add(instrument_id)
             return
         self._log.error(f"Cannot subscribe to {data_type}: not provided by dYdX")
 
     async def _unsubscribe(self, command: UnsubscribeData) -> None:
         instrument_id = self._metadata_instrument_id(command.data_type)
-        if command.data_type.type is DYDXOraclePrice and instrument_id is not None:
-            self._oracle_prices.discard(instrument_id)
+        if command.data_type.type is DYDXOraclePrice:
+            if instrument_id is None:
+                self._oracle_all = False
+            else:
+                self._oracle_prices.discard(instrument_id)
 
     @staticmethod
     def _metadata_instrument_id(data_type: DataType) -> InstrumentId | None:

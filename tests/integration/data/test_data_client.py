@@ -1,0 +1,173 @@
+# SPDX-License-Identifier: Apache-2.0
+"""DYDXDataClient in a TradingNode against the sandbox: subscriptions, book integrity, history."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from nautilus_trader.model.data import Bar
+from nautilus_trader.model.data import FundingRateUpdate
+from nautilus_trader.model.data import IndexPriceUpdate
+from nautilus_trader.model.data import InstrumentStatus
+from nautilus_trader.model.data import MarkPriceUpdate
+from nautilus_trader.model.data import OrderBookDeltas
+from nautilus_trader.model.data import OrderBookDepth10
+from nautilus_trader.model.data import QuoteTick
+from nautilus_trader.model.data import TradeTick
+from nautilus_trader.model.enums import BookAction
+from nautilus_trader.model.enums import RecordFlag
+from nautilus_trader.model.instruments import CryptoPerpetual
+
+from nautilus_dydx import DYDXOraclePrice
+from tests.integration.data.support import BTC
+from tests.integration.data.support import ETH
+from tests.integration.data.support import MARKETS
+from tests.integration.data.support import PEPE
+from tests.integration.data.support import Collector
+from tests.integration.data.support import bar_type
+from tests.integration.data.support import book_levels
+from tests.integration.data.support import data_client
+from tests.integration.data.support import expected_levels
+from tests.integration.data.support import run
+from tests.integration.data.support import running_node
+from tests.integration.data.support import rest_levels
+from tests.integration.data.support import running_sandbox
+from tests.integration.data.support import wait_for
+
+
+TICKERS = {BTC: "BTC-USD", ETH: "ETH-USD", PEPE: "PEPE-USD"}
+
+
+def books_match(sandbox, actor) -> bool:
+    return all(
+        book_levels(actor, instrument_id) == tuple(expected_levels(sandbox, ticker))
+        for instrument_id, ticker in TICKERS.items()
+    )
+
+
+def test_strategy_receives_every_subscription_for_three_markets() -> None:
+    async def scenario() -> None:
+        async with running_sandbox() as sandbox:
+            actor = Collector()
+            async with running_node(sandbox, actor) as node:
+                kinds = ("deltas", "depth", "quote", "trade", "bar", "mark", "index", "funding")
+                await wait_for(lambda: len(actor.cache.instruments()) >= 4)
+                for _ in range(60):
+                    sandbox.node.step_blocks(1)
+                    await asyncio.sleep(0.05)
+                    if all(actor.of(k, i) for k in kinds for i in MARKETS):
+                        break
+                sandbox.set_market_status("PEPE-USD", "POST_ONLY")
+                await wait_for(lambda: bool(actor.of("status", PEPE)))
+                for kind in kinds:
+                    for instrument_id in MARKETS:
+                        assert actor.of(kind, instrument_id), (kind, instrument_id)
+                # Objects of the right Nautilus types and instruments
+                assert all(isinstance(d, OrderBookDeltas) for d in actor.of("deltas"))
+                assert all(isinstance(d, OrderBookDepth10) for d in actor.of("depth"))
+                assert all(isinstance(q, QuoteTick) for q in actor.of("quote"))
+                assert all(isinstance(t, TradeTick) for t in actor.of("trade"))
+                assert all(isinstance(m, MarkPriceUpdate) for m in actor.of("mark"))
+                assert all(isinstance(m, IndexPriceUpdate) for m in actor.of("index"))
+                assert all(isinstance(f, FundingRateUpdate) for f in actor.of("funding"))
+                statuses = actor.of("status", PEPE)
+                assert isinstance(statuses[-1], InstrumentStatus)
+                assert statuses[-1].reason == "POST_ONLY"
+                oracle = actor.of("DYDXOraclePrice")
+                assert all(isinstance(o, DYDXOraclePrice) for o in oracle)
+                pepe = actor.cache.instrument(PEPE)
+                assert isinstance(pepe, CryptoPerpetual)
+                assert pepe.price_increment.as_decimal() == Decimal("1E-10")
+                # The first book message per market is a snapshot: CLEAR, then F_SNAPSHOT
+                for instrument_id in MARKETS:
+                    first = actor.of("deltas", instrument_id)[0]
+                    assert first.deltas[0].action == BookAction.CLEAR
+                    assert first.flags & RecordFlag.F_SNAPSHOT
+                # Bars: closed, ts_event at a whole minute (the close)
+                for bar in actor.of("bar"):
+                    assert isinstance(bar, Bar)
+                    assert bar.bar_type == bar_type(bar.bar_type.instrument_id)
+                    assert bar.ts_event % 60_000_000_000 == 0
+                # Quotes: never crossed, never repeated back to back
+                assert actor.crossed_quotes == []
+                for instrument_id in MARKETS:
+                    quotes = actor.of("quote", instrument_id)
+                    pairs = list(zip(quotes, quotes[1:], strict=False))
+                    assert all(
+                        (a.bid_price, a.ask_price, a.bid_size, a.ask_size)
+                        != (b.bid_price, b.ask_price, b.bid_size, b.ask_size)
+                        for a, b in pairs
+                    )
+                # After the flow stops the strategy's books equal the sandbox's (integers)
+                await wait_for(lambda: books_match(sandbox, actor))
+                assert actor.crossed_books == []
+                for instrument_id, ticker in TICKERS.items():
+                    bids, asks = expected_levels(sandbox, ticker)
+                    depth = actor.of("depth", instrument_id)[-1]
+                    assert [(b.price.raw, b.size.raw) for b in depth.bids if b.size.raw] == bids[:10]
+                    assert [(a.price.raw, a.size.raw) for a in depth.asks if a.size.raw] == asks[:10]
+                assert data_client(node).resyncs == 0
+
+    run(scenario())
+
+
+async def step_until(sandbox, condition, blocks: int = 60) -> None:
+    for _ in range(blocks):
+        sandbox.node.step_blocks(1)
+        await asyncio.sleep(0.05)
+        if condition():
+            return
+    raise AssertionError("condition not met within the blocks")
+
+
+def snapshots(actor, instrument_id) -> int:
+    return sum(
+        1 for d in actor.of("deltas", instrument_id)
+        if d.flags & RecordFlag.F_SNAPSHOT and d.deltas[0].action == BookAction.CLEAR
+    )
+
+
+def test_book_stays_equal_to_the_venue_through_crosses_drops_and_restarts() -> None:
+    async def scenario() -> None:
+        async with running_sandbox() as sandbox:
+            actor = Collector((BTC, ETH))
+            async with running_node(sandbox, actor) as node:
+                client = data_client(node)
+                await step_until(sandbox, lambda: bool(actor.of("trade", BTC)))
+                await wait_for(lambda: books_match_some(sandbox, actor, (BTC, ETH)))
+
+                # A crossed book: quotes and the strategy's book stay uncrossed, then a resync
+                # (CLEAR + F_SNAPSHOT) replaces the book with the venue's uncrossed snapshot
+                before = snapshots(actor, BTC)
+                sandbox.faults.force_crossed_book("BTC-USD", ticks=2)
+                await wait_for(lambda: client.resyncs >= 1 and snapshots(actor, BTC) > before)
+                rest = await client._http.get_orderbook("BTC-USD")
+                await wait_for(lambda: book_levels(actor, BTC) == rest_levels(rest))
+                assert actor.crossed_quotes == [] and actor.crossed_books == []
+
+                # A dropped connection, then a server restart (close 1012): fresh snapshots
+                for fault in (sandbox.faults.drop_ws, sandbox.faults.restart_ws):
+                    before_btc, before_eth = snapshots(actor, BTC), snapshots(actor, ETH)
+                    assert fault() >= 1
+                    await wait_for(
+                        lambda: snapshots(actor, BTC) > before_btc
+                        and snapshots(actor, ETH) > before_eth,
+                    )
+                    sandbox.node.step_blocks(2)
+                    await asyncio.sleep(0.1)
+                    rest = await client._http.get_orderbook("ETH-USD")
+                    await wait_for(lambda: book_levels(actor, ETH) == rest_levels(rest))
+                    assert actor.crossed_quotes == [] and actor.crossed_books == []
+                # The flow resumes after the reconnects
+                trades = len(actor.of("trade"))
+                await step_until(sandbox, lambda: len(actor.of("trade")) > trades)
+
+    run(scenario())
+
+
+def books_match_some(sandbox, actor, instrument_ids) -> bool:
+    return all(
+        book_levels(actor, i) == tuple(expected_levels(sandbox, TICKERS[i]))
+        for i in instrument_ids
+    )
