@@ -391,3 +391,64 @@ async def stop_strategies(node: TradingNode, settle_timeout: float = 10.0) -> bo
         and not cache.orders_emulated(),
         settle_timeout,
     )
+
+
+@dataclass
+class Session:
+    """
+    A running node against a venue.
+
+    Parameters
+    ----------
+    venue : Venue
+    node : TradingNode
+
+    """
+
+    venue: Venue
+    node: TradingNode
+
+    @property
+    def sandbox(self) -> IndexerSandbox | None:
+        """The in-process sandbox, if the venue is one."""
+        return self.venue.sandbox
+
+    @property
+    def cache(self):
+        """The node's cache."""
+        return self.node.kernel.cache
+
+    @property
+    def exec_client(self):
+        """The dYdX execution client."""
+        from nautilus_trader.model.identifiers import ClientId
+
+        return self.node.kernel.exec_engine._clients[ClientId(DYDX)]
+
+
+@contextlib.asynccontextmanager
+async def sandbox_session(
+    strategies: list[Strategy],
+    actors: list[Actor] | None = None,
+    settings: SandboxSettings | None = None,
+    log_level: str = "ERROR",
+) -> AsyncIterator[Session]:
+    """
+    Run strategies in a TradingNode against a fresh in-process sandbox.
+
+    Parameters
+    ----------
+    strategies : list[Strategy]
+    actors : list[Actor] | None
+    settings : SandboxSettings | None
+    log_level : str, default "ERROR"
+
+    Yields
+    ------
+    Session
+
+    """
+    async with sandbox_venue(settings) as venue:
+        node = build_node(venue, strategies, actors, log_level=log_level)
+        async with running_node(node):
+            yield Session(venue, node)

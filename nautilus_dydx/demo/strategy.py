@@ -220,7 +220,7 @@ class DemoStrategy(Strategy):
         if isinstance(event, OrderModifyRejected):
             # The replacement lost the race (filled or expired first): quote anew next time
             for side, client_order_id in self.quotes.items():
-                if client_order_id == event.client_order_id:
+                if client_order_id is not None and client_order_id == event.client_order_id:
                     self._cancel_quote(side)
                     self.quotes[side] = None
 

@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The market maker example against the sandbox: quotes placed, replaced, canceled and filled."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from nautilus_trader.model.events import OrderUpdated
+
+from examples import market_maker
+from tests.integration.examples.support import SECONDS
+from tests.integration.examples.support import SETTINGS
+from tests.integration.examples.support import run
+from tests.integration.examples.support import venue_record
+
+
+def test_market_maker_requotes_by_replacement_and_gets_filled() -> None:
+    seen = {}
+
+    async def inspect(session, strategy) -> None:
+        seen["venue"] = await venue_record(session)
+        seen["position"] = strategy.net_position()
+        seen["updated"] = [
+            e for e in session.cache.orders() for e in e.events if isinstance(e, OrderUpdated)
+        ]
+
+    strategy = run(market_maker.run(SECONDS, SETTINGS, inspect))
+    venue = seen["venue"]
+
+    # Orders placed: short-term quotes on both sides
+    short_term = [e for e in venue.placed if e.order.order_flags == 0]
+    assert {e.order.side for e in short_term} == {"BUY", "SELL"}
+    assert strategy.counts["placed"] == len({e.order.client_id for e in short_term})
+
+    # Replacements: same client ID placed again with a higher good-til-block, as many as
+    # Nautilus recorded OrderUpdated events
+    replaced = [e for e in short_term if e.replaced]
+    assert replaced
+    assert len(replaced) == len(seen["updated"])
+    blocks = defaultdict(list)
+    for event in short_term:
+        blocks[event.order.client_id].append(event.order.good_til_block)
+    assert all(b == sorted(b) and len(set(b)) == len(b) for b in blocks.values())
+
+    # Cancels: every quote was canceled or filled by the end; at least one was canceled
+    canceled = [e for e in venue.removed if "CANCELED" in e.removal_reason]
+    assert canceled
+
+    # Fills: the quotes filled as makers, and the venue's position is Nautilus's
+    assert any(order.client_id in blocks and event.maker is order for event, order in venue.fills)
+    assert venue.position() == seen["position"]
