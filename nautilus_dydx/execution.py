@@ -1195,8 +1195,7 @@ class DYDXExecutionClient(LiveExecutionClient):
             self._modify_rejected(command, str(e))
             return
         if state.is_short_term:
-            gtb = max(state.good_til_block + 1, self.tracker.height + self._kinds.blocks_ahead)
-            gtb = min(gtb, self.tracker.height + self._kinds.short_block_window)
+            gtb = await self._replacement_block(state)
             if gtb <= state.good_til_block:
                 self._modify_rejected(command, "no higher good-til-block inside the window")
                 return
@@ -1220,6 +1219,17 @@ class DYDXExecutionClient(LiveExecutionClient):
             return
         await self._cancel_replace(command, order, state, encoder, quantity, price, trigger,
                                    quantums, subticks, trigger_subticks)
+
+    async def _replacement_block(self, state: VenueOrder) -> int:
+        # A replacement needs a higher good-til-block: wait (a few blocks at most) for room
+        for _ in range(4):
+            height = self.tracker.height
+            gtb = max(state.good_til_block + 1, height + self._kinds.blocks_ahead)
+            gtb = min(gtb, height + self._kinds.short_block_window)
+            if gtb > state.good_til_block:
+                return gtb
+            await asyncio.sleep(self.tracker.block_time_secs)
+        return state.good_til_block
 
     async def _cancel_replace(self, command: ModifyOrder, order: Order, state: VenueOrder,
                               encoder: Any, quantity: Quantity, price: Price,

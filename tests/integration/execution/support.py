@@ -131,7 +131,10 @@ async def trading_node(
     exec_engine = LiveExecutionEngine(
         loop, msgbus, cache, clock, LiveExecEngineConfig(reconciliation=False),
     )
-    risk_engine = LiveRiskEngine(loop, portfolio, msgbus, cache, clock, LiveRiskEngineConfig())
+    risk_config = LiveRiskEngineConfig(
+        max_order_submit_rate="1000/00:00:01", max_order_modify_rate="1000/00:00:01",
+    )
+    risk_engine = LiveRiskEngine(loop, portfolio, msgbus, cache, clock, risk_config)
     config = exec_config(sandbox, state_dir, **client_kwargs.pop("config", {}))
     client = DYDXLiveExecClientFactory.create(loop, "DYDX", config, msgbus, cache, clock)
     for name, value in client_kwargs.items():
