@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
+from datetime import datetime
 from decimal import ROUND_CEILING
 from decimal import ROUND_FLOOR
 from decimal import Decimal
@@ -1311,8 +1312,10 @@ class DYDXExecutionClient(LiveExecutionClient):
         expire = None
         time_in_force = report_time_in_force(venue.time_in_force, flags)
         if venue.good_til_block_time:
-            from datetime import datetime
             expire = datetime.fromisoformat(venue.good_til_block_time.replace("Z", "+00:00"))
+        if time_in_force in (TimeInForce.GTC, TimeInForce.GTD):
+            # The venue's expiry: a block time for stateful orders, none known otherwise
+            time_in_force = TimeInForce.GTD if expire is not None else TimeInForce.GTC
         trigger = (
             instrument.make_price(Decimal(venue.trigger_price)) if venue.trigger_price else None
         )
@@ -1323,9 +1326,7 @@ class DYDXExecutionClient(LiveExecutionClient):
             venue_order_id=VenueOrderId(venue.id),
             order_side=OrderSide.BUY if venue.side == "BUY" else OrderSide.SELL,
             order_type=order_type,
-            time_in_force=time_in_force if time_in_force != TimeInForce.GTD or expire else (
-                TimeInForce.GTC
-            ),
+            time_in_force=time_in_force,
             order_status=status,
             quantity=instrument.make_qty(Decimal(venue.size)),
             filled_qty=filled,

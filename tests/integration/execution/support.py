@@ -140,8 +140,11 @@ async def trading_node(
     for name, value in client_kwargs.items():
         setattr(client, f"_{name}", value)
     exec_engine.register_client(client)
-    strategy = Strategy(StrategyConfig(strategy_id="S-001", order_id_tag="001"))
+    strategy = Strategy(StrategyConfig(
+        strategy_id="S-001", order_id_tag="001", external_order_claims=[str(BTC_PERP)],
+    ))
     strategy.register(trader_id, portfolio, msgbus, cache, clock)
+    exec_engine.register_external_order_claims(strategy)
     node = Node(client, strategy, cache, [exec_engine, risk_engine])
     msgbus.subscribe("events.order.*", node.events.append)
     exec_engine.start()
