@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
+import uuid
 from datetime import datetime
 from decimal import ROUND_CEILING
 from decimal import ROUND_FLOOR
@@ -68,7 +69,8 @@ from nautilus_dydx._core.frames import iso_to_ns
 from nautilus_dydx.client_ids import ClientIdCodec
 from nautilus_dydx.client_ids import ClientIdCollisionError
 from nautilus_dydx.client_ids import open_client_id_codec
-from nautilus_dydx.client_ids import order_uuid
+from nautilus_dydx.client_ids import INDEXER_NAMESPACE
+from nautilus_dydx.client_ids import subaccount_uuid
 from nautilus_dydx.common.blocks import BlockTracker
 from nautilus_dydx.common.constants import DYDX
 from nautilus_dydx.common.constants import DYDX_VENUE
@@ -237,6 +239,7 @@ class DYDXExecutionClient(LiveExecutionClient):
         if self._address is not None:
             self._set_account_id(AccountId(f"{name or DYDX}-{self._address}-{self._subaccount}"))
         self._wallet: Wallet | None = None
+        self._subaccount_uuid: str | None = None
         self._sender: DYDXTransactionSender | None = None
         self.tracker = BlockTracker()
         self._kinds = OrderKindConfig.from_exec_config(config)
@@ -813,6 +816,14 @@ class DYDXExecutionClient(LiveExecutionClient):
                 f"equity tier limit: {open_stateful} open stateful orders, limit {limit}",
             )
 
+    def _venue_order_id(self, client_id: int, clob_pair_id: int, order_flags: int) -> str:
+        # The Indexer's order UUID (§2.14), with the subaccount UUID computed once
+        if self._subaccount_uuid is None:
+            assert self._address is not None
+            self._subaccount_uuid = str(subaccount_uuid(self._address, self._subaccount))
+        name = f"{self._subaccount_uuid}-{client_id}-{clob_pair_id}-{order_flags}"
+        return str(uuid.uuid5(INDEXER_NAMESPACE, name))
+
     def _prepare(self, order: Order, command_ns: int) -> tuple[VenueOrder, bytes] | None:
         # Validate, plan and encode; deny (and return None) what the chain would reject
         if self._sender is None or self._codec is None or self._address is None:
@@ -853,10 +864,7 @@ class DYDXExecutionClient(LiveExecutionClient):
             client_metadata=metadata,
             clob_pair_id=encoder.clob_pair_id,
             order_flags=plan.order_flags,
-            venue_order_id=str(order_uuid(
-                self._address, self._subaccount, client_id, encoder.clob_pair_id,
-                plan.order_flags,
-            )),
+            venue_order_id=self._venue_order_id(client_id, encoder.clob_pair_id, plan.order_flags),
             side=plan.side,
             time_in_force=plan.time_in_force,
             reduce_only=plan.reduce_only,
@@ -1262,9 +1270,8 @@ class DYDXExecutionClient(LiveExecutionClient):
         state.generation = generation
         state.old_venue_order_ids.append(state.venue_order_id)
         state.client_id, state.client_metadata = client_id, metadata
-        state.venue_order_id = str(order_uuid(
-            self._address, self._subaccount, client_id, state.clob_pair_id, state.order_flags,
-        ))
+        state.venue_order_id = self._venue_order_id(client_id, state.clob_pair_id,
+                                                    state.order_flags)
         self._by_venue_id[state.venue_order_id] = state
         self.generate_order_updated(
             state.strategy_id, state.instrument_id, state.client_order_id,
