@@ -513,6 +513,7 @@ class DYDXExecutionClient(LiveExecutionClient):
                 int(update.clob_pair_id or 0), int(update.order_flags or 0), update.ticker,
             )
             if state is None:
+                self._external_order(update)
                 return
         if state.venue_order_id != update.id:
             return  # A replaced stateful order's old id
@@ -546,6 +547,18 @@ class DYDXExecutionClient(LiveExecutionClient):
             state.held_terminal = update  # Fills of this order are still to come
             return
         self._close(state, update, ts)
+
+    def _external_order(self, update: OrderUpdate) -> None:
+        # An order placed by another client of the subaccount: a report for the engine
+        if self._codec is not None and self._codec.decode(
+            int(update.client_id or 0), int(update.client_metadata or 0),
+        ) is not None:
+            return  # Ours, not in the cache (yet): reconciliation owns it
+        if None in (update.size, update.price, update.side, update.total_filled, update.status):
+            return  # A partial update of an order never seen whole
+        report = self._order_report(update)
+        if report is not None:
+            self._send_order_status_report(report)
 
     def _close(self, state: VenueOrder, update: OrderUpdate, ts: int) -> None:
         status = update.status

@@ -153,3 +153,77 @@ def test_liquidation_fill_without_an_order_becomes_an_external_filled_order() ->
             assert len(node.cache.orders()) == 1
 
     run(scenario())
+
+
+def test_a_real_liquidation_closes_the_position_through_fills() -> None:
+    from nautilus_dydx.sandbox import AccountConfig
+    from tests.integration.execution.test_orders import bob_order
+    from tests.integration.sandbox.helpers import BUY
+    from tests.integration.sandbox.helpers import K1_MNEMONIC
+    from tests.integration.sandbox.helpers import K2_PRIVATE_KEY
+    from tests.integration.sandbox.helpers import SELL
+
+    accounts = (
+        AccountConfig(mnemonic=K1_MNEMONIC, account_number=12345, sequence=7,
+                      subaccounts={0: 5_000_000_000}),  # 5 000 USDC: 1 BTC at 5 % margin
+        AccountConfig(private_key=K2_PRIVATE_KEY, account_number=2),
+    )
+
+    async def scenario() -> None:
+        async with venue(accounts=accounts, funding_enabled=False) as sandbox, trading_node(
+            sandbox,
+        ) as node:
+            await bob_order(sandbox, 1, SELL, 10_000, 65000)  # 1 BTC offered at 65 000
+            market = node.strategy.order_factory.market(
+                BTC_PERP, OrderSide.BUY, node.cache.instrument(BTC_PERP).make_qty(Decimal(1)),
+            )
+            node.strategy.submit_order(market)
+            await node.wait(lambda: market.status == OrderStatus.FILLED)
+            await node.wait(lambda: len(node.cache.positions_open()) == 1)
+            await bob_order(sandbox, 2, BUY, 4_000, 61000)  # The book absorbs 0.4 BTC
+            sandbox.node.set_oracle_price("BTC-USD", "61800")
+            await node.wait(lambda: not node.cache.positions_open())
+            assert sandbox.node.subaccount(K1_ADDRESS)["positions"].get(0, {"size": 0})[
+                "size"
+            ] == 0
+            external = [o for o in node.cache.orders() if o.client_order_id != (
+                market.client_order_id
+            )]
+            assert external and all(o.status == OrderStatus.FILLED for o in external)
+            assert all(o.side == OrderSide.SELL for o in external)
+            assert sum(o.filled_qty.as_decimal() for o in external) == Decimal(1)
+            prefixes = {str(o.venue_order_id).split("-")[0] for o in external}
+            assert "LIQUIDATED" in prefixes
+
+    run(scenario())
+
+
+def test_an_order_of_another_client_of_the_subaccount_is_reported_as_external() -> None:
+    from nautilus_dydx._core.orders import MarketEncoder
+    from nautilus_dydx.wallet import Wallet
+    from tests.integration.sandbox.helpers import K1_PRIVATE_KEY
+
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            # Same key, another program: client metadata 0 is not our scheme
+            encoder = MarketEncoder(K1_ADDRESS, 0, 0, -10, -9, 1_000_000, 100_000)
+            foreign = encoder.place_order_any(
+                77, 0, 1, 10_000_000, 5_000_000_000, good_til_block=sandbox.node.height + 15,
+            )
+            signer = Wallet.from_private_key(K1_PRIVATE_KEY).signer(
+                sandbox.node.config.chain_id, 12345,
+            )
+            from tests.integration.sandbox.helpers import Client
+            import grpc
+
+            async with grpc.aio.insecure_channel(sandbox.grpc_endpoint) as channel:
+                result = await Client(channel).broadcast(signer.sign_tx(foreign, 7))
+                assert result.code == 0, result.raw_log
+            await node.wait(lambda: len(node.cache.orders()) == 1)
+            (external,) = node.cache.orders()
+            assert external.status == OrderStatus.ACCEPTED
+            assert external.quantity.as_decimal() == Decimal("0.001")
+            assert external.price.as_decimal() == Decimal("50000")
+            assert external.strategy_id == node.strategy.id  # Claimed by the strategy
+
+    run(scenario())
