@@ -60,6 +60,7 @@ from nautilus_dydx import order_kinds
 from nautilus_dydx._core.frames import AssetPositionUpdate
 from nautilus_dydx._core.frames import BlockHeight
 from nautilus_dydx._core.frames import FillUpdate
+from nautilus_dydx._core.frames import IdRing
 from nautilus_dydx._core.frames import MarketUpdate
 from nautilus_dydx._core.frames import OrderUpdate
 from nautilus_dydx._core.frames import PerpetualPositionUpdate
@@ -255,7 +256,7 @@ class DYDXExecutionClient(LiveExecutionClient):
         )
         self._orders: dict[ClientOrderId, VenueOrder] = {}
         self._by_venue_id: dict[str, VenueOrder] = {}
-        self._fill_ids: set[str] = set()
+        self._fill_ids = IdRing(1 << 16)  # Fill IDs already applied (recent ones)
         self._orphan_fills: dict[str, list[FillUpdate]] = {}
         self._oracle: dict[str, tuple[Decimal, int]] = {}
         self._usdc = Decimal(0)
@@ -721,15 +722,10 @@ class DYDXExecutionClient(LiveExecutionClient):
         side = OrderSide.BUY if fill.side == "BUY" else OrderSide.SELL
         quantity = instrument.make_qty(Decimal(fill.size))
         price = instrument.make_price(Decimal(fill.price))
-        self._send_order_status_report(
-            OrderStatusReport(
-                account_id=self.account_id, instrument_id=instrument.id,
-                venue_order_id=venue_order_id, order_side=side, order_type=OrderType.MARKET,
-                time_in_force=TimeInForce.IOC, order_status=OrderStatus.ACCEPTED,
-                quantity=quantity, filled_qty=Quantity.zero(instrument.size_precision),
-                report_id=UUID4(), ts_accepted=ts, ts_last=ts, ts_init=now,
-            ),
-        )
+        if self._cache.client_order_id(venue_order_id) is None:
+            self._send_order_status_report(self._fill_order_report(
+                instrument, venue_order_id, side, quantity, ts, now,
+            ))
         self._send_fill_report(
             FillReport(
                 account_id=self.account_id, instrument_id=instrument.id,
@@ -741,6 +737,19 @@ class DYDXExecutionClient(LiveExecutionClient):
                 ),
                 report_id=UUID4(), ts_event=ts, ts_init=now,
             ),
+        )
+
+    def _fill_order_report(self, instrument: Any, venue_order_id: VenueOrderId,
+                           side: OrderSide, quantity: Quantity, ts: int,
+                           now: int) -> OrderStatusReport:
+        # The order a fill without one of ours belongs to, open until the fill report
+        assert self.account_id is not None
+        return OrderStatusReport(
+            account_id=self.account_id, instrument_id=instrument.id,
+            venue_order_id=venue_order_id, order_side=side, order_type=OrderType.MARKET,
+            time_in_force=TimeInForce.IOC, order_status=OrderStatus.ACCEPTED,
+            quantity=quantity, filled_qty=Quantity.zero(instrument.size_precision),
+            report_id=UUID4(), ts_accepted=ts, ts_last=ts, ts_init=now,
         )
 
     # -- Submission ----------------------------------------------------------------------------

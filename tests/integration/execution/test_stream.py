@@ -199,6 +199,9 @@ def test_a_real_liquidation_closes_the_position_through_fills() -> None:
 
 
 def test_an_order_of_another_client_of_the_subaccount_is_reported_as_external() -> None:
+    from tests.integration.execution.test_orders import bob_order
+    from tests.integration.sandbox.helpers import IOC
+    from tests.integration.sandbox.helpers import SELL
     from nautilus_dydx._core.orders import MarketEncoder
     from nautilus_dydx.wallet import Wallet
     from tests.integration.sandbox.helpers import K1_PRIVATE_KEY
@@ -225,5 +228,10 @@ def test_an_order_of_another_client_of_the_subaccount_is_reported_as_external() 
             assert external.quantity.as_decimal() == Decimal("0.001")
             assert external.price.as_decimal() == Decimal("50000")
             assert external.strategy_id == node.strategy.id  # Claimed by the strategy
+            await bob_order(sandbox, 1, SELL, 10, 50000, tif=IOC)
+            await node.wait(lambda: external.status == OrderStatus.FILLED)
+            assert len(node.cache.orders()) == 1 and external.quantity.as_decimal() == (
+                Decimal("0.001")
+            )
 
     run(scenario())
