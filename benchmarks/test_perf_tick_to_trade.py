@@ -47,7 +47,7 @@ def test_perf_tick_to_trade_signed_tx(benchmark) -> None:
                     BTC_PERP, OrderSide.BUY, quantity, quote.bid_price, post_only=True,
                     tags=SHORT,
                 )
-                state, message = client._prepare(order, clock.timestamp_ns())
+                _, message = client._prepare(order, clock.timestamp_ns())
                 return client.sender.sign_short_term(message)[0]
 
             assert len(tick_to_trade()) > 150

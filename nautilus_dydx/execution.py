@@ -46,7 +46,6 @@ from nautilus_trader.model.identifiers import AccountId
 from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.identifiers import InstrumentId
-from nautilus_trader.model.identifiers import StrategyId
 from nautilus_trader.model.identifiers import TradeId
 from nautilus_trader.model.identifiers import VenueOrderId
 from nautilus_trader.model.objects import AccountBalance
@@ -343,7 +342,7 @@ class DYDXExecutionClient(LiveExecutionClient):
         await self._ws.subscribe_subaccount(self._address, self._subaccount)
         try:
             await asyncio.wait_for(self._snapshot.wait(), config.ws_timeout_secs)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._log.warning("No subaccount snapshot yet: orders resolve once it arrives")
         self._own_tasks.append(self.create_task(self.tracker.poll(self._node), log_msg="blocks"))
         await self._await_account_registered()
@@ -1048,7 +1047,7 @@ class DYDXExecutionClient(LiveExecutionClient):
     async def _poll_indexer(self, states: list[VenueOrder]) -> None:
         for state in states:
             try:
-                venue = await self._http.get_order(state.venue_order_id)
+                await self._http.get_order(state.venue_order_id)  # Known to the Indexer
             except DYDXHttpError:
                 continue
             except Exception as e:
@@ -1205,7 +1204,6 @@ class DYDXExecutionClient(LiveExecutionClient):
             self._modify_rejected(command, "no open venue order")
             return
         assert self._address is not None
-        instrument = self._cache.instrument(order.instrument_id)
         quantity = command.quantity or order.quantity
         price = command.price or (order.price if order.has_price else None)
         trigger = command.trigger_price or (

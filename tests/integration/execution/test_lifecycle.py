@@ -9,7 +9,6 @@ from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.enums import TriggerType
 
-from nautilus_dydx.common.types import DYDXOrderTags
 from tests.integration.execution.support import BTC_PERP
 from tests.integration.execution.support import run
 from tests.integration.execution.support import trading_node
