@@ -128,3 +128,32 @@ def test_reports_honour_the_lookback_window() -> None:
             assert await client.generate_fill_reports(future[1]) == []
 
     run(scenario())
+
+
+def test_equity_tier_cap_denies_the_stateful_order_beyond_the_limit() -> None:
+    from nautilus_dydx.sandbox import AccountConfig
+    from tests.integration.sandbox.helpers import K2_PRIVATE_KEY
+
+    accounts = (
+        AccountConfig(mnemonic=K1_MNEMONIC, account_number=12345, sequence=7,
+                      subaccounts={0: 50_000_000}),  # 50 USDC: the 20 USD tier, 10 orders
+        AccountConfig(private_key=K2_PRIVATE_KEY, account_number=2),
+    )
+
+    async def scenario() -> None:
+        async with venue(accounts=accounts) as sandbox, trading_node(sandbox) as node:
+            orders = [node.limit(OrderSide.BUY, "0.0001", str(50000 + i)) for i in range(11)]
+            for order in orders[:10]:
+                node.strategy.submit_order(order)
+            await node.wait(lambda: all(o.status == OrderStatus.ACCEPTED for o in orders[:10]))
+            node.strategy.submit_order(orders[10])
+            await node.wait(lambda: orders[10].status == OrderStatus.DENIED)
+            reason = node.kinds(orders[10].client_order_id)[-1].reason
+            assert reason.startswith("clob 10001: equity tier limit: 10 open stateful orders")
+            # A short-term order is not capped
+            short = node.limit(OrderSide.BUY, "0.0001", "49000", tags=SHORT)
+            node.strategy.submit_order(short)
+            await node.wait(lambda: short.status == OrderStatus.ACCEPTED)
+            assert len(alice_stateful(sandbox)) == 10
+
+    run(scenario())
