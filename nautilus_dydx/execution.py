@@ -109,6 +109,25 @@ _STATEFUL_CHUNK = 20  # Stateful cancels per transaction
 _MARKET_TYPES = (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.MARKET_IF_TOUCHED)
 
 
+class _RestFill:
+    """A REST fill with the attributes of a stream `FillUpdate`."""
+
+    __slots__ = ("fee", "id", "liquidity", "market", "order_id", "price", "side", "size",
+                 "ticker", "ts_event", "type")
+
+    def __init__(self, fill: Any) -> None:
+        self.id = fill.id
+        self.order_id = fill.order_id
+        self.side = fill.side
+        self.liquidity = fill.liquidity
+        self.type = fill.type
+        self.size = fill.size
+        self.price = fill.price
+        self.fee = fill.fee
+        self.ticker = self.market = fill.market
+        self.ts_event = iso_to_ns(fill.created_at)
+
+
 def parse_order_tags(order: Order) -> DYDXOrderTags | None:
     """
     Return the `DYDXOrderTags` of an order, or None if it has none.
@@ -261,6 +280,7 @@ class DYDXExecutionClient(LiveExecutionClient):
         self._usdc = Decimal(0)
         self._positions: dict[str, Decimal] = {}
         self._snapshot = asyncio.Event()
+        self._stale_since_ns: int | None = None
         self._own_tasks: list[asyncio.Task] = []
         self.metrics = ExecutionMetrics()
 
@@ -357,8 +377,40 @@ class DYDXExecutionClient(LiveExecutionClient):
 
     def _on_stale(self, channel: str, channel_id: str | None, reason: str) -> None:
         if channel == "v4_subaccounts":
-            self._log.warning(f"Subaccount stream stale ({reason}): rebuilt from the snapshot")
+            self._log.warning(f"Subaccount stream stale ({reason}): recovering from REST")
             self._snapshot.clear()
+            if self._stale_since_ns is None:
+                self._stale_since_ns = self.tracker.chain_time_ns()  # The venue's clock
+
+    async def _recover_gap(self, since_ns: int) -> None:
+        # Messages lost while the stream was down: fills from REST (deduplicated by ID, oldest
+        # first), then the state of every order still open here
+        if self._address is None:
+            return
+        missed = []
+        margin_ns = 10 * _NANOS  # Block times are coarse
+        try:
+            async for fill in self._http.iter_fills(self._address, self._subaccount):
+                if iso_to_ns(fill.created_at) < since_ns - margin_ns:
+                    break  # Newest first
+                if fill.id not in self._fill_ids:
+                    missed.append(fill)
+            for fill in reversed(missed):
+                self._on_fill(_RestFill(fill))
+            for state in [s for s in self._orders.values() if not s.closed]:
+                venue = await self._http.get_order(state.venue_order_id)
+                if venue.status in OPEN_STATUSES or venue.status == "BEST_EFFORT_CANCELED":
+                    self._on_order_update(venue)
+                else:
+                    self._on_objects_terminal(venue)
+        except Exception as e:
+            self._log.warning(f"Recovery after a stream gap incomplete: {e!r}")
+
+    def _on_objects_terminal(self, update: Any) -> None:
+        try:
+            self._on_order_update(update)
+        except Exception as e:
+            self._log.exception("Error handling an order update", e)
 
     def _on_objects(self, objects: list) -> None:
         terminal: list[OrderUpdate] = []
@@ -391,6 +443,9 @@ class DYDXExecutionClient(LiveExecutionClient):
                     account_changed = True
                 elif kind is Subscribed and obj.channel == "v4_subaccounts":
                     self._snapshot.set()
+                    if self._stale_since_ns is not None:
+                        since, self._stale_since_ns = self._stale_since_ns, None
+                        self.create_task(self._recover_gap(since), log_msg="stream gap")
             except Exception as e:
                 self._log.exception(f"Error handling {kind.__name__}", e)
         for update in terminal:

@@ -235,3 +235,30 @@ def test_an_order_of_another_client_of_the_subaccount_is_reported_as_external() 
             )
 
     run(scenario())
+
+
+def test_fills_lost_in_a_stream_gap_are_recovered_once() -> None:
+    from tests.integration.execution.test_orders import bob_order
+    from tests.integration.sandbox.helpers import IOC
+    from tests.integration.sandbox.helpers import SELL
+
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            orders = [node.limit(OrderSide.BUY, "0.001", "60000", tags=SHORT) for _ in range(2)]
+            for order in orders:
+                node.strategy.submit_order(order)
+            await node.wait(lambda: all(o.status == OrderStatus.ACCEPTED for o in orders))
+            sandbox.faults.pause_stream("v4_subaccounts", CHANNEL_ID)
+            await bob_order(sandbox, 1, SELL, 15, 60000, tif=IOC)  # 0.001 + 0.0005
+            sandbox.node.step_blocks(1)
+            sandbox.faults.drop_ws()  # The held messages are lost with the connection
+            sandbox.faults._held.clear()
+            sandbox.faults.resume_stream("v4_subaccounts", CHANNEL_ID)
+            await node.wait(lambda: orders[0].status == OrderStatus.FILLED and (
+                orders[1].status == OrderStatus.PARTIALLY_FILLED
+            ))
+            await asyncio.sleep(0.3)
+            assert [node.of(o.client_order_id).count("OrderFilled") for o in orders] == [1, 1]
+            assert orders[1].filled_qty.as_decimal() == Decimal("0.0005")
+
+    run(scenario())
