@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
+import uuid
+from datetime import datetime
 from decimal import ROUND_CEILING
 from decimal import ROUND_FLOOR
 from decimal import Decimal
@@ -44,7 +46,6 @@ from nautilus_trader.model.identifiers import AccountId
 from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.identifiers import InstrumentId
-from nautilus_trader.model.identifiers import StrategyId
 from nautilus_trader.model.identifiers import TradeId
 from nautilus_trader.model.identifiers import VenueOrderId
 from nautilus_trader.model.objects import AccountBalance
@@ -58,6 +59,7 @@ from nautilus_dydx import order_kinds
 from nautilus_dydx._core.frames import AssetPositionUpdate
 from nautilus_dydx._core.frames import BlockHeight
 from nautilus_dydx._core.frames import FillUpdate
+from nautilus_dydx._core.frames import IdRing
 from nautilus_dydx._core.frames import MarketUpdate
 from nautilus_dydx._core.frames import OrderUpdate
 from nautilus_dydx._core.frames import PerpetualPositionUpdate
@@ -67,7 +69,8 @@ from nautilus_dydx._core.frames import iso_to_ns
 from nautilus_dydx.client_ids import ClientIdCodec
 from nautilus_dydx.client_ids import ClientIdCollisionError
 from nautilus_dydx.client_ids import open_client_id_codec
-from nautilus_dydx.client_ids import order_uuid
+from nautilus_dydx.client_ids import INDEXER_NAMESPACE
+from nautilus_dydx.client_ids import subaccount_uuid
 from nautilus_dydx.common.blocks import BlockTracker
 from nautilus_dydx.common.constants import DYDX
 from nautilus_dydx.common.constants import DYDX_VENUE
@@ -104,6 +107,25 @@ _GENERATION = re.compile(r"\.r(\d+)$")
 _NANOS = 1_000_000_000
 _STATEFUL_CHUNK = 20  # Stateful cancels per transaction
 _MARKET_TYPES = (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.MARKET_IF_TOUCHED)
+
+
+class _RestFill:
+    """A REST fill with the attributes of a stream `FillUpdate`."""
+
+    __slots__ = ("fee", "id", "liquidity", "market", "order_id", "price", "side", "size",
+                 "ticker", "ts_event", "type")
+
+    def __init__(self, fill: Any) -> None:
+        self.id = fill.id
+        self.order_id = fill.order_id
+        self.side = fill.side
+        self.liquidity = fill.liquidity
+        self.type = fill.type
+        self.size = fill.size
+        self.price = fill.price
+        self.fee = fill.fee
+        self.ticker = self.market = fill.market
+        self.ts_event = iso_to_ns(fill.created_at)
 
 
 def parse_order_tags(order: Order) -> DYDXOrderTags | None:
@@ -236,6 +258,7 @@ class DYDXExecutionClient(LiveExecutionClient):
         if self._address is not None:
             self._set_account_id(AccountId(f"{name or DYDX}-{self._address}-{self._subaccount}"))
         self._wallet: Wallet | None = None
+        self._subaccount_uuid: str | None = None
         self._sender: DYDXTransactionSender | None = None
         self.tracker = BlockTracker()
         self._kinds = OrderKindConfig.from_exec_config(config)
@@ -251,12 +274,13 @@ class DYDXExecutionClient(LiveExecutionClient):
         )
         self._orders: dict[ClientOrderId, VenueOrder] = {}
         self._by_venue_id: dict[str, VenueOrder] = {}
-        self._fill_ids: set[str] = set()
+        self._fill_ids = IdRing(1 << 16)  # Fill IDs already applied (recent ones)
         self._orphan_fills: dict[str, list[FillUpdate]] = {}
         self._oracle: dict[str, tuple[Decimal, int]] = {}
         self._usdc = Decimal(0)
         self._positions: dict[str, Decimal] = {}
         self._snapshot = asyncio.Event()
+        self._stale_since_ns: int | None = None
         self._own_tasks: list[asyncio.Task] = []
         self.metrics = ExecutionMetrics()
 
@@ -338,7 +362,7 @@ class DYDXExecutionClient(LiveExecutionClient):
         await self._ws.subscribe_subaccount(self._address, self._subaccount)
         try:
             await asyncio.wait_for(self._snapshot.wait(), config.ws_timeout_secs)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._log.warning("No subaccount snapshot yet: orders resolve once it arrives")
         self._own_tasks.append(self.create_task(self.tracker.poll(self._node), log_msg="blocks"))
         await self._await_account_registered()
@@ -353,8 +377,40 @@ class DYDXExecutionClient(LiveExecutionClient):
 
     def _on_stale(self, channel: str, channel_id: str | None, reason: str) -> None:
         if channel == "v4_subaccounts":
-            self._log.warning(f"Subaccount stream stale ({reason}): rebuilt from the snapshot")
+            self._log.warning(f"Subaccount stream stale ({reason}): recovering from REST")
             self._snapshot.clear()
+            if self._stale_since_ns is None:
+                self._stale_since_ns = self.tracker.chain_time_ns()  # The venue's clock
+
+    async def _recover_gap(self, since_ns: int) -> None:
+        # Messages lost while the stream was down: fills from REST (deduplicated by ID, oldest
+        # first), then the state of every order still open here
+        if self._address is None:
+            return
+        missed = []
+        margin_ns = 10 * _NANOS  # Block times are coarse
+        try:
+            async for fill in self._http.iter_fills(self._address, self._subaccount):
+                if iso_to_ns(fill.created_at) < since_ns - margin_ns:
+                    break  # Newest first
+                if fill.id not in self._fill_ids:
+                    missed.append(fill)
+            for fill in reversed(missed):
+                self._on_fill(_RestFill(fill))
+            for state in [s for s in self._orders.values() if not s.closed]:
+                venue = await self._http.get_order(state.venue_order_id)
+                if venue.status in OPEN_STATUSES or venue.status == "BEST_EFFORT_CANCELED":
+                    self._on_order_update(venue)
+                else:
+                    self._on_objects_terminal(venue)
+        except Exception as e:
+            self._log.warning(f"Recovery after a stream gap incomplete: {e!r}")
+
+    def _on_objects_terminal(self, update: Any) -> None:
+        try:
+            self._on_order_update(update)
+        except Exception as e:
+            self._log.exception("Error handling an order update", e)
 
     def _on_objects(self, objects: list) -> None:
         terminal: list[OrderUpdate] = []
@@ -387,6 +443,9 @@ class DYDXExecutionClient(LiveExecutionClient):
                     account_changed = True
                 elif kind is Subscribed and obj.channel == "v4_subaccounts":
                     self._snapshot.set()
+                    if self._stale_since_ns is not None:
+                        since, self._stale_since_ns = self._stale_since_ns, None
+                        self.create_task(self._recover_gap(since), log_msg="stream gap")
             except Exception as e:
                 self._log.exception(f"Error handling {kind.__name__}", e)
         for update in terminal:
@@ -509,6 +568,7 @@ class DYDXExecutionClient(LiveExecutionClient):
                 int(update.clob_pair_id or 0), int(update.order_flags or 0), update.ticker,
             )
             if state is None:
+                self._external_order(update)
                 return
         if state.venue_order_id != update.id:
             return  # A replaced stateful order's old id
@@ -542,6 +602,18 @@ class DYDXExecutionClient(LiveExecutionClient):
             state.held_terminal = update  # Fills of this order are still to come
             return
         self._close(state, update, ts)
+
+    def _external_order(self, update: OrderUpdate) -> None:
+        # An order placed by another client of the subaccount: a report for the engine
+        if self._codec is not None and self._codec.decode(
+            int(update.client_id or 0), int(update.client_metadata or 0),
+        ) is not None:
+            return  # Ours, not in the cache (yet): reconciliation owns it
+        if None in (update.size, update.price, update.side, update.total_filled, update.status):
+            return  # A partial update of an order never seen whole
+        report = self._order_report(update)
+        if report is not None:
+            self._send_order_status_report(report)
 
     def _close(self, state: VenueOrder, update: OrderUpdate, ts: int) -> None:
         status = update.status
@@ -704,15 +776,10 @@ class DYDXExecutionClient(LiveExecutionClient):
         side = OrderSide.BUY if fill.side == "BUY" else OrderSide.SELL
         quantity = instrument.make_qty(Decimal(fill.size))
         price = instrument.make_price(Decimal(fill.price))
-        self._send_order_status_report(
-            OrderStatusReport(
-                account_id=self.account_id, instrument_id=instrument.id,
-                venue_order_id=venue_order_id, order_side=side, order_type=OrderType.MARKET,
-                time_in_force=TimeInForce.IOC, order_status=OrderStatus.ACCEPTED,
-                quantity=quantity, filled_qty=Quantity.zero(instrument.size_precision),
-                report_id=UUID4(), ts_accepted=ts, ts_last=ts, ts_init=now,
-            ),
-        )
+        if self._cache.client_order_id(venue_order_id) is None:
+            self._send_order_status_report(self._fill_order_report(
+                instrument, venue_order_id, side, quantity, ts, now,
+            ))
         self._send_fill_report(
             FillReport(
                 account_id=self.account_id, instrument_id=instrument.id,
@@ -724,6 +791,19 @@ class DYDXExecutionClient(LiveExecutionClient):
                 ),
                 report_id=UUID4(), ts_event=ts, ts_init=now,
             ),
+        )
+
+    def _fill_order_report(self, instrument: Any, venue_order_id: VenueOrderId,
+                           side: OrderSide, quantity: Quantity, ts: int,
+                           now: int) -> OrderStatusReport:
+        # The order a fill without one of ours belongs to, open until the fill report
+        assert self.account_id is not None
+        return OrderStatusReport(
+            account_id=self.account_id, instrument_id=instrument.id,
+            venue_order_id=venue_order_id, order_side=side, order_type=OrderType.MARKET,
+            time_in_force=TimeInForce.IOC, order_status=OrderStatus.ACCEPTED,
+            quantity=quantity, filled_qty=Quantity.zero(instrument.size_precision),
+            report_id=UUID4(), ts_accepted=ts, ts_last=ts, ts_init=now,
         )
 
     # -- Submission ----------------------------------------------------------------------------
@@ -812,6 +892,14 @@ class DYDXExecutionClient(LiveExecutionClient):
                 f"equity tier limit: {open_stateful} open stateful orders, limit {limit}",
             )
 
+    def _venue_order_id(self, client_id: int, clob_pair_id: int, order_flags: int) -> str:
+        # The Indexer's order UUID (§2.14), with the subaccount UUID computed once
+        if self._subaccount_uuid is None:
+            assert self._address is not None
+            self._subaccount_uuid = str(subaccount_uuid(self._address, self._subaccount))
+        name = f"{self._subaccount_uuid}-{client_id}-{clob_pair_id}-{order_flags}"
+        return str(uuid.uuid5(INDEXER_NAMESPACE, name))
+
     def _prepare(self, order: Order, command_ns: int) -> tuple[VenueOrder, bytes] | None:
         # Validate, plan and encode; deny (and return None) what the chain would reject
         if self._sender is None or self._codec is None or self._address is None:
@@ -852,10 +940,7 @@ class DYDXExecutionClient(LiveExecutionClient):
             client_metadata=metadata,
             clob_pair_id=encoder.clob_pair_id,
             order_flags=plan.order_flags,
-            venue_order_id=str(order_uuid(
-                self._address, self._subaccount, client_id, encoder.clob_pair_id,
-                plan.order_flags,
-            )),
+            venue_order_id=self._venue_order_id(client_id, encoder.clob_pair_id, plan.order_flags),
             side=plan.side,
             time_in_force=plan.time_in_force,
             reduce_only=plan.reduce_only,
@@ -1017,7 +1102,7 @@ class DYDXExecutionClient(LiveExecutionClient):
     async def _poll_indexer(self, states: list[VenueOrder]) -> None:
         for state in states:
             try:
-                venue = await self._http.get_order(state.venue_order_id)
+                await self._http.get_order(state.venue_order_id)  # Known to the Indexer
             except DYDXHttpError:
                 continue
             except Exception as e:
@@ -1174,7 +1259,6 @@ class DYDXExecutionClient(LiveExecutionClient):
             self._modify_rejected(command, "no open venue order")
             return
         assert self._address is not None
-        instrument = self._cache.instrument(order.instrument_id)
         quantity = command.quantity or order.quantity
         price = command.price or (order.price if order.has_price else None)
         trigger = command.trigger_price or (
@@ -1195,8 +1279,7 @@ class DYDXExecutionClient(LiveExecutionClient):
             self._modify_rejected(command, str(e))
             return
         if state.is_short_term:
-            gtb = max(state.good_til_block + 1, self.tracker.height + self._kinds.blocks_ahead)
-            gtb = min(gtb, self.tracker.height + self._kinds.short_block_window)
+            gtb = await self._replacement_block(state)
             if gtb <= state.good_til_block:
                 self._modify_rejected(command, "no higher good-til-block inside the window")
                 return
@@ -1220,6 +1303,17 @@ class DYDXExecutionClient(LiveExecutionClient):
             return
         await self._cancel_replace(command, order, state, encoder, quantity, price, trigger,
                                    quantums, subticks, trigger_subticks)
+
+    async def _replacement_block(self, state: VenueOrder) -> int:
+        # A replacement needs a higher good-til-block: wait (a few blocks at most) for room
+        for _ in range(4):
+            height = self.tracker.height
+            gtb = max(state.good_til_block + 1, height + self._kinds.blocks_ahead)
+            gtb = min(gtb, height + self._kinds.short_block_window)
+            if gtb > state.good_til_block:
+                return gtb
+            await asyncio.sleep(self.tracker.block_time_secs)
+        return state.good_til_block
 
     async def _cancel_replace(self, command: ModifyOrder, order: Order, state: VenueOrder,
                               encoder: Any, quantity: Quantity, price: Price,
@@ -1251,9 +1345,8 @@ class DYDXExecutionClient(LiveExecutionClient):
         state.generation = generation
         state.old_venue_order_ids.append(state.venue_order_id)
         state.client_id, state.client_metadata = client_id, metadata
-        state.venue_order_id = str(order_uuid(
-            self._address, self._subaccount, client_id, state.clob_pair_id, state.order_flags,
-        ))
+        state.venue_order_id = self._venue_order_id(client_id, state.clob_pair_id,
+                                                    state.order_flags)
         self._by_venue_id[state.venue_order_id] = state
         self.generate_order_updated(
             state.strategy_id, state.instrument_id, state.client_order_id,
@@ -1301,8 +1394,10 @@ class DYDXExecutionClient(LiveExecutionClient):
         expire = None
         time_in_force = report_time_in_force(venue.time_in_force, flags)
         if venue.good_til_block_time:
-            from datetime import datetime
             expire = datetime.fromisoformat(venue.good_til_block_time.replace("Z", "+00:00"))
+        if time_in_force in (TimeInForce.GTC, TimeInForce.GTD):
+            # The venue's expiry: a block time for stateful orders, none known otherwise
+            time_in_force = TimeInForce.GTD if expire is not None else TimeInForce.GTC
         trigger = (
             instrument.make_price(Decimal(venue.trigger_price)) if venue.trigger_price else None
         )
@@ -1313,9 +1408,7 @@ class DYDXExecutionClient(LiveExecutionClient):
             venue_order_id=VenueOrderId(venue.id),
             order_side=OrderSide.BUY if venue.side == "BUY" else OrderSide.SELL,
             order_type=order_type,
-            time_in_force=time_in_force if time_in_force != TimeInForce.GTD or expire else (
-                TimeInForce.GTC
-            ),
+            time_in_force=time_in_force,
             order_status=status,
             quantity=instrument.make_qty(Decimal(venue.size)),
             filled_qty=filled,

@@ -131,14 +131,20 @@ async def trading_node(
     exec_engine = LiveExecutionEngine(
         loop, msgbus, cache, clock, LiveExecEngineConfig(reconciliation=False),
     )
-    risk_engine = LiveRiskEngine(loop, portfolio, msgbus, cache, clock, LiveRiskEngineConfig())
+    risk_config = LiveRiskEngineConfig(
+        max_order_submit_rate="1000/00:00:01", max_order_modify_rate="1000/00:00:01",
+    )
+    risk_engine = LiveRiskEngine(loop, portfolio, msgbus, cache, clock, risk_config)
     config = exec_config(sandbox, state_dir, **client_kwargs.pop("config", {}))
     client = DYDXLiveExecClientFactory.create(loop, "DYDX", config, msgbus, cache, clock)
     for name, value in client_kwargs.items():
         setattr(client, f"_{name}", value)
     exec_engine.register_client(client)
-    strategy = Strategy(StrategyConfig(strategy_id="S-001", order_id_tag="001"))
+    strategy = Strategy(StrategyConfig(
+        strategy_id="S-001", order_id_tag="001", external_order_claims=[str(BTC_PERP)],
+    ))
     strategy.register(trader_id, portfolio, msgbus, cache, clock)
+    exec_engine.register_external_order_claims(strategy)
     node = Node(client, strategy, cache, [exec_engine, risk_engine])
     msgbus.subscribe("events.order.*", node.events.append)
     exec_engine.start()

@@ -20,7 +20,6 @@ from tests.integration.sandbox.helpers import BOB
 from tests.integration.sandbox.helpers import IOC
 from tests.integration.sandbox.helpers import K2_ADDRESS
 from tests.integration.sandbox.helpers import SELL
-from tests.integration.sandbox.helpers import BUY
 from tests.integration.sandbox.helpers import place
 from tests.integration.sandbox.helpers import Client
 
