@@ -76,6 +76,7 @@ from nautilus_dydx.common.enums import bar_type_to_resolution
 from nautilus_dydx.common.symbol import instrument_id_to_ticker
 from nautilus_dydx.common.types import DYDXOraclePrice
 from nautilus_dydx.config import DYDXDataClientConfig
+from nautilus_dydx.http.client import MAX_PAGE_SIZE
 from nautilus_dydx.http.client import DYDXHttpClient
 from nautilus_dydx.providers import DYDXInstrumentProvider
 from nautilus_dydx.providers import MarketChange
@@ -676,6 +677,7 @@ class DYDXDataClient(LiveMarketDataClient):
         start: Any = None,
         end: Any = None,
         limit: int = 0,
+        page_size: int = MAX_PAGE_SIZE,
     ) -> list[Bar]:
         """
         Return the closed bars of `bar_type` closing in [start, end], oldest first.
@@ -693,6 +695,8 @@ class DYDXDataClient(LiveMarketDataClient):
             The latest close.
         limit : int, default 0
             At most this many bars (0 = no limit).
+        page_size : int, default 1000
+            Candles per request.
 
         Returns
         -------
@@ -720,7 +724,7 @@ class DYDXDataClient(LiveMarketDataClient):
         bars: list[Bar] = []
         pp, sp = instrument.price_precision, instrument.size_precision
         async for candle in self._http.iter_candles(
-            instrument.raw_symbol.value, resolution, from_iso, to_iso,
+            instrument.raw_symbol.value, resolution, from_iso, to_iso, page_size,
         ):
             close_ns = iso_to_ns(candle.started_at) + duration
             if close_ns > venue_now or not start_ns <= close_ns <= end_ns:
@@ -760,6 +764,7 @@ class DYDXDataClient(LiveMarketDataClient):
         start: Any = None,
         end: Any = None,
         limit: int = 0,
+        page_size: int = MAX_PAGE_SIZE,
     ) -> list[TradeTick]:
         """
         Return the public trades of `instrument_id` in [start, end], oldest first.
@@ -779,7 +784,7 @@ class DYDXDataClient(LiveMarketDataClient):
         now = self._clock.timestamp_ns()
         pp, sp = instrument.price_precision, instrument.size_precision
         trades: list[TradeTick] = []
-        async for trade in self._http.iter_trades(instrument.raw_symbol.value):
+        async for trade in self._http.iter_trades(instrument.raw_symbol.value, page_size):
             ts_event = iso_to_ns(trade.created_at)
             if ts_event > end_ns:
                 continue
@@ -831,7 +836,7 @@ class DYDXDataClient(LiveMarketDataClient):
         )
         self._handle_data_response(
             DataType(OrderBookDeltas, metadata={"instrument_id": instrument_id}),
-            OrderBookDeltas(instrument_id, deltas),
+            [OrderBookDeltas(instrument_id, deltas)],
             request.id,
             None,
             None,
