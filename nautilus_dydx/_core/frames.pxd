@@ -149,4 +149,5 @@ cdef class DYDXWsListener(WSListener):
     """The parser that turns frames into objects.\n\n:returns: `FrameParser`"""
     cdef object _handler     # Python callable receiving the list of objects of one frame
     cdef object _on_error    # Python callable receiving a FrameError, or None
+    cdef object _on_reason   # Python callable receiving new skip/adapt reasons, or None
     cdef bytearray _partial  # Fragments of a message not finished yet

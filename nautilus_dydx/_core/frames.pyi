@@ -264,5 +264,6 @@ class DYDXWsListener:
         parser: FrameParser,
         handler: Callable[[list[Any]], None],
         on_error: Callable[[FrameError], None] | None = None,
+        on_reason: Callable[[list[str]], None] | None = None,
     ) -> None: ...
     def on_ws_frame(self, transport: Any, frame: Any) -> None: ...

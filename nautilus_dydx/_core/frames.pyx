@@ -1097,7 +1097,7 @@ cdef Bar _make_bar(MarketContext ctx, str resolution, tuple candle, uint64_t ts_
     return bar
 
 
-# -- In-place scanner for the hot frames (book and trade channel_data) ---------------------------
+# -- In-place scanner for the hot frames (book and trade channel_data and channel_batch_data) ----
 #
 # Parses the frame bytes directly into C values. It validates the JSON it reads (strict grammar,
 # ASCII strings) and returns "not handled" on anything unusual, so the orjson path reports the
@@ -1564,16 +1564,34 @@ cdef class FrameParser:
 
     Market data becomes Nautilus objects (``OrderBookDeltas``, ``QuoteTick``, ``TradeTick``,
     ``Bar``, ``MarkPriceUpdate``, ``IndexPriceUpdate``, ``FundingRateUpdate``,
-    ``InstrumentStatus``); account and control messages become typed records. A malformed frame
-    raises `FrameError` before any book is changed.
+    ``InstrumentStatus``); account and control messages become typed records.
+
+    Only a broken envelope (bad JSON, wrong types at the top, unknown market id) raises
+    `FrameError`. A bad item (a book level, trade, candle, market, position, order, fill...) is
+    skipped and counted in `skipped` by reason while the rest of its frame is kept; a skipped book
+    level also returns a `ResyncNeeded`. A liquidation or deleveraging trade printed off the tick
+    grid is rounded half-even to the price precision and counted in `adapted`.
+    `take_new_reasons` returns each reason once, for logging.
+
+    Decimal fields kept as text accept any valid decimal (any number of places, exponent form);
+    numbers that become Nautilus values are rounded half-even to 16 places, and a value beyond
+    the Nautilus range is an item error.
+
+    Subscription snapshots of trades and candles are history: a `TradeHistory` or `BarHistory`
+    record, never live ticks or bars. A candle becomes a `Bar` (``ts_event`` at its close) once
+    a later candle of the same market and resolution arrives or `flush_closed_bars` finds its
+    period ended; each closed candle is published once. Trade ids (the newest `MAX_SEEN_IDS` per
+    market, and no trade older than the latest snapshot's newest) survive reconnects, so no trade
+    is published twice; fill ids likewise per parser.
 
     Parameters
     ----------
     emit_quotes : bool, default True
         If book frames also return a `QuoteTick` when the (uncrossed) top of book changes.
     scanner : bool, default True
-        If book and trade ``channel_data`` frames are parsed in place by the scanner (faster);
-        otherwise every frame goes through ``orjson.loads`` and the typed walk.
+        If book and trade ``channel_data`` / ``channel_batch_data`` frames are parsed in place by
+        the scanner (faster); otherwise every frame goes through ``orjson.loads`` and the typed
+        walk.
 
     """
 
@@ -2253,7 +2271,8 @@ cdef class FrameParser:
         cdef object quote
         cdef L2Book book = ctx.book
         cdef ResyncNeeded rec
-        if snapshot:
+        if snapshot and not damaged:
+            # A damaged snapshot keeps the report: resubscribing would loop on the same data
             ctx._resync_reported = False
         deltas = book.apply_c(self._pending, k, snapshot, message_id, ts_init, ts_init)
         if deltas is not None:
@@ -2732,13 +2751,20 @@ cdef class DYDXWsListener(WSListener):
         Receives the objects of each message.
     on_error : Callable[[FrameError], None], optional
         Receives each `FrameError`; errors are dropped when ``None``.
+    on_reason : Callable[[list[str]], None], optional
+        Receives the skip/adaptation reasons seen for the first time (see
+        `FrameParser.take_new_reasons`), once each, for logging; the counts stay in
+        ``parser.skipped`` and ``parser.adapted``.
 
     """
 
-    def __init__(self, FrameParser parser not None, handler not None, on_error=None) -> None:
+    def __init__(
+        self, FrameParser parser not None, handler not None, on_error=None, on_reason=None,
+    ) -> None:
         self.parser = parser
         self._handler = handler
         self._on_error = on_error
+        self._on_reason = on_reason
         self._partial = None
 
     cpdef on_ws_frame(self, WSTransport transport, WSFrame frame):
@@ -2775,5 +2801,7 @@ cdef class DYDXWsListener(WSListener):
             return
         else:
             return
+        if self.parser._new_reasons and self._on_reason is not None:
+            self._on_reason(self.parser.take_new_reasons())
         if objects:
             self._handler(objects)

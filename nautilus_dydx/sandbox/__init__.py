@@ -19,6 +19,7 @@ from nautilus_dydx.sandbox.events import OrderUpdatedEvent
 from nautilus_dydx.sandbox.events import PositionEvent
 from nautilus_dydx.sandbox.events import SandboxEvent
 from nautilus_dydx.sandbox.node import SandboxNode
+from nautilus_dydx.sandbox.transfers import TransferEvent
 
 
 __all__ = [
@@ -39,5 +40,6 @@ __all__ = [
     "SandboxConfig",
     "SandboxEvent",
     "SandboxNode",
+    "TransferEvent",
     "default_markets",
 ]

@@ -18,6 +18,12 @@ from nautilus_dydx._proto.cosmos.crypto.secp256k1 import keys_pb2
 from nautilus_dydx._proto.cosmos.tx.v1beta1 import tx_pb2
 from nautilus_dydx._proto.dydxprotocol.clob import order_pb2
 from nautilus_dydx._proto.dydxprotocol.clob import tx_pb2 as clob_tx_pb2
+from nautilus_dydx.sandbox import isolated
+from nautilus_dydx.sandbox import leverage
+from nautilus_dydx.sandbox import surface
+from nautilus_dydx.sandbox import twap
+from nautilus_dydx.sandbox.chain_errors import ChainError
+from nautilus_dydx.sandbox.chain_errors import validate_subaccount_id
 from nautilus_dydx.sandbox.config import MarketConfig
 from nautilus_dydx.sandbox.config import SandboxConfig
 from nautilus_dydx.sandbox.engine import FLAG_CONDITIONAL
@@ -79,28 +85,6 @@ _GAS_PER_BYTE = 10
 _BASE_GAS = 50_000
 # Trade prices trigger conditional orders within oracle +/- this many min price changes
 CONDITIONAL_ORDER_TRIGGER_MULTIPLIER = 5
-
-
-class ChainError(Exception):
-    """
-    A CheckTx failure with the chain's codespace, code and log.
-
-    Parameters
-    ----------
-    codespace : str
-        "sdk", "clob" or "subaccounts".
-    code : int
-        The ABCI code.
-    log : str
-        The raw log.
-
-    """
-
-    def __init__(self, codespace: str, code: int, log: str) -> None:
-        super().__init__(f"{codespace} {code}: {log}")
-        self.codespace = codespace
-        self.code = code
-        self.log = log
 
 
 def _clob(code: int, log: str) -> ChainError:
@@ -277,6 +261,9 @@ class ChainState:
             {cid: m.config for cid, m in self.markets.items()},
             lambda cid: self.markets[cid].oracle_subticks,
         )
+        self.margin.initial_margin_ppm = lambda sub, cid: leverage.initial_margin_ppm(
+            self, sub.owner, sub.number, cid,
+        )
         self.accounts: dict[str, Account] = {}
         self.subaccounts: dict[SubaccountKey, Subaccount] = {}
         self.short_orders: dict[OrderKey, Order] = {}
@@ -290,6 +277,7 @@ class ChainState:
         self.removed_last_block: set[OrderKey] = set()
         self.best_effort_canceled: dict[OrderKey, Order] = {}
         self._to_place: dict[OrderKey, Order] = {}
+        self._triggered_placements: dict[OrderKey, tuple[bytes, int, int]] = {}
         self._deferred: list[tuple[SandboxEvent, Order | None, bool]] = []
         self._deferring = False
         self._trade_range: dict[int, tuple[int, int]] = {}
@@ -298,9 +286,15 @@ class ChainState:
         self.seen: dict[str, int] = {}
         self.rate: dict[str, dict[int, list[int]]] = {}
         self._stateful_count: dict[SubaccountKey, int] = {}
+        # Stateful placements (order bytes, block height, tx index) for the StatefulOrder query
+        self.placements: dict[OrderKey, tuple[bytes, int, int]] = {}
+        self.leverage: dict[SubaccountKey, dict[int, int]] = {}
+        self.twaps: dict[OrderKey, twap.TwapOrder] = {}
+        self.wallets: dict[str, dict[str, int]] = {}
         self._pending_count: dict[SubaccountKey, int] = {}
         self._priority = 0
         self._tx_index = 0
+        self._block_tx_index = 0
         self._event_index = 0
         self._fill_height = self.height + 1
         # Values hooks: hourly funding (funding.py), liquidations and deleveraging (margin.py)
@@ -327,6 +321,7 @@ class ChainState:
                 number = next_number
                 next_number += 1
             self.add_account(key, number, account_config.sequence, account_config.fee_tier)
+            self.wallets[key.address] = dict(account_config.wallet)
             for sub_number, usdc in sorted(account_config.subaccounts.items()):
                 self.fund(key.address, sub_number, usdc)
 
@@ -479,6 +474,7 @@ class ChainState:
         for message in messages:
             _validate_basic(message)
         short_term = [_is_short_term(m) for m in messages]
+        surface.check_composition(messages)
         if any(short_term) and len(messages) != 1:
             raise _sdk(
                 18,
@@ -699,6 +695,10 @@ class ChainState:
             market = self._market(order.order_id.clob_pair_id)
             self._check_market_rules(market, order)
             self._check_gtb(order.good_til_block)
+            subaccount_id = order.order_id.subaccount_id
+            isolated.check_order(
+                self, subaccount_id.owner, subaccount_id.number, order.order_id.clob_pair_id,
+            )
             if timeout_height != 0 and timeout_height < order.good_til_block:
                 raise _sdk(18, "timeout height (if non-zero) may not be less than "
                                "`goodTilBlock` for a short-term order: invalid request")
@@ -862,6 +862,7 @@ class ChainState:
                 market = self._market(key[4])
                 self._check_market_rules(market, order)
                 self._check_gtbt(order.good_til_block_time)
+                isolated.check_order(self, key[0], key[1], key[4])
                 if key in self.stateful or key in self.pending_places or key in new_places:
                     raise _clob(3005, f"order {_fmt_key(key)} exists: Existing stateful order "
                                       "has higher-or-equal priority than the new one")
@@ -889,14 +890,18 @@ class ChainState:
                                        f"{equity}: Subaccount cannot open more orders due to "
                                        "equity tier limit.")
                 delta = order.quantums if order.side == SIDE_BUY else -order.quantums
+                # A market TWAP (subticks 0) is checked at the oracle price
                 quote = quote_quantums(
-                    order.quantums, order.subticks, market.config.quantum_conversion_exponent,
+                    order.quantums, order.subticks or market.oracle_subticks,
+                    market.config.quantum_conversion_exponent,
                 )
                 usdc_delta = -quote if order.side == SIDE_BUY else quote
                 if not self.margin.allows(sub, key[4], delta, usdc_delta):
                     raise _clob(3007, f"order {_fmt_key(key)}: Stateful order collateralization "
                                       "check failed")
                 new_places[key] = order.good_til_block_time
+            elif surface.is_surface_message(message):
+                surface.check(self, message, messages)
             else:
                 key = _order_key(message.order_id)
                 self._market(key[4])
@@ -1024,6 +1029,12 @@ class ChainState:
             taker_delta = quantums if taker.side == SIDE_BUY else -quantums
             taker_usdc = (-quote if taker.side == SIDE_BUY else quote) - taker_fee
             maker_usdc = (quote if taker.side == SIDE_BUY else -quote) - maker_fee
+            if isolated.violation(self, *maker.subaccount, perpetual_id) is not None:
+                self._remove_resting(maker, market, 15, height, time_ns)
+                continue
+            if isolated.violation(self, *taker.subaccount, perpetual_id) is not None:
+                removal = 15
+                break
             if not self.margin.allows(maker_sub, perpetual_id, -taker_delta, maker_usdc):
                 self._remove_resting(maker, market, 3, height, time_ns)
                 continue
@@ -1037,6 +1048,8 @@ class ChainState:
                     matched.status = "OPEN"
             low, high = self._trade_range.get(perpetual_id, (maker.subticks, maker.subticks))
             self._trade_range[perpetual_id] = (min(low, maker.subticks), max(high, maker.subticks))
+            twap.on_fill(self, taker, quantums)
+            twap.on_fill(self, maker, quantums)
             self._apply_fill(taker_sub, perpetual_id, taker_delta, quote, taker_usdc, height,
                              time_ns, cfg.ticker)
             self._apply_fill(maker_sub, perpetual_id, -taker_delta, quote, maker_usdc, height,
@@ -1099,6 +1112,7 @@ class ChainState:
 
     def _stateful_remove(self, key: OrderKey) -> None:
         if self.stateful.pop(key, None) is not None:
+            self.placements.pop(key, None)
             sub_key = (key[0], key[1])
             self._stateful_count[sub_key] -= 1
 
@@ -1208,8 +1222,9 @@ class ChainState:
         self._pending_count = {}
         tx_hashes = []
         block_txs = []
-        for item in pending:
+        for tx_index, item in enumerate(pending):
             self._begin_tx()
+            self._block_tx_index = tx_index
             account = self.accounts[item.signer]
             if item.uses_sequence:
                 account.sequence += 1
@@ -1219,6 +1234,8 @@ class ChainState:
             for message in item.messages:
                 if isinstance(message, clob_tx_pb2.MsgPlaceOrder):
                     self._deliver_place(message.order, item.txhash, height, time_ns)
+                elif surface.is_surface_message(message):
+                    surface.deliver(self, message, item.txhash, height, time_ns)
                 else:
                     self._deliver_cancel(_order_key(message.order_id), height, time_ns)
         self.last_block_txs = block_txs
@@ -1241,6 +1258,12 @@ class ChainState:
             for order in to_place.values():
                 self._begin_tx()
                 self._match_and_rest(order, self.markets[order.clob_pair_id], self._fill_height)
+                placement = self._triggered_placements.pop(order.key, None)
+                if self.stateful.get(order.key) is not order:
+                    # Filled or removed on its first match: not a stateful order any more
+                    self.placements.pop(order.key, None)
+                elif placement is not None:
+                    self.placements[order.key] = placement
         finally:
             self._deferring = False
 
@@ -1248,7 +1271,18 @@ class ChainState:
         market = self.markets[message_order.order_id.clob_pair_id]
         order_hash = hashlib.sha256(message_order.SerializeToString()).digest()
         order = self._make_order(message_order, market, order_hash, txhash)
+        if order.order_flags == FLAG_TWAP:
+            parameters = message_order.twap_parameters
+            order = twap.TwapOrder(
+                order, parameters.duration, parameters.interval, parameters.price_tolerance,
+            )
         order.created_at_height = height
+        self.placements[order.key] = (
+            message_order.SerializeToString(), height, self._block_tx_index,
+        )
+        if order.order_flags == FLAG_TWAP:
+            twap.place(self, order, height, time_ns)
+            return
         if order.order_flags == FLAG_CONDITIONAL:
             order.status = "UNTRIGGERED"
             self._stateful_add(order)
@@ -1294,6 +1328,7 @@ class ChainState:
             order.status = "CANCELED"
             self.removed_last_block.add(key)
             self._publish_removed(order, 1, height, time_ns)
+        twap.on_block(self, height, time_ns)
         for key, order in list(self.stateful.items()):
             if order.order_flags != FLAG_CONDITIONAL or order.triggered:
                 continue
@@ -1302,6 +1337,10 @@ class ChainState:
             if _is_triggered(order, low, high):
                 order.triggered = True
                 order.status = "OPEN"
+                # The StatefulOrder query still answers for a triggered order that rests
+                placement = self.placements.get(key)
+                if placement is not None:
+                    self._triggered_placements[key] = placement
                 self._stateful_remove(key)
                 self._begin_tx()
                 self.bus.publish(
@@ -1351,7 +1390,7 @@ def _decode_message(any_msg):
         URL_CANCEL: clob_tx_pb2.MsgCancelOrder,
         URL_BATCH: clob_tx_pb2.MsgBatchCancel,
     }
-    cls = classes.get(any_msg.type_url)
+    cls = classes.get(any_msg.type_url) or surface.MESSAGE_CLASSES.get(any_msg.type_url)
     if cls is None:
         raise _sdk(2, f"unable to resolve type URL {any_msg.type_url}: tx parse error")
     message = cls()
@@ -1363,6 +1402,8 @@ def _decode_message(any_msg):
 
 
 def _is_short_term(message) -> bool:
+    if surface.is_surface_message(message):
+        return False
     if isinstance(message, clob_tx_pb2.MsgBatchCancel):
         return True
     if isinstance(message, clob_tx_pb2.MsgPlaceOrder):
@@ -1371,6 +1412,8 @@ def _is_short_term(message) -> bool:
 
 
 def _signer(message) -> str:
+    if surface.is_surface_message(message):
+        return surface.signer(message)
     if isinstance(message, clob_tx_pb2.MsgBatchCancel):
         return message.subaccount_id.owner
     if isinstance(message, clob_tx_pb2.MsgPlaceOrder):
@@ -1379,23 +1422,18 @@ def _signer(message) -> str:
 
 
 def _validate_subaccount(subaccount_id) -> None:
-    if not is_valid_address(subaccount_id.owner):
-        raise ChainError("subaccounts", 201, f"invalid subaccount owner "
-                                             f"{subaccount_id.owner!r}: invalid owner")
-    if subaccount_id.number > MAX_SUBACCOUNT_NUMBER:
-        raise ChainError("subaccounts", 200, f"subaccount number {subaccount_id.number} is "
-                                             "greater than 128000: invalid subaccount number")
+    validate_subaccount_id(subaccount_id)
 
 
 def _validate_flags(flags: int) -> None:
     if flags not in (FLAG_SHORT_TERM, FLAG_CONDITIONAL, FLAG_LONG_TERM, FLAG_TWAP):
         raise _clob(3000, f"order flags {flags}: Invalid order flags")
-    if flags == FLAG_TWAP:
-        raise _clob(9002, "TWAP orders are not modelled by the sandbox: This function is not "
-                          "implemented")
 
 
 def _validate_basic(message) -> None:
+    if surface.is_surface_message(message):
+        surface.validate_basic(message)
+        return
     if isinstance(message, clob_tx_pb2.MsgPlaceOrder):
         order = message.order
         _validate_subaccount(order.order_id.subaccount_id)
@@ -1416,7 +1454,8 @@ def _validate_basic(message) -> None:
         elif order.good_til_block_time == 0:
             raise _clob(3001, "stateful order requires a non-zero GoodTilBlockTime: Invalid "
                               "order goodTilBlockTime")
-        if order.subticks == 0:
+        if order.subticks == 0 and flags != FLAG_TWAP:
+            # A TWAP with subticks 0 is a market TWAP
             raise _clob(6, "order subticks cannot be 0: Invalid order subticks")
         if flags == FLAG_LONG_TERM and order.time_in_force == TIF_IOC:
             raise _clob(3002, "Stateful orders cannot require immediate execution")
@@ -1444,6 +1483,8 @@ def _validate_basic(message) -> None:
             flags != FLAG_SHORT_TERM or not is_valid_address(order.order_router_address)
         ):
             raise _clob(11000, "Invalid order router address")
+        if flags == FLAG_TWAP:
+            twap.validate_basic(order)
     elif isinstance(message, clob_tx_pb2.MsgCancelOrder):
         _validate_subaccount(message.order_id.subaccount_id)
         flags = message.order_id.order_flags

@@ -39,6 +39,8 @@ class MarketConfig:
     min_price_change_ppm : int, default 1000
         The oracle market's minimum price change; conditional orders trigger on last traded
         prices clamped to the oracle price +/- 5 times this fraction.
+    market_type : str, default "CROSS"
+        "CROSS" or "ISOLATED" (an isolated market's position must be alone in its subaccount).
 
     """
 
@@ -53,6 +55,11 @@ class MarketConfig:
     initial_margin_ppm: int = 50_000
     maintenance_margin_ppm: int = 30_000
     min_price_change_ppm: int = 1000
+    market_type: str = "CROSS"
+
+    def __post_init__(self) -> None:
+        if self.market_type not in ("CROSS", "ISOLATED"):
+            raise ValueError(f"invalid market_type, was {self.market_type!r}")
 
     def price_to_subticks(self, price: str | Decimal) -> int:
         """
@@ -137,6 +144,8 @@ class AccountConfig:
         USDC collateral per subaccount number in quote quantums (1e-6 USDC).
     fee_tier : int, default 0
         The index of the account's fee tier.
+    wallet : dict[str, int], default {}
+        Bank (non-subaccount) balances by denom, served by `/cosmos.bank.v1beta1.Query`.
 
     """
 
@@ -148,6 +157,7 @@ class AccountConfig:
     sequence: int = 0
     subaccounts: dict[int, int] = field(default_factory=lambda: {0: 100_000_000_000})
     fee_tier: int = 0
+    wallet: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -474,11 +474,16 @@ class Margin:
     def __init__(self, markets: dict[int, MarketConfig], oracle: Callable[[int], int]) -> None:
         self._markets = markets
         self._oracle = oracle
+        # Optional (subaccount, perpetual id) -> initial margin ppm, e.g. custom leverage
+        self.initial_margin_ppm: Callable[[Subaccount, int], int] | None = None
 
-    def _value_and_imr(self, perpetual_id: int, size: int) -> tuple[int, int]:
+    def _value_and_imr(
+        self, perpetual_id: int, size: int, imf_ppm: int | None = None,
+    ) -> tuple[int, int]:
         market = self._markets[perpetual_id]
         value = quote_quantums(size, self._oracle(perpetual_id), market.quantum_conversion_exponent)
-        imr = abs(value) * market.initial_margin_ppm // 1_000_000
+        ppm = market.initial_margin_ppm if imf_ppm is None else imf_ppm
+        imr = abs(value) * ppm // 1_000_000
         return value, imr
 
     def equity_and_imr(
@@ -509,7 +514,8 @@ class Margin:
             sizes[pid] = sizes.get(pid, 0) + size_delta
             equity += usdc_delta
         for pid in sorted(sizes):
-            value, requirement = self._value_and_imr(pid, sizes[pid])
+            custom = None if self.initial_margin_ppm is None else self.initial_margin_ppm(sub, pid)
+            value, requirement = self._value_and_imr(pid, sizes[pid], custom)
             equity += value
             imr += requirement
         return equity, imr

@@ -25,7 +25,7 @@ class OrderSnapshot:
     client_id : int
         The client id.
     order_flags : int
-        0 short-term, 32 conditional, 64 long-term.
+        0 short-term, 32 conditional, 64 long-term, 128 TWAP, 256 TWAP suborder.
     clob_pair_id : int
         The CLOB pair id.
     ticker : str
@@ -59,6 +59,12 @@ class OrderSnapshot:
         The height at which the order was placed.
     tx_hash : str
         The upper-case hex hash of the placing transaction.
+    twap_duration : int, default 0
+        The TWAP duration in seconds (TWAP orders only).
+    twap_interval : int, default 0
+        The TWAP suborder interval in seconds (TWAP orders only).
+    twap_price_tolerance : int, default 0
+        The TWAP suborder price tolerance in ppm of the oracle price (TWAP orders only).
 
     """
 
@@ -82,6 +88,9 @@ class OrderSnapshot:
     status: str
     created_at_height: int
     tx_hash: str
+    twap_duration: int = 0
+    twap_interval: int = 0
+    twap_price_tolerance: int = 0
 
 
 @dataclass(frozen=True)

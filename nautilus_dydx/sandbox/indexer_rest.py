@@ -369,6 +369,8 @@ class IndexerRestServer:
             return {"historicalFunding": items[: _limit(request)]}
         if head == "addresses":
             return self._addresses(parts)
+        if len(parts) == 2 and (head, parts[1]) in _PARENT_ROUTES:
+            return self._parent_route(head, request)
         if parts == ["perpetualPositions"]:
             sub = self._subaccount(request)
             statuses = _list_param(request, "status")
@@ -390,29 +392,88 @@ class IndexerRestServer:
             return order
         if parts == ["fills"]:
             sub = self._subaccount(request)
-            fills = list(reversed(sub.fills))
-            market = request.param("market")
-            if market is not None and request.param("marketType") == "PERPETUAL":
-                fills = [f for f in fills if f["market"] == market]
-            include = _list_param(request, "includeTypes")
-            exclude = _list_param(request, "excludeTypes")
-            if include:
-                fills = [f for f in fills if f["type"] in include]
-            if exclude:
-                fills = [f for f in fills if f["type"] not in exclude]
-            return _page(_before(fills, request), request, "fills")
+            return self._filter_fills(list(reversed(sub.fills)), request)
         if parts == ["transfers"]:
             sub = self._subaccount(request)
             return _page(_before(list(reversed(sub.transfers)), request), request, "transfers")
         if parts == ["fundingPayments"]:
             return self._funding_payments(request, [self._subaccount(request)])
         if parts == ["fundingPayments", "parentSubaccount"]:
-            return self._funding_payments(request, self._children(request))
+            return self._funding_payments(request, self._children(request)[1])
         if parts == ["historical-pnl"]:
             sub = self._subaccount(request)
             items = _before(list(reversed(sub.pnl)), request, "blockHeight", "createdAt")
             return _page(items, request, "historicalPnl")
         raise NotFound(f"Cannot GET {path}")
+
+    def _filter_fills(self, fills: list[dict], request: Request) -> dict:
+        market = request.param("market")
+        if market is not None and request.param("marketType") == "PERPETUAL":
+            fills = [f for f in fills if f["market"] == market]
+        include = _list_param(request, "includeTypes")
+        exclude = _list_param(request, "excludeTypes")
+        if include:
+            fills = [f for f in fills if f["type"] in include]
+        if exclude:
+            fills = [f for f in fills if f["type"] not in exclude]
+        return _page(_before(fills, request), request, "fills")
+
+    def _children(self, request: Request) -> tuple[int, list]:
+        address = _address(request.param("address"))
+        if request.param("parentSubaccountNumber") is None:
+            raise BadRequest("parentSubaccountNumber", None, "parentSubaccountNumber is required")
+        parent = _int_param(request, "parentSubaccountNumber", 0, 127)
+        assert parent is not None
+        children = [
+            s for (a, n), s in sorted(self.state.subaccounts.items(), key=lambda i: i[0][1])
+            if a == address and n % 128 == parent
+        ]
+        if not children:
+            raise NotFound(
+                f"No subaccount found with address {address} and parentSubaccountNumber {parent}",
+            )
+        return parent, children
+
+    def _parent_route(self, head: str, request: Request) -> object:
+        # The parentSubaccountNumber variants of the account routes (§2.2): children p + 128·k
+        parent, children = self._children(request)
+        if head == "orders":
+            orders = [o for sub in children for o in sub.orders.values()]
+            return self._filter_orders(orders, request)
+        if head == "fills":
+            fills = [f for sub in children for f in sub.fills]
+            fills.sort(key=lambda f: (int(f["createdAtHeight"]), f["createdAt"]), reverse=True)
+            return self._filter_fills(fills, request)
+        if head == "transfers":
+            transfers = [
+                t for sub in children for t in sub.transfers if not _between_siblings(t)
+            ]
+            transfers.sort(
+                key=lambda t: (int(t["createdAtHeight"]), t["createdAt"]), reverse=True,
+            )
+            return _page(_before(transfers, request), request, "transfers")
+        if head == "perpetualPositions":
+            statuses = _list_param(request, "status")
+            items = [
+                self.state.position_json(sub, p) for sub in children for p in sub.positions
+            ]
+            items.sort(key=lambda p: (int(p["createdAtHeight"]), p["createdAt"]), reverse=True)
+            if statuses:
+                items = [p for p in items if p["status"] in statuses]
+            return {"positions": _before(items, request)[: _limit(request)]}
+        if head == "assetPositions":
+            return {"positions": [self.state.asset_json(s) for s in children if s.usdc != 0]}
+        totals: dict[str, dict] = {}
+        for sub in children:
+            for tick in sub.pnl:
+                total = totals.setdefault(tick["blockHeight"], dict(tick, equity="0",
+                                                                    totalPnl="0",
+                                                                    netTransfers="0"))
+                for key in ("equity", "totalPnl", "netTransfers"):
+                    total[key] = _sum([total, tick], key)
+        ticks = sorted(totals.values(), key=lambda t: int(t["blockHeight"]), reverse=True)
+        items = _before(ticks, request, "blockHeight", "createdAt")
+        return _page(items, request, "historicalPnl")
 
     def _ticker(self, ticker: str) -> str:
         if ticker not in self.state.markets:
@@ -510,18 +571,6 @@ class IndexerRestServer:
             raise BadRequest("subaccountNumber", text, f"subaccountNumber must be in [0, {high}]")
         return value
 
-    def _children(self, request: Request) -> list:
-        address = _address(request.param("address"))
-        if request.param("parentSubaccountNumber") is None:
-            raise BadRequest(
-                "parentSubaccountNumber", None, "parentSubaccountNumber is required",
-            )
-        parent = _int_param(request, "parentSubaccountNumber", 0, 127)
-        return [
-            s for (a, n), s in sorted(self.state.subaccounts.items())
-            if a == address and n % 128 == parent
-        ]
-
     def _funding_payments(self, request: Request, subs: list) -> dict:
         """Answer `/fundingPayments` (§2.13) for one subaccount or a parent's children."""
         items = [p for sub in subs for p in sub.funding_payments]
@@ -551,8 +600,10 @@ class IndexerRestServer:
 
     def _orders(self, request: Request) -> list[dict]:
         sub = self._subaccount(request)
+        return self._filter_orders(list(sub.orders.values()), request)
+
+    def _filter_orders(self, orders: list[dict], request: Request) -> list[dict]:
         limit = _limit(request)
-        orders = list(sub.orders.values())
         ticker = request.param("ticker")
         if ticker is not None:
             orders = [o for o in orders if o["ticker"] == ticker]
@@ -602,6 +653,28 @@ class IndexerRestServer:
             reverse=descending,
         )
         return orders[:limit]
+
+
+_PARENT_ROUTES = {
+    ("orders", "parentSubaccountNumber"),
+    ("fills", "parentSubaccount"),
+    ("transfers", "parentSubaccountNumber"),
+    ("perpetualPositions", "parentSubaccountNumber"),
+    ("assetPositions", "parentSubaccountNumber"),
+    ("historical-pnl", "parentSubaccountNumber"),
+}
+
+
+def _between_siblings(transfer: dict) -> bool:
+    # A transfer between two children of the same parent (hidden from parent views)
+    sender = transfer["sender"]
+    recipient = transfer["recipient"]
+    return (
+        sender["address"] == recipient["address"]
+        and "subaccountNumber" in sender
+        and "subaccountNumber" in recipient
+        and sender["subaccountNumber"] % 128 == recipient["subaccountNumber"] % 128
+    )
 
 
 def _sum(views: list[dict], key: str) -> str:

@@ -37,6 +37,7 @@ from nautilus_dydx.sandbox.numbers import div
 from nautilus_dydx.sandbox.numbers import fmt_big
 from nautilus_dydx.sandbox.numbers import mul
 from nautilus_dydx.sandbox.numbers import fmt as _fmt
+from nautilus_dydx.sandbox.transfers import TransferEvent
 
 
 INDEXER_NAMESPACE = uuid.UUID("0f9da948-a6fb-4c45-9edc-4685c3f3317d")
@@ -62,8 +63,20 @@ _VERSIONS = {
     "v4_block_height": "1.0.0",
 }
 
+_FLAG_TWAP = 128
+_FLAG_TWAP_SUBORDER = 256
+_TWAP_TYPES = {_FLAG_TWAP: "TWAP", _FLAG_TWAP_SUBORDER: "TWAP_SUBORDER"}
+
 Update = tuple[str, str | None, dict, int | None]
 UpdateListener = Callable[[str, str | None, dict, str, int | None], None]
+
+
+def _twap_fields(snap: OrderSnapshot) -> dict:
+    return {
+        "duration": str(snap.twap_duration),
+        "interval": str(snap.twap_interval),
+        "priceTolerance": str(snap.twap_price_tolerance),
+    }
 
 
 def subaccount_uuid(address: str, subaccount_number: int) -> str:
@@ -581,6 +594,8 @@ class IndexerState:
             self._on_funding(event)
         elif isinstance(event, MemclobEvent):
             self._on_memclob(event)
+        elif isinstance(event, TransferEvent):
+            self._on_transfer(event)
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
@@ -867,7 +882,7 @@ class IndexerState:
         market = self.by_id[snap.clob_pair_id]
         order_id = order_uuid(snap.owner, snap.subaccount_number, snap.client_id,
                               snap.clob_pair_id, snap.order_flags)
-        order_type = "LIMIT"
+        order_type = _TWAP_TYPES.get(snap.order_flags, "LIMIT")
         if snap.order_flags == 32:
             take_profit = snap.condition_type.endswith("TAKE_PROFIT")
             order_type = "TAKE_PROFIT" if take_profit else "STOP_LIMIT"
@@ -903,11 +918,16 @@ class IndexerState:
         data["postOnly"] = snap.time_in_force == "TIME_IN_FORCE_POST_ONLY"
         data["ticker"] = market.ticker
         data["subaccountNumber"] = snap.subaccount_number
+        if snap.order_flags == _FLAG_TWAP:
+            data.update(_twap_fields(snap))
         return data
 
     def _store_order(self, snap: OrderSnapshot, height: int, time_ns: int, extra: dict) -> dict:
         data = self._order_json(snap, height, time_ns)
         previous = self.orders.get(data["id"])
+        if snap.order_flags == _FLAG_TWAP and previous is not None and snap.total_filled:
+            # A TWAP order's price is the average of its suborder fills
+            data["price"] = previous["price"]
         if previous is not None and "createdAt" in previous:
             data["createdAt"] = previous["createdAt"]
         elif snap.order_flags != 0:
@@ -934,6 +954,9 @@ class IndexerState:
         if snap is None or snap.clob_pair_id not in self.by_id:
             return
         market = self.by_id[snap.clob_pair_id]
+        if snap.order_flags == _FLAG_TWAP_SUBORDER:
+            self._on_twap_suborder(event, market)
+            return
         extra: dict = {}
         if isinstance(event, OrderRemovedEvent):
             extra["removalReason"] = event.removal_reason
@@ -945,7 +968,8 @@ class IndexerState:
             if previous is not None:
                 _, side, subticks, quantums = previous
                 self._set_level(market, side, subticks, -quantums)
-        else:
+        elif snap.order_flags != _FLAG_TWAP:
+            # A TWAP order never rests on the book itself (its suborders do)
             self._track_resting(market, data["id"], snap)
 
     def _on_memclob(self, event: MemclobEvent) -> None:
@@ -968,8 +992,10 @@ class IndexerState:
         if market is None:
             return
         price = market.price(event.subticks)
+        taker_flags = 0 if event.taker is None else event.taker.order_flags
         self._record_trade(
-            market, event.event_id, event.taker_side, event.quantums, price, "LIMIT",
+            market, event.event_id, event.taker_side, event.quantums, price,
+            "TWAP_SUBORDER" if taker_flags == _FLAG_TWAP_SUBORDER else "LIMIT",
             event.height, event.time_ns,
         )
         for liquidity, snap, fee in (
@@ -978,10 +1004,14 @@ class IndexerState:
         ):
             if snap is None:
                 continue
+            is_suborder = snap.order_flags == _FLAG_TWAP_SUBORDER
             self._record_fill(
-                market, event.event_id, liquidity, "LIMIT", snap.owner, snap.subaccount_number,
-                snap.side, event.quantums, price, event.quote_quantums, fee, event.height,
-                event.time_ns, event.tx_hash, snap, book=event.book,
+                market, event.event_id, liquidity,
+                "TWAP_SUBORDER" if is_suborder else "LIMIT", snap.owner,
+                snap.subaccount_number, snap.side, event.quantums, price, event.quote_quantums,
+                fee, event.height, event.time_ns, event.tx_hash, snap, book=event.book,
+                # A TWAP suborder's fill belongs to its parent order
+                parent_order_id=self._twap_fill(snap, event, price) if is_suborder else None,
             )
 
     def _on_liquidation_fill(self, event: LiquidationFillEvent) -> None:
@@ -1038,6 +1068,7 @@ class IndexerState:
         self, market: MarketView, event_id: str, liquidity: str, fill_type: str, owner: str,
         number: int, side: str, quantums: int, price: Decimal, quote_quantums: int, fee: int,
         height: int, time_ns: int, tx_hash: str, snap: OrderSnapshot | None, book: bool = True,
+        parent_order_id: str | None = None,
     ) -> None:
         clob_pair_id = market.config.clob_pair_id
         fill = {
@@ -1054,11 +1085,13 @@ class IndexerState:
             "createdAt": iso(time_ns),
             "createdAtHeight": str(height),
         }
+        order_id = None
         if snap is not None:
-            fill["orderId"] = order_uuid(
+            order_id = order_uuid(
                 snap.owner, snap.subaccount_number, snap.client_id, snap.clob_pair_id,
                 snap.order_flags,
             )
+            fill["orderId"] = order_id if parent_order_id is None else parent_order_id
             fill["clientMetadata"] = str(snap.client_metadata)
         fill["subaccountNumber"] = number
         sub = self._sub(owner, number)
@@ -1077,10 +1110,45 @@ class IndexerState:
             },
         )
         self._sub_update(owner, number, "fills", ws_fill)
-        if snap is not None and book:
-            order_id = fill["orderId"]
+        if order_id is not None and book:
             if order_id in self._resting:
                 self._track_resting(market, order_id, snap)
+
+    def _on_twap_suborder(self, event: SandboxEvent, market: MarketView) -> None:
+        # Suborders are not Indexer orders (their fills count on the TWAP order); they still
+        # rest on the book while they live
+        snap = event.order
+        order_id = order_uuid(snap.owner, snap.subaccount_number, snap.client_id,
+                              snap.clob_pair_id, snap.order_flags)
+        if isinstance(event, OrderRemovedEvent):
+            previous = self._resting.pop(order_id, None)
+            if previous is not None:
+                _, side, subticks, quantums = previous
+                self._set_level(market, side, subticks, -quantums)
+        else:
+            self._track_resting(market, order_id, snap)
+
+    def _twap_fill(self, snap: OrderSnapshot, event: FillEvent, price: Decimal) -> str:
+        # A suborder fill updates its TWAP order: average price, filled size, status
+        parent_id = order_uuid(snap.owner, snap.subaccount_number, snap.client_id,
+                               snap.clob_pair_id, _FLAG_TWAP)
+        parent = self.orders.get(parent_id)
+        if parent is None:
+            return parent_id
+        market = self.by_id[snap.clob_pair_id]
+        filled = Decimal(parent["totalFilled"])
+        size = market.size(event.quantums)
+        total = filled + size
+        average = (Decimal(parent["price"]) * filled + price * size) / total
+        parent["price"] = fmt(average.quantize(Decimal("1e-12")).normalize())
+        parent["totalFilled"] = fmt(total)
+        if total >= Decimal(parent["size"]):
+            parent["status"] = "FILLED"
+        parent["updatedAt"] = iso(event.time_ns)
+        parent["updatedAtHeight"] = str(event.height)
+        update = {k: v for k, v in parent.items() if k not in ("createdAt", "subaccountNumber")}
+        self._sub_update(snap.owner, snap.subaccount_number, "orders", update)
+        return parent_id
 
     def _update_candles(
         self, market: MarketView, time_ns: int, price: Decimal, size: Decimal,
@@ -1184,7 +1252,7 @@ class IndexerState:
         delta = event.quantums - sub.usdc
         sub.usdc = event.quantums
         sub.updated_at_height = event.height
-        if event.reason not in ("FILL", "FUNDING") and delta != 0:
+        if event.reason not in ("FILL", "FUNDING", "TRANSFER") and delta != 0:
             transfer = {
                 "id": str(uuid.uuid5(
                     INDEXER_NAMESPACE, f"{sub.uuid}-transfer-{event.seq}-{event.height}",
@@ -1210,6 +1278,31 @@ class IndexerState:
             dict(self.asset_json(sub), address=sub.address,
                  positionId=str(uuid.uuid5(INDEXER_NAMESPACE, f"{sub.uuid}-0"))),
         )
+
+    def _on_transfer(self, event: TransferEvent) -> None:
+        sender = {"address": event.sender_owner, "subaccountNumber": event.sender_number}
+        recipient = {"address": event.recipient_owner, "subaccountNumber": event.recipient_number}
+        for owner, number, kind in (
+            (event.sender_owner, event.sender_number, "TRANSFER_OUT"),
+            (event.recipient_owner, event.recipient_number, "TRANSFER_IN"),
+        ):
+            sub = self._sub(owner, number)
+            transfer = {
+                "id": str(uuid.uuid5(
+                    INDEXER_NAMESPACE, f"{sub.uuid}-transfer-{event.seq}-{event.height}",
+                )),
+                "sender": dict(sender),
+                "recipient": dict(recipient),
+                "size": fmt(usdc(event.quantums)),
+                "createdAt": iso(event.time_ns),
+                "createdAtHeight": str(event.height),
+                "symbol": "USDC",
+                "type": kind,
+                "transactionHash": event.tx_hash,
+            }
+            sub.transfers.append(transfer)
+            update = {k: v for k, v in transfer.items() if k != "id"}
+            self._sub_update(owner, number, "transfers", update)
 
     # -- Views ---------------------------------------------------------------------------------
 
@@ -1260,7 +1353,7 @@ class IndexerState:
             "stepSize": fmt(market.step_size),
             "stepBaseQuantums": c.step_base_quantums,
             "subticksPerTick": c.subticks_per_tick,
-            "marketType": "CROSS",
+            "marketType": c.market_type,
             "openInterestLowerCap": "0",
             "openInterestUpperCap": "0",
             "baseOpenInterest": fmt(market.size(market.open_interest)),

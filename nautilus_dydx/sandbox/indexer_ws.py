@@ -559,13 +559,18 @@ class IndexerWsServer:
                 channel, channel_id, contents, version, number,
             )
             return
+        parent_contents = contents
+        if channel == "v4_subaccounts" and number is not None:
+            parent_contents = _without_sibling_transfer(contents)
         for connection in list(self.connections):
             connection.deliver(channel, channel_id, contents, version, None)
             if channel == "v4_subaccounts" and channel_id is not None and number is not None:
+                if parent_contents is None:
+                    continue
                 address = channel_id.split("/")[0]
                 parent_id = f"{address}/{number % 128}"
                 connection.deliver(
-                    "v4_parent_subaccounts", parent_id, contents, version, number,
+                    "v4_parent_subaccounts", parent_id, parent_contents, version, number,
                 )
 
     def valid_id(self, channel: str, channel_id: str) -> bool:
@@ -653,3 +658,22 @@ class IndexerWsServer:
             "orders": orders,
             "blockHeight": str(state.height),
         }
+
+
+def _without_sibling_transfer(contents: dict) -> dict | None:
+    # The parent channel drops transfers between two children of the same parent (§3.7);
+    # None when nothing but such a transfer and the height is left
+    transfer = contents.get("transfers")
+    if not isinstance(transfer, dict):
+        return contents
+    sender = transfer.get("sender", {})
+    recipient = transfer.get("recipient", {})
+    if (
+        sender.get("address") != recipient.get("address")
+        or "subaccountNumber" not in sender
+        or "subaccountNumber" not in recipient
+        or sender["subaccountNumber"] % 128 != recipient["subaccountNumber"] % 128
+    ):
+        return contents
+    rest = {k: v for k, v in contents.items() if k != "transfers"}
+    return rest if set(rest) - {"blockHeight"} else None

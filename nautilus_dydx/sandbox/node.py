@@ -37,6 +37,8 @@ from nautilus_dydx.sandbox.config import SandboxConfig
 from nautilus_dydx.sandbox.events import EventBus
 from nautilus_dydx.sandbox.events import SandboxEvent
 from nautilus_dydx.sandbox.http_server import PortInUseError
+from nautilus_dydx.sandbox.queries import add_query_services
+from nautilus_dydx.sandbox.queries import node_info_response
 
 
 BROADCAST_MODE_BLOCK = 1
@@ -162,6 +164,9 @@ class _TendermintService(tm_query_grpc.ServiceServicer):
     def __init__(self, node: SandboxNode) -> None:
         self._node = node
 
+    async def GetNodeInfo(self, request, context):  # noqa: N802
+        return node_info_response(self._node)
+
     async def GetLatestBlock(self, request, context):  # noqa: N802
         chain = self._node.chain
         time = _timestamp(chain.time_ns)
@@ -215,6 +220,15 @@ class _FeeTierService(fee_query_grpc.QueryServicer):
 class SandboxNode:
     """
     An offline dYdX v4 chain node for tests: gRPC on loopback, matching, blocks and events.
+
+    Services: `cosmos.tx.v1beta1.Service` (BroadcastTx, Simulate, GetTx),
+    `cosmos.auth.v1beta1.Query/Account`, `cosmos.base.tendermint.v1beta1.Service`
+    (GetLatestBlock, GetNodeInfo), `cosmos.bank.v1beta1.Query` (Balance, AllBalances),
+    `dydxprotocol.blocktime.Query/PreviousBlockInfo`, `dydxprotocol.clob.Query` (ClobPair,
+    ClobPairAll, EquityTierLimitConfiguration, BlockRateLimitConfiguration, StatefulOrder,
+    Leverage), `dydxprotocol.subaccounts.Query` (Subaccount, SubaccountAll) and
+    `dydxprotocol.feetiers.Query`. Transactions may carry orders, cancels, `MsgUpdateLeverage`
+    and `MsgCreateTransfer`; TWAP orders (flags 128) and isolated markets are modelled.
 
     Parameters
     ----------
@@ -296,6 +310,7 @@ class SandboxNode:
         auth_query_grpc.add_QueryServicer_to_server(_AuthService(self), server)
         tm_query_grpc.add_ServiceServicer_to_server(_TendermintService(self), server)
         fee_query_grpc.add_QueryServicer_to_server(_FeeTierService(self), server)
+        add_query_services(self, server)
         try:
             port = server.add_insecure_port(f"{self.config.host}:{self.config.port}")
         except RuntimeError:

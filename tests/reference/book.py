@@ -116,6 +116,7 @@ class L2Book:
         message_id: int,
         ts_event: int,
         ts_init: int,
+        groups: list | None = None,
     ) -> OrderBookDeltas | None:
         message_id = _uint64(message_id, "message_id")
         ts_event = _uint64(ts_event, "ts_event")
@@ -123,7 +124,7 @@ class L2Book:
         unit_p = 10 ** (FIXED_PRECISION - self.price_precision)
         unit_s = 10 ** (FIXED_PRECISION - self.size_precision)
         pending = []
-        for side, group in ((1, bids), (2, asks)):
+        for side, group in groups or ((1, bids), (2, asks)):
             for level in group:
                 if not isinstance(level, (tuple, list)) or len(level) != 2:
                     raise ValueError(f"level must be (price, size), was {level!r}")
@@ -246,6 +247,17 @@ class L2Book:
     ) -> OrderBookDeltas | None:
         """Apply absolute level sizes (0 deletes) and return the deltas, or ``None``."""
         return self._apply(bids, asks, False, message_id, ts_event, ts_init)
+
+    def apply_batch(
+        self,
+        parts: list[tuple[list[tuple[int, int]], list[tuple[int, int]]]],
+        message_id: int,
+        ts_event: int = 0,
+        ts_init: int = 0,
+    ) -> OrderBookDeltas | None:
+        """Apply a batch of (bids, asks) parts of one message, in arrival order, as one update."""
+        groups = [(side, part[side - 1]) for part in parts for side in (1, 2)]
+        return self._apply([], [], False, message_id, ts_event, ts_init, groups)
 
     def is_crossed(self) -> bool:
         """Return whether the raw book is crossed."""

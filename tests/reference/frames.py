@@ -715,7 +715,7 @@ class FrameParser:
         book = ctx.book
         damaged = False
         if batched:
-            # One delta batch in arrival order: apply each content's levels in turn
+            # One message: every content's levels in arrival order, applied as one update
             seq = []
             for item in contents:
                 c = _as_dict(item, channel, "contents")
@@ -723,18 +723,15 @@ class FrameParser:
                 damaged |= self._collect(ctx, c.get("bids"), 1, False, part, channel)
                 damaged |= self._collect(ctx, c.get("asks"), 2, False, part, channel)
                 seq.append(part)
-            deltas_list = []
-            for bids, asks in seq:
-                d = book.apply_update(bids, asks, message_id, ts_init, ts_init)
-                if d is not None:
-                    deltas_list.extend(d.deltas)
-            deltas = _merge(ctx, deltas_list)
+            deltas = book.apply_batch(seq, message_id, ts_init, ts_init)
         else:
             c = _as_dict(contents, channel, "contents")
             damaged |= self._collect(ctx, c.get("bids"), 1, snapshot, pending, channel)
             damaged |= self._collect(ctx, c.get("asks"), 2, snapshot, pending, channel)
             if snapshot:
-                ctx.resync_reported = False
+                if not damaged:
+                    # A damaged snapshot keeps the report: resubscribing would loop
+                    ctx.resync_reported = False
                 deltas = book.apply_snapshot(pending[0], pending[1], message_id, ts_init,
                                              ts_init)
             else:
@@ -1133,20 +1130,3 @@ def _make_bar(ctx: MarketContext, resolution: str, candle: tuple, ts_init: int) 
         Price.from_raw(cl, pp), Quantity.from_raw(v, ctx.size_precision),
         started + duration, ts_init,
     )
-
-
-def _merge(ctx: MarketContext, deltas: list):
-    # Re-flag a batched frame's deltas as one batch: F_LAST only on the last delta
-    from nautilus_trader.model.data import OrderBookDelta
-    from nautilus_trader.model.data import OrderBookDeltas
-
-    if not deltas:
-        return None
-    out = []
-    for i, d in enumerate(deltas):
-        flags = d.flags & ~0x80
-        if i == len(deltas) - 1:
-            flags |= 0x80
-        out.append(OrderBookDelta(d.instrument_id, d.action, d.order, flags, d.sequence,
-                                  d.ts_event, d.ts_init))
-    return OrderBookDeltas(ctx.instrument_id, out)

@@ -235,7 +235,7 @@ async def _place_after_removal(node: SandboxNode, client: Client) -> bytes:
 
 async def _unknown_type(node: SandboxNode, client: Client) -> bytes:
     url, msg = place(A, 1, BUY, Q, P, gtb=node.height + 5)
-    return ALICE.sign_tx([("/dydxprotocol.sending.MsgCreateTransfer", msg)])
+    return ALICE.sign_tx([("/cosmos.bank.v1beta1.MsgSend", msg)])
 
 
 POOR = {"accounts": (

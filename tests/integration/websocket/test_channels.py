@@ -106,11 +106,27 @@ def test_trades_and_candles_arrive_after_a_match() -> None:
                     ALICE.sign_tx([place(K1_ADDRESS, 2, BUY, Q, P, gtb=gtb, tif=IOC)], sequence=7),
                 )
                 sandbox.node.step_blocks(1)
-                await wait_for(lambda: bool(owner.of(TradeTick)) and bool(owner.of(Bar)))
+                await wait_for(lambda: bool(owner.of(TradeTick)))
                 trade = owner.of(TradeTick)[0]
                 assert trade.instrument_id == BTC
                 assert str(trade.price) == "65000"
-                assert owner.of(Bar)[-1].close == trade.price
+                # A forming candle is not a Bar: it closes when the next minute's candle arrives
+                assert owner.of(Bar) == []
+                sandbox.node.step_blocks(600)  # 60 s of 100 ms blocks: the next minute
+                gtb = sandbox.node.height + 10
+                await grpc_client.broadcast(
+                    BOB.sign_tx([place(K2_ADDRESS, 3, SELL, Q, P, gtb=gtb)]),
+                )
+                await grpc_client.broadcast(
+                    ALICE.sign_tx([place(K1_ADDRESS, 4, BUY, Q, P, gtb=gtb, tif=IOC)], sequence=7),
+                )
+                sandbox.node.step_blocks(1)
+                await wait_for(lambda: bool(owner.of(Bar)))
+                bars = owner.of(Bar)
+                assert len(bars) == 1
+                assert bars[0].close == trade.price
+                assert bars[0].ts_event > trade.ts_event
+                assert bars[0].ts_event % 60_000_000_000 == 0  # The close of its minute
     run(scenario())
 
 

@@ -176,6 +176,25 @@ def test_book_message_id_backwards_reports_resync(impl) -> None:
     assert not [o for o in out if type(o).__name__ == "ResyncNeeded"]
 
 
+def test_damaged_snapshots_ask_for_one_resync_not_a_loop(impl) -> None:
+    parser = new_parser(impl)
+    snapshot = {**FRAMES["orderbook_subscribed"]}
+    snapshot["contents"] = {"bids": [{"price": "90110.5", "size": "1"},
+                                     {"price": "90100", "size": "2"}], "asks": []}
+    first = parser.parse(orjson.dumps(snapshot), TS)
+    again = parser.parse(orjson.dumps(snapshot), TS)
+    resyncs = [o for o in first + again if type(o).__name__ == "ResyncNeeded"]
+    assert len(resyncs) == 1
+    assert list(parser.context("BTC-USD").book.bids()) == [(90100 * E, 2 * E)]
+    assert parser.skipped == {"book level: price off grid": 2}
+    # A clean snapshot re-arms the report
+    parse(parser, "orderbook_subscribed")
+    out = parse(parser, "orderbook_update", contents={"bids": [["1.5", "1"]]})
+    assert [o.reason for o in out if type(o).__name__ == "ResyncNeeded"] == [
+        "invalid level skipped",
+    ]
+
+
 def test_book_level_finer_than_tick_is_skipped(impl) -> None:
     parser = new_parser(impl)
     out = parse(parser, "orderbook_update", contents={"bids": [["90110.5", "1"], ["90100", "2"]]})
@@ -632,7 +651,9 @@ def _outcome(impl, data: bytes):
 
 decimal_text = st.sampled_from(
     ["90110", "90111.0", "0", "1", "0.5", "1.25", "0.0001", "-1", "1e3", "x", "", "90110.5",
-     "00012", ".5", "3.00000"],
+     "00012", ".5", "3.00000", "90110.00000000000000000001", "1.00005e-1",
+     "0.00010000000000000001",
+     "90110.4999999999999999999"],
 )
 level = st.tuples(decimal_text, decimal_text)
 spaces = st.sampled_from(["", " ", "\n", "\t "])
@@ -640,8 +661,28 @@ spaces = st.sampled_from(["", " ", "\n", "\t "])
 
 @st.composite
 def hot_frames(draw):
-    kind = draw(st.sampled_from(["update", "snapshot", "trades"]))
-    if kind == "trades":
+    kind = draw(st.sampled_from(["update", "snapshot", "trades", "batch", "trades_batch"]))
+    if kind == "batch":
+        items = [
+            {side: [list(lv) for lv in draw(st.lists(level, max_size=3))]
+             for side in draw(st.permutations(["bids", "asks"]))[: draw(st.integers(0, 2))]}
+            for _ in range(draw(st.integers(0, 3)))
+        ]
+        msg = {"type": "channel_batch_data", "channel": "v4_orderbook", "id": "BTC-USD",
+               "message_id": draw(st.integers(0, 10)), "connection_id": "c1",
+               "version": "1.0.0", "contents": items}
+    elif kind == "trades_batch":
+        trade = {"side": "BUY", "size": draw(decimal_text), "price": draw(decimal_text),
+                 "type": draw(st.sampled_from(["LIMIT", "DELEVERAGED"])),
+                 "createdAt": "2025-12-08T16:11:59.450Z"}
+        items = [
+            {"trades": [dict(trade, id=draw(st.sampled_from(["a1", "a2", "a3"])))
+                        for _ in range(draw(st.integers(0, 2)))]}
+            for _ in range(draw(st.integers(0, 3)))
+        ]
+        msg = {"type": "channel_batch_data", "channel": "v4_trades", "id": "BTC-USD",
+               "message_id": 5, "contents": items}
+    elif kind == "trades":
         trades = [
             {"id": draw(st.sampled_from(["a1", "a2", "b" * 36, "c" * 37])),
              "side": draw(st.sampled_from(["BUY", "SELL", "HOLD"])),

@@ -294,3 +294,44 @@ def test_forming_candle_updates_make_one_bar_when_the_next_candle_starts(parser)
         (Price.from_str("90150"), T_1612 + 120 * 10**9),
     ]
     assert parser.flush_closed_bars(T_1612 + 10**12) == []
+
+
+def _norm(obj):
+    if hasattr(obj, "to_dict") and hasattr(obj, "_fields"):
+        return (type(obj).__name__, repr(obj.to_dict()))
+    return (type(obj).__name__, repr(obj))
+
+
+@pytest.mark.parametrize("name", sorted(REAL))
+def test_twin_gives_the_same_objects_on_real_shapes(name) -> None:
+    # Second net: the pure-Python twin, the scanner and the walk agree object for object
+    outputs = []
+    for module in (compiled, _Walk, reference):
+        p = module.FrameParser()
+        p.register("BTC-USD", BTC, 0, 4)
+        p.register("ETH-USD", ETH, 1, 3)
+        p.register("SOL-USD", SOL, 2, 1)
+        out = p.parse(orjson.dumps(REAL[name]), TS)
+        outputs.append(([_norm(o) for o in out], p.skipped, p.adapted, p.unknown_enums))
+    assert outputs[0] == outputs[1] == outputs[2]
+
+
+def test_listener_reports_each_new_reason_once() -> None:
+    from picows.picows import WSMsgType
+    from picows.picows import _make_test_ws_frame
+
+    p = compiled.FrameParser()
+    p.register("ETH-USD", ETH, 1, 3)
+    got: list = []
+    reasons: list = []
+    listener = compiled.DYDXWsListener(p, got.append, None, reasons.extend)
+    data = orjson.dumps(REAL["trades_update_off_grid"])
+    listener.on_ws_frame(None, _make_test_ws_frame(WSMsgType.TEXT, data, True, False))
+    listener.on_ws_frame(None, _make_test_ws_frame(WSMsgType.TEXT, data, True, False))
+    assert [len(objects) for objects in got] == [4]  # The repeat brings only duplicates
+    assert sorted(reasons) == [
+        "adapted: trade price off grid: rounded half-even (DELEVERAGED)",
+        "adapted: trade price off grid: rounded half-even (LIQUIDATED)",
+        "skipped: trade: price off grid",
+    ]
+    assert listener.parser.skipped == {"trade: price off grid": 2}
