@@ -274,3 +274,62 @@ def test_data_client_engine_builtin(benchmark, replay) -> None:
         benchmark.extra_info["ours_cpu_ratio"] = round(
             builtin["cpu_us_per_frame"] / ours["cpu_us_per_frame"], 2,
         )
+
+
+def test_handshake_to_first_book_delta(benchmark) -> None:
+    # From the start of the WebSocket handshake to the first book delta at an engine subscriber,
+    # against the in-process sandbox with its liquidity agents (loopback, fresh client per round)
+    from nautilus_dydx.sandbox.agents import MarketAgents
+    from nautilus_dydx.sandbox.config import SandboxConfig
+    from nautilus_dydx.sandbox.indexer import IndexerSandbox
+
+    latencies: list[int] = []
+
+    async def scenario() -> None:
+        sandbox = IndexerSandbox(SandboxConfig(auto_blocks=False, extra_fields=False))
+        await sandbox.start()
+        sandbox.agents = MarketAgents(sandbox.node)
+        sandbox.agents.start()
+        try:
+            for _ in range(ROUNDS + 2):
+                latencies.append(await _first_delta_ns(sandbox))
+        finally:
+            await sandbox.stop()
+
+    async def _first_delta_ns(sandbox) -> int:
+        loop = asyncio.get_running_loop()
+        result = _Round()
+        msgbus, cache, clock, engine = _engine(result)
+        first = loop.create_future()
+        msgbus.subscribe(
+            "data.book.deltas.DYDX.BTC-USD-PERP",
+            lambda _: first.done() or first.set_result(time.perf_counter_ns()),
+        )
+        config = DYDXDataClientConfig(
+            network="sandbox", base_url_http=sandbox.http_url, base_url_ws=sandbox.ws_url,
+        )
+        http = DYDXHttpClient(sandbox.http_url)
+        provider = DYDXInstrumentProvider(http, None, clock)
+        await provider.load_all_async()
+        client = DYDXDataClient(loop, http, msgbus, cache, clock, provider, sandbox.ws_url, config)
+        client._handle_data = engine.process
+        for instrument in provider.list_all():
+            client._register(instrument)
+        instrument_id = _instrument_id("BTC-USD")
+        start = time.perf_counter_ns()
+        await client.ws_client.connect()
+        await client._add_book_kind(instrument_id, DELTAS)
+        end = await asyncio.wait_for(first, 10.0)
+        await client.ws_client.disconnect()
+        await http.close()
+        return end - start
+
+    benchmark.group = "handshake to first book delta (sandbox, loopback)"
+    benchmark.pedantic(lambda: _run(scenario), rounds=1, iterations=1, warmup_rounds=0)
+    steady = sorted(latencies[1:])
+    assert all(0 < latency < 10_000_000_000 for latency in latencies)
+    benchmark.extra_info.update(
+        first_delta_ms_median=round(statistics.median(steady) / 1e6, 3),
+        first_delta_ms_max=round(max(steady) / 1e6, 3),
+        rounds=len(steady),
+    )
