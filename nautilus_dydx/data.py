@@ -244,7 +244,8 @@ class DYDXDataClient(LiveMarketDataClient):
         await self._ws.connect(timeout=self._config.ws_timeout_secs)
         self.ws_connected_ns = self._clock.timestamp_ns()
         await self._ws.subscribe_markets()
-        self._background_tasks.append(self.create_task(self._housekeeping(), log_msg="housekeeping"))
+        housekeeping = self.create_task(self._housekeeping(), log_msg="housekeeping")
+        self._background_tasks.append(housekeeping)
         interval = self._config.update_instruments_interval_mins
         if interval:
             self._background_tasks.append(
@@ -572,7 +573,8 @@ class DYDXDataClient(LiveMarketDataClient):
         if bar_type in self._bars:
             return
         self._bars[bar_type] = resolution
-        await self._ws.subscribe_candles(instrument_id_to_ticker(bar_type.instrument_id), resolution)
+        ticker = instrument_id_to_ticker(bar_type.instrument_id)
+        await self._ws.subscribe_candles(ticker, resolution)
 
     async def _unsubscribe_bars(self, command: UnsubscribeBars) -> None:
         resolution = self._bars.pop(command.bar_type, None)

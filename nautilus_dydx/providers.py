@@ -289,7 +289,8 @@ def parse_perpetual_market(
     size_precision = decimal_places(step)
     if price_precision > FIXED_PRECISION or size_precision > FIXED_PRECISION:
         raise ValueError(
-            f"{market.ticker}: tick {tick} / step {step} need more than {FIXED_PRECISION} decimals",
+            f"{market.ticker}: tick {tick} / step {step} need more than "
+            f"{FIXED_PRECISION} decimals",
         )
     if warn is not None:
         for name, derived, text in (("tickSize", tick, market.tick_size),

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""A TradingNode with the dYdX data client against an in-process sandbox, and a collecting actor."""
+"""A TradingNode with the dYdX data client against an in-process sandbox; a collecting actor."""
 
 from __future__ import annotations
 

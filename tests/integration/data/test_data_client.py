@@ -9,6 +9,7 @@ from datetime import timezone
 from decimal import Decimal
 
 from nautilus_trader.model.data import Bar
+from nautilus_trader.model.data import BarType
 from nautilus_trader.model.data import DataType
 from nautilus_trader.model.data import FundingRateUpdate
 from nautilus_trader.model.data import IndexPriceUpdate
@@ -115,8 +116,9 @@ def test_strategy_receives_every_subscription_for_three_markets() -> None:
                 for instrument_id, ticker in TICKERS.items():
                     bids, asks = expected_levels(sandbox, ticker)
                     depth = actor.of("depth", instrument_id)[-1]
-                    assert [(b.price.raw, b.size.raw) for b in depth.bids if b.size.raw] == bids[:10]
-                    assert [(a.price.raw, a.size.raw) for a in depth.asks if a.size.raw] == asks[:10]
+                    top_bids = [(b.price.raw, b.size.raw) for b in depth.bids if b.size.raw]
+                    top_asks = [(a.price.raw, a.size.raw) for a in depth.asks if a.size.raw]
+                    assert (top_bids, top_asks) == (bids[:10], asks[:10])
                 assert data_client(node).resyncs == 0
 
     run(scenario())
@@ -243,7 +245,8 @@ def test_history_requests_return_the_venue_history_in_order() -> None:
                 )
                 historical = [h for h in actor.of("historical") if isinstance(h, Bar)]
                 assert historical == bars
-                snapshot = next(h for h in actor.of("historical") if isinstance(h, OrderBookDeltas))
+                historical_all = actor.of("historical")
+                snapshot = next(h for h in historical_all if isinstance(h, OrderBookDeltas))
                 assert snapshot.deltas[0].action == BookAction.CLEAR
                 assert snapshot.is_snapshot
 
@@ -286,6 +289,16 @@ def test_tick_size_change_and_new_listing_reach_the_cache() -> None:
                 await wait_for(lambda: actor.cache.instrument(new_id) is not None)
                 assert provider.market_params(new_id).clob_pair_id == 77
                 assert client.parser.context("NEW-USD") is not None
+
+                # Bars the venue lacks are refused (no candles subscription, no bar subscription)
+                mid = BarType.from_str("BTC-USD-PERP.DYDX-5-MINUTE-MID-EXTERNAL")
+                actor.subscribe_bars(mid)
+                # A valid subscription after it: once that one is on, the refusal has happened
+                actor.subscribe_bars(bar_type(BTC, "5-MINUTE"))
+                ws = client.ws_client
+                await wait_for(lambda: ws.subscription_count("v4_candles", "BTC-USD/5MINS") == 1)
+                assert mid not in client.subscribed_bars()
+                assert bar_type(BTC, "5-MINUTE") in client.subscribed_bars()
 
                 # Quotes and deltas share one venue book: dropping quotes keeps deltas flowing
                 ws = client.ws_client
