@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -86,6 +87,7 @@ from nautilus_dydx.websocket.subscriptions import ORDERBOOK
 
 # Book subscription kinds sharing one venue `v4_orderbook` subscription per market
 DELTAS = "deltas"
+SNAPSHOTS = "snapshots"
 DEPTH = "depth"
 QUOTES = "quotes"
 
@@ -108,6 +110,60 @@ def _price(text: str, precision: int) -> Price:
 
 def _quantity(text: str, precision: int) -> Quantity:
     return Quantity.from_str(f"{Decimal(text):.{precision}f}")
+
+
+def snapshot_deltas(
+    instrument_id: InstrumentId,
+    bids: Iterable[tuple[int, int]],
+    asks: Iterable[tuple[int, int]],
+    price_precision: int,
+    size_precision: int,
+    sequence: int,
+    ts: int,
+) -> OrderBookDeltas:
+    """
+    Return a book snapshot as deltas: a CLEAR, then one ADD per level, all ``F_SNAPSHOT``.
+
+    Parameters
+    ----------
+    instrument_id : InstrumentId
+        The instrument.
+    bids : Iterable[tuple[int, int]]
+        The (raw price, raw size) bid levels, best first.
+    asks : Iterable[tuple[int, int]]
+        The (raw price, raw size) ask levels, best first.
+    price_precision : int
+        The price precision.
+    size_precision : int
+        The size precision.
+    sequence : int
+        The sequence of every delta.
+    ts : int
+        UNIX timestamp (nanoseconds) of every delta.
+
+    Returns
+    -------
+    OrderBookDeltas
+
+    """
+    levels = [(OrderSide.BUY, p, q) for p, q in bids] + [(OrderSide.SELL, p, q) for p, q in asks]
+    snapshot = RecordFlag.F_SNAPSHOT
+    last = RecordFlag.F_SNAPSHOT | RecordFlag.F_LAST
+    deltas = [
+        OrderBookDelta.from_raw(
+            instrument_id, BookAction.CLEAR, OrderSide.NO_ORDER_SIDE, 0, price_precision,
+            0, size_precision, 0, snapshot if levels else last, sequence, ts, ts,
+        ),
+    ]
+    final = len(levels) - 1
+    for i, (side, price_raw, size_raw) in enumerate(levels):
+        deltas.append(
+            OrderBookDelta.from_raw(
+                instrument_id, BookAction.ADD, side, price_raw, price_precision,
+                size_raw, size_precision, 0, last if i == final else snapshot, sequence, ts, ts,
+            ),
+        )
+    return OrderBookDeltas(instrument_id, deltas)
 
 
 def _bounds(start: Any, end: Any) -> tuple[int, int]:
@@ -368,7 +424,7 @@ class DYDXDataClient(LiveMarketDataClient):
             self._stale_books.discard(instrument_id)
         elif instrument_id in self._stale_books:
             return
-        if DELTAS in kinds:
+        if DELTAS in kinds or SNAPSHOTS in kinds:
             self._handle_data(deltas)
         if DEPTH in kinds:
             context = self._parser.context(instrument_id_to_ticker(instrument_id))
@@ -470,7 +526,7 @@ class DYDXDataClient(LiveMarketDataClient):
         if context is None or context.book.last_message_id == 0:
             return
         now = self._clock.timestamp_ns()
-        if kind == DELTAS:
+        if kind in (DELTAS, SNAPSHOTS):
             self._handle_data(self._snapshot_from_book(context, now))
         elif kind == DEPTH:
             self._handle_data(context.book.depth10(now, now))
@@ -481,37 +537,17 @@ class DYDXDataClient(LiveMarketDataClient):
 
     @staticmethod
     def _snapshot_from_book(context: Any, ts: int) -> OrderBookDeltas:
-        book = context.book
-        bids, asks = book.view(_UNBOUNDED_DEPTH)
-        sequence = book.last_message_id
-        instrument_id = context.instrument_id
-        deltas = [
-            OrderBookDelta.clear(instrument_id, sequence, ts, ts),
-        ]
-        for side, levels in ((OrderSide.BUY, bids), (OrderSide.SELL, asks)):
-            for price_raw, size_raw in levels:
-                deltas.append(
-                    OrderBookDelta.from_raw(
-                        instrument_id, BookAction.ADD, side,
-                        price_raw, context.price_precision,
-                        size_raw, context.size_precision,
-                        0, RecordFlag.F_SNAPSHOT, sequence, ts, ts,
-                    ),
-                )
-        last = deltas[-1]
-        deltas[-1] = OrderBookDelta.from_raw(
-            instrument_id, last.action, last.order.side,
-            last.order.price.raw, context.price_precision,
-            last.order.size.raw, context.size_precision,
-            0, RecordFlag.F_SNAPSHOT | RecordFlag.F_LAST, sequence, ts, ts,
+        bids, asks = context.book.view(_UNBOUNDED_DEPTH)
+        return snapshot_deltas(
+            context.instrument_id, bids, asks, context.price_precision, context.size_precision,
+            context.book.last_message_id, ts,
         )
-        return OrderBookDeltas(instrument_id, deltas)
 
     async def _subscribe_order_book_deltas(self, command: SubscribeOrderBook) -> None:
         await self._add_book_kind(command.instrument_id, DELTAS)
 
     async def _subscribe_order_book_snapshots(self, command: SubscribeOrderBook) -> None:
-        await self._add_book_kind(command.instrument_id, DELTAS)
+        await self._add_book_kind(command.instrument_id, SNAPSHOTS)
 
     def subscribe_order_book_depth(self, command: SubscribeOrderBook) -> None:
         """
@@ -540,7 +576,7 @@ class DYDXDataClient(LiveMarketDataClient):
         await self._remove_book_kind(command.instrument_id, DELTAS)
 
     async def _unsubscribe_order_book_snapshots(self, command: UnsubscribeOrderBook) -> None:
-        await self._remove_book_kind(command.instrument_id, DELTAS)
+        await self._remove_book_kind(command.instrument_id, SNAPSHOTS)
 
     async def _unsubscribe_quote_ticks(self, command: UnsubscribeQuoteTicks) -> None:
         await self._remove_book_kind(command.instrument_id, QUOTES)
@@ -821,24 +857,17 @@ class DYDXDataClient(LiveMarketDataClient):
         now = self._clock.timestamp_ns()
         depth = request.limit or None
         pp, sp = instrument.price_precision, instrument.size_precision
-        deltas = [OrderBookDelta.clear(instrument_id, 0, now, now)]
-        for side, levels in ((OrderSide.BUY, book.bids), (OrderSide.SELL, book.asks)):
-            for level in levels[:depth]:
-                deltas.append(
-                    OrderBookDelta.from_raw(
-                        instrument_id, BookAction.ADD, side,
-                        _price(level.price, pp).raw, pp, _quantity(level.size, sp).raw, sp,
-                        0, RecordFlag.F_SNAPSHOT, 0, now, now,
-                    ),
-                )
-        last = deltas[-1]
-        deltas[-1] = OrderBookDelta(
-            instrument_id, last.action, last.order, RecordFlag.F_SNAPSHOT | RecordFlag.F_LAST,
-            0, now, now,
-        )
+
+        def raw(levels: list) -> list[tuple[int, int]]:
+            return [
+                (_price(level.price, pp).raw, _quantity(level.size, sp).raw)
+                for level in levels[:depth]
+            ]
+
+        deltas = snapshot_deltas(instrument_id, raw(book.bids), raw(book.asks), pp, sp, 0, now)
         self._handle_data_response(
             DataType(OrderBookDeltas, metadata={"instrument_id": instrument_id}),
-            [OrderBookDeltas(instrument_id, deltas)],
+            [deltas],
             request.id,
             None,
             None,

@@ -72,3 +72,37 @@ def test_oracle_price_dict_round_trip_and_order_tags() -> None:
 
 def test_ns_to_iso_matches_the_indexer_form() -> None:
     assert ns_to_iso(1_767_225_600_123_456_789) == "2026-01-01T00:00:00.123Z"
+
+
+def test_snapshot_deltas_rebuild_the_book_in_a_nautilus_order_book() -> None:
+    # Arrange: a book with stale content, then a snapshot of two bids and one ask
+    from nautilus_trader.model.book import OrderBook
+    from nautilus_trader.model.enums import BookType
+    from nautilus_trader.model.enums import RecordFlag
+
+    from nautilus_dydx.data import snapshot_deltas
+
+    instrument_id = ticker_to_instrument_id("ETH-USD")
+    unit = 10**16
+    book = OrderBook(instrument_id, BookType.L2_MBP)
+    book.apply_deltas(
+        snapshot_deltas(instrument_id, [(5 * unit, unit)], [(9 * unit, unit)], 1, 3, 1, 1),
+    )
+    bids = [(3000 * unit, 2 * unit), (2999 * unit + unit // 10, unit // 1000)]
+    asks = [(3001 * unit, 5 * unit)]
+
+    # Act
+    deltas = snapshot_deltas(instrument_id, bids, asks, 1, 3, 42, 7)
+    book.apply_deltas(deltas)
+
+    # Assert
+    assert [(lv.price.raw, lv.orders()[0].size.raw) for lv in book.bids()] == bids
+    assert [(lv.price.raw, lv.orders()[0].size.raw) for lv in book.asks()] == asks
+    assert all(d.flags & RecordFlag.F_SNAPSHOT for d in deltas.deltas)
+    assert [bool(d.flags & RecordFlag.F_LAST) for d in deltas.deltas] == [False] * 3 + [True]
+    assert deltas.sequence == 42
+
+    empty = snapshot_deltas(instrument_id, [], [], 1, 3, 43, 8)
+    book.apply_deltas(empty)
+    assert len(empty.deltas) == 1 and empty.deltas[0].flags & RecordFlag.F_LAST
+    assert book.best_bid_price() is None and book.best_ask_price() is None
