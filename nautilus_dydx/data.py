@@ -481,6 +481,9 @@ class DYDXDataClient(LiveMarketDataClient):
             self._handle_data(status)
 
     def _on_market_update(self, record: MarketUpdate) -> None:
+        # Markets the provider does not hold are added only when it is configured to load all
+        if self._provider.market_by_ticker(record.ticker) is None and not self._provider.loads_all:
+            return
         try:
             self._provider.apply_market_update(record.ticker, record.fields)
         except Exception as e:
@@ -488,16 +491,23 @@ class DYDXDataClient(LiveMarketDataClient):
 
     # -- Subscriptions -------------------------------------------------------------------------
 
-    def _instrument_or_log(self, instrument_id: InstrumentId, what: str) -> Instrument | None:
-        instrument = self._cache.instrument(instrument_id)
+    async def _instrument_or_log(
+        self, instrument_id: InstrumentId, what: str,
+    ) -> Instrument | None:
+        instrument = self._provider.find(instrument_id)
         if instrument is None:
+            # Not configured to load: fetch it now (the provider's listener publishes it)
+            try:
+                await self._provider.load_async(instrument_id)
+            except Exception as e:
+                self._log.warning(f"Cannot load {instrument_id}: {e!r}")
             instrument = self._provider.find(instrument_id)
         if instrument is None:
             self._log.error(f"Cannot subscribe to {what}: no instrument for {instrument_id}")
         return instrument
 
     async def _add_book_kind(self, instrument_id: InstrumentId, kind: str) -> None:
-        if self._instrument_or_log(instrument_id, f"book {kind}") is None:
+        if await self._instrument_or_log(instrument_id, f"book {kind}") is None:
             return
         ticker = instrument_id_to_ticker(instrument_id)
         kinds = self._book_kinds.setdefault(instrument_id, set())
@@ -583,7 +593,7 @@ class DYDXDataClient(LiveMarketDataClient):
 
     async def _subscribe_trade_ticks(self, command: SubscribeTradeTicks) -> None:
         instrument_id = command.instrument_id
-        if self._instrument_or_log(instrument_id, "trades") is None or (
+        if await self._instrument_or_log(instrument_id, "trades") is None or (
             instrument_id in self._trades
         ):
             return
@@ -603,7 +613,7 @@ class DYDXDataClient(LiveMarketDataClient):
             self._log.error(f"Cannot subscribe to {bar_type} bars: {e}")
             self._remove_subscription_bars(bar_type)
             return
-        if self._instrument_or_log(bar_type.instrument_id, "bars") is None:
+        if await self._instrument_or_log(bar_type.instrument_id, "bars") is None:
             self._remove_subscription_bars(bar_type)
             return
         if bar_type in self._bars:

@@ -8,6 +8,7 @@ from datetime import datetime
 from datetime import timezone
 from decimal import Decimal
 
+from nautilus_trader.config import InstrumentProviderConfig
 from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import BarType
 from nautilus_trader.model.data import DataType
@@ -307,5 +308,19 @@ def test_tick_size_change_and_new_listing_reach_the_cache() -> None:
                 await wait_for(lambda: ws.subscription_count("v4_orderbook", "BTC-USD") == 2)
                 deltas = len(actor.of("deltas", BTC))
                 await step_until(sandbox, lambda: len(actor.of("deltas", BTC)) > deltas + 2)
+
+    run(scenario())
+
+
+def test_instruments_not_preloaded_are_loaded_on_subscribe() -> None:
+    async def scenario() -> None:
+        async with running_sandbox() as sandbox:
+            actor = Collector((ETH,))
+            config = InstrumentProviderConfig()  # load_all=False, no load_ids
+            async with running_node(sandbox, actor, instrument_provider=config):
+                await step_until(sandbox, lambda: bool(actor.of("quote", ETH)))
+                assert actor.cache.instrument(ETH) is not None
+                assert actor.cache.instrument(BTC) is None
+                assert actor.of("deltas", ETH)[0].is_snapshot
 
     run(scenario())
