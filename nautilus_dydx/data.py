@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from collections.abc import Iterable
+from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -100,7 +101,7 @@ def ns_to_iso(ns: int) -> str:
     Return UNIX nanoseconds as the Indexer's ISO-8601 form, ``2026-01-01T00:00:00.000Z``.
     """
     seconds, rest = divmod(ns, 1_000_000_000)
-    text = datetime.utcfromtimestamp(seconds).strftime("%Y-%m-%dT%H:%M:%S")
+    text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
     return f"{text}.{rest // 1_000_000:03d}Z"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from datetime import timezone
+from datetime import UTC
 from decimal import Decimal
 
 from nautilus_trader.config import InstrumentProviderConfig
@@ -230,7 +230,7 @@ def test_history_requests_return_the_venue_history_in_order() -> None:
                 assert [r.rate for r in rates] == [Decimal(f.rate) for f in reversed(rest_funding)]
 
                 # The same through Nautilus requests (data engine -> client -> strategy)
-                start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+                start = datetime(2026, 1, 1, tzinfo=UTC)
                 actor.request_bars(bar_type(BTC), start, client_id=ClientId(DYDX))
                 actor.request_data(
                     DataType(FundingRateUpdate, metadata={"instrument_id": BTC}),
