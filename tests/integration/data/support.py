@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""A TradingNode with the dYdX data client against an in-process sandbox, and a collecting actor."""
+"""A TradingNode with the dYdX data client against an in-process sandbox; a collecting actor."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from nautilus_trader.model.enums import BookType
 from nautilus_trader.model.enums import RecordFlag
 from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.instruments import Instrument
 
 from nautilus_dydx import DYDX
 from nautilus_dydx import DYDX_VENUE
@@ -78,6 +79,7 @@ class Collector(Actor):
     def on_start(self) -> None:
         self.subscribe_instruments(DYDX_VENUE)
         for instrument_id in self.instrument_ids:
+            self.subscribe_instrument(instrument_id)
             self.subscribe_order_book_deltas(instrument_id, BookType.L2_MBP)
             self.subscribe_order_book_depth(instrument_id)
             self.subscribe_quote_ticks(instrument_id)
@@ -156,6 +158,8 @@ def _instrument_of(item) -> InstrumentId | str:
     bar_type = getattr(item, "bar_type", None)
     if bar_type is not None:
         return bar_type.instrument_id
+    if isinstance(item, Instrument):
+        return item.id
     return getattr(item, "instrument_id", None) or ""
 
 
