@@ -56,9 +56,11 @@ profile: $(STAMP)  #-- Build with line tracing for profilers (rebuild with `make
 	PROFILE_MODE=1 $(BIN)/python setup.py -q build_ext --inplace --force
 	rm -f $(SO_STAMP)
 
-demo:  #-- Not built yet: the adapter's data and execution clients come first (exits 2)
-	@echo "make demo: not available yet - the adapter's data and execution clients are still being built; 'make test' runs what exists" >&2
-	@exit 2
+DEMO_SECONDS ?= 60
+
+demo: build  #-- Trade against the sandbox (DEMO_SECONDS=60), check against the venue, chart it
+	@$(BIN)/python -c "import matplotlib" 2>/dev/null || $(BIN)/python -m pip install -q "matplotlib>=3.8"
+	$(BIN)/python -m nautilus_dydx.demo --seconds $(DEMO_SECONDS)
 
 clean:  #-- Remove build products (keeps .venv)
 	rm -rf build dist *.egg-info .pytest_cache

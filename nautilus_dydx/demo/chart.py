@@ -42,9 +42,9 @@ def write_chart(record: RunRecord, path: str | Path, title: str = "nautilus-dydx
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     samples = record.samples
-    t0 = samples[0].ts_ns if samples else 0
-    if record.fills:
-        t0 = min(t0, record.fills[0].ts_init) if samples else record.fills[0].ts_init
+    starts = [s.ts_ns for s in samples[:1]] + [t for t, _ in record.mids[:1]]
+    starts += [f.ts_init for f in record.fills[:1]]
+    t0 = min(starts) if starts else 0
 
     def seconds(ts_ns: int) -> float:
         return (ts_ns - t0) / 1e9
@@ -52,8 +52,8 @@ def write_chart(record: RunRecord, path: str | Path, title: str = "nautilus-dydx
     figure, (price_ax, position_ax, pnl_ax) = plt.subplots(
         3, 1, figsize=(10, 8), sharex=True, gridspec_kw={"height_ratios": [3, 1, 1]},
     )
-    priced = [s for s in samples if s.mid is not None]
-    price_ax.plot([seconds(s.ts_ns) for s in priced], [float(s.mid) for s in priced],
+    mids = record.mids or [(s.ts_ns, s.mid) for s in samples if s.mid is not None]
+    price_ax.step([seconds(t) for t, _ in mids], [float(m) for _, m in mids], where="post",
                   color="tab:gray", linewidth=1, label="mid")
     for is_buy, color, marker, label in ((True, "tab:green", "^", "own buy"),
                                          (False, "tab:red", "v", "own sell")):

@@ -16,6 +16,9 @@ from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.identifiers import InstrumentId
 
 
+MAX_MIDS = 200_000
+
+
 @dataclass
 class Sample:
     """
@@ -57,6 +60,8 @@ class RunRecord:
         Every order event, in order.
     samples : list[Sample]
         The sampled time series.
+    mids : list[tuple[int, Decimal]]
+        (UNIX nanoseconds, mid price) of every quote, up to `MAX_MIDS`.
 
     """
 
@@ -65,6 +70,7 @@ class RunRecord:
     instruments: int = 0
     events: list = field(default_factory=list)
     samples: list[Sample] = field(default_factory=list)
+    mids: list[tuple[int, Decimal]] = field(default_factory=list)
 
     @property
     def fills(self) -> list[OrderFilled]:
@@ -149,6 +155,8 @@ class RunRecorder(Actor):
     def on_quote_tick(self, tick) -> None:
         self.record.data_counts["quotes"] += 1
         self._mid = (tick.bid_price.as_decimal() + tick.ask_price.as_decimal()) / 2
+        if len(self.record.mids) < MAX_MIDS:
+            self.record.mids.append((tick.ts_init, self._mid))
 
     def on_trade_tick(self, tick) -> None:
         self.record.data_counts["trades"] += 1

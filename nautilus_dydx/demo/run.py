@@ -70,6 +70,8 @@ class DemoOptions:
         The sandbox's seed.
     log_level : str, default "ERROR"
         Nautilus's log level.
+    flatten : bool | None
+        Close the position when stopping; None: on real networks only.
 
     """
 
@@ -82,6 +84,7 @@ class DemoOptions:
     block_time_ms: int = 250
     seed: int = 7
     log_level: str = "ERROR"
+    flatten: bool | None = None
 
 
 @contextlib.asynccontextmanager
@@ -159,6 +162,11 @@ async def run_demo(options: DemoOptions) -> tuple[Summary, Path | None]:
             DemoStrategyConfig(
                 instrument_id=options.instrument_id, trade_size=options.trade_size,
                 strategy_id="DEMO-001", order_id_tag="001",
+                # Real networks: the venue's stateful order budget, and no position left behind
+                bracket_interval_secs=5.0 if venue.sandbox is not None else 20.0,
+                flatten_on_stop=(
+                    venue.sandbox is None if options.flatten is None else options.flatten
+                ),
             ),
         )
         recorder = RunRecorder(instrument_id)
@@ -249,6 +257,10 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
     parser.add_argument("--block-time-ms", type=int, default=250, help="sandbox block time")
     parser.add_argument("--seed", type=int, default=7, help="sandbox seed")
     parser.add_argument("--log-level", default="ERROR", help="Nautilus log level")
+    parser.add_argument(
+        "--flatten", action=argparse.BooleanOptionalAction, default=None,
+        help="close the position at the end (default: on testnet/mainnet, off on the sandbox)",
+    )
     args = parser.parse_args(argv)
     if not args.seconds > 0:
         parser.error(f"invalid --seconds, was {args.seconds}")
@@ -256,6 +268,7 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
         seconds=args.seconds, network=args.network, instrument_id=args.instrument,
         trade_size=args.size, chart=args.chart or None, json_path=args.json,
         block_time_ms=args.block_time_ms, seed=args.seed, log_level=args.log_level,
+        flatten=args.flatten,
     )
 
 

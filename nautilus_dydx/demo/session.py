@@ -21,6 +21,7 @@ from nautilus_trader.live.node import TradingNode
 from nautilus_trader.trading.strategy import Strategy
 
 from nautilus_dydx.common.constants import DYDX
+from nautilus_dydx.common.credentials import ENV_PREFIX
 from nautilus_dydx.config import DYDXDataClientConfig
 from nautilus_dydx.config import DYDXExecClientConfig
 from nautilus_dydx.factories import DYDXLiveDataClientFactory
@@ -241,6 +242,13 @@ def network_venue(network: str, environ: dict[str, str] | None = None) -> Venue:
     if network not in ("testnet", "mainnet"):
         raise ValueError(f"invalid network, was {network!r} (testnet or mainnet)")
     env = os.environ if environ is None else environ
+    own = env.get("DYDX_MNEMONIC") or env.get("DYDX_PRIVATE_KEY")
+    prefix = ENV_PREFIX[network]
+    if not own and not (env.get(f"{prefix}MNEMONIC") or env.get(f"{prefix}PRIVATE_KEY")):
+        raise ValueError(
+            f"no credentials for {network}: set DYDX_MNEMONIC or DYDX_PRIVATE_KEY (and "
+            "DYDX_WALLET_ADDRESS)",
+        )
     return Venue(
         network=network,
         wallet_address=env.get("DYDX_WALLET_ADDRESS") or None,

@@ -51,6 +51,8 @@ class DemoStrategyConfig(StrategyConfig, frozen=True):
         Least time between two brackets (stateful orders are rate limited per block).
     long_term_offset_bps : int, default 300
         Distance of the resting long-term order below the mid, in basis points.
+    flatten_on_stop : bool, default False
+        Close the position with a reduce-only market order when stopping (real networks).
 
     """
 
@@ -62,6 +64,7 @@ class DemoStrategyConfig(StrategyConfig, frozen=True):
     bracket_bps: int = 4
     bracket_interval_secs: float = 5.0
     long_term_offset_bps: int = 300
+    flatten_on_stop: bool = False
 
 
 class DemoStrategy(Strategy):
@@ -108,6 +111,11 @@ class DemoStrategy(Strategy):
 
     def on_stop(self) -> None:
         self.cancel_all_orders(self.instrument_id)
+        if self.config.flatten_on_stop:
+            self.close_all_positions(
+                self.instrument_id, tags=[SHORT_TERM], time_in_force=TimeInForce.IOC,
+                reduce_only=True,
+            )
 
     # -- Decisions -----------------------------------------------------------------------------
 

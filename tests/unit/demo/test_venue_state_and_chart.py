@@ -71,6 +71,7 @@ def test_chart_is_a_png_of_the_recorded_run(tmp_path) -> None:
     for i in range(5):
         record.samples.append(Sample(i * 500_000_000, Decimal(65000 + i), Decimal(i) / 1000,
                                      Decimal(i) / 10))
+    record.mids += [(0, Decimal(65000)), (250_000_000, Decimal("65000.5"))]
     record.events += [filled(limit(), "0.0010", "65001", ts=600_000_000),
                       filled(limit(OrderSide.SELL), "0.0010", "65003", ts=1_600_000_000)]
 
