@@ -8,7 +8,7 @@ import sys
 # gRPC's C core logs channel shutdowns at info level; the summary is the demo's output
 os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
-from nautilus_dydx.demo.run import main  # noqa: E402
+from nautilus_dydx.demo.run import main
 
 
 sys.exit(main())

@@ -90,12 +90,12 @@ class Venue:
         DYDXDataClientConfig
 
         """
-        values = dict(
-            network=self.network,
-            base_url_http=self.http_url,
-            base_url_ws=self.ws_url,
-            instrument_provider=InstrumentProviderConfig(load_all=True),
-        )
+        values = {
+            "network": self.network,
+            "base_url_http": self.http_url,
+            "base_url_ws": self.ws_url,
+            "instrument_provider": InstrumentProviderConfig(load_all=True),
+        }
         values.update(overrides)
         return DYDXDataClientConfig(**values)
 
@@ -113,17 +113,17 @@ class Venue:
         DYDXExecClientConfig
 
         """
-        values = dict(
-            network=self.network,
-            wallet_address=self.wallet_address,
-            mnemonic=self.mnemonic,
-            private_key=self.private_key,
-            base_url_http=self.http_url,
-            base_url_ws=self.ws_url,
-            grpc_endpoints=self.grpc_endpoints,
-            chain_id=self.chain_id,
-            instrument_provider=InstrumentProviderConfig(load_all=True),
-        )
+        values = {
+            "network": self.network,
+            "wallet_address": self.wallet_address,
+            "mnemonic": self.mnemonic,
+            "private_key": self.private_key,
+            "base_url_http": self.http_url,
+            "base_url_ws": self.ws_url,
+            "grpc_endpoints": self.grpc_endpoints,
+            "chain_id": self.chain_id,
+            "instrument_provider": InstrumentProviderConfig(load_all=True),
+        }
         if self.state_dir is not None:
             values["state_dir"] = self.state_dir
         values.update(overrides)

@@ -447,7 +447,8 @@ def build_summary(
     """
     summary = Summary(network=network, seconds=seconds, execution=execution)
     summary.instruments = record.instruments
-    summary.data = {k: record.data_counts.get(k, 0) for k in ("deltas", "quotes", "trades", "bars")}
+    kinds = ("deltas", "quotes", "trades", "bars")
+    summary.data = {k: record.data_counts.get(k, 0) for k in kinds}
     if record.instruments == 0:
         summary.problems.append("no instruments loaded")
     for kind in ("deltas", "quotes", "trades"):

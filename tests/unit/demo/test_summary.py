@@ -114,6 +114,10 @@ def test_partial_fill_is_not_counted_as_filled() -> None:
     assert orders["short-term"]["partially filled"] == 1
 
 
+def _at(event, ts_init: int):
+    return type(event).from_dict({**type(event).to_dict(event), "ts_init": ts_init})
+
+
 def test_latencies_measure_from_submitted_to_accepted_and_first_fill() -> None:
     quote = limit()
     submitted = TestEventStubs.order_submitted(quote)
@@ -121,9 +125,9 @@ def test_latencies_measure_from_submitted_to_accepted_and_first_fill() -> None:
     first, second = filled(quote, "0.0005", "65000", ts=9_000_000), filled(
         quote, "0.0005", "65000", ts=20_000_000,
     )
-    # ts_init of the stubs is 0: build the timeline on the events themselves
-    submitted = type(submitted).from_dict({**type(submitted).to_dict(submitted), "ts_init": 1_000_000})
-    accepted = type(accepted).from_dict({**type(accepted).to_dict(accepted), "ts_init": 3_000_000})
+    # ts_init of the stubs is 0: rebuild them on a timeline (submitted 1 ms, accepted 3 ms)
+    submitted = _at(submitted, 1_000_000)
+    accepted = _at(accepted, 3_000_000)
 
     latency = order_latencies([quote.init_event, submitted, accepted, first, second])
 
@@ -141,13 +145,13 @@ def test_fill_totals_sum_quantities_cash_and_commissions() -> None:
     assert totals["count"] == 2
     assert totals["net"] == Decimal("0.0010")
     assert totals["commissions"] == Decimal("0.0585")
-    assert totals["cash_flow"] == Decimal("-130") + Decimal("65.1") - Decimal("0.0585")
+    assert totals["cash_flow"] == Decimal(-130) + Decimal("65.1") - Decimal("0.0585")
 
 
 def _venue(size: str, equity: str, usdc: str, fills: list[VenueFill]) -> VenueSnapshot:
     positions = {}
     if Decimal(size):
-        positions["BTC-USD"] = VenuePosition("BTC-USD", Decimal(size), Decimal("65000"),
+        positions["BTC-USD"] = VenuePosition("BTC-USD", Decimal(size), Decimal(65000),
                                              Decimal(size) * 50, Decimal(0))
     return VenueSnapshot(10, Decimal(equity), Decimal(usdc), positions, fills)
 
@@ -177,7 +181,7 @@ def test_venue_check_passes_when_everything_agrees() -> None:
     summary = _checked("0.001", "0.0175", GOOD_END)
     assert summary.problems == []
     assert summary.position["from fills"] == Decimal("0.001")
-    assert summary.pnl["mark price"] == Decimal("65050")
+    assert summary.pnl["mark price"] == Decimal(65050)
 
 
 def test_venue_check_flags_a_position_mismatch() -> None:

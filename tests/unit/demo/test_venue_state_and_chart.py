@@ -55,7 +55,7 @@ def test_fills_capture_parses_every_fill() -> None:
     assert len(fills) == len(payload["fills"])
     first = fills[0]
     assert (first.side, first.price, first.size, first.height) == (
-        "BUY", Decimal("105117"), Decimal("0.0001"), 63049869,
+        "BUY", Decimal(105117), Decimal("0.0001"), 63049869,
     )
 
 
@@ -101,3 +101,7 @@ def test_network_venue_reads_credentials_without_showing_them() -> None:
     assert secret not in repr(venue)
     with pytest.raises(ValueError, match="invalid network"):
         network_venue("sandbox", {})
+    with pytest.raises(ValueError, match="no credentials for mainnet: set DYDX_MNEMONIC"):
+        network_venue("mainnet", {"DYDX_WALLET_ADDRESS": "dydx1x"})
+    # The adapter's own per-network variables are enough: its config reads them
+    assert network_venue("testnet", {"DYDX_TESTNET_MNEMONIC": "m"}).mnemonic is None
