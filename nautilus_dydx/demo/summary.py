@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field
@@ -240,7 +241,11 @@ def _label(event) -> str:
 
 
 def _shorten(reason: str, limit: int = 110) -> str:
+    # Group like reasons: order identities and quantities vary, the reason does not
     text = " ".join(str(reason).split())
+    text = re.sub(r"dydx1[0-9a-z]+(/\d+)?", "<subaccount>", text)
+    text = re.sub(r"ClientOrderId\('[^']*'\)", "<order>", text)
+    text = re.sub(r"\b\d{4,}\b", "<n>", text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -502,13 +507,15 @@ def format_summary(summary: Summary) -> str:
     else:
         lines.append("orders:")
         header = ["kind", "orders", *OUTCOMES]
-        lines.append("  " + " | ".join(header))
-        for kind in KINDS:
-            row = summary.orders.get(kind, {})
-            lines.append(
-                "  " + " | ".join([kind, str(row.get("orders", 0))]
-                                  + [str(row.get(o, 0)) for o in OUTCOMES]),
-            )
+        rows = [header] + [
+            [kind, str(summary.orders.get(kind, {}).get("orders", 0))]
+            + [str(summary.orders.get(kind, {}).get(o, 0)) for o in OUTCOMES]
+            for kind in KINDS
+        ]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+        for row in rows:
+            lines.append("  " + "  ".join(cell.rjust(w) if i else cell.ljust(w)
+                                          for i, (cell, w) in enumerate(zip(row, widths))))
         if summary.reasons:
             lines.append("reasons:")
             lines += [f"  {r}" for r in summary.reasons]

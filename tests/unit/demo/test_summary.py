@@ -219,3 +219,27 @@ def test_data_only_summary_says_execution_did_not_run() -> None:
     summary = build_summary("testnet", 5.0, record, {}, None, execution=False)
     assert summary.ok
     assert "execution: NOT RUN (data only)" in format_summary(summary)
+
+
+def test_like_reasons_are_grouped_across_orders() -> None:
+    from nautilus_trader.core.uuid import UUID4
+    from nautilus_trader.model.events import OrderModifyRejected
+
+    first, second = limit(tags=[SHORT]), limit(tags=[SHORT])
+    events = [first.init_event, second.init_event]
+    for order, client_id in ((first, 3797858301), (second, 58423341)):
+        events.append(OrderModifyRejected(
+            order.trader_id, order.strategy_id, order.instrument_id, order.client_order_id,
+            None, None,
+            f"clob 24: Order dydx1h5r02hc73ezwnvcrcz9l0adn54alrejp8wswv5/0 client {client_id} "
+            "has filled 10000000 of 10000000 quantums: Order is fully filled",
+            UUID4(), 0, 0,
+        ))
+
+    orders, reasons = order_outcomes(events, {})
+
+    assert orders["short-term"]["modify rejected"] == 2
+    assert reasons == [
+        "2 x short-term modify rejected: clob 24: Order <subaccount> client <n> has filled <n> "
+        "of <n> quantums: Order is fully filled",
+    ]
