@@ -18,6 +18,7 @@ from nautilus_trader.config import LiveExecEngineConfig
 from nautilus_trader.config import LoggingConfig
 from nautilus_trader.config import TradingNodeConfig
 from nautilus_trader.live.node import TradingNode
+from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.trading.strategy import Strategy
 
 from nautilus_dydx.common.constants import DYDX
@@ -429,8 +430,6 @@ class Session:
     @property
     def exec_client(self):
         """The dYdX execution client."""
-        from nautilus_trader.model.identifiers import ClientId
-
         return self.node.kernel.exec_engine._clients[ClientId(DYDX)]
 
 
