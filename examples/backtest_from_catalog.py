@@ -171,7 +171,8 @@ def run_backtest(
         fills = engine.trader.generate_order_fills_report()
         realized = engine.portfolio.realized_pnl(instrument_id)
         lines = [
-            f"{row.ts_last} {row.side} {row.filled_qty} @ {instrument.make_price(float(row.avg_px))}"
+            f"{row.ts_last} {row.side} {row.filled_qty} @ "
+            f"{instrument.make_price(float(row.avg_px))}"
             for row in fills.itertuples()
         ] if not fills.empty else []
         return Summary(

@@ -81,7 +81,9 @@ class BookView(LiveView):
         """Return the one-line top of book: best bid, best ask, spread and depth."""
         bids, asks = self.levels()
         if not bids or not asks:
-            return f"{self.ticker} bid={bids[0][0] if bids else '-'} ask={asks[0][0] if asks else '-'}"
+            bid = bids[0][0] if bids else "-"
+            ask = asks[0][0] if asks else "-"
+            return f"{self.ticker} bid={bid} ask={ask}"
         bid, bid_size = bids[0]
         ask, ask_size = asks[0]
         spread = ask - bid

@@ -202,7 +202,8 @@ def bar_from_candle(candle: schemas.Candle, bar_type: BarType, instrument: Crypt
     Bar
 
     """
-    close_ns = iso_to_ns(candle.started_at) + resolution_seconds(candle.resolution) * NANOS_PER_SECOND
+    length_ns = resolution_seconds(candle.resolution) * NANOS_PER_SECOND
+    close_ns = iso_to_ns(candle.started_at) + length_ns
     p = instrument.price_precision
     return Bar(
         bar_type,

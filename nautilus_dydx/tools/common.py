@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Awaitable
@@ -323,6 +324,10 @@ def run_command(command: Callable[[], Awaitable[int]]) -> int:
     int
 
     """
+    # The clients log reconnect attempts as warnings: a command reports its own errors instead
+    logger = logging.getLogger("nautilus_dydx")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
     try:
         return asyncio.run(command())
     except KeyboardInterrupt:
@@ -337,7 +342,9 @@ def run_command(command: Callable[[], Awaitable[int]]) -> int:
     except DYDXNodeError as e:
         return fail(f"validator gRPC: {e}")
     except (TimeoutError, OSError) as e:
-        return fail(f"connection failed: {type(e).__name__}: {e}")
+        return fail(f"{type(e).__name__}: {e}")
+    finally:
+        logger.setLevel(level)
 
 
 def fail(message: str) -> int:

@@ -102,7 +102,9 @@ def parse_time(text: str, option: str) -> int:
     try:
         stamp = pd.Timestamp(text)
     except (ValueError, TypeError):
-        raise UserError(f"invalid {option}: not an ISO 8601 time or unix seconds, was {text!r}")
+        raise UserError(
+            f"invalid {option}: not an ISO 8601 time or unix seconds, was {text!r}",
+        ) from None
     if stamp is pd.NaT:
         raise UserError(f"invalid {option}: not a time, was {text!r}")
     if stamp.tzinfo is None:
@@ -245,7 +247,9 @@ class Downloader:
             lambda trade: trade_tick_from_trade(trade, instrument),
         )
 
-    async def funding(self, instrument: CryptoPerpetual, start: int, end: int, now: int) -> Outcome:
+    async def funding(
+        self, instrument: CryptoPerpetual, start: int, end: int, now: int,
+    ) -> Outcome:
         """Download the hourly funding rates that took effect in [start, end)."""
         ticker = instrument.raw_symbol.value
         return await self._walk(
@@ -357,8 +361,12 @@ async def _download(args: argparse.Namespace) -> int:
         path.mkdir(parents=True, exist_ok=True)
         catalog = ParquetDataCatalog(str(path))
         progress = Progress(
-            TextColumn("{task.description:<20}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-            TimeElapsedColumn(), console=console, disable=not sys.stdout.isatty(),
+            TextColumn("{task.description:<20}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not sys.stdout.isatty(),
         )
         outcomes: list[Outcome] = []
         with progress:

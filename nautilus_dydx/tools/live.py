@@ -25,11 +25,13 @@ from nautilus_dydx.tools.common import http_client
 from nautilus_dydx.tools.common import make_console
 from nautilus_dydx.tools.common import positive_float
 from nautilus_dydx.tools.common import positive_int
+from nautilus_dydx.tools.common import run_command
 from nautilus_dydx.tools.decode import instrument_id_for
 from nautilus_dydx.websocket.client import DYDXWebSocketClient
 
 
 CONNECT_TIMEOUT_S = 10.0
+REFRESH_S = 0.1
 
 
 def add_live_arguments(parser: argparse.ArgumentParser) -> None:
@@ -150,6 +152,7 @@ class LiveView:
         live = None if self.plain else Live(self.render(), console=console, auto_refresh=False)
         if live is not None:
             live.start()
+        rendered_at = 0.0
         try:
             while not self._done(loop, deadline):
                 timeout = None if deadline is None else max(0.0, deadline - loop.time())
@@ -160,12 +163,16 @@ class LiveView:
                 self._changed.clear()
                 lines = self._drain()
                 if live is not None:
-                    live.update(self.render(), refresh=True)
+                    # Repaint at most REFRESH_S apart: a busy book sends many frames a second
+                    if loop.time() - rendered_at >= REFRESH_S:
+                        live.update(self.render(), refresh=True)
+                        rendered_at = loop.time()
                 else:
                     for line in lines:
                         print(line, flush=True)
         finally:
             if live is not None:
+                live.update(self.render(), refresh=True)
                 live.stop()
 
 
@@ -186,6 +193,4 @@ def run_view(view_factory: Callable[[argparse.Namespace], LiveView],
     int
 
     """
-    from nautilus_dydx.tools.common import run_command
-
     return run_command(lambda: view_factory(args).run())

@@ -111,7 +111,8 @@ def order_rows(orders: list[schemas.Order], tickers_by_clob: dict[str, str]) -> 
     """
     rows = []
     for o in orders:
-        good_til = o.good_til_block_time or (f"block {o.good_til_block}" if o.good_til_block else "-")
+        by_block = f"block {o.good_til_block}" if o.good_til_block else "-"
+        good_til = o.good_til_block_time or by_block
         rows.append((
             o.ticker or tickers_by_clob.get(o.clob_pair_id, o.clob_pair_id), o.side, o.type,
             o.size, o.total_filled, o.price, o.trigger_price or "-", o.status, o.time_in_force,
@@ -120,7 +121,9 @@ def order_rows(orders: list[schemas.Order], tickers_by_clob: dict[str, str]) -> 
     return rows
 
 
-def orders_table(title: str, orders: list[schemas.Order], tickers_by_clob: dict[str, str]) -> Table:
+def orders_table(
+    title: str, orders: list[schemas.Order], tickers_by_clob: dict[str, str],
+) -> Table:
     """
     Return a rich table of `orders`.
 
@@ -140,7 +143,8 @@ def orders_table(title: str, orders: list[schemas.Order], tickers_by_clob: dict[
     """
     table = Table(title=title)
     for column in COLUMNS:
-        table.add_column(column, justify="right" if column in ("size", "filled", "price") else "left")
+        numeric = column in ("size", "filled", "price")
+        table.add_column(column, justify="right" if numeric else "left")
     for row in order_rows(orders, tickers_by_clob):
         table.add_row(*row)
     return table

@@ -52,7 +52,8 @@ def trade_line(tick: TradeTick) -> str:
     """
     side = "BUY " if tick.aggressor_side == AggressorSide.BUYER else "SELL"
     time = pd.Timestamp(tick.ts_event, tz="UTC").isoformat()
-    return f"{time} {tick.instrument_id.symbol} {side} {tick.size} @ {tick.price} id={tick.trade_id}"
+    symbol = tick.instrument_id.symbol
+    return f"{time} {symbol} {side} {tick.size} @ {tick.price} id={tick.trade_id}"
 
 
 class TradesView(LiveView):

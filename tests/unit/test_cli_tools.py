@@ -288,7 +288,8 @@ def test_nautilus_pin_is_exact_and_identical_for_build_and_runtime() -> None:
 
     assert runtime == build == ["nautilus_trader==1.221.0"]
     assert any(d.startswith("rich") for d in pyproject["project"]["dependencies"])
-    assert any(d.startswith("twine") for d in pyproject["project"]["optional-dependencies"]["test"])
+    test_extras = pyproject["project"]["optional-dependencies"]["test"]
+    assert any(d.startswith("twine") for d in test_extras)
 
 
 def test_changelog_has_unreleased_and_the_first_release() -> None:

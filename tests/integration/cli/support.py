@@ -61,7 +61,7 @@ class SandboxThread:
             self.sandbox.agents.start()
 
     def call(self, function: Callable[[], Any], timeout: float = START_TIMEOUT_S) -> Any:
-        """Run `function` (sync, or returning a coroutine) on the sandbox loop; return its result."""
+        """Run `function` (sync or async) on the sandbox loop and return its result."""
         async def wrapper() -> Any:
             result = function()
             if asyncio.iscoroutine(result):

@@ -17,6 +17,7 @@ import pytest
 
 from nautilus_dydx.cli import main
 from nautilus_dydx.sandbox.agents import AgentConfig
+from nautilus_dydx.tools import live
 from tests.integration.cli.support import SandboxThread
 from tests.integration.sandbox.helpers import ALICE
 from tests.integration.sandbox.helpers import BTC
@@ -231,6 +232,51 @@ def test_unreachable_endpoint_is_one_line_and_exit_2(capsys: pytest.CaptureFixtu
     assert code == 2
     assert err.startswith("nautilus-dydx: error: cannot reach the Indexer")
     assert err.count("\n") == 1
+
+
+def test_unreachable_grpc_is_one_line_and_exit_2(
+    venue: SandboxThread, capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run_cli(
+        ["account", "--address", K1_ADDRESS, *venue.network_args(), "--grpc", "127.0.0.1:9"],
+        capsys,
+    )
+
+    assert code == 2
+    assert err.startswith("nautilus-dydx: error: validator gRPC:")
+    assert err.count("\n") == 1
+
+
+def test_unreachable_websocket_is_one_line_and_exit_2(
+    venue: SandboxThread, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(live, "CONNECT_TIMEOUT_S", 1.0)
+
+    code, out, err = run_cli(
+        ["price", "BTC-USD", "--count", "1", *venue.network_args(),
+         "--ws-url", "ws://127.0.0.1:9/v4/ws"],
+        capsys,
+    )
+
+    assert code == 2
+    assert err == "nautilus-dydx: error: TimeoutError: no WebSocket connection to " \
+        "ws://127.0.0.1:9/v4/ws\n"
+
+
+def test_unwritable_catalog_is_one_line_and_exit_2(
+    venue: SandboxThread, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+
+    code, out, err = run_cli(
+        ["download", "BTC-USD", "--catalog", str(blocker / "catalog"), *venue.network_args()],
+        capsys,
+    )
+
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
 
 
 def _subprocess_env() -> dict[str, str]:
