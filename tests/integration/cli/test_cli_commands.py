@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pty
 import signal
 import subprocess
 import sys
@@ -295,6 +296,38 @@ def test_bad_option_in_a_subprocess_is_one_line_without_usage() -> None:
     assert result.stderr.count("\n") == 1
     assert "argument --count" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_book_in_a_terminal_repaints_a_table_and_exits_after_the_count(
+    venue: SandboxThread,
+) -> None:
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "nautilus_dydx.cli", "book", "BTC-USD", "--count", "5",
+             "--depth", "4", *venue.network_args()],
+            stdout=follower, stderr=subprocess.PIPE, env={**_subprocess_env(), "TERM": "xterm"},
+            cwd=REPO,
+        )
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # The terminal closes when the process exits
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        _, err = process.communicate(timeout=30)
+    finally:
+        os.close(leader)
+    screen = b"".join(chunks).decode("utf-8", "replace")
+
+    assert process.returncode == 0, err
+    assert "BTC-USD order book (top 4)" in screen
+    assert "spread" in screen and "updates 5" in screen
+    assert "bid=" not in screen  # Not the plain-line mode
 
 
 def test_ctrl_c_stops_a_live_view_cleanly(venue: SandboxThread) -> None:
