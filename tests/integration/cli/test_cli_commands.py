@@ -23,6 +23,7 @@ from tests.integration.cli.support import SandboxThread
 from tests.integration.sandbox.helpers import ALICE
 from tests.integration.sandbox.helpers import BTC
 from tests.integration.sandbox.helpers import BUY
+from tests.integration.sandbox.helpers import IOC
 from tests.integration.sandbox.helpers import K1_ADDRESS
 from tests.integration.sandbox.helpers import LONG_TERM
 from tests.integration.sandbox.helpers import Client
@@ -43,7 +44,8 @@ def venue() -> Iterator[SandboxThread]:
 
 @pytest.fixture(scope="module")
 def resting_order(venue: SandboxThread) -> int:
-    # One long-term bid far below the market: an open stateful order of K1
+    # One long-term bid far below the market (an open stateful order of K1), then an IOC
+    # buy through the agents' asks that opens a long BTC position
     async def broadcast() -> int:
         channel = grpc.aio.insecure_channel(venue.sandbox.grpc_endpoint)
         try:
@@ -58,6 +60,10 @@ def resting_order(venue: SandboxThread) -> int:
             response = await client.broadcast(tx)
             assert response.code == 0, response.raw_log
             height = venue.sandbox.node.height
+            take = ALICE.sign_tx([place(K1_ADDRESS, 777, BUY, 10_000_000, 7_000_000_000,
+                                        gtb=height + 5, tif=IOC, clob_pair_id=BTC)])
+            response = await client.broadcast(take)
+            assert response.code == 0, response.raw_log
             for _ in range(200):
                 if venue.sandbox.node.height >= height + 2:
                     break
@@ -158,13 +164,20 @@ def test_duration_bounds_a_live_view(
 def test_account_shows_equity_fee_tier_and_equity_tier_usage(
     venue: SandboxThread, resting_order: int, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, out, err = run_cli(
-        ["account", "--address", K1_ADDRESS, *venue.network_args()], capsys,
-    )
+    # The clock stops so that equity (which follows the oracle) holds still while compared
+    venue.call(venue.sandbox.node.pause)
+    try:
+        code, out, err = run_cli(
+            ["account", "--address", K1_ADDRESS, *venue.network_args()], capsys,
+        )
+        state = venue.sandbox.state
+        expected = venue.call(
+            lambda: state.subaccount_json(state.subaccounts[(K1_ADDRESS, 0)]),
+        )
+    finally:
+        venue.call(venue.sandbox.node.resume)
 
     assert code == 0, err
-    state = venue.sandbox.state
-    expected = venue.call(lambda: state.subaccount_json(state.subaccounts[(K1_ADDRESS, 0)]))
     assert f"account {K1_ADDRESS}/0" in out
     assert (
         f"equity {expected['equity']} USDC, free collateral {expected['freeCollateral']} USDC"
@@ -174,6 +187,8 @@ def test_account_shows_equity_fee_tier_and_equity_tier_usage(
     # 100 000 USDC sits in the governance tier from 50 000 USDC (limit 200)
     assert "stateful orders 1 open of 200 allowed (tier from 50000 USDC)" in out
     assert "1 open orders" in out
+    row = next(line for line in out.splitlines() if line.startswith("│ BTC-USD"))
+    assert "LONG" in row and "0.001" in row
 
 
 def test_orders_lists_the_open_long_term_order(
