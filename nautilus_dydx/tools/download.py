@@ -273,10 +273,10 @@ class Downloader:
     ) -> Outcome:
         # Listings come newest first: keep items inside a gap, stop below the oldest gap
         gaps = self._gaps(data_cls, identifier, low, high)
-        task = self._task(f"{ticker} {kind}", gaps)
-        added = 0
         if not gaps:
             return Outcome(ticker, kind, 0, 0)
+        task = self._task(f"{ticker} {kind}", gaps)
+        added = 0
         bottom, top = gaps[0][0], gaps[-1][1]
         batch: list = []
         batch_low = top + 1
