@@ -354,8 +354,12 @@ class DYDXExecutionClient(LiveExecutionClient):
         for instrument in self._provider.list_all():
             if self._cache.instrument(instrument.id) is None:
                 self._cache.add_instrument(instrument)
-        subaccount = await self._http.get_subaccount(self._address, self._subaccount)
-        self._apply_subaccount(subaccount.equity, subaccount.free_collateral, subaccount)
+        try:
+            subaccount = await self._http.get_subaccount(self._address, self._subaccount)
+            self._apply_subaccount(subaccount.equity, subaccount.free_collateral, subaccount)
+        except DYDXHttpError as e:  # A subaccount not funded yet has no Indexer record
+            self._log.warning(f"No subaccount on the Indexer yet ({e!r}): zero balance")
+            self._send_account(Decimal(0), Decimal(0))
         await self._ws.connect(timeout=config.ws_timeout_secs)
         await self._ws.subscribe_block_height()
         await self._ws.subscribe_markets()
@@ -1485,7 +1489,7 @@ class DYDXExecutionClient(LiveExecutionClient):
             report = self._order_report(venue)
             if report is None:
                 continue
-            if start_ns is not None and not report.order_status in (
+            if start_ns is not None and report.order_status not in (
                 OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED,
             ) and venue.updated_at and report.ts_last < start_ns:
                 continue

@@ -18,6 +18,7 @@ from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.identifiers import OrderListId
 from nautilus_trader.model.orders import OrderList
 
+from nautilus_dydx.common.types import DYDXOrderTags
 from nautilus_dydx.wallet import WalletError
 from tests.integration.execution.support import run
 from tests.integration.execution.support import trading_node
@@ -155,5 +156,27 @@ def test_equity_tier_cap_denies_the_stateful_order_beyond_the_limit() -> None:
             node.strategy.submit_order(short)
             await node.wait(lambda: short.status == OrderStatus.ACCEPTED)
             assert len(alice_stateful(sandbox)) == 10
+
+    run(scenario())
+
+
+def test_config_quoting_defaults_and_timestamp_nonces() -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox:
+            config = {"gtc_short_term": True, "sequence_mode": "timestamp"}
+            async with trading_node(sandbox, config=config) as node:
+                quote = node.limit(OrderSide.BUY, "0.001", "60000")  # GTC, no tags
+                stateful = node.limit(
+                    OrderSide.BUY, "0.001", "50000",
+                    tags=[DYDXOrderTags(is_short_term_order=False).value],
+                )
+                node.strategy.submit_order(quote)
+                node.strategy.submit_order(stateful)
+                await node.wait(lambda: quote.status == OrderStatus.ACCEPTED and (
+                    stateful.status == OrderStatus.ACCEPTED
+                ))
+                assert node.client.venue_order(quote.client_order_id).order_flags == 0
+                assert node.client.venue_order(stateful.client_order_id).order_flags == 64
+                assert node.client.sender.mode.value == "timestamp"
 
     run(scenario())
