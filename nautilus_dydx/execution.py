@@ -875,6 +875,27 @@ class DYDXExecutionClient(LiveExecutionClient):
             raise OrderRefused(3002, "clob", "stateful orders cannot require immediate execution")
         return order_kinds.plan_order(fields, self.tracker.height, block_ns, now_ns, kinds)
 
+    def _check_isolation(self, instrument_id: InstrumentId) -> None:
+        # An isolated market trades alone in its subaccount; a cross market never beside one
+        params = self._provider.market_params(instrument_id)
+        if params is None:
+            return
+        ticker = params.ticker
+        others = [t for t, size in self._positions.items() if size and t != ticker]
+        if params.market_type == "ISOLATED" and others:
+            raise OrderRefused(
+                2005, "clob",
+                f"isolated market {ticker} needs a subaccount without other positions "
+                f"(open: {', '.join(sorted(others))}); use an isolated subaccount (128+)",
+            )
+        for other in others:
+            other_params = self._provider.market_params(ticker_to_instrument_id(other))
+            if other_params is not None and other_params.market_type == "ISOLATED":
+                raise OrderRefused(
+                    2005, "clob",
+                    f"the subaccount holds isolated market {other}: no other market beside it",
+                )
+
     def _check_equity_tier(self) -> None:
         if not self._equity_tiers:
             return
@@ -925,6 +946,7 @@ class DYDXExecutionClient(LiveExecutionClient):
             )
             kinds = self._kind_config(tags)
             plan = self._plan(order, order_kinds.fields_from_order(order, worst), tags, kinds)
+            self._check_isolation(order.instrument_id)
             if plan.order_flags != order_kinds.FLAGS_SHORT_TERM:
                 self._check_equity_tier()
             client_id, metadata = self._codec.encode(order.client_order_id.value)
