@@ -283,6 +283,7 @@ class DYDXExecutionClient(LiveExecutionClient):
         self._stale_since_ns: int | None = None
         self._own_tasks: list[asyncio.Task] = []
         self.metrics = ExecutionMetrics()
+        self.benign_cancels = 0  # Cancels answered "already gone / already canceling"
 
     # -- Properties ----------------------------------------------------------------------------
 
@@ -1182,6 +1183,7 @@ class DYDXExecutionClient(LiveExecutionClient):
         if outcome.status != TxStatus.REJECTED:
             return
         if outcome.codespace == "clob" and outcome.code in BENIGN_CANCEL_CODES:
+            self.benign_cancels += 1
             self._log.info(f"Cancel: already gone or canceling ({outcome.raw_log})")
             return
         reason = f"{outcome.codespace} {outcome.code}: {outcome.raw_log}"
