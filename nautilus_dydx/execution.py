@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import re
 import uuid
+from collections import deque
 from datetime import datetime
 from decimal import ROUND_CEILING
 from decimal import ROUND_FLOOR
@@ -276,6 +277,8 @@ class DYDXExecutionClient(LiveExecutionClient):
         self._by_venue_id: dict[str, VenueOrder] = {}
         self._fill_ids = IdRing(1 << 16)  # Fill IDs already applied (recent ones)
         self._orphan_fills: dict[str, list[FillUpdate]] = {}
+        self._closed: deque[VenueOrder] = deque()
+        self._max_closed = 10_000
         self._oracle: dict[str, tuple[Decimal, int]] = {}
         self._usdc = Decimal(0)
         self._positions: dict[str, Decimal] = {}
@@ -678,6 +681,15 @@ class DYDXExecutionClient(LiveExecutionClient):
         )
 
     def _release(self, state: VenueOrder) -> None:
+        # Closed orders stay known for late messages, the oldest forgotten beyond a bound
+        self._closed.append(state)
+        while len(self._closed) > self._max_closed:
+            old = self._closed.popleft()
+            if self._orders.get(old.client_order_id) is old:
+                del self._orders[old.client_order_id]
+            for venue_id in (old.venue_order_id, *old.old_venue_order_ids):
+                if self._by_venue_id.get(venue_id) is old:
+                    del self._by_venue_id[venue_id]
         if self._codec is not None:
             self._codec.release(str(state.client_order_id))
             for generation in range(1, state.generation + 1):
@@ -1088,6 +1100,7 @@ class DYDXExecutionClient(LiveExecutionClient):
     async def _resolve_unknown(self, states: list[VenueOrder], txhash: str) -> None:
         assert self._sender is not None
         start_height = self.tracker.height
+        included = False
         while True:
             open_states = [s for s in states if not s.accepted and not s.closed]
             if not open_states:
@@ -1106,6 +1119,7 @@ class DYDXExecutionClient(LiveExecutionClient):
                     ))
                     return
                 if result is not None:
+                    included = True  # On chain: only the venue's own messages close it now
                     await self._poll_indexer(open_states)
                     if all(s.accepted or s.closed for s in open_states):
                         return
@@ -1115,7 +1129,7 @@ class DYDXExecutionClient(LiveExecutionClient):
             expired = [
                 s for s in open_states if not s.accepted and not s.closed and (
                     (s.is_short_term and height > s.good_til_block)
-                    or (not s.is_short_term
+                    or (not s.is_short_term and not included
                         and height > start_height + self._unknown_timeout_blocks)
                 )
             ]
@@ -1124,6 +1138,10 @@ class DYDXExecutionClient(LiveExecutionClient):
                     TxStatus.REJECTED, txhash, -1, "unknown",
                     "the broadcast answer was lost and the order never reached the venue",
                 ))
+            if included and self.tracker.chain_time_ns() // _NANOS > max(
+                s.good_til_block_time for s in open_states
+            ):
+                return  # Expired on chain; reconciliation has the final word
             await asyncio.sleep(max(0.05, self.tracker.block_time_secs / 2))
 
     async def _poll_indexer(self, states: list[VenueOrder]) -> None:
