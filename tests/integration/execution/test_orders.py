@@ -118,7 +118,8 @@ def test_closed_market_and_stale_market_price_are_denied() -> None:
             await node.wait(lambda: node.client._provider.market_status(BTC_PERP) == "ACTIVE")
             node.client._max_price_age_ns = 0  # Every price is now too old
             market = node.strategy.order_factory.market(
-                BTC_PERP, OrderSide.BUY, node.cache.instrument(BTC_PERP).make_qty(Decimal("0.001")),
+                BTC_PERP, OrderSide.BUY,
+                node.cache.instrument(BTC_PERP).make_qty(Decimal("0.001")),
             )
             node.strategy.submit_order(market)
             await node.wait(lambda: market.status == OrderStatus.DENIED)
@@ -151,7 +152,8 @@ def test_market_order_partially_filled_then_remainder_canceled() -> None:
             await bob_order(sandbox, 1, SELL, 10, 65500)  # 0.001 at 65 500 (oracle 65 000)
             await bob_order(sandbox, 2, SELL, 10, 69000)  # Beyond the 5 % worst price
             market = node.strategy.order_factory.market(
-                BTC_PERP, OrderSide.BUY, node.cache.instrument(BTC_PERP).make_qty(Decimal("0.003")),
+                BTC_PERP, OrderSide.BUY,
+                node.cache.instrument(BTC_PERP).make_qty(Decimal("0.003")),
             )
             node.strategy.submit_order(market)
             await node.wait(lambda: market.status == OrderStatus.CANCELED)
