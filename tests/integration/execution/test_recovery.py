@@ -136,3 +136,32 @@ def test_restart_reconciles_to_the_venue_then_cancel_all_clears_it() -> None:
         state_dir.cleanup()
 
     run(scenario())
+
+
+def test_reports_page_past_the_indexer_limit_of_1000() -> None:
+    import grpc
+    from nautilus_trader.core.uuid import UUID4
+    from nautilus_trader.execution.messages import GenerateFillReports
+    from nautilus_trader.execution.messages import GenerateOrderStatusReports
+
+    from tests.integration.sandbox.helpers import Client
+    from tests.integration.transport.support import make_trades
+
+    async def scenario() -> None:
+        # Blocks on demand: the trades share one good-til-block
+        async with venue(auto_blocks=False) as sandbox, trading_node(sandbox) as node:
+            async with grpc.aio.insecure_channel(sandbox.grpc_endpoint) as channel:
+                await make_trades(sandbox, Client(channel), [550, 550])  # 1 100 IOC buys
+            fills = await node.client.generate_fill_reports(
+                GenerateFillReports(None, None, None, None, UUID4(), 0),
+            )
+            assert len(fills) == 1100 and len({f.trade_id for f in fills}) == 1100
+            assert all(f.last_qty.as_decimal() == Decimal("0.0001") for f in fills)
+            assert [f.ts_event for f in fills] == sorted(f.ts_event for f in fills)
+            orders = await node.client.generate_order_status_reports(
+                GenerateOrderStatusReports(None, None, None, False, UUID4(), 0),
+            )
+            assert len(orders) == 1100
+            assert {r.order_status for r in orders} == {OrderStatus.FILLED}
+
+    run(scenario(), timeout=180)
