@@ -108,6 +108,8 @@ def test_restart_reconciles_to_the_venue_then_cancel_all_clears_it() -> None:
                     partial.status == OrderStatus.PARTIALLY_FILLED
                 ))
                 ids = {o.client_order_id for o in (resting, partial, filled)}
+            # While the node is down, the partly filled order fills by another 0.0005
+            await bob_order(sandbox, 2, SELL, 5, 60000, tif=IOC)
             # A new node with an empty cache and no database: only the state directory
             async with trading_node(
                 sandbox, state_dir=state_dir.name, reconcile=True, cache=Cache(),
@@ -117,7 +119,7 @@ def test_restart_reconciles_to_the_venue_then_cancel_all_clears_it() -> None:
                 by_id = {o.client_order_id: o for o in cache.orders()}
                 assert by_id[resting.client_order_id].status == OrderStatus.ACCEPTED
                 assert by_id[partial.client_order_id].status == OrderStatus.PARTIALLY_FILLED
-                assert by_id[partial.client_order_id].filled_qty.as_decimal() == Decimal("0.001")
+                assert by_id[partial.client_order_id].filled_qty.as_decimal() == Decimal("0.0015")
                 assert by_id[filled.client_order_id].status == OrderStatus.FILLED
                 venue_open = {
                     o.client_order_id for o in cache.orders_open() if o.venue_order_id
@@ -126,9 +128,9 @@ def test_restart_reconciles_to_the_venue_then_cancel_all_clears_it() -> None:
                 venue_size = sandbox.node.subaccount(restarted.client.address)["positions"][0]
                 positions = cache.positions_open()
                 assert len(positions) == 1
-                # 0.002 BTC long: 20 steps of 1e6 base quantums (atomic resolution -10)
-                assert venue_size["size"] == 20_000_000
-                assert positions[0].quantity.as_decimal() == Decimal("0.002")
+                # 0.0025 BTC long: 25 steps of 1e6 base quantums (atomic resolution -10)
+                assert venue_size["size"] == 25_000_000
+                assert positions[0].quantity.as_decimal() == Decimal("0.0025")
                 assert positions[0].is_long
                 restarted.strategy.cancel_all_orders(BTC_PERP)
                 await restarted.wait(lambda: not alice_stateful(sandbox))
