@@ -182,3 +182,27 @@ def test_short_term_order_expires_after_its_good_til_block() -> None:
             ]
 
     run(scenario())
+
+
+def test_chain_rejection_the_client_could_not_foresee_keeps_code_and_log() -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            # The chain stops the market; the Indexer has not told anyone yet
+            sandbox.node.set_market_status("BTC-USD", "CANCEL_ONLY")
+            sequence = node.client.sender.next_sequence
+            orders = [
+                node.limit(OrderSide.BUY, "0.001", "50000", tags=SHORT),
+                node.limit(OrderSide.BUY, "0.001", "50000"),  # Long-term
+            ]
+            for order in orders:
+                node.strategy.submit_order(order)
+            await node.wait(lambda: all(o.status == OrderStatus.REJECTED for o in orders))
+            for order in orders:
+                reason = node.kinds(order.client_order_id)[-1].reason
+                assert reason.startswith("clob 34: ") and len(reason) > len("clob 34: ")
+                assert node.of(order.client_order_id) == [
+                    "OrderInitialized", "OrderSubmitted", "OrderRejected",
+                ]
+            assert node.client.sender.next_sequence == sequence  # Nothing consumed
+
+    run(scenario())
