@@ -380,6 +380,9 @@ class DYDXExecutionClient(LiveExecutionClient):
             task.cancel()
         self._own_tasks.clear()
         await self._ws.disconnect()
+        for task in list(self._tasks):  # Resolutions and recoveries still running
+            if task is not asyncio.current_task():
+                task.cancel()
 
     # -- Stream --------------------------------------------------------------------------------
 
@@ -761,13 +764,18 @@ class DYDXExecutionClient(LiveExecutionClient):
     async def _resolve_orphan(self, venue_id: str) -> None:
         # A fill whose order was not known: look the order up once, then apply the fills
         await asyncio.sleep(0)
+        ours = False
         if venue_id not in self._by_venue_id:
             try:
                 order = await self._http.get_order(venue_id)
+                client_id, metadata = int(order.client_id), int(order.client_metadata or 0)
                 self._adopt(
-                    order.id, int(order.client_id), int(order.client_metadata or 0),
-                    int(order.clob_pair_id), int(order.order_flags), order.ticker,
+                    order.id, client_id, metadata, int(order.clob_pair_id),
+                    int(order.order_flags), order.ticker,
                 )
+                ours = self._codec is not None and self._codec.decode(
+                    client_id, metadata,
+                ) is not None
             except Exception as e:
                 self._log.warning(f"Cannot resolve the order of fills {venue_id}: {e!r}")
         fills = self._orphan_fills.pop(venue_id, [])
@@ -775,6 +783,9 @@ class DYDXExecutionClient(LiveExecutionClient):
         for fill in fills:
             if state is not None:
                 self._apply_fill(state, fill)
+            elif ours:
+                # Ours but not in the cache (yet): reconciliation reports it from REST
+                self._log.info(f"Fill {fill.id} of an order not in the cache left to reports")
             else:
                 self._external_fill(fill)
 

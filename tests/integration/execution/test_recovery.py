@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from decimal import Decimal
 
@@ -20,6 +21,8 @@ from tests.integration.execution.test_lifecycle import alice_stateful
 from tests.integration.execution.test_orders import SHORT
 from tests.integration.execution.test_orders import bob_order
 from tests.integration.sandbox.helpers import IOC
+from tests.integration.sandbox.helpers import K1_ADDRESS
+from tests.integration.transport.support import http_client
 from tests.integration.sandbox.helpers import SELL
 from tests.integration.transport.test_grpc_sender import DropAnswers
 
@@ -110,6 +113,11 @@ def test_restart_reconciles_to_the_venue_then_cancel_all_clears_it() -> None:
                 ids = {o.client_order_id for o in (resting, partial, filled)}
             # While the node is down, the partly filled order fills by another 0.0005
             await bob_order(sandbox, 2, SELL, 5, 60000, tif=IOC)
+            async with http_client(sandbox) as http:
+                for _ in range(200):  # Until the Indexer has it too (three fills in all)
+                    if len((await http.get_fills(K1_ADDRESS, 0)).fills) == 3:
+                        break
+                    await asyncio.sleep(0.02)
             # A new node with an empty cache and no database: only the state directory
             async with trading_node(
                 sandbox, state_dir=state_dir.name, reconcile=True, cache=Cache(),
