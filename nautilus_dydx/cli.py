@@ -7,15 +7,29 @@ import argparse
 import importlib
 import importlib.util
 import sys
+from typing import NoReturn
 
-import nautilus_dydx
+from nautilus_dydx._version import __version__
 
 
 # Subcommand name -> module exposing `add_arguments(parser)` and `run(args) -> int`
 SUBCOMMANDS: dict[str, str] = {
+    "markets": "nautilus_dydx.tools.markets",
+    "book": "nautilus_dydx.tools.book",
+    "price": "nautilus_dydx.tools.price",
+    "trades": "nautilus_dydx.tools.trades",
+    "account": "nautilus_dydx.tools.account",
+    "orders": "nautilus_dydx.tools.orders",
+    "download": "nautilus_dydx.tools.download",
     "decode": "nautilus_dydx.tools.decode",
     "sandbox": "nautilus_dydx.sandbox.cli",
 }
+
+
+class _Parser(argparse.ArgumentParser):
+    # Usage mistakes are one line on stderr and exit 2 (argparse would print the usage too)
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def _available() -> dict[str, str]:
@@ -33,16 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
     """
     Return the argument parser with every installed subcommand.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="nautilus-dydx",
         description="dYdX v4 adapter for NautilusTrader: tools and the offline sandbox venue.",
     )
     parser.add_argument(
         "--version",
         action="version",
-        version=f"nautilus-dydx {nautilus_dydx.__version__}",
+        version=f"nautilus-dydx {__version__}",
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, module_name in _available().items():
         module = importlib.import_module(module_name)
         sub = subparsers.add_parser(name, help=(module.__doc__ or "").strip().splitlines()[0])
@@ -60,7 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "_run", None) is None:
         parser.print_help()
         return 2
-    return int(args._run(args) or 0)
+    try:
+        return int(args._run(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

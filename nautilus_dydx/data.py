@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from collections.abc import Iterable
+from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -44,6 +46,7 @@ from nautilus_trader.data.messages import UnsubscribeTradeTicks
 from nautilus_trader.live.data_client import LiveMarketDataClient
 from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import BarType
+from nautilus_trader.model.data import CustomData
 from nautilus_trader.model.data import DataType
 from nautilus_trader.model.data import FundingRateUpdate
 from nautilus_trader.model.data import IndexPriceUpdate
@@ -75,6 +78,7 @@ from nautilus_dydx.common.enums import bar_type_to_resolution
 from nautilus_dydx.common.symbol import instrument_id_to_ticker
 from nautilus_dydx.common.types import DYDXOraclePrice
 from nautilus_dydx.config import DYDXDataClientConfig
+from nautilus_dydx.http.client import MAX_PAGE_SIZE
 from nautilus_dydx.http.client import DYDXHttpClient
 from nautilus_dydx.providers import DYDXInstrumentProvider
 from nautilus_dydx.providers import MarketChange
@@ -84,6 +88,7 @@ from nautilus_dydx.websocket.subscriptions import ORDERBOOK
 
 # Book subscription kinds sharing one venue `v4_orderbook` subscription per market
 DELTAS = "deltas"
+SNAPSHOTS = "snapshots"
 DEPTH = "depth"
 QUOTES = "quotes"
 
@@ -96,7 +101,7 @@ def ns_to_iso(ns: int) -> str:
     Return UNIX nanoseconds as the Indexer's ISO-8601 form, ``2026-01-01T00:00:00.000Z``.
     """
     seconds, rest = divmod(ns, 1_000_000_000)
-    text = datetime.utcfromtimestamp(seconds).strftime("%Y-%m-%dT%H:%M:%S")
+    text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
     return f"{text}.{rest // 1_000_000:03d}Z"
 
 
@@ -106,6 +111,60 @@ def _price(text: str, precision: int) -> Price:
 
 def _quantity(text: str, precision: int) -> Quantity:
     return Quantity.from_str(f"{Decimal(text):.{precision}f}")
+
+
+def snapshot_deltas(
+    instrument_id: InstrumentId,
+    bids: Iterable[tuple[int, int]],
+    asks: Iterable[tuple[int, int]],
+    price_precision: int,
+    size_precision: int,
+    sequence: int,
+    ts: int,
+) -> OrderBookDeltas:
+    """
+    Return a book snapshot as deltas: a CLEAR, then one ADD per level, all ``F_SNAPSHOT``.
+
+    Parameters
+    ----------
+    instrument_id : InstrumentId
+        The instrument.
+    bids : Iterable[tuple[int, int]]
+        The (raw price, raw size) bid levels, best first.
+    asks : Iterable[tuple[int, int]]
+        The (raw price, raw size) ask levels, best first.
+    price_precision : int
+        The price precision.
+    size_precision : int
+        The size precision.
+    sequence : int
+        The sequence of every delta.
+    ts : int
+        UNIX timestamp (nanoseconds) of every delta.
+
+    Returns
+    -------
+    OrderBookDeltas
+
+    """
+    levels = [(OrderSide.BUY, p, q) for p, q in bids] + [(OrderSide.SELL, p, q) for p, q in asks]
+    snapshot = RecordFlag.F_SNAPSHOT
+    last = RecordFlag.F_SNAPSHOT | RecordFlag.F_LAST
+    deltas = [
+        OrderBookDelta.from_raw(
+            instrument_id, BookAction.CLEAR, OrderSide.NO_ORDER_SIDE, 0, price_precision,
+            0, size_precision, 0, snapshot if levels else last, sequence, ts, ts,
+        ),
+    ]
+    final = len(levels) - 1
+    for i, (side, price_raw, size_raw) in enumerate(levels):
+        deltas.append(
+            OrderBookDelta.from_raw(
+                instrument_id, BookAction.ADD, side, price_raw, price_precision,
+                size_raw, size_precision, 0, last if i == final else snapshot, sequence, ts, ts,
+            ),
+        )
+    return OrderBookDeltas(instrument_id, deltas)
 
 
 def _bounds(start: Any, end: Any) -> tuple[int, int]:
@@ -196,9 +255,11 @@ class DYDXDataClient(LiveMarketDataClient):
         self._mark_prices: set[InstrumentId] = set()
         self._index_prices: set[InstrumentId] = set()
         self._oracle_prices: set[InstrumentId] = set()
+        self._oracle_all = False
+        self._oracle_topic = f"data.{DataType(DYDXOraclePrice).topic}"
         self._funding_rates: set[InstrumentId] = set()
         self._statuses: set[InstrumentId] = set()
-        self._tasks: list[asyncio.Task] = []
+        self._background_tasks: list[asyncio.Task] = []
         self._handlers: dict[type, Callable[[Any], None]] = {
             OrderBookDeltas: self._on_deltas,
             QuoteTick: self._on_quote,
@@ -240,10 +301,11 @@ class DYDXDataClient(LiveMarketDataClient):
         await self._ws.connect(timeout=self._config.ws_timeout_secs)
         self.ws_connected_ns = self._clock.timestamp_ns()
         await self._ws.subscribe_markets()
-        self._tasks.append(self.create_task(self._housekeeping(), log_msg="housekeeping"))
+        housekeeping = self.create_task(self._housekeeping(), log_msg="housekeeping")
+        self._background_tasks.append(housekeeping)
         interval = self._config.update_instruments_interval_mins
         if interval:
-            self._tasks.append(
+            self._background_tasks.append(
                 self.create_task(self._reload_instruments(interval * 60.0), log_msg="reload"),
             )
 
@@ -263,9 +325,9 @@ class DYDXDataClient(LiveMarketDataClient):
         return self._clock.timestamp_ns() + self._venue_offset_ns
 
     async def _disconnect(self) -> None:
-        for task in self._tasks:
+        for task in self._background_tasks:
             task.cancel()
-        self._tasks.clear()
+        self._background_tasks.clear()
         self._provider.remove_listener(self._on_market_change)
         await self._ws.disconnect()
 
@@ -363,7 +425,7 @@ class DYDXDataClient(LiveMarketDataClient):
             self._stale_books.discard(instrument_id)
         elif instrument_id in self._stale_books:
             return
-        if DELTAS in kinds:
+        if DELTAS in kinds or SNAPSHOTS in kinds:
             self._handle_data(deltas)
         if DEPTH in kinds:
             context = self._parser.context(instrument_id_to_ticker(instrument_id))
@@ -393,15 +455,19 @@ class DYDXDataClient(LiveMarketDataClient):
         instrument_id = update.instrument_id
         if instrument_id in self._mark_prices:
             self._handle_data(update)
-        if instrument_id in self._oracle_prices:
-            self._handle_data(
-                DYDXOraclePrice(
-                    instrument_id=instrument_id,
-                    price=update.value.as_decimal(),
-                    ts_event=update.ts_event,
-                    ts_init=update.ts_init,
-                ),
+        if self._oracle_all or instrument_id in self._oracle_prices:
+            oracle = DYDXOraclePrice(
+                instrument_id=instrument_id,
+                price=update.value.as_decimal(),
+                ts_event=update.ts_event,
+                ts_init=update.ts_init,
             )
+            if instrument_id in self._oracle_prices:
+                data_type = DataType(DYDXOraclePrice, metadata={"instrument_id": instrument_id})
+                self._handle_data(CustomData(data_type, oracle))
+            if self._oracle_all:
+                # The built-in adapter's topic: every market, no metadata
+                self._msgbus.publish(topic=self._oracle_topic, msg=oracle)
 
     def _on_index_price(self, update: IndexPriceUpdate) -> None:
         if update.instrument_id in self._index_prices:
@@ -416,6 +482,9 @@ class DYDXDataClient(LiveMarketDataClient):
             self._handle_data(status)
 
     def _on_market_update(self, record: MarketUpdate) -> None:
+        # Markets the provider does not hold are added only when it is configured to load all
+        if self._provider.market_by_ticker(record.ticker) is None and not self._provider.loads_all:
+            return
         try:
             self._provider.apply_market_update(record.ticker, record.fields)
         except Exception as e:
@@ -423,16 +492,23 @@ class DYDXDataClient(LiveMarketDataClient):
 
     # -- Subscriptions -------------------------------------------------------------------------
 
-    def _instrument_or_log(self, instrument_id: InstrumentId, what: str) -> Instrument | None:
-        instrument = self._cache.instrument(instrument_id)
+    async def _instrument_or_log(
+        self, instrument_id: InstrumentId, what: str,
+    ) -> Instrument | None:
+        instrument = self._provider.find(instrument_id)
         if instrument is None:
+            # Not configured to load: fetch it now (the provider's listener publishes it)
+            try:
+                await self._provider.load_async(instrument_id)
+            except Exception as e:
+                self._log.warning(f"Cannot load {instrument_id}: {e!r}")
             instrument = self._provider.find(instrument_id)
         if instrument is None:
             self._log.error(f"Cannot subscribe to {what}: no instrument for {instrument_id}")
         return instrument
 
     async def _add_book_kind(self, instrument_id: InstrumentId, kind: str) -> None:
-        if self._instrument_or_log(instrument_id, f"book {kind}") is None:
+        if await self._instrument_or_log(instrument_id, f"book {kind}") is None:
             return
         ticker = instrument_id_to_ticker(instrument_id)
         kinds = self._book_kinds.setdefault(instrument_id, set())
@@ -461,7 +537,7 @@ class DYDXDataClient(LiveMarketDataClient):
         if context is None or context.book.last_message_id == 0:
             return
         now = self._clock.timestamp_ns()
-        if kind == DELTAS:
+        if kind in (DELTAS, SNAPSHOTS):
             self._handle_data(self._snapshot_from_book(context, now))
         elif kind == DEPTH:
             self._handle_data(context.book.depth10(now, now))
@@ -472,37 +548,17 @@ class DYDXDataClient(LiveMarketDataClient):
 
     @staticmethod
     def _snapshot_from_book(context: Any, ts: int) -> OrderBookDeltas:
-        book = context.book
-        bids, asks = book.view(_UNBOUNDED_DEPTH)
-        sequence = book.last_message_id
-        instrument_id = context.instrument_id
-        deltas = [
-            OrderBookDelta.clear(instrument_id, sequence, ts, ts),
-        ]
-        for side, levels in ((OrderSide.BUY, bids), (OrderSide.SELL, asks)):
-            for price_raw, size_raw in levels:
-                deltas.append(
-                    OrderBookDelta.from_raw(
-                        instrument_id, BookAction.ADD, side,
-                        price_raw, context.price_precision,
-                        size_raw, context.size_precision,
-                        0, RecordFlag.F_SNAPSHOT, sequence, ts, ts,
-                    ),
-                )
-        last = deltas[-1]
-        deltas[-1] = OrderBookDelta.from_raw(
-            instrument_id, last.action, last.order.side,
-            last.order.price.raw, context.price_precision,
-            last.order.size.raw, context.size_precision,
-            0, RecordFlag.F_SNAPSHOT | RecordFlag.F_LAST, sequence, ts, ts,
+        bids, asks = context.book.view(_UNBOUNDED_DEPTH)
+        return snapshot_deltas(
+            context.instrument_id, bids, asks, context.price_precision, context.size_precision,
+            context.book.last_message_id, ts,
         )
-        return OrderBookDeltas(instrument_id, deltas)
 
     async def _subscribe_order_book_deltas(self, command: SubscribeOrderBook) -> None:
         await self._add_book_kind(command.instrument_id, DELTAS)
 
     async def _subscribe_order_book_snapshots(self, command: SubscribeOrderBook) -> None:
-        await self._add_book_kind(command.instrument_id, DELTAS)
+        await self._add_book_kind(command.instrument_id, SNAPSHOTS)
 
     def subscribe_order_book_depth(self, command: SubscribeOrderBook) -> None:
         """
@@ -531,14 +587,14 @@ class DYDXDataClient(LiveMarketDataClient):
         await self._remove_book_kind(command.instrument_id, DELTAS)
 
     async def _unsubscribe_order_book_snapshots(self, command: UnsubscribeOrderBook) -> None:
-        await self._remove_book_kind(command.instrument_id, DELTAS)
+        await self._remove_book_kind(command.instrument_id, SNAPSHOTS)
 
     async def _unsubscribe_quote_ticks(self, command: UnsubscribeQuoteTicks) -> None:
         await self._remove_book_kind(command.instrument_id, QUOTES)
 
     async def _subscribe_trade_ticks(self, command: SubscribeTradeTicks) -> None:
         instrument_id = command.instrument_id
-        if self._instrument_or_log(instrument_id, "trades") is None or (
+        if await self._instrument_or_log(instrument_id, "trades") is None or (
             instrument_id in self._trades
         ):
             return
@@ -558,13 +614,14 @@ class DYDXDataClient(LiveMarketDataClient):
             self._log.error(f"Cannot subscribe to {bar_type} bars: {e}")
             self._remove_subscription_bars(bar_type)
             return
-        if self._instrument_or_log(bar_type.instrument_id, "bars") is None:
+        if await self._instrument_or_log(bar_type.instrument_id, "bars") is None:
             self._remove_subscription_bars(bar_type)
             return
         if bar_type in self._bars:
             return
         self._bars[bar_type] = resolution
-        await self._ws.subscribe_candles(instrument_id_to_ticker(bar_type.instrument_id), resolution)
+        ticker = instrument_id_to_ticker(bar_type.instrument_id)
+        await self._ws.subscribe_candles(ticker, resolution)
 
     async def _unsubscribe_bars(self, command: UnsubscribeBars) -> None:
         resolution = self._bars.pop(command.bar_type, None)
@@ -612,15 +669,21 @@ class DYDXDataClient(LiveMarketDataClient):
     async def _subscribe(self, command: SubscribeData) -> None:
         data_type = command.data_type
         instrument_id = self._metadata_instrument_id(data_type)
-        if data_type.type is DYDXOraclePrice and instrument_id is not None:
-            self._oracle_prices.add(instrument_id)
+        if data_type.type is DYDXOraclePrice:
+            if instrument_id is None:
+                self._oracle_all = True
+            else:
+                self._oracle_prices.add(instrument_id)
             return
         self._log.error(f"Cannot subscribe to {data_type}: not provided by dYdX")
 
     async def _unsubscribe(self, command: UnsubscribeData) -> None:
         instrument_id = self._metadata_instrument_id(command.data_type)
-        if command.data_type.type is DYDXOraclePrice and instrument_id is not None:
-            self._oracle_prices.discard(instrument_id)
+        if command.data_type.type is DYDXOraclePrice:
+            if instrument_id is None:
+                self._oracle_all = False
+            else:
+                self._oracle_prices.discard(instrument_id)
 
     @staticmethod
     def _metadata_instrument_id(data_type: DataType) -> InstrumentId | None:
@@ -663,6 +726,7 @@ class DYDXDataClient(LiveMarketDataClient):
         start: Any = None,
         end: Any = None,
         limit: int = 0,
+        page_size: int = MAX_PAGE_SIZE,
     ) -> list[Bar]:
         """
         Return the closed bars of `bar_type` closing in [start, end], oldest first.
@@ -680,6 +744,8 @@ class DYDXDataClient(LiveMarketDataClient):
             The latest close.
         limit : int, default 0
             At most this many bars (0 = no limit).
+        page_size : int, default 1000
+            Candles per request.
 
         Returns
         -------
@@ -707,7 +773,7 @@ class DYDXDataClient(LiveMarketDataClient):
         bars: list[Bar] = []
         pp, sp = instrument.price_precision, instrument.size_precision
         async for candle in self._http.iter_candles(
-            instrument.raw_symbol.value, resolution, from_iso, to_iso,
+            instrument.raw_symbol.value, resolution, from_iso, to_iso, page_size,
         ):
             close_ns = iso_to_ns(candle.started_at) + duration
             if close_ns > venue_now or not start_ns <= close_ns <= end_ns:
@@ -747,6 +813,7 @@ class DYDXDataClient(LiveMarketDataClient):
         start: Any = None,
         end: Any = None,
         limit: int = 0,
+        page_size: int = MAX_PAGE_SIZE,
     ) -> list[TradeTick]:
         """
         Return the public trades of `instrument_id` in [start, end], oldest first.
@@ -766,7 +833,7 @@ class DYDXDataClient(LiveMarketDataClient):
         now = self._clock.timestamp_ns()
         pp, sp = instrument.price_precision, instrument.size_precision
         trades: list[TradeTick] = []
-        async for trade in self._http.iter_trades(instrument.raw_symbol.value):
+        async for trade in self._http.iter_trades(instrument.raw_symbol.value, page_size):
             ts_event = iso_to_ns(trade.created_at)
             if ts_event > end_ns:
                 continue
@@ -801,24 +868,17 @@ class DYDXDataClient(LiveMarketDataClient):
         now = self._clock.timestamp_ns()
         depth = request.limit or None
         pp, sp = instrument.price_precision, instrument.size_precision
-        deltas = [OrderBookDelta.clear(instrument_id, 0, now, now)]
-        for side, levels in ((OrderSide.BUY, book.bids), (OrderSide.SELL, book.asks)):
-            for level in levels[:depth]:
-                deltas.append(
-                    OrderBookDelta.from_raw(
-                        instrument_id, BookAction.ADD, side,
-                        _price(level.price, pp).raw, pp, _quantity(level.size, sp).raw, sp,
-                        0, RecordFlag.F_SNAPSHOT, 0, now, now,
-                    ),
-                )
-        last = deltas[-1]
-        deltas[-1] = OrderBookDelta(
-            instrument_id, last.action, last.order, RecordFlag.F_SNAPSHOT | RecordFlag.F_LAST,
-            0, now, now,
-        )
+
+        def raw(levels: list) -> list[tuple[int, int]]:
+            return [
+                (_price(level.price, pp).raw, _quantity(level.size, sp).raw)
+                for level in levels[:depth]
+            ]
+
+        deltas = snapshot_deltas(instrument_id, raw(book.bids), raw(book.asks), pp, sp, 0, now)
         self._handle_data_response(
             DataType(OrderBookDeltas, metadata={"instrument_id": instrument_id}),
-            OrderBookDeltas(instrument_id, deltas),
+            [deltas],
             request.id,
             None,
             None,

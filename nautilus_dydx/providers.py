@@ -289,7 +289,8 @@ def parse_perpetual_market(
     size_precision = decimal_places(step)
     if price_precision > FIXED_PRECISION or size_precision > FIXED_PRECISION:
         raise ValueError(
-            f"{market.ticker}: tick {tick} / step {step} need more than {FIXED_PRECISION} decimals",
+            f"{market.ticker}: tick {tick} / step {step} need more than "
+            f"{FIXED_PRECISION} decimals",
         )
     if warn is not None:
         for name, derived, text in (("tickSize", tick, market.tick_size),
@@ -410,6 +411,7 @@ class DYDXInstrumentProvider(InstrumentProvider):
         self._wallet_address = wallet_address
         self._is_testnet = is_testnet
         self._log_warnings = config.log_warnings if config is not None else True
+        self._config_load_all = config is not None and config.load_all
         self._filter_callable: Callable[[Any], bool] | None = None
         if config is not None and config.filter_callable is not None:
             self._filter_callable = resolve_path(config.filter_callable)
@@ -656,6 +658,19 @@ class DYDXInstrumentProvider(InstrumentProvider):
             self.upsert_market(market, fields=(), force=True)
 
     # -- Queries ------------------------------------------------------------------------------
+
+    @property
+    def loads_all(self) -> bool:
+        """
+        Return whether the provider is configured to load every market (``load_all``).
+        """
+        return self._config_load_all
+
+    def market_by_ticker(self, ticker: str) -> PerpetualMarket | None:
+        """
+        Return the last venue definition of the market `ticker`.
+        """
+        return self._markets.get(ticker)
 
     def market(self, instrument_id: InstrumentId) -> PerpetualMarket | None:
         """

@@ -119,12 +119,12 @@ def bar_type_to_resolution(bar_type: BarType) -> str:
         raise ValueError(f"only EXTERNAL bars come from the venue, was {bar_type}")
     if spec.price_type != PriceType.LAST:
         raise ValueError(
-            f"dYdX candles are trade (LAST) prices only, was {spec.price_type.name} in {bar_type}",
+            f"dYdX candles are trade (LAST) prices only, was {bar_type}",
         )
     resolution = _RESOLUTIONS.get((spec.step, spec.aggregation))
     if resolution is None:
         raise ValueError(
-            f"dYdX has no candles of {spec.step}-{spec.aggregation.name} (expected 1/5/15/30-MINUTE, "
-            f"1/4-HOUR or 1-DAY), was {bar_type}",
+            "dYdX has no candles of this step (expected 1/5/15/30-MINUTE, 1/4-HOUR or 1-DAY), "
+            f"was {bar_type}",
         )
     return resolution
