@@ -71,6 +71,11 @@ from nautilus_dydx.config import DYDXExecClientConfig
 from nautilus_dydx.execution_metrics import ExecutionMetrics
 from nautilus_dydx.execution_reports import ExecutionReportsMixin
 from nautilus_dydx.execution_state import base_client_order_id
+from nautilus_dydx.execution_twap import FLAGS_TWAP
+from nautilus_dydx.execution_twap import FLAGS_TWAP_SUBORDER
+from nautilus_dydx.execution_twap import DYDXTwapTags
+from nautilus_dydx.execution_twap import parse_twap_tags
+from nautilus_dydx.execution_twap import twap_place_order_any
 from nautilus_dydx.execution_state import BENIGN_CANCEL_CODES
 from nautilus_dydx.execution_state import EXPIRED_REASONS
 from nautilus_dydx.execution_state import OPEN_STATUSES
@@ -542,6 +547,8 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
     def _register(self, state: VenueOrder) -> None:
         self._orders[state.client_order_id] = state
         self._by_venue_id[state.venue_order_id] = state
+        for venue_id in state.old_venue_order_ids:  # Replaced orders, TWAP suborders
+            self._by_venue_id[venue_id] = state
 
     def _on_order_update(self, update: OrderUpdate) -> None:
         state = self._by_venue_id.get(update.id)
@@ -934,6 +941,9 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         if reason is not None:
             self._deny(order, f"clob 34: {reason}")
             return None
+        twap = parse_twap_tags(order)
+        if twap is not None:
+            return self._prepare_twap(order, twap, command_ns)
         try:
             tags = parse_order_tags(order)
             worst = (
@@ -969,6 +979,64 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             good_til_block=plan.good_til_block,
             good_til_block_time=plan.good_til_block_time,
             command_ns=command_ns,
+        )
+        return state, message
+
+    def _prepare_twap(self, order: Order, twap: DYDXTwapTags,
+                      command_ns: int) -> tuple[VenueOrder, bytes] | None:
+        # A native TWAP: one stateful order, the venue places the suborders
+        assert self._codec is not None and self._address is not None
+        try:
+            twap.check()
+            if order.order_type not in (OrderType.LIMIT, OrderType.MARKET):
+                raise OrderRefused(9002, "clob", "a TWAP order is a LIMIT or MARKET order")
+            if order.is_post_only or order.time_in_force in (
+                TimeInForce.IOC, TimeInForce.FOK, TimeInForce.DAY,
+            ):
+                raise OrderRefused(49, "clob", "a TWAP order cannot be post-only, IOC or FOK")
+            if order.is_reduce_only:
+                raise OrderRefused(9003, "clob", "a TWAP order cannot be reduce-only")
+            now_s = self.tracker.chain_time_ns() // _NANOS
+            gtbt = now_s + self._kinds.gtc_horizon_seconds
+            if order.time_in_force == TimeInForce.GTD:
+                gtbt = -(-order.expire_time_ns // _NANOS)
+                if gtbt <= now_s + twap.duration_secs:
+                    raise OrderRefused(3003, "clob", "the TWAP expires before its duration ends")
+            self._check_isolation(order.instrument_id)
+            self._check_equity_tier()
+            client_id, metadata = self._codec.encode(order.client_order_id.value)
+            encoder = self._provider.encoder(order.instrument_id, self._address, self._subaccount)
+            side = order_kinds.SIDE_BUY if order.side == OrderSide.BUY else order_kinds.SIDE_SELL
+            subticks = 0
+            if order.order_type == OrderType.LIMIT:
+                subticks = encoder.subticks(order.price.raw,
+                                            order_kinds.rounding_for(side, self._kinds))
+            message = twap_place_order_any(
+                self._address, self._subaccount, client_id, encoder.clob_pair_id, side,
+                encoder.quantums(order.quantity.raw), subticks, gtbt, metadata, twap,
+            )
+        except OrderRefused as e:
+            self._deny(order, f"{e.codespace} {e.code}: {e.reason}")
+            return None
+        except (ValueError, KeyError, ClientIdCollisionError) as e:
+            self._deny(order, str(e))
+            return None
+        state = VenueOrder(
+            client_order_id=order.client_order_id,
+            strategy_id=order.strategy_id,
+            instrument_id=order.instrument_id,
+            client_id=client_id,
+            client_metadata=metadata,
+            clob_pair_id=encoder.clob_pair_id,
+            order_flags=FLAGS_TWAP,
+            venue_order_id=self._venue_order_id(client_id, encoder.clob_pair_id, FLAGS_TWAP),
+            side=side,
+            good_til_block_time=gtbt,
+            command_ns=command_ns,
+        )
+        # Suborders share the client ID: their fills are this order's fills
+        state.old_venue_order_ids.append(
+            self._venue_order_id(client_id, encoder.clob_pair_id, FLAGS_TWAP_SUBORDER),
         )
         return state, message
 
@@ -1158,8 +1226,11 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
 
     def _cancel_message(self, state: VenueOrder) -> bytes:
         assert self._address is not None
+        flags = order_kinds.FLAGS_LONG_TERM if state.order_flags == FLAGS_TWAP else (
+            state.order_flags
+        )
         plan = order_kinds.plan_cancel(
-            state.order_flags, state.good_til_block, state.good_til_block_time,
+            flags, state.good_til_block, state.good_til_block_time,
             self.tracker.height, self.tracker.chain_time_ns(), self._kinds,
         )
         encoder = self._provider.encoder(state.instrument_id, self._address, self._subaccount)
@@ -1286,6 +1357,9 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         order = self._cache.order(command.client_order_id)
         if state is None or order is None or state.closed or self._sender is None:
             self._modify_rejected(command, "no open venue order")
+            return
+        if state.order_flags == FLAGS_TWAP:
+            self._modify_rejected(command, "a TWAP order cannot be modified (cancel it)")
             return
         assert self._address is not None
         quantity = command.quantity or order.quantity
