@@ -85,3 +85,27 @@ def test_invalid_twap_parameters_are_denied() -> None:
             assert not sandbox.node.chain.stateful
 
     run(scenario())
+
+
+def test_limit_twap_is_canceled_like_a_stateful_order() -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            instrument = node.cache.instrument(BTC_PERP)
+            tags = DYDXTwapTags(duration_secs=600, interval_secs=60)
+            order = node.strategy.order_factory.limit(
+                BTC_PERP, OrderSide.BUY, instrument.make_qty(Decimal("0.001")),
+                instrument.make_price(Decimal(60000)), tags=[tags.value],
+            )
+            node.strategy.submit_order(order)
+            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            assert node.client.venue_order(order.client_order_id).order_flags == 128
+            assert len(sandbox.node.chain.twaps) == 1
+            node.strategy.cancel_order(order)
+            await node.wait(lambda: order.status == OrderStatus.CANCELED)
+            await node.wait(lambda: not sandbox.node.chain.twaps)
+            assert node.of(order.client_order_id) == [
+                "OrderInitialized", "OrderSubmitted", "OrderAccepted", "OrderPendingCancel",
+                "OrderCanceled",
+            ]
+
+    run(scenario())
