@@ -99,10 +99,10 @@ def test_limit_twap_is_canceled_like_a_stateful_order() -> None:
             node.strategy.submit_order(order)
             await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
             assert node.client.venue_order(order.client_order_id).order_flags == 128
-            assert len(sandbox.node.chain.twaps) == 1
+            assert [k[3] for k in sandbox.node.chain.stateful] == [128]  # (.., flags, clob)
             node.strategy.cancel_order(order)
             await node.wait(lambda: order.status == OrderStatus.CANCELED)
-            await node.wait(lambda: not sandbox.node.chain.twaps)
+            await node.wait(lambda: not sandbox.node.chain.stateful)
             assert node.of(order.client_order_id) == [
                 "OrderInitialized", "OrderSubmitted", "OrderAccepted", "OrderPendingCancel",
                 "OrderCanceled",
