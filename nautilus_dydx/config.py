@@ -297,6 +297,14 @@ class DYDXExecClientConfig(_EndpointsMixin, LiveExecClientConfig, frozen=True):
     state_dir : str, optional
         Directory of the client order ID store (one SQLite file per chain, address and
         subaccount); default ``~/.nautilus_dydx``. Needs no Nautilus database.
+    gtc_short_term : bool, default False
+        Place GTC limit orders without `DYDXOrderTags` as short-term orders (quoting).
+    market_order_slippage : PositiveFloat, default 0.05
+        Worst price of a market order: the oracle price (or quote) times 1 +/- this.
+    max_price_age_secs : PositiveFloat, default 10.0
+        A reference price older than this is not used: the market order is denied.
+    sequence_mode : str, default "sequential"
+        Stateful transactions: ``sequential`` (account sequence) or ``timestamp`` (nonces).
 
     """
 
@@ -322,10 +330,21 @@ class DYDXExecClientConfig(_EndpointsMixin, LiveExecClientConfig, frozen=True):
     short_term_block_window: PositiveInt = limits.SHORT_BLOCK_WINDOW_SAFE
     gtc_horizon_days: PositiveInt = limits.GTC_HORIZON_DAYS_DEFAULT
     state_dir: str | None = None
+    gtc_short_term: bool = False
+    market_order_slippage: PositiveFloat = 0.05
+    max_price_age_secs: PositiveFloat = 10.0
+    sequence_mode: str = "sequential"
 
     def __post_init__(self) -> None:
         network = _check_shared(self)
         _check_grpc_endpoints(self.grpc_endpoints)
+        if not 0 < self.market_order_slippage < 1:
+            raise ValueError(
+                f"invalid `market_order_slippage`: expected 0 to 1, was "
+                f"{self.market_order_slippage!r}",
+            )
+        if self.sequence_mode not in ("sequential", "timestamp"):
+            raise ValueError(f"invalid `sequence_mode`, was {self.sequence_mode!r}")
         _check_positive(
             self,
             "http_timeout_secs",

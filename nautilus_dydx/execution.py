@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import re
 import uuid
-from datetime import datetime
+from collections import deque
 from decimal import ROUND_CEILING
 from decimal import ROUND_FLOOR
 from decimal import Decimal
@@ -16,21 +15,15 @@ from typing import Any
 from nautilus_trader.common.component import LiveClock
 from nautilus_trader.common.component import MessageBus
 from nautilus_trader.cache.cache import Cache
-from nautilus_trader.core.datetime import dt_to_unix_nanos
 from nautilus_trader.core.uuid import UUID4
 from nautilus_trader.execution.messages import BatchCancelOrders
 from nautilus_trader.execution.messages import CancelAllOrders
 from nautilus_trader.execution.messages import CancelOrder
-from nautilus_trader.execution.messages import GenerateFillReports
-from nautilus_trader.execution.messages import GenerateOrderStatusReport
-from nautilus_trader.execution.messages import GenerateOrderStatusReports
-from nautilus_trader.execution.messages import GeneratePositionStatusReports
 from nautilus_trader.execution.messages import ModifyOrder
 from nautilus_trader.execution.messages import SubmitOrder
 from nautilus_trader.execution.messages import SubmitOrderList
 from nautilus_trader.execution.reports import FillReport
 from nautilus_trader.execution.reports import OrderStatusReport
-from nautilus_trader.execution.reports import PositionStatusReport
 from nautilus_trader.live.execution_client import LiveExecutionClient
 from nautilus_trader.model.currencies import USDC
 from nautilus_trader.model.enums import AccountType
@@ -39,9 +32,7 @@ from nautilus_trader.model.enums import OmsType
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.enums import OrderType
-from nautilus_trader.model.enums import PositionSide
 from nautilus_trader.model.enums import TimeInForce
-from nautilus_trader.model.enums import TriggerType
 from nautilus_trader.model.identifiers import AccountId
 from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.model.identifiers import ClientOrderId
@@ -78,15 +69,19 @@ from nautilus_dydx.common.symbol import ticker_to_instrument_id
 from nautilus_dydx.common.types import DYDXOrderTags
 from nautilus_dydx.config import DYDXExecClientConfig
 from nautilus_dydx.execution_metrics import ExecutionMetrics
+from nautilus_dydx.execution_reports import ExecutionReportsMixin
+from nautilus_dydx.execution_state import base_client_order_id
+from nautilus_dydx.execution_twap import FLAGS_TWAP
+from nautilus_dydx.execution_twap import FLAGS_TWAP_SUBORDER
+from nautilus_dydx.execution_twap import DYDXTwapTags
+from nautilus_dydx.execution_twap import parse_twap_tags
+from nautilus_dydx.execution_twap import twap_place_order_any
 from nautilus_dydx.execution_state import BENIGN_CANCEL_CODES
 from nautilus_dydx.execution_state import EXPIRED_REASONS
 from nautilus_dydx.execution_state import OPEN_STATUSES
 from nautilus_dydx.execution_state import REJECTED_REASONS
 from nautilus_dydx.execution_state import REPLACED_REASON
-from nautilus_dydx.execution_state import VENUE_ORDER_TYPES
 from nautilus_dydx.execution_state import VenueOrder
-from nautilus_dydx.execution_state import report_status
-from nautilus_dydx.execution_state import report_time_in_force
 from nautilus_dydx.execution_state import short_reason
 from nautilus_dydx.grpc.client import DYDXNodeClient
 from nautilus_dydx.grpc.sender import DYDXTransactionSender
@@ -103,7 +98,6 @@ from nautilus_dydx.websocket import DYDXWebSocketClient
 
 
 _TAGS_PREFIX = "DYDXOrderTags:"
-_GENERATION = re.compile(r"\.r(\d+)$")
 _NANOS = 1_000_000_000
 _STATEFUL_CHUNK = 20  # Stateful cancels per transaction
 _MARKET_TYPES = (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.MARKET_IF_TOUCHED)
@@ -152,23 +146,7 @@ def parse_order_tags(order: Order) -> DYDXOrderTags | None:
     return None
 
 
-def base_client_order_id(decoded: str) -> str:
-    """
-    Return the Nautilus client order ID of a decoded venue ID (without a replacement suffix).
-
-    Parameters
-    ----------
-    decoded : str
-
-    Returns
-    -------
-    str
-
-    """
-    return _GENERATION.sub("", decoded)
-
-
-class DYDXExecutionClient(LiveExecutionClient):
+class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
     """
     Execution client of one dYdX v4 subaccount: short-term, long-term and conditional orders.
 
@@ -276,6 +254,8 @@ class DYDXExecutionClient(LiveExecutionClient):
         self._by_venue_id: dict[str, VenueOrder] = {}
         self._fill_ids = IdRing(1 << 16)  # Fill IDs already applied (recent ones)
         self._orphan_fills: dict[str, list[FillUpdate]] = {}
+        self._closed: deque[VenueOrder] = deque()
+        self._max_closed = 10_000
         self._oracle: dict[str, tuple[Decimal, int]] = {}
         self._usdc = Decimal(0)
         self._positions: dict[str, Decimal] = {}
@@ -283,6 +263,7 @@ class DYDXExecutionClient(LiveExecutionClient):
         self._stale_since_ns: int | None = None
         self._own_tasks: list[asyncio.Task] = []
         self.metrics = ExecutionMetrics()
+        self.benign_cancels = 0  # Cancels answered "already gone / already canceling"
 
     # -- Properties ----------------------------------------------------------------------------
 
@@ -354,8 +335,12 @@ class DYDXExecutionClient(LiveExecutionClient):
         for instrument in self._provider.list_all():
             if self._cache.instrument(instrument.id) is None:
                 self._cache.add_instrument(instrument)
-        subaccount = await self._http.get_subaccount(self._address, self._subaccount)
-        self._apply_subaccount(subaccount.equity, subaccount.free_collateral, subaccount)
+        try:
+            subaccount = await self._http.get_subaccount(self._address, self._subaccount)
+            self._apply_subaccount(subaccount.equity, subaccount.free_collateral, subaccount)
+        except DYDXHttpError as e:  # A subaccount not funded yet has no Indexer record
+            self._log.warning(f"No subaccount on the Indexer yet ({e!r}): zero balance")
+            self._send_account(Decimal(0), Decimal(0))
         await self._ws.connect(timeout=config.ws_timeout_secs)
         await self._ws.subscribe_block_height()
         await self._ws.subscribe_markets()
@@ -372,6 +357,9 @@ class DYDXExecutionClient(LiveExecutionClient):
             task.cancel()
         self._own_tasks.clear()
         await self._ws.disconnect()
+        for task in list(self._tasks):  # Resolutions and recoveries still running
+            if task is not asyncio.current_task():
+                task.cancel()
 
     # -- Stream --------------------------------------------------------------------------------
 
@@ -559,6 +547,8 @@ class DYDXExecutionClient(LiveExecutionClient):
     def _register(self, state: VenueOrder) -> None:
         self._orders[state.client_order_id] = state
         self._by_venue_id[state.venue_order_id] = state
+        for venue_id in state.old_venue_order_ids:  # Replaced orders, TWAP suborders
+            self._by_venue_id[venue_id] = state
 
     def _on_order_update(self, update: OrderUpdate) -> None:
         state = self._by_venue_id.get(update.id)
@@ -673,6 +663,15 @@ class DYDXExecutionClient(LiveExecutionClient):
         )
 
     def _release(self, state: VenueOrder) -> None:
+        # Closed orders stay known for late messages, the oldest forgotten beyond a bound
+        self._closed.append(state)
+        while len(self._closed) > self._max_closed:
+            old = self._closed.popleft()
+            if self._orders.get(old.client_order_id) is old:
+                del self._orders[old.client_order_id]
+            for venue_id in (old.venue_order_id, *old.old_venue_order_ids):
+                if self._by_venue_id.get(venue_id) is old:
+                    del self._by_venue_id[venue_id]
         if self._codec is not None:
             self._codec.release(str(state.client_order_id))
             for generation in range(1, state.generation + 1):
@@ -744,13 +743,18 @@ class DYDXExecutionClient(LiveExecutionClient):
     async def _resolve_orphan(self, venue_id: str) -> None:
         # A fill whose order was not known: look the order up once, then apply the fills
         await asyncio.sleep(0)
+        ours = False
         if venue_id not in self._by_venue_id:
             try:
                 order = await self._http.get_order(venue_id)
+                client_id, metadata = int(order.client_id), int(order.client_metadata or 0)
                 self._adopt(
-                    order.id, int(order.client_id), int(order.client_metadata or 0),
-                    int(order.clob_pair_id), int(order.order_flags), order.ticker,
+                    order.id, client_id, metadata, int(order.clob_pair_id),
+                    int(order.order_flags), order.ticker,
                 )
+                ours = self._codec is not None and self._codec.decode(
+                    client_id, metadata,
+                ) is not None
             except Exception as e:
                 self._log.warning(f"Cannot resolve the order of fills {venue_id}: {e!r}")
         fills = self._orphan_fills.pop(venue_id, [])
@@ -758,6 +762,9 @@ class DYDXExecutionClient(LiveExecutionClient):
         for fill in fills:
             if state is not None:
                 self._apply_fill(state, fill)
+            elif ours:
+                # Ours but not in the cache (yet): reconciliation reports it from REST
+                self._log.info(f"Fill {fill.id} of an order not in the cache left to reports")
             else:
                 self._external_fill(fill)
 
@@ -871,6 +878,27 @@ class DYDXExecutionClient(LiveExecutionClient):
             raise OrderRefused(3002, "clob", "stateful orders cannot require immediate execution")
         return order_kinds.plan_order(fields, self.tracker.height, block_ns, now_ns, kinds)
 
+    def _check_isolation(self, instrument_id: InstrumentId) -> None:
+        # An isolated market trades alone in its subaccount; a cross market never beside one
+        params = self._provider.market_params(instrument_id)
+        if params is None:
+            return
+        ticker = params.ticker
+        others = [t for t, size in self._positions.items() if size and t != ticker]
+        if params.market_type == "ISOLATED" and others:
+            raise OrderRefused(
+                2005, "clob",
+                f"isolated market {ticker} needs a subaccount without other positions "
+                f"(open: {', '.join(sorted(others))}); use an isolated subaccount (128+)",
+            )
+        for other in others:
+            other_params = self._provider.market_params(ticker_to_instrument_id(other))
+            if other_params is not None and other_params.market_type == "ISOLATED":
+                raise OrderRefused(
+                    2005, "clob",
+                    f"the subaccount holds isolated market {other}: no other market beside it",
+                )
+
     def _check_equity_tier(self) -> None:
         if not self._equity_tiers:
             return
@@ -913,6 +941,9 @@ class DYDXExecutionClient(LiveExecutionClient):
         if reason is not None:
             self._deny(order, f"clob 34: {reason}")
             return None
+        twap = parse_twap_tags(order)
+        if twap is not None:
+            return self._prepare_twap(order, twap, command_ns)
         try:
             tags = parse_order_tags(order)
             worst = (
@@ -921,6 +952,7 @@ class DYDXExecutionClient(LiveExecutionClient):
             )
             kinds = self._kind_config(tags)
             plan = self._plan(order, order_kinds.fields_from_order(order, worst), tags, kinds)
+            self._check_isolation(order.instrument_id)
             if plan.order_flags != order_kinds.FLAGS_SHORT_TERM:
                 self._check_equity_tier()
             client_id, metadata = self._codec.encode(order.client_order_id.value)
@@ -947,6 +979,64 @@ class DYDXExecutionClient(LiveExecutionClient):
             good_til_block=plan.good_til_block,
             good_til_block_time=plan.good_til_block_time,
             command_ns=command_ns,
+        )
+        return state, message
+
+    def _prepare_twap(self, order: Order, twap: DYDXTwapTags,
+                      command_ns: int) -> tuple[VenueOrder, bytes] | None:
+        # A native TWAP: one stateful order, the venue places the suborders
+        assert self._codec is not None and self._address is not None
+        try:
+            twap.check()
+            if order.order_type not in (OrderType.LIMIT, OrderType.MARKET):
+                raise OrderRefused(9002, "clob", "a TWAP order is a LIMIT or MARKET order")
+            if order.is_post_only or order.time_in_force in (
+                TimeInForce.IOC, TimeInForce.FOK, TimeInForce.DAY,
+            ):
+                raise OrderRefused(49, "clob", "a TWAP order cannot be post-only, IOC or FOK")
+            if order.is_reduce_only:
+                raise OrderRefused(9003, "clob", "a TWAP order cannot be reduce-only")
+            now_s = self.tracker.chain_time_ns() // _NANOS
+            gtbt = now_s + self._kinds.gtc_horizon_seconds
+            if order.time_in_force == TimeInForce.GTD:
+                gtbt = -(-order.expire_time_ns // _NANOS)
+                if gtbt <= now_s + twap.duration_secs:
+                    raise OrderRefused(3003, "clob", "the TWAP expires before its duration ends")
+            self._check_isolation(order.instrument_id)
+            self._check_equity_tier()
+            client_id, metadata = self._codec.encode(order.client_order_id.value)
+            encoder = self._provider.encoder(order.instrument_id, self._address, self._subaccount)
+            side = order_kinds.SIDE_BUY if order.side == OrderSide.BUY else order_kinds.SIDE_SELL
+            subticks = 0
+            if order.order_type == OrderType.LIMIT:
+                subticks = encoder.subticks(order.price.raw,
+                                            order_kinds.rounding_for(side, self._kinds))
+            message = twap_place_order_any(
+                self._address, self._subaccount, client_id, encoder.clob_pair_id, side,
+                encoder.quantums(order.quantity.raw), subticks, gtbt, metadata, twap,
+            )
+        except OrderRefused as e:
+            self._deny(order, f"{e.codespace} {e.code}: {e.reason}")
+            return None
+        except (ValueError, KeyError, ClientIdCollisionError) as e:
+            self._deny(order, str(e))
+            return None
+        state = VenueOrder(
+            client_order_id=order.client_order_id,
+            strategy_id=order.strategy_id,
+            instrument_id=order.instrument_id,
+            client_id=client_id,
+            client_metadata=metadata,
+            clob_pair_id=encoder.clob_pair_id,
+            order_flags=FLAGS_TWAP,
+            venue_order_id=self._venue_order_id(client_id, encoder.clob_pair_id, FLAGS_TWAP),
+            side=side,
+            good_til_block_time=gtbt,
+            command_ns=command_ns,
+        )
+        # Suborders share the client ID: their fills are this order's fills
+        state.old_venue_order_ids.append(
+            self._venue_order_id(client_id, encoder.clob_pair_id, FLAGS_TWAP_SUBORDER),
         )
         return state, message
 
@@ -1061,6 +1151,7 @@ class DYDXExecutionClient(LiveExecutionClient):
     async def _resolve_unknown(self, states: list[VenueOrder], txhash: str) -> None:
         assert self._sender is not None
         start_height = self.tracker.height
+        included = False
         while True:
             open_states = [s for s in states if not s.accepted and not s.closed]
             if not open_states:
@@ -1079,6 +1170,7 @@ class DYDXExecutionClient(LiveExecutionClient):
                     ))
                     return
                 if result is not None:
+                    included = True  # On chain: only the venue's own messages close it now
                     await self._poll_indexer(open_states)
                     if all(s.accepted or s.closed for s in open_states):
                         return
@@ -1088,7 +1180,7 @@ class DYDXExecutionClient(LiveExecutionClient):
             expired = [
                 s for s in open_states if not s.accepted and not s.closed and (
                     (s.is_short_term and height > s.good_til_block)
-                    or (not s.is_short_term
+                    or (not s.is_short_term and not included
                         and height > start_height + self._unknown_timeout_blocks)
                 )
             ]
@@ -1097,6 +1189,10 @@ class DYDXExecutionClient(LiveExecutionClient):
                     TxStatus.REJECTED, txhash, -1, "unknown",
                     "the broadcast answer was lost and the order never reached the venue",
                 ))
+            if included and self.tracker.chain_time_ns() // _NANOS > max(
+                s.good_til_block_time for s in open_states
+            ):
+                return  # Expired on chain; reconciliation has the final word
             await asyncio.sleep(max(0.05, self.tracker.block_time_secs / 2))
 
     async def _poll_indexer(self, states: list[VenueOrder]) -> None:
@@ -1130,8 +1226,11 @@ class DYDXExecutionClient(LiveExecutionClient):
 
     def _cancel_message(self, state: VenueOrder) -> bytes:
         assert self._address is not None
+        flags = order_kinds.FLAGS_LONG_TERM if state.order_flags == FLAGS_TWAP else (
+            state.order_flags
+        )
         plan = order_kinds.plan_cancel(
-            state.order_flags, state.good_til_block, state.good_til_block_time,
+            flags, state.good_til_block, state.good_til_block_time,
             self.tracker.height, self.tracker.chain_time_ns(), self._kinds,
         )
         encoder = self._provider.encoder(state.instrument_id, self._address, self._subaccount)
@@ -1156,6 +1255,7 @@ class DYDXExecutionClient(LiveExecutionClient):
         if outcome.status != TxStatus.REJECTED:
             return
         if outcome.codespace == "clob" and outcome.code in BENIGN_CANCEL_CODES:
+            self.benign_cancels += 1
             self._log.info(f"Cancel: already gone or canceling ({outcome.raw_log})")
             return
         reason = f"{outcome.codespace} {outcome.code}: {outcome.raw_log}"
@@ -1257,6 +1357,9 @@ class DYDXExecutionClient(LiveExecutionClient):
         order = self._cache.order(command.client_order_id)
         if state is None or order is None or state.closed or self._sender is None:
             self._modify_rejected(command, "no open venue order")
+            return
+        if state.order_flags == FLAGS_TWAP:
+            self._modify_rejected(command, "a TWAP order cannot be modified (cancel it)")
             return
         assert self._address is not None
         quantity = command.quantity or order.quantity
@@ -1361,233 +1464,3 @@ class DYDXExecutionClient(LiveExecutionClient):
             VenueOrderId(state.venue_order_id) if state is not None else None,
             reason, self._clock.timestamp_ns(),
         )
-
-    # -- Reports -------------------------------------------------------------------------------
-
-    def _order_report(self, venue: Any) -> OrderStatusReport | None:
-        if self.account_id is None or not venue.ticker:
-            return None
-        instrument = self._cache.instrument(ticker_to_instrument_id(venue.ticker))
-        if instrument is None:
-            return None
-        client_order_id = None
-        flags = int(venue.order_flags)
-        state = self._by_venue_id.get(venue.id)
-        if state is None:
-            state = self._adopt(
-                venue.id, int(venue.client_id), int(venue.client_metadata or 0),
-                int(venue.clob_pair_id), flags, venue.ticker,
-            )
-            if state is not None:
-                self._fill_state(state, venue)
-        if state is not None:
-            client_order_id = state.client_order_id
-        elif self._codec is not None:
-            decoded = self._codec.decode(int(venue.client_id), int(venue.client_metadata or 0))
-            client_order_id = ClientOrderId(base_client_order_id(decoded)) if decoded else None
-        filled = instrument.make_qty(Decimal(venue.total_filled))
-        order_type = VENUE_ORDER_TYPES.get(venue.type, OrderType.LIMIT)
-        status = report_status(venue.status, venue.removal_reason, filled.raw > 0)
-        now = self._clock.timestamp_ns()
-        ts_last = iso_to_ns(venue.updated_at) if venue.updated_at else now
-        ts_created = iso_to_ns(venue.created_at) if venue.created_at else ts_last
-        expire = None
-        time_in_force = report_time_in_force(venue.time_in_force, flags)
-        if venue.good_til_block_time:
-            expire = datetime.fromisoformat(venue.good_til_block_time.replace("Z", "+00:00"))
-        if time_in_force in (TimeInForce.GTC, TimeInForce.GTD):
-            # The venue's expiry: a block time for stateful orders, none known otherwise
-            time_in_force = TimeInForce.GTD if expire is not None else TimeInForce.GTC
-        trigger = (
-            instrument.make_price(Decimal(venue.trigger_price)) if venue.trigger_price else None
-        )
-        return OrderStatusReport(
-            account_id=self.account_id,
-            instrument_id=instrument.id,
-            client_order_id=client_order_id,
-            venue_order_id=VenueOrderId(venue.id),
-            order_side=OrderSide.BUY if venue.side == "BUY" else OrderSide.SELL,
-            order_type=order_type,
-            time_in_force=time_in_force,
-            order_status=status,
-            quantity=instrument.make_qty(Decimal(venue.size)),
-            filled_qty=filled,
-            report_id=UUID4(),
-            ts_accepted=ts_created,
-            ts_last=ts_last,
-            ts_init=now,
-            expire_time=expire,
-            price=instrument.make_price(Decimal(venue.price)),
-            trigger_price=trigger,
-            trigger_type=TriggerType.DEFAULT if trigger is not None else TriggerType.NO_TRIGGER,
-            post_only=bool(venue.post_only),
-            reduce_only=bool(venue.reduce_only),
-            cancel_reason=short_reason(venue.removal_reason) if venue.removal_reason else None,
-        )
-
-    async def generate_order_status_report(
-        self, command: GenerateOrderStatusReport,
-    ) -> OrderStatusReport | None:
-        """
-        Return the report of one order by client or venue order ID, or None if unknown.
-
-        Parameters
-        ----------
-        command : GenerateOrderStatusReport
-
-        Returns
-        -------
-        OrderStatusReport | None
-
-        """
-        venue_id = command.venue_order_id.value if command.venue_order_id else None
-        if venue_id is None and command.client_order_id is not None:
-            state = self._orders.get(command.client_order_id)
-            venue_id = state.venue_order_id if state is not None else None
-        if venue_id is None:
-            return None
-        try:
-            venue = await self._http.get_order(venue_id)
-        except Exception as e:
-            self._log.warning(f"Cannot read order {venue_id}: {e!r}")
-            return None
-        return self._order_report(venue)
-
-    async def generate_order_status_reports(
-        self, command: GenerateOrderStatusReports,
-    ) -> list[OrderStatusReport]:
-        """
-        Return reports of every order of the subaccount (all pages), open ones only if asked.
-
-        Closed orders last updated before `command.start` are left out; open orders are
-        always reported.
-
-        Parameters
-        ----------
-        command : GenerateOrderStatusReports
-
-        Returns
-        -------
-        list[OrderStatusReport]
-
-        """
-        if self._address is None:
-            return []
-        filters: dict[str, Any] = {}
-        if command.open_only:
-            filters["status"] = ["OPEN", "BEST_EFFORT_OPENED", "UNTRIGGERED",
-                                 "BEST_EFFORT_CANCELED"]
-        if command.instrument_id is not None:
-            filters["ticker"] = command.instrument_id.symbol.value.removesuffix("-PERP")
-        start_ns = dt_to_unix_nanos(command.start) if command.start is not None else None
-        reports = []
-        async for venue in self._http.iter_orders(self._address, self._subaccount, **filters):
-            report = self._order_report(venue)
-            if report is None:
-                continue
-            if start_ns is not None and not report.order_status in (
-                OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED,
-            ) and venue.updated_at and report.ts_last < start_ns:
-                continue
-            reports.append(report)
-        return reports
-
-    async def generate_fill_reports(self, command: GenerateFillReports) -> list[FillReport]:
-        """
-        Return reports of every fill of the subaccount (all pages) since `command.start`.
-
-        Parameters
-        ----------
-        command : GenerateFillReports
-
-        Returns
-        -------
-        list[FillReport]
-
-        """
-        if self._address is None or self.account_id is None:
-            return []
-        market = None
-        if command.instrument_id is not None:
-            market = command.instrument_id.symbol.value.removesuffix("-PERP")
-        start_ns = dt_to_unix_nanos(command.start) if command.start is not None else None
-        reports = []
-        now = self._clock.timestamp_ns()
-        async for fill in self._http.iter_fills(self._address, self._subaccount, market=market):
-            ts = iso_to_ns(fill.created_at)
-            if start_ns is not None and ts < start_ns:
-                break  # Newest first
-            if command.venue_order_id is not None and fill.order_id != (
-                command.venue_order_id.value
-            ):
-                continue
-            instrument = self._cache.instrument(ticker_to_instrument_id(fill.market))
-            if instrument is None:
-                continue
-            state = self._by_venue_id.get(fill.order_id) if fill.order_id else None
-            reports.append(FillReport(
-                account_id=self.account_id,
-                instrument_id=instrument.id,
-                venue_order_id=VenueOrderId(fill.order_id or f"{fill.type or 'FILL'}-{fill.id}"),
-                trade_id=TradeId(fill.id),
-                order_side=OrderSide.BUY if fill.side == "BUY" else OrderSide.SELL,
-                last_qty=instrument.make_qty(Decimal(fill.size)),
-                last_px=instrument.make_price(Decimal(fill.price)),
-                commission=Money(Decimal(fill.fee), instrument.quote_currency),
-                liquidity_side=LiquiditySide.MAKER if fill.liquidity == "MAKER" else (
-                    LiquiditySide.TAKER
-                ),
-                report_id=UUID4(),
-                ts_event=ts,
-                ts_init=now,
-                client_order_id=state.client_order_id if state is not None else None,
-            ))
-        reports.reverse()  # Oldest first, as they happened
-        return reports
-
-    async def generate_position_status_reports(
-        self, command: GeneratePositionStatusReports,
-    ) -> list[PositionStatusReport]:
-        """
-        Return reports of the subaccount's open positions (flat ones for other instruments).
-
-        Parameters
-        ----------
-        command : GeneratePositionStatusReports
-
-        Returns
-        -------
-        list[PositionStatusReport]
-
-        """
-        if self._address is None or self.account_id is None:
-            return []
-        subaccount = await self._http.get_subaccount(self._address, self._subaccount)
-        now = self._clock.timestamp_ns()
-        reports = []
-        for ticker, position in subaccount.open_perpetual_positions.items():
-            instrument_id = ticker_to_instrument_id(ticker)
-            if command.instrument_id is not None and command.instrument_id != instrument_id:
-                continue
-            instrument = self._cache.instrument(instrument_id)
-            if instrument is None:
-                continue
-            size = Decimal(position.size)
-            if size == 0:
-                continue
-            reports.append(PositionStatusReport(
-                account_id=self.account_id,
-                instrument_id=instrument_id,
-                position_side=PositionSide.LONG if size > 0 else PositionSide.SHORT,
-                quantity=instrument.make_qty(abs(size)),
-                report_id=UUID4(),
-                ts_last=now,
-                ts_init=now,
-                avg_px_open=Decimal(position.entry_price) if position.entry_price else None,
-            ))
-        return reports
-
-    async def _query_order(self, command: Any) -> None:
-        report = await self.generate_order_status_report(command)
-        if report is not None:
-            self._send_order_status_report(report)

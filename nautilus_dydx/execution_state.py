@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Final
@@ -14,6 +15,8 @@ from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.identifiers import StrategyId
 
+
+_GENERATION = re.compile(r"\.r(\d+)$")  # Replacement suffix of a cancel-replaced order
 
 OPEN_STATUSES: Final = frozenset({"OPEN", "BEST_EFFORT_OPENED", "UNTRIGGERED"})
 ACTIVE_STATUSES: Final = OPEN_STATUSES | {"BEST_EFFORT_CANCELED"}
@@ -48,6 +51,22 @@ VENUE_ORDER_TYPES: Final = {
     "TWAP": OrderType.LIMIT,
     "TWAP_SUBORDER": OrderType.LIMIT,
 }
+
+
+def base_client_order_id(decoded: str) -> str:
+    """
+    Return the Nautilus client order ID of a decoded venue ID (without a replacement suffix).
+
+    Parameters
+    ----------
+    decoded : str
+
+    Returns
+    -------
+    str
+
+    """
+    return _GENERATION.sub("", decoded)
 
 
 def short_reason(reason: str | None) -> str:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 
 from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock
@@ -15,6 +16,7 @@ from nautilus_dydx.execution import DYDXExecutionClient
 from nautilus_dydx.factories import get_dydx_http_client
 from nautilus_dydx.factories import get_dydx_instrument_provider
 from nautilus_dydx.grpc.client import DYDXNodeClient
+from nautilus_dydx.grpc.sender import SequenceMode
 
 
 class DYDXLiveExecClientFactory(LiveExecClientFactory):
@@ -75,4 +77,8 @@ class DYDXLiveExecClientFactory(LiveExecClientFactory):
             instrument_provider=provider,
             config=config,
             name=name,
+            sequence_mode=SequenceMode(config.sequence_mode),
+            gtc_short_term=config.gtc_short_term,
+            market_slippage=Decimal(str(config.market_order_slippage)),
+            max_price_age_secs=config.max_price_age_secs,
         )

@@ -18,7 +18,7 @@ from nautilus_trader.common.component import TestClock
 
 from nautilus_dydx.common.types import DYDXOrderTags
 from nautilus_dydx.execution import DYDXExecutionClient
-from nautilus_dydx.execution import base_client_order_id
+from nautilus_dydx.execution_state import base_client_order_id
 from nautilus_dydx.execution import parse_order_tags
 from nautilus_dydx.execution_metrics import ExecutionMetrics
 from nautilus_dydx.execution_metrics import LatencyHistogram

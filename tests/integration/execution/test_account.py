@@ -18,6 +18,7 @@ from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.identifiers import OrderListId
 from nautilus_trader.model.orders import OrderList
 
+from nautilus_dydx.common.types import DYDXOrderTags
 from nautilus_dydx.wallet import WalletError
 from tests.integration.execution.support import run
 from tests.integration.execution.support import trading_node
@@ -155,5 +156,79 @@ def test_equity_tier_cap_denies_the_stateful_order_beyond_the_limit() -> None:
             node.strategy.submit_order(short)
             await node.wait(lambda: short.status == OrderStatus.ACCEPTED)
             assert len(alice_stateful(sandbox)) == 10
+
+    run(scenario())
+
+
+def test_config_quoting_defaults_and_timestamp_nonces() -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox:
+            config = {"gtc_short_term": True, "sequence_mode": "timestamp"}
+            async with trading_node(sandbox, config=config) as node:
+                quote = node.limit(OrderSide.BUY, "0.001", "60000")  # GTC, no tags
+                stateful = node.limit(
+                    OrderSide.BUY, "0.001", "50000",
+                    tags=[DYDXOrderTags(is_short_term_order=False).value],
+                )
+                node.strategy.submit_order(quote)
+                node.strategy.submit_order(stateful)
+                await node.wait(lambda: quote.status == OrderStatus.ACCEPTED and (
+                    stateful.status == OrderStatus.ACCEPTED
+                ))
+                assert node.client.venue_order(quote.client_order_id).order_flags == 0
+                assert node.client.venue_order(stateful.client_order_id).order_flags == 64
+                assert node.client.sender.mode.value == "timestamp"
+
+    run(scenario())
+
+
+def test_isolated_market_from_its_own_subaccount_and_denied_beside_another() -> None:
+    import grpc
+    from nautilus_trader.model.identifiers import InstrumentId
+
+    from nautilus_dydx.sandbox import AccountConfig
+    from tests.integration.sandbox.helpers import BOB
+    from tests.integration.sandbox.helpers import Client
+    from tests.integration.sandbox.helpers import place
+    from nautilus_dydx.sandbox.config import MarketConfig
+    from nautilus_dydx.sandbox.config import default_markets
+    from tests.integration.sandbox.helpers import K2_PRIVATE_KEY
+
+    iso = MarketConfig(
+        "ISO-USD", 7, -7, -9, 1_000_000, 1_000_000, "10", initial_margin_ppm=200_000,
+        market_type="ISOLATED",
+    )
+    accounts = (
+        AccountConfig(mnemonic=K1_MNEMONIC, account_number=12345, sequence=7,
+                      subaccounts={0: 100_000_000_000, 128: 1_000_000_000}),
+        AccountConfig(private_key=K2_PRIVATE_KEY, account_number=2),
+    )
+    iso_id = InstrumentId.from_str("ISO-USD-PERP.DYDX")
+
+    async def scenario() -> None:
+        async with venue(markets=(*default_markets(), iso), accounts=accounts) as sandbox:
+            async with trading_node(sandbox, config={"subaccount": 128}) as node:
+                instrument = node.cache.instrument(iso_id)
+                order = node.strategy.order_factory.limit(
+                    iso_id, OrderSide.BUY, instrument.make_qty(Decimal(1)),
+                    instrument.make_price(Decimal(9)), tags=SHORT,
+                )
+                node.strategy.submit_order(order)
+                await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+                assert str(node.client.account_id).endswith("-128")
+                # Bob sells 1 ISO at 9 USD (one step is 0.1 ISO = 10**6 quantums)
+                async with grpc.aio.insecure_channel(sandbox.grpc_endpoint) as channel:
+                    result = await Client(channel).broadcast(BOB.sign_tx([place(
+                        K2_ADDRESS, 9, SELL, 10_000_000, 900_000_000, clob_pair_id=7,
+                        gtb=sandbox.node.height + 10, tif=IOC,
+                    )]))
+                    assert result.code == 0, result.raw_log
+                await node.wait(lambda: order.status == OrderStatus.FILLED)
+                await node.wait(lambda: len(node.cache.positions_open()) == 1)
+                # Holding ISO-USD, the isolated subaccount may not trade BTC-USD
+                btc = node.limit(OrderSide.BUY, "0.001", "60000", tags=SHORT)
+                node.strategy.submit_order(btc)
+                await node.wait(lambda: btc.status == OrderStatus.DENIED)
+                assert node.kinds(btc.client_order_id)[-1].reason.startswith("clob 2005: ")
 
     run(scenario())

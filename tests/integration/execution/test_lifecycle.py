@@ -171,3 +171,44 @@ def test_100_concurrent_submissions_all_accepted_with_distinct_ids() -> None:
             assert metrics["signed"]["p50_us"] <= metrics["broadcast"]["p50_us"]
 
     run(scenario())
+
+
+def test_stateful_post_only_removed_by_the_venue_is_rejected_with_the_reason() -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            await bob_order(sandbox, 1, SELL, 10, 64000)
+            order = node.limit(OrderSide.BUY, "0.001", "64500", post_only=True)  # Long-term
+            node.strategy.submit_order(order)
+            await node.wait(lambda: order.status == OrderStatus.REJECTED)
+            rejected = node.kinds(order.client_order_id)[-1]
+            assert rejected.reason == "removed by the venue: POST_ONLY_WOULD_CROSS_MAKER_ORDER"
+            assert rejected.due_post_only
+            assert node.of(order.client_order_id)[-1] == "OrderRejected"
+            assert not alice_stateful(sandbox)
+
+    run(scenario())
+
+
+def test_cancel_of_an_order_already_canceled_elsewhere_is_not_an_error() -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            order = node.limit(OrderSide.BUY, "0.001", "50000")
+            node.strategy.submit_order(order)
+            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            channel_id = f"{K1_ADDRESS}/0"
+            sandbox.faults.pause_stream("v4_subaccounts", channel_id)
+            state = node.client.venue_order(order.client_order_id)
+            # Another process cancels it first
+            outcome = await node.client.sender.send_stateful(node.client._cancel_message(state))
+            assert outcome.status.name == "ACCEPTED"
+            await node.wait(lambda: not alice_stateful(sandbox))
+            node.strategy.cancel_order(order)
+            await node.wait(lambda: node.client.benign_cancels == 1)  # clob 3006, no error
+            sandbox.faults.resume_stream("v4_subaccounts", channel_id)
+            await node.wait(lambda: order.status == OrderStatus.CANCELED)
+            assert node.of(order.client_order_id) == [
+                "OrderInitialized", "OrderSubmitted", "OrderAccepted", "OrderPendingCancel",
+                "OrderCanceled",
+            ]
+
+    run(scenario())

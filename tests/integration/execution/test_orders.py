@@ -118,7 +118,8 @@ def test_closed_market_and_stale_market_price_are_denied() -> None:
             await node.wait(lambda: node.client._provider.market_status(BTC_PERP) == "ACTIVE")
             node.client._max_price_age_ns = 0  # Every price is now too old
             market = node.strategy.order_factory.market(
-                BTC_PERP, OrderSide.BUY, node.cache.instrument(BTC_PERP).make_qty(Decimal("0.001")),
+                BTC_PERP, OrderSide.BUY,
+                node.cache.instrument(BTC_PERP).make_qty(Decimal("0.001")),
             )
             node.strategy.submit_order(market)
             await node.wait(lambda: market.status == OrderStatus.DENIED)
@@ -151,7 +152,8 @@ def test_market_order_partially_filled_then_remainder_canceled() -> None:
             await bob_order(sandbox, 1, SELL, 10, 65500)  # 0.001 at 65 500 (oracle 65 000)
             await bob_order(sandbox, 2, SELL, 10, 69000)  # Beyond the 5 % worst price
             market = node.strategy.order_factory.market(
-                BTC_PERP, OrderSide.BUY, node.cache.instrument(BTC_PERP).make_qty(Decimal("0.003")),
+                BTC_PERP, OrderSide.BUY,
+                node.cache.instrument(BTC_PERP).make_qty(Decimal("0.003")),
             )
             node.strategy.submit_order(market)
             await node.wait(lambda: market.status == OrderStatus.CANCELED)
@@ -178,5 +180,29 @@ def test_short_term_order_expires_after_its_good_til_block() -> None:
             assert node.of(order.client_order_id) == [
                 "OrderInitialized", "OrderSubmitted", "OrderAccepted", "OrderExpired",
             ]
+
+    run(scenario())
+
+
+def test_chain_rejection_the_client_could_not_foresee_keeps_code_and_log() -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            # The chain stops the market; the Indexer has not told anyone yet
+            sandbox.node.set_market_status("BTC-USD", "CANCEL_ONLY")
+            sequence = node.client.sender.next_sequence
+            orders = [
+                node.limit(OrderSide.BUY, "0.001", "50000", tags=SHORT),
+                node.limit(OrderSide.BUY, "0.001", "50000"),  # Long-term
+            ]
+            for order in orders:
+                node.strategy.submit_order(order)
+            await node.wait(lambda: all(o.status == OrderStatus.REJECTED for o in orders))
+            for order in orders:
+                reason = node.kinds(order.client_order_id)[-1].reason
+                assert reason.startswith("clob 34: ") and len(reason) > len("clob 34: ")
+                assert node.of(order.client_order_id) == [
+                    "OrderInitialized", "OrderSubmitted", "OrderRejected",
+                ]
+            assert node.client.sender.next_sequence == sequence  # Nothing consumed
 
     run(scenario())

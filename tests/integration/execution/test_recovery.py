@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from decimal import Decimal
 
@@ -20,6 +21,8 @@ from tests.integration.execution.test_lifecycle import alice_stateful
 from tests.integration.execution.test_orders import SHORT
 from tests.integration.execution.test_orders import bob_order
 from tests.integration.sandbox.helpers import IOC
+from tests.integration.sandbox.helpers import K1_ADDRESS
+from tests.integration.transport.support import http_client
 from tests.integration.sandbox.helpers import SELL
 from tests.integration.transport.test_grpc_sender import DropAnswers
 
@@ -108,6 +111,13 @@ def test_restart_reconciles_to_the_venue_then_cancel_all_clears_it() -> None:
                     partial.status == OrderStatus.PARTIALLY_FILLED
                 ))
                 ids = {o.client_order_id for o in (resting, partial, filled)}
+            # While the node is down, the partly filled order fills by another 0.0005
+            await bob_order(sandbox, 2, SELL, 5, 60000, tif=IOC)
+            async with http_client(sandbox) as http:
+                for _ in range(200):  # Until the Indexer has it too (three fills in all)
+                    if len((await http.get_fills(K1_ADDRESS, 0)).fills) == 3:
+                        break
+                    await asyncio.sleep(0.02)
             # A new node with an empty cache and no database: only the state directory
             async with trading_node(
                 sandbox, state_dir=state_dir.name, reconcile=True, cache=Cache(),
@@ -117,7 +127,7 @@ def test_restart_reconciles_to_the_venue_then_cancel_all_clears_it() -> None:
                 by_id = {o.client_order_id: o for o in cache.orders()}
                 assert by_id[resting.client_order_id].status == OrderStatus.ACCEPTED
                 assert by_id[partial.client_order_id].status == OrderStatus.PARTIALLY_FILLED
-                assert by_id[partial.client_order_id].filled_qty.as_decimal() == Decimal("0.001")
+                assert by_id[partial.client_order_id].filled_qty.as_decimal() == Decimal("0.0015")
                 assert by_id[filled.client_order_id].status == OrderStatus.FILLED
                 venue_open = {
                     o.client_order_id for o in cache.orders_open() if o.venue_order_id
@@ -126,9 +136,9 @@ def test_restart_reconciles_to_the_venue_then_cancel_all_clears_it() -> None:
                 venue_size = sandbox.node.subaccount(restarted.client.address)["positions"][0]
                 positions = cache.positions_open()
                 assert len(positions) == 1
-                # 0.002 BTC long: 20 steps of 1e6 base quantums (atomic resolution -10)
-                assert venue_size["size"] == 20_000_000
-                assert positions[0].quantity.as_decimal() == Decimal("0.002")
+                # 0.0025 BTC long: 25 steps of 1e6 base quantums (atomic resolution -10)
+                assert venue_size["size"] == 25_000_000
+                assert positions[0].quantity.as_decimal() == Decimal("0.0025")
                 assert positions[0].is_long
                 restarted.strategy.cancel_all_orders(BTC_PERP)
                 await restarted.wait(lambda: not alice_stateful(sandbox))
@@ -136,3 +146,32 @@ def test_restart_reconciles_to_the_venue_then_cancel_all_clears_it() -> None:
         state_dir.cleanup()
 
     run(scenario())
+
+
+def test_reports_page_past_the_indexer_limit_of_1000() -> None:
+    import grpc
+    from nautilus_trader.core.uuid import UUID4
+    from nautilus_trader.execution.messages import GenerateFillReports
+    from nautilus_trader.execution.messages import GenerateOrderStatusReports
+
+    from tests.integration.sandbox.helpers import Client
+    from tests.integration.transport.support import make_trades
+
+    async def scenario() -> None:
+        # Blocks on demand: the trades share one good-til-block
+        async with venue(auto_blocks=False) as sandbox, trading_node(sandbox) as node:
+            async with grpc.aio.insecure_channel(sandbox.grpc_endpoint) as channel:
+                await make_trades(sandbox, Client(channel), [550, 550])  # 1 100 IOC buys
+            fills = await node.client.generate_fill_reports(
+                GenerateFillReports(None, None, None, None, UUID4(), 0),
+            )
+            assert len(fills) == 1100 and len({f.trade_id for f in fills}) == 1100
+            assert all(f.last_qty.as_decimal() == Decimal("0.0001") for f in fills)
+            assert [f.ts_event for f in fills] == sorted(f.ts_event for f in fills)
+            orders = await node.client.generate_order_status_reports(
+                GenerateOrderStatusReports(None, None, None, False, UUID4(), 0),
+            )
+            assert len(orders) == 1100
+            assert {r.order_status for r in orders} == {OrderStatus.FILLED}
+
+    run(scenario(), timeout=180)

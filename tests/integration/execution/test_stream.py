@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Subaccount stream edge cases: fills before or with their order update, duplicates, liquidations."""
+"""Subaccount stream edge cases: fill order, duplicates, gaps, liquidations, foreign orders."""
 
 from __future__ import annotations
 
