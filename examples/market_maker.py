@@ -26,6 +26,37 @@ from nautilus_dydx.demo.session import sandbox_session
 from nautilus_dydx.demo.session import stop_strategies
 
 
+def quote_prices(
+    best_bid: Decimal,
+    best_ask: Decimal,
+    tick: Decimal,
+    own_bid: Decimal | None,
+    own_ask: Decimal | None,
+) -> tuple[Decimal, Decimal]:
+    """
+    Return (bid, ask) one tick inside the spread, never chasing our own best quote.
+
+    Parameters
+    ----------
+    best_bid, best_ask : Decimal
+        The top of the book (our quotes included).
+    tick : Decimal
+        The price increment.
+    own_bid, own_ask : Decimal | None
+        Our working quotes' prices.
+
+    Returns
+    -------
+    tuple[Decimal, Decimal]
+
+    """
+    bid = best_bid if own_bid == best_bid else min(best_bid + tick, best_ask - tick)
+    ask = best_ask if own_ask == best_ask else max(best_ask - tick, best_bid + tick)
+    if ask <= bid:
+        ask = bid + tick
+    return bid, ask
+
+
 class MarketMakerConfig(StrategyConfig, frozen=True):
     """
     Configuration of `ShortTermMarketMaker`.
@@ -95,6 +126,7 @@ class ShortTermMarketMaker(Strategy):
         self.subscribe_quote_ticks(self.instrument_id)
 
     def on_stop(self) -> None:
+        self.counts["cancels sent"] += len(self.cache.orders_open(instrument_id=self.instrument_id))
         self.cancel_all_orders(self.instrument_id)
 
     def on_quote_tick(self, tick: QuoteTick) -> None:
@@ -105,9 +137,21 @@ class ShortTermMarketMaker(Strategy):
         if bid >= ask:
             return
         self.last_requote_ns = now
-        tick_size = self.instrument.price_increment.as_decimal()
-        self._quote(OrderSide.BUY, min(bid + tick_size, ask - tick_size))
-        self._quote(OrderSide.SELL, max(ask - tick_size, bid + tick_size))
+        own_bid, own_ask = self._open(self.quotes[OrderSide.BUY]), self._open(
+            self.quotes[OrderSide.SELL],
+        )
+        bid_price, ask_price = quote_prices(
+            bid, ask, self.instrument.price_increment.as_decimal(),
+            None if own_bid is None else own_bid.price.as_decimal(),
+            None if own_ask is None else own_ask.price.as_decimal(),
+        )
+        # Move the side that gets out of the way first, so the quotes never cross each other
+        if own_ask is not None and bid_price >= own_ask.price.as_decimal():
+            self._quote(OrderSide.SELL, ask_price)
+            self._quote(OrderSide.BUY, bid_price)
+        else:
+            self._quote(OrderSide.BUY, bid_price)
+            self._quote(OrderSide.SELL, ask_price)
 
     def _quote(self, side: OrderSide, target: Decimal) -> None:
         position = self.net_position()
@@ -168,6 +212,7 @@ async def run(
     seconds: float,
     settings: SandboxSettings | None = None,
     inspect: Callable[[Session, ShortTermMarketMaker], Awaitable[None]] | None = None,
+    config: MarketMakerConfig | None = None,
 ) -> ShortTermMarketMaker:
     """
     Run the market maker against a fresh sandbox for `seconds`.
@@ -178,13 +223,15 @@ async def run(
     settings : SandboxSettings | None
     inspect : callable, optional
         Awaited with the session and strategy after the strategy stopped, before teardown.
+    config : MarketMakerConfig | None
+        The strategy's configuration.
 
     Returns
     -------
     ShortTermMarketMaker
 
     """
-    strategy = ShortTermMarketMaker()
+    strategy = ShortTermMarketMaker(config)
     async with sandbox_session([strategy], settings=settings) as session:
         await asyncio.sleep(seconds)
         await stop_strategies(session.node)

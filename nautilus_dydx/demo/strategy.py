@@ -29,6 +29,37 @@ LONG_TERM = DYDXOrderTags(is_short_term_order=False).value
 _NANOS = 1_000_000_000
 
 
+def quote_prices(
+    best_bid: Decimal,
+    best_ask: Decimal,
+    tick: Decimal,
+    own_bid: Decimal | None,
+    own_ask: Decimal | None,
+) -> tuple[Decimal, Decimal]:
+    """
+    Return (bid, ask) one tick inside the spread, never chasing our own best quote.
+
+    Parameters
+    ----------
+    best_bid, best_ask : Decimal
+        The top of the book (our quotes included).
+    tick : Decimal
+        The price increment.
+    own_bid, own_ask : Decimal | None
+        Our working quotes' prices.
+
+    Returns
+    -------
+    tuple[Decimal, Decimal]
+
+    """
+    bid = best_bid if own_bid == best_bid else min(best_bid + tick, best_ask - tick)
+    ask = best_ask if own_ask == best_ask else max(best_ask - tick, best_bid + tick)
+    if ask <= bid:
+        ask = bid + tick
+    return bid, ask
+
+
 class DemoStrategyConfig(StrategyConfig, frozen=True):
     """
     Configuration of `DemoStrategy`.
@@ -133,9 +164,23 @@ class DemoStrategy(Strategy):
         if elapsed_s > 1.0 and not self.bracket and now - self.last_bracket_ns >= interval_ns:
             self.last_bracket_ns = now
             self._place_bracket((bid + ask) / 2)
-        for side in (OrderSide.BUY, OrderSide.SELL):
+        own_bid = self._working(self.quotes[OrderSide.BUY])
+        own_ask = self._working(self.quotes[OrderSide.SELL])
+        targets = dict(zip(
+            (OrderSide.BUY, OrderSide.SELL),
+            quote_prices(
+                bid, ask, self.instrument.price_increment.as_decimal(),
+                None if own_bid is None else own_bid.price.as_decimal(),
+                None if own_ask is None else own_ask.price.as_decimal(),
+            ),
+        ))
+        # Move the side that gets out of the way first, so the quotes never cross each other
+        sides = (OrderSide.BUY, OrderSide.SELL)
+        if own_ask is not None and targets[OrderSide.BUY] >= own_ask.price.as_decimal():
+            sides = (OrderSide.SELL, OrderSide.BUY)
+        for side in sides:
             if now - self.last_requote_ns[side] >= self.config.requote_secs * _NANOS:
-                self._quote(side, bid, ask, now)
+                self._quote(side, targets[side], now)
 
     def _enter(self) -> None:
         order = self.order_factory.market(
@@ -144,8 +189,7 @@ class DemoStrategy(Strategy):
         )
         self.submit_order(order)
 
-    def _quote(self, side: OrderSide, bid: Decimal, ask: Decimal, now: int) -> None:
-        tick = self.instrument.price_increment.as_decimal()
+    def _quote(self, side: OrderSide, target: Decimal, now: int) -> None:
         position = self._position()
         limit = Decimal(self.config.max_position)
         if (side == OrderSide.BUY and position >= limit) or (
@@ -153,10 +197,6 @@ class DemoStrategy(Strategy):
         ):
             self._cancel_quote(side)
             return
-        if side == OrderSide.BUY:
-            target = min(bid + tick, ask - tick)
-        else:
-            target = max(ask - tick, bid + tick)
         price = self.instrument.make_price(target)
         order = self._working(self.quotes[side])
         self.last_requote_ns[side] = now
