@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
 
+from nautilus_trader.model.identifiers import InstrumentId
+
+from nautilus_dydx.demo.recorder import signed_position
 from nautilus_dydx.demo.session import SandboxSettings
 from nautilus_dydx.demo.session import Session
 from nautilus_dydx.demo.venue_state import VenueSnapshot
@@ -43,9 +46,16 @@ class VenueRecord:
         return self.snapshot.position_size(ticker)
 
 
-async def venue_record(session: Session) -> VenueRecord:
+async def venue_record(session: Session, ticker: str = "BTC-USD") -> VenueRecord:
     sandbox = session.sandbox
     address = session.exec_client.address
+    # The stream may trail the Indexer's REST by a batch: wait (bounded) until they agree
+    instrument_id = InstrumentId.from_str(f"{ticker}-PERP.DYDX")
+    for _ in range(40):
+        snapshot = await fetch_snapshot(sandbox.http_url, address, 0)
+        if snapshot.position_size(ticker) == signed_position(session.cache, instrument_id):
+            break
+        await asyncio.sleep(0.1)
     record = VenueRecord(address)
     for event in sandbox.node.bus.history:
         if isinstance(event, OrderPlacedEvent) and event.order.owner == address:
