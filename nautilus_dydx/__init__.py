@@ -1,9 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """NautilusTrader adapter for dYdX v4, with compiled hot paths and an offline sandbox venue."""
 
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
-
 from nautilus_dydx.common.constants import DYDX
 from nautilus_dydx.common.constants import DYDX_CLIENT_ID
 from nautilus_dydx.common.constants import DYDX_VENUE
@@ -17,13 +14,8 @@ from nautilus_dydx.factories import get_dydx_grcp_client
 from nautilus_dydx.factories import get_dydx_grpc_client
 from nautilus_dydx.factories import get_dydx_http_client
 from nautilus_dydx.factories import get_dydx_instrument_provider
+from nautilus_dydx._version import __version__
 from nautilus_dydx.providers import DYDXInstrumentProvider
-
-
-try:
-    __version__ = _version("nautilus-dydx")
-except PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
-    __version__ = "0.0.0"
 
 
 __all__ = [
