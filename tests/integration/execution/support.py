@@ -25,7 +25,7 @@ from nautilus_trader.trading.strategy import Strategy
 from nautilus_dydx.config import DYDXExecClientConfig
 from nautilus_dydx.execution import DYDXExecutionClient
 from nautilus_dydx.factories import clear_cached_clients
-from nautilus_dydx.factories_exec import DYDXLiveExecClientFactory
+from nautilus_dydx.factories import DYDXLiveExecClientFactory
 from nautilus_dydx.sandbox.indexer import IndexerSandbox
 from nautilus_dydx.sandbox.indexer_ws import WsSettings
 from tests.integration.sandbox.helpers import CHAIN_ID
