@@ -1,6 +1,19 @@
 # SPDX-License-Identifier: Apache-2.0
 """dYdX v4 Indexer WebSocket frames -> Nautilus data objects and typed account records."""
 
+# How each object is built (one way each):
+# - Hot frames (book, trades; channel_data and channel_batch_data) are scanned in place from the
+#   frame bytes into C values; every other frame is orjson.loads + the typed walk below. Both give
+#   equal objects (tests run both and the pure-Python twin in tests/reference/frames.py).
+# - OrderBookDelta: OrderBookDelta.from_raw_c, inside L2Book.apply_c (book.pyx).
+# - QuoteTick: book.make_quote_c; TradeTick: _trade_tick; Bar: _make_bar; Mark/IndexPriceUpdate:
+#   _oracle. Each is __new__ plus filling _mem: from_raw_c of these types passes bare 128-bit raws
+#   on the stack, where this compiler and the one that built the Nautilus wheel disagree on
+#   alignment (Rust panics); filling _mem also skips the TradeId object of a trade.
+# - InstrumentStatus, FundingRateUpdate (cold): their Python constructors.
+# - Records (control, account, market, history): msgspec structs of nautilus_dydx.schemas.records,
+#   called with positional fields; subaccount records are parsed by their field tables there.
+
 from decimal import Decimal
 
 import cython
@@ -11,6 +24,9 @@ from cpython.bytes cimport PyBytes_GET_SIZE
 from cpython.mem cimport PyMem_Free
 from cpython.mem cimport PyMem_Realloc
 from cpython.memoryview cimport PyMemoryView_FromMemory
+from cpython.ref cimport Py_INCREF
+from cpython.tuple cimport PyTuple_New
+from cpython.tuple cimport PyTuple_SET_ITEM
 from cpython.buffer cimport PyBUF_READ
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 from cpython.unicode cimport PyUnicode_DecodeASCII
@@ -843,11 +859,14 @@ cdef Py_ssize_t _book_contents_scan(
         return -1
 
 
-cdef const char* _TRADE_TYPES[4]
-_TRADE_TYPES[0] = b"LIMIT"
-_TRADE_TYPES[1] = b"LIQUIDATED"
-_TRADE_TYPES[2] = b"DELEVERAGED"
-_TRADE_TYPES[3] = b"TWAP_SUBORDER"
+# TRADE_TYPE as C strings for the nogil scanner (the tuple keeps the bytes alive)
+cdef tuple _TRADE_TYPE_BYTES = tuple(sorted(t.encode() for t in TRADE_TYPE))
+cdef Py_ssize_t _N_TRADE_TYPES = len(_TRADE_TYPE_BYTES)
+cdef const char* _TRADE_TYPES[16]
+if _N_TRADE_TYPES > 16:
+    raise ImportError(f"too many trade types, was {_N_TRADE_TYPES}")
+for _j in range(_N_TRADE_TYPES):
+    _TRADE_TYPES[_j] = <bytes>_TRADE_TYPE_BYTES[_j]
 
 
 @cython.boundscheck(False)
@@ -920,7 +939,7 @@ cdef Py_ssize_t _trade_scan(
             if i < 0:
                 return -1
             known = False
-            for j in range(4):
+            for j in range(_N_TRADE_TYPES):
                 if _key_is(p, vs, vl, _TRADE_TYPES[j], strlen(_TRADE_TYPES[j])):
                     known = True
             if not known:
@@ -971,6 +990,7 @@ cdef class _RecordSpec:
     cdef tuple enums
     cdef int kinds[MAX_RECORD_FIELDS]
     cdef bint required[MAX_RECORD_FIELDS]
+    cdef bint plain[MAX_RECORD_FIELDS]  # No parent object and no alternate key
     cdef Py_ssize_t number_at
     cdef Py_ssize_t address_at
     cdef Py_ssize_t ts_at
@@ -1001,6 +1021,7 @@ cdef _RecordSpec _compile_spec(object cls):
         enums.append(kind if isinstance(kind, frozenset) else None)
         spec.kinds[i] = K_ENUM if isinstance(kind, frozenset) else _KINDS[kind]
         spec.required[i] = required
+        spec.plain[i] = not parent and not alternate
         if attr == "subaccount_number":
             spec.number_at = i
         elif attr == "address":
@@ -1033,13 +1054,13 @@ cdef tuple _SPECS = tuple(_compile_spec(cls) for cls in (
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef object _field(
+@cython.nonecheck(False)
+cdef inline object _field(
     FrameParser parser, _RecordSpec spec, Py_ssize_t i, dict d, str key, str channel,
-    bint required, list values,
+    bint required,
 ):
     cdef int kind = spec.kinds[i]
-    cdef str s
-    if kind == K_STR:
+    if kind == K_STR or kind == K_TIME:
         return _str(d, key, channel, required)
     if kind == K_DEC:
         return _dec(d, key, channel, required)
@@ -1049,47 +1070,62 @@ cdef object _field(
         return _height(d, key, channel, required)
     if kind == K_INT:
         return _int(d, key, channel, required)
-    if kind == K_BOOL:
-        return _bool(d, key, channel, required)
-    s = _str(d, key, channel, required)
-    values[spec.ts_at] = 0 if s is None else _iso_ns(s, channel)
-    return s
+    return _bool(d, key, channel, required)
+
+
+cdef object _other_field(
+    FrameParser parser, _RecordSpec spec, Py_ssize_t i, dict d, dict nested, str channel,
+):
+    # A field in a nested object ("parent.key") or with an alternate key ("key|other")
+    cdef object parent = spec.parents[i]
+    cdef object alternate = spec.alternates[i]
+    cdef str key = <str>spec.keys[i]
+    cdef dict src = d if parent is None else <dict>nested[parent]
+    cdef object v
+    if alternate is None:
+        return _field(parser, spec, i, src, key, channel, spec.required[i])
+    v = _field(parser, spec, i, src, key, channel, False)
+    if v is None or v == "":
+        v = _field(parser, spec, i, src, <str>alternate, channel, False)
+        if v is None and spec.required[i]:
+            raise _missing(key, channel)
+    return v
 
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
+@cython.nonecheck(False)
 cdef object _parse_record(
     FrameParser parser, _RecordSpec spec, object obj, str channel, object number, str address,
 ):
     # Venue object -> record by its table; a missing subaccount number / address is the owner's
     cdef dict d = _as_dict(obj, channel, spec.what)
     cdef dict nested = None
-    cdef list values = [None] * spec.size
+    cdef tuple values = PyTuple_New(spec.size)  # Slots filled in order (NULLs freed on error)
     cdef Py_ssize_t i
-    cdef object parent
-    cdef object alternate
     cdef object v
+    cdef object ts_event = 0
     if spec.parent_names:
         nested = {}
         for name in spec.parent_names:
             nested[name] = _as_dict(d.get(name) or {}, channel, f"{spec.what} {name}")
     for i in range(spec.n):
-        parent = spec.parents[i]
-        alternate = spec.alternates[i]
-        src = d if parent is None else <dict>nested[parent]
-        if alternate is None:
-            v = _field(parser, spec, i, src, <str>spec.keys[i], channel, spec.required[i], values)
+        if spec.plain[i]:
+            v = _field(parser, spec, i, d, <str>spec.keys[i], channel, spec.required[i])
         else:
-            v = _field(parser, spec, i, src, <str>spec.keys[i], channel, False, values)
-            if v is None or v == "":
-                v = _field(parser, spec, i, src, <str>alternate, channel, False, values)
-                if v is None and spec.required[i]:
-                    raise _missing(<str>spec.keys[i], channel)
-        values[i] = v
-    if number is not None and spec.number_at >= 0 and values[spec.number_at] is None:
-        values[spec.number_at] = number
-    if address is not None and spec.address_at >= 0 and values[spec.address_at] is None:
-        values[spec.address_at] = address
+            v = _other_field(parser, spec, i, d, nested, channel)
+        if v is None:
+            if i == spec.number_at:
+                v = number
+            elif i == spec.address_at:
+                v = address
+        elif spec.kinds[i] == K_TIME:
+            ts_event = _iso_ns(<str>v, channel)
+        Py_INCREF(v)
+        PyTuple_SET_ITEM(values, i, v)
+    if spec.ts_at >= 0:
+        Py_INCREF(ts_event)
+        PyTuple_SET_ITEM(values, spec.ts_at, ts_event)
     return spec.cls(*values)
 
 
