@@ -90,52 +90,9 @@ class FrameError(ValueError):
         super().__init__(f"{channel or 'frame'}: {message}")
 
 
-# Protocol constants, defined once in nautilus_dydx.schemas.records (shared with the twin)
-from nautilus_dydx.schemas.records import BLOCK_HEIGHT_CHANNEL
-from nautilus_dydx.schemas.records import CANDLES_CHANNEL
-from nautilus_dydx.schemas.records import FILL_TYPE
-from nautilus_dydx.schemas.records import LIQUIDITY
-from nautilus_dydx.schemas.records import MARKET_DECIMALS
-from nautilus_dydx.schemas.records import MARKET_INTEGERS
-from nautilus_dydx.schemas.records import MARKET_STATUS
-from nautilus_dydx.schemas.records import MARKETS_CHANNEL
-from nautilus_dydx.schemas.records import MAX_SEEN_IDS
-from nautilus_dydx.schemas.records import MAX_UNKNOWN_VALUES
-from nautilus_dydx.schemas.records import OFF_GRID_TRADE_TYPES
-from nautilus_dydx.schemas.records import ORDER_STATUS
-from nautilus_dydx.schemas.records import ORDER_TYPE
-from nautilus_dydx.schemas.records import ORDERBOOK_CHANNEL
-from nautilus_dydx.schemas.records import PARENT_SUBACCOUNTS_CHANNEL
-from nautilus_dydx.schemas.records import POSITION_SIDE
-from nautilus_dydx.schemas.records import POSITION_STATUS
-from nautilus_dydx.schemas.records import REMOVAL_REASON
-from nautilus_dydx.schemas.records import RESOLUTIONS
-from nautilus_dydx.schemas.records import SIDE
-from nautilus_dydx.schemas.records import STATUS_ACTIONS
-from nautilus_dydx.schemas.records import SUBACCOUNTS_CHANNEL
-from nautilus_dydx.schemas.records import TABLES
-from nautilus_dydx.schemas.records import TIME_IN_FORCE
-from nautilus_dydx.schemas.records import TRADE_TYPE
-from nautilus_dydx.schemas.records import TRADES_CHANNEL
-from nautilus_dydx.schemas.records import TRANSFER_TYPE
-# The records, re-exported: consumers import them from this module
-from nautilus_dydx.schemas.records import AssetPositionUpdate
-from nautilus_dydx.schemas.records import BarHistory
-from nautilus_dydx.schemas.records import BlockHeight
-from nautilus_dydx.schemas.records import Connected
-from nautilus_dydx.schemas.records import FillUpdate
-from nautilus_dydx.schemas.records import MarketUpdate
-from nautilus_dydx.schemas.records import OrderUpdate
-from nautilus_dydx.schemas.records import PerpetualPositionUpdate
-from nautilus_dydx.schemas.records import Record
-from nautilus_dydx.schemas.records import ResyncNeeded
-from nautilus_dydx.schemas.records import SubaccountInfo
-from nautilus_dydx.schemas.records import Subscribed
-from nautilus_dydx.schemas.records import TradeHistory
-from nautilus_dydx.schemas.records import TradingRewardUpdate
-from nautilus_dydx.schemas.records import TransferUpdate
-from nautilus_dydx.schemas.records import Unsubscribed
-from nautilus_dydx.schemas.records import WsError
+# Records and protocol constants are defined once in nautilus_dydx.schemas.records (shared with
+# the twin) and re-exported here, where consumers import them
+from nautilus_dydx.schemas.records import *  # noqa: F403
 
 # C-level copies of the constants the walk reads per frame or per item
 cdef str _CH_BOOK = ORDERBOOK_CHANNEL

@@ -10,6 +10,19 @@ import msgspec
 from nautilus_trader.model.enums import MarketStatusAction
 
 
+__all__ = [
+    "BLOCK_HEIGHT_CHANNEL", "CANDLES_CHANNEL", "FILL_TYPE", "LIQUIDITY", "MARKETS_CHANNEL",
+    "MARKET_DECIMALS", "MARKET_INTEGERS", "MARKET_STATUS", "MAX_SEEN_IDS", "MAX_UNKNOWN_VALUES",
+    "OFF_GRID_TRADE_TYPES", "ORDERBOOK_CHANNEL", "ORDER_STATUS", "ORDER_TYPE",
+    "PARENT_SUBACCOUNTS_CHANNEL", "POSITION_SIDE", "POSITION_STATUS", "REMOVAL_REASON",
+    "RESOLUTIONS", "SIDE", "STATUS_ACTIONS", "SUBACCOUNTS_CHANNEL", "TABLES", "TIME_IN_FORCE",
+    "TRADES_CHANNEL", "TRADE_TYPE", "TRANSFER_TYPE", "AssetPositionUpdate", "BarHistory",
+    "BlockHeight", "Connected", "FillUpdate", "MarketUpdate", "OrderUpdate",
+    "PerpetualPositionUpdate", "Record", "ResyncNeeded", "SubaccountInfo", "Subscribed",
+    "TradeHistory", "TradingRewardUpdate", "TransferUpdate", "Unsubscribed", "WsError",
+]
+
+
 # -- Channels and limits ------------------------------------------------------------------------
 
 ORDERBOOK_CHANNEL = "v4_orderbook"
@@ -127,96 +140,56 @@ class Record(msgspec.Struct, frozen=True, gc=False):
         return f"{type(self).__name__}({body})"
 
 
-class Connected(Record):
-    """The ``connected`` envelope sent on connection."""
-
-    connection_id: str | None = None
-    message_id: int | None = None
-
-
-class Subscribed(Record):
-    """A ``subscribed`` confirmation; the snapshot objects follow it in the same result."""
-
-    channel: str | None = None
-    id: str | None = None
-    connection_id: str | None = None
-    message_id: int | None = None
+def _record(name: str, fields: tuple[str, ...], doc: str, extra: tuple = ()) -> type:
+    # A frozen Record with these fields (all default None) plus `extra` (name, default) pairs
+    cls = msgspec.defstruct(
+        name, [(f, Any, None) for f in fields] + [(f, Any, d) for f, d in extra],
+        bases=(Record,), module=__name__, frozen=True, gc=False, namespace={"__doc__": doc},
+    )
+    cls._fields = fields
+    return cls
 
 
-class Unsubscribed(Record):
-    """An ``unsubscribed`` confirmation."""
-
-    channel: str | None = None
-    id: str | None = None
-    connection_id: str | None = None
-    message_id: int | None = None
-
-
-class WsError(Record):
-    """An ``error`` envelope (subscription errors, rate limits, invalid messages)."""
-
-    message: str | None = None
-    channel: str | None = None
-    id: str | None = None
-    connection_id: str | None = None
-    message_id: int | None = None
-
-
-class ResyncNeeded(Record):
-    """A book integrity problem: resubscribe the channel to rebuild it."""
-
-    channel: str | None = None
-    id: str | None = None
-    instrument_id: Any = None
-    reason: str | None = None
-
-
-class BlockHeight(Record):
-    """A block height from ``v4_block_height`` or carried by a subaccount message."""
-
-    channel: str | None = None
-    height: int | None = None
-    time: str | None = None
-    ts_event: int | None = None
-
-
-class MarketUpdate(Record):
-    """
-    Market parameters for an instrument provider: a snapshot entry, a change, or a new listing.
-
-    ``fields`` holds the venue keys exactly as sent (validated); precisions are derived from
-    ``tickSize``/``stepSize`` when present, else ``None``.
-    """
-
-    ticker: str | None = None
-    is_new: bool = False
-    is_snapshot: bool = False
-    fields: dict | None = None
-    price_precision: int | None = None
-    size_precision: int | None = None
-
-
-class TradeHistory(Record):
-    """
-    The trades of a ``v4_trades`` subscription snapshot: history, not live ticks.
-
-    ``trades`` are `TradeTick` objects, oldest first; their ids count as seen, so live updates
-    never republish them.
-    """
-
-    instrument_id: Any = None
-    trades: list | None = None
-
-
-class BarHistory(Record):
-    """
-    The closed candles of a ``v4_candles`` subscription snapshot: history, not live bars.
-
-    ``bars`` are `Bar` objects, oldest first, ``ts_event`` at each bar's close.
-    """
-
-    bar_type: Any = None
-    bars: list | None = None
+Connected = _record(
+    "Connected", ("connection_id", "message_id"), "The ``connected`` envelope sent on connection.",
+)
+Subscribed = _record(
+    "Subscribed", ("channel", "id", "connection_id", "message_id"),
+    "A ``subscribed`` confirmation; the snapshot objects follow it in the same result.",
+)
+Unsubscribed = _record(
+    "Unsubscribed", ("channel", "id", "connection_id", "message_id"),
+    "An ``unsubscribed`` confirmation.",
+)
+WsError = _record(
+    "WsError", ("message", "channel", "id", "connection_id", "message_id"),
+    "An ``error`` envelope (subscription errors, rate limits, invalid messages).",
+)
+ResyncNeeded = _record(
+    "ResyncNeeded", ("channel", "id", "instrument_id", "reason"),
+    "A book integrity problem: resubscribe the channel to rebuild it.",
+)
+BlockHeight = _record(
+    "BlockHeight", ("channel", "height", "time", "ts_event"),
+    "A block height from ``v4_block_height`` or carried by a subaccount message.",
+)
+MarketUpdate = _record(
+    "MarketUpdate",
+    ("ticker", "is_new", "is_snapshot", "fields", "price_precision", "size_precision"),
+    "Market parameters for an instrument provider: a snapshot entry, a change, or a new "
+    "listing. ``fields`` holds the venue keys as sent (validated); precisions come from "
+    "``tickSize``/``stepSize`` when present, else ``None``.",
+)
+TradeHistory = _record(
+    "TradeHistory", ("instrument_id", "trades"),
+    "The trades (`TradeTick`, oldest first) of a ``v4_trades`` subscription snapshot: history, "
+    "not live ticks; their ids count as seen, so live updates never republish them.",
+)
+BarHistory = _record(
+    "BarHistory", ("bar_type", "bars"),
+    "The closed candles (`Bar`, oldest first, ``ts_event`` at each close) of a ``v4_candles`` "
+    "subscription snapshot: history, not live bars.",
+)
 
 
 # Records parsed field by field from a venue object, declared by table: (attribute, venue key,
@@ -357,44 +330,37 @@ SUBACCOUNT_FIELDS = (
 )
 
 
-def _table_record(name: str, table: tuple, doc: str, extra: tuple = ()) -> type:
-    # A Record whose fields are the table attributes (all optional) plus `extra` (name, default)
-    fields = [(attr, Any, None) for attr, _, _, _ in table]
-    fields += [(attr, Any, default) for attr, default in extra]
-    cls = msgspec.defstruct(
-        name, fields, bases=(Record,), module=__name__, frozen=True, gc=False,
-        namespace={"__doc__": doc},
-    )
-    return cls
+def _names(table: tuple) -> tuple[str, ...]:
+    return tuple(attr for attr, _, _, _ in table)
 
 
-TransferUpdate = _table_record(
-    "TransferUpdate", TRANSFER_FIELDS,
+TransferUpdate = _record(
+    "TransferUpdate", _names(TRANSFER_FIELDS),
     "A transfer, deposit or withdrawal from the subaccounts channels (section 3.7 / 2.13).",
 )
-OrderUpdate = _table_record(
-    "OrderUpdate", ORDER_FIELDS,
+OrderUpdate = _record(
+    "OrderUpdate", _names(ORDER_FIELDS),
     "An order update from the subaccounts channels (section 3.7 / 2.11); decimals stay text.",
 )
-FillUpdate = _table_record(
-    "FillUpdate", FILL_FIELDS,
+FillUpdate = _record(
+    "FillUpdate", _names(FILL_FIELDS),
     "A fill of this subaccount (section 3.7 / 2.12); ``ts_event`` is ``created_at`` in ns.",
     extra=(("ts_event", 0),),
 )
-PerpetualPositionUpdate = _table_record(
-    "PerpetualPositionUpdate", PERPETUAL_POSITION_FIELDS,
+PerpetualPositionUpdate = _record(
+    "PerpetualPositionUpdate", _names(PERPETUAL_POSITION_FIELDS),
     "A perpetual position from the subaccounts channels (section 3.7 / 2.10).",
 )
-AssetPositionUpdate = _table_record(
-    "AssetPositionUpdate", ASSET_POSITION_FIELDS,
+AssetPositionUpdate = _record(
+    "AssetPositionUpdate", _names(ASSET_POSITION_FIELDS),
     "An asset (USDC) position from the subaccounts channels (section 3.7).",
 )
-TradingRewardUpdate = _table_record(
-    "TradingRewardUpdate", TRADING_REWARD_FIELDS,
+TradingRewardUpdate = _record(
+    "TradingRewardUpdate", _names(TRADING_REWARD_FIELDS),
     "A trading reward from the subaccounts channels (section 3.7).",
 )
-SubaccountInfo = _table_record(
-    "SubaccountInfo", SUBACCOUNT_FIELDS,
+SubaccountInfo = _record(
+    "SubaccountInfo", _names(SUBACCOUNT_FIELDS),
     "The subaccount summary of a subaccounts snapshot (section 2.10).",
 )
 
@@ -410,12 +376,3 @@ TABLES = {
     TradingRewardUpdate: (TRADING_REWARD_FIELDS, "TradingRewardUpdate", "trading reward"),
     SubaccountInfo: (SUBACCOUNT_FIELDS, "SubaccountInfo", "subaccount"),
 }
-
-for _cls in (
-    Connected, Subscribed, Unsubscribed, WsError, ResyncNeeded, BlockHeight, MarketUpdate,
-    TradeHistory, BarHistory,
-):
-    _cls._fields = _cls.__struct_fields__
-for _cls, (_table, _, _) in TABLES.items():
-    _cls._fields = tuple(attr for attr, _, _, _ in _table)
-del _cls, _table
