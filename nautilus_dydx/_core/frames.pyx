@@ -1003,6 +1003,13 @@ cdef enum:
     R_REWARD = 5
     R_SUBACCOUNT = 6
 
+# Venue key -> record kind, in the order they are read (built once: C enum values)
+cdef tuple _SNAPSHOT_KEYS = (("openPerpetualPositions", R_PERPETUAL), ("assetPositions", R_ASSET))
+cdef tuple _UPDATE_KEYS = (
+    ("perpetualPositions", R_PERPETUAL), ("assetPositions", R_ASSET), ("orders", R_ORDER),
+    ("fills", R_FILL), ("transfers", R_TRANSFER), ("tradingReward", R_REWARD),
+)
+
 cdef tuple _SPECS = tuple(_compile_spec(cls) for cls in (
     PerpetualPositionUpdate, AssetPositionUpdate, OrderUpdate, FillUpdate, TransferUpdate,
     TradingRewardUpdate, SubaccountInfo,
@@ -1060,6 +1067,7 @@ cdef object _parse_record(
     cdef dict nested = None
     cdef tuple values = PyTuple_New(spec.size)  # Slots filled in order (NULLs freed on error)
     cdef Py_ssize_t i
+    cdef int kind
     cdef object v
     cdef object ts_event = 0
     if spec.parent_names:
@@ -1067,16 +1075,25 @@ cdef object _parse_record(
         for name in spec.parent_names:
             nested[name] = _as_dict(d.get(name) or {}, channel, f"{spec.what} {name}")
     for i in range(spec.n):
-        if spec.plain[i]:
-            v = _field(parser, spec, i, d, <str>spec.keys[i], channel, spec.required[i])
-        else:
+        kind = spec.kinds[i]
+        if not spec.plain[i]:
             v = _other_field(parser, spec, i, d, nested, channel)
+        elif kind == K_STR or kind == K_TIME:  # _field, inlined by hand: most fields are plain
+            v = _str(d, <str>spec.keys[i], channel, spec.required[i])
+        elif kind == K_DEC:
+            v = _dec(d, <str>spec.keys[i], channel, spec.required[i])
+        elif kind == K_ENUM:
+            v = _enum(
+                parser, d, <str>spec.keys[i], <frozenset>spec.enums[i], channel, spec.required[i],
+            )
+        else:
+            v = _field(parser, spec, i, d, <str>spec.keys[i], channel, spec.required[i])
         if v is None:
             if i == spec.number_at:
                 v = number
             elif i == spec.address_at:
                 v = address
-        elif spec.kinds[i] == K_TIME:
+        elif kind == K_TIME:
             ts_event = _iso_ns(<str>v, channel)
         Py_INCREF(v)
         PyTuple_SET_ITEM(values, i, v)
@@ -2208,7 +2225,7 @@ cdef class FrameParser:
             out.append(info)
         except (ValueError, TypeError, OverflowError) as e:
             self._skip("subaccount", e)
-        for key, kind in (("openPerpetualPositions", R_PERPETUAL), ("assetPositions", R_ASSET)):
+        for key, kind in _SNAPSHOT_KEYS:
             positions = sub.get(key)
             if positions is None:
                 continue
@@ -2254,10 +2271,7 @@ cdef class FrameParser:
         cdef dict c = _as_dict(contents, channel, "contents")
         cdef list out = []
         cdef list fills = []
-        for key, kind in (
-            ("perpetualPositions", R_PERPETUAL), ("assetPositions", R_ASSET), ("orders", R_ORDER),
-            ("fills", R_FILL), ("transfers", R_TRANSFER), ("tradingReward", R_REWARD),
-        ):
+        for key, kind in _UPDATE_KEYS:
             items = c.get(key)
             if items is None:
                 continue
