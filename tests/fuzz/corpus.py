@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 from pathlib import Path
@@ -106,7 +107,6 @@ class Mutator:
 
     def __init__(self, corpus: list[bytes], seed: int) -> None:
         self.corpus = corpus
-        self.parsed = [orjson.loads(frame) for frame in corpus]
         self.rng = random.Random(seed)
 
     def next(self) -> bytes:
@@ -150,7 +150,9 @@ class Mutator:
                 elif op < 0.85:
                     target[rng.choice(KEYS)] = self._value()
                 else:
-                    target[key] = rng.choice(self.parsed).get(key, self._value())
+                    # A copy: the parsed corpus must stay as it is, and no cycle may form
+                    donor = rng.choice(self.corpus)
+                    target[key] = orjson.loads(donor).get(key, self._value())
             elif isinstance(target, list) and target:
                 position = rng.randrange(len(target))
                 if op < 0.5:
@@ -158,7 +160,7 @@ class Mutator:
                 elif op < 0.7:
                     del target[position]
                 else:
-                    target.insert(position, target[rng.randrange(len(target))])
+                    target.insert(position, copy.deepcopy(rng.choice(target)))
             elif isinstance(target, dict):
                 target[rng.choice(KEYS)] = self._value()
         return msg
