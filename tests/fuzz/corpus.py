@@ -127,8 +127,13 @@ class Mutator:
         return self._deep(index)
 
     def _mutate_value(self, index: int) -> object:
+        return self.mutate_document(orjson.loads(self.corpus[index]))  # A fresh copy
+
+    def mutate_document(self, msg: object) -> object:
+        """
+        Change one to five values, keys or list items of the JSON document `msg` in place.
+        """
         rng = self.rng
-        msg = orjson.loads(self.corpus[index])  # A fresh copy to change
         for _ in range(rng.choice((1, 1, 1, 2, 3, 5))):
             target = msg
             for _ in range(rng.randrange(7)):
@@ -152,7 +157,11 @@ class Mutator:
                 else:
                     # A copy: the parsed corpus must stay as it is, and no cycle may form
                     donor = rng.choice(self.corpus)
-                    target[key] = orjson.loads(donor).get(key, self._value())
+                    donor_msg = orjson.loads(donor)
+                    target[key] = (
+                        donor_msg.get(key, self._value()) if isinstance(donor_msg, dict)
+                        else self._value()
+                    )
             elif isinstance(target, list) and target:
                 position = rng.randrange(len(target))
                 if op < 0.5:
@@ -169,14 +178,22 @@ class Mutator:
         rng = self.rng
         roll = rng.random()
         if roll < 0.75:
-            return rng.choice(VALUES)
+            value = rng.choice(VALUES)
+            # A fresh copy of a container: a shared one would be mutated later, or nest in itself
+            return copy.deepcopy(value) if isinstance(value, (list, dict)) else value
         if roll < 0.85:
             return rng.randint(-(2**70), 2**70)
         if roll < 0.95:
             return str(rng.randint(0, 10**rng.randrange(1, 40))) + rng.choice(
                 ("", ".", "." + str(rng.randrange(10**rng.randrange(1, 26)))),
             )
-        return [rng.choice(VALUES) for _ in range(rng.randrange(4))]
+        return [copy.deepcopy(rng.choice(VALUES)) for _ in range(rng.randrange(4))]
+
+    def mutate_bytes(self, frame: bytes) -> bytes:
+        """
+        Return `frame` truncated, spliced, or with invalid bytes, digits or escapes inserted.
+        """
+        return self._mutate_bytes(frame)
 
     def _mutate_bytes(self, frame: bytes) -> bytes:
         rng = self.rng
