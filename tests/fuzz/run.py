@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=3600.0,
                         help="stop starting new chunks after this long")
     parser.add_argument("--findings", type=Path, default=Path("fuzz-findings.ndjson"))
+    parser.add_argument("--all-reasons", action="store_true", help="list every skip reason")
     args = parser.parse_args(argv)
 
     sessions = -(-args.inputs // SESSION_LENGTH)
@@ -95,9 +96,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"frames decoded   {total.decoded:,}")
     print(f"frame errors     {total.frame_errors:,}")
     print(f"scanner frames   {total.scanned:,}")
-    print(f"items skipped    {sum(total.skipped.values()):,}")
-    for reason, count in total.skipped.most_common():
+    print(f"items skipped    {sum(total.skipped.values()):,} "
+          f"({len(total.skipped)} distinct reasons)")
+    shown = None if args.all_reasons else 15
+    for reason, count in total.skipped.most_common(shown):
         print(f"    {count:>9,}  {reason}")
+    if shown is not None and len(total.skipped) > shown:
+        print(f"    ... {len(total.skipped) - shown} more (--all-reasons)")
     print(f"items adapted    {sum(total.adapted.values()):,}")
     for reason, count in total.adapted.most_common():
         print(f"    {count:>9,}  {reason}")

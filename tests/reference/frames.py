@@ -54,6 +54,8 @@ _ISO = re.compile(
 JSON_MAX_DEPTH = 1024
 _JSON_INT_RANGE = (-(2**63), 2**64 - 1)
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_STRING_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 def _json_float(text: str) -> float:
@@ -93,13 +95,12 @@ def _json_depth(text: str) -> int:
     return deepest
 
 
-def _has_surrogate(obj: object) -> bool:
-    if type(obj) is str:
-        return _SURROGATE.search(obj) is not None
-    if type(obj) is list:
-        return any(_has_surrogate(item) for item in obj)
-    if type(obj) is dict:
-        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in obj.items())
+def _unpaired_escape(text: str) -> bool:
+    # Every string token of the (valid) document, duplicate keys included: not just the winners
+    for token in _STRING_TOKEN.finditer(text):
+        body = token.group()
+        if "\\u" in body and _SURROGATE.search(json.loads(body)) is not None:
+            return True
     return False
 
 
@@ -122,7 +123,7 @@ def loads_strict(data: bytes | bytearray | memoryview | str) -> object:
         sys.setrecursionlimit(max(limit, 4 * JSON_MAX_DEPTH))  # json and the walk recurse
     try:
         msg = _DECODER.decode(text)
-        if "\\u" in text and _has_surrogate(msg):
+        if _SURROGATE_ESCAPE.search(text) is not None and _unpaired_escape(text):
             raise ValueError("unpaired surrogate escape in string")
     finally:
         sys.setrecursionlimit(limit)
@@ -1055,8 +1056,9 @@ class FrameParser:
     @staticmethod
     def _block_height(channel: str, contents: object, key: str) -> Record:
         c = _as_dict(contents, channel, "contents")
+        height = _height(c, key, channel, True)  # Checked first, as compiled
         t = _str(c, "time", channel, False)
-        return BlockHeight(channel=channel, height=_height(c, key, channel, True), time=t,
+        return BlockHeight(channel=channel, height=height, time=t,
                            ts_event=None if t is None else iso_to_ns(t, channel))
 
     def _parse_record(self, name: str, obj: object, channel: str) -> Record:
@@ -1064,18 +1066,22 @@ class FrameParser:
             return self._transfer(obj, channel)
         d = _as_dict(obj, channel, name)
         values = {}
+        ts_event = 0
         for attr, key, kind, required in SPECS[name]:
             if kind.startswith("enum:"):
                 values[attr] = self._enum(d, key, ENUMS[kind[5:]], channel, required)
             elif kind == "ts":
                 values[attr] = _str(d, key, channel, required)
+                # A fill's time is checked where it is read (the same first error as compiled)
+                if name == "FillUpdate" and attr == "created_at" and values[attr] is not None:
+                    ts_event = iso_to_ns(values[attr], channel)
             else:
                 fn = {"str": _str, "dec": _dec, "sdec": _dec, "height": _height, "int": _int,
                       "bool": _bool}[kind]
                 values[attr] = fn(d, key, channel, required)
         rec = RECORDS[name](**values)
         if name == "FillUpdate":
-            rec.ts_event = 0 if rec.created_at is None else iso_to_ns(rec.created_at, channel)
+            rec.ts_event = ts_event
         return rec
 
     def _transfer(self, obj: object, channel: str) -> Record:

@@ -89,6 +89,14 @@ def test_random_bytes_agree(data) -> None:
         b'{"type":"connected","connection_id":"\\ud800","message_id":0}',
         b'{"type":"connected","connection_id":"\\udc00\\ud800","message_id":0}',
         b'{"type":"connected","connection_id":"\\ud83d\\ude00","message_id":0}',
+        # An unpaired escape in a duplicate key's losing value still makes the frame invalid
+        b'{"type":"connected","connection_id":"\\udc00","connection_id":"c","message_id":0}',
+        # Two faults in one item: both report the first one read (the twin used to differ)
+        b'{"type":"channel_data","channel":"v4_subaccounts","id":"a/0","message_id":1,'
+        b'"contents":{"fills":[{"id":"f","side":"BUY","liquidity":"TAKER","size":"1",'
+        b'"price":"1","createdAt":"yesterday","fee":[1]}]}}',
+        b'{"type":"channel_data","channel":"v4_block_height","message_id":1,'
+        b'"contents":{"blockHeight":"7DAYS","time":["x"]}}',
         # Nesting at and beyond the decoder's 1024 levels
         b"[" * 1024 + b"]" * 1024,
         b"[" * 1025 + b"]" * 1025,
