@@ -30,6 +30,28 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+# Public test vectors (protocol reference section 9.1 K1/K2, and tests' own keys): no log line
+# of any test may contain them. The sandbox's seeded keys are printed on purpose and not listed
+KNOWN_TEST_SECRETS: tuple[str, ...] = (
+    "mandate glove carry despair area gloom sting round toddler deal face vague receive shallow "
+    "confirm south green cup rain drill monkey method tongue fence",
+    "mirror actor skill push coach wait confirm orchard lunch mobile athlete gossip awake "
+    "miracle matter bus reopen team ladder lazy list timber render wait",
+    "0a7ff605269ed00853a425beda719da038a11792f6dddf31c087b2988b4dc8fe",
+    "e92a6595c934c991d3b3e987ea9b3125bf61a076deab3a9cb519787b7b3e8d77",
+)
+
+
+def secret_fragments(secret: str) -> list[str]:
+    """
+    Return the secret and the runs of it that identify it: 3 words, or 16 hex characters.
+    """
+    words = secret.split()
+    if len(words) > 1:
+        return [secret] + [" ".join(words[i : i + 3]) for i in range(len(words) - 2)]
+    return [secret] + [secret[i : i + 16] for i in range(0, len(secret) - 15, 8)]
+
+
 def load_resource(*parts: str) -> bytes:
     """
     Return the bytes of a file under tests/resources.
