@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,62 @@ def captures() -> Path:
             "beside the repository",
         )
     return folder
+
+
+class _SecretScanHandler(logging.Handler):
+    """Format every record (with its traceback) and keep the ones showing a test secret."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record)
+        except Exception as e:  # A record that cannot be formatted is a finding too
+            text = f"unformattable record {record.name}: {e!r}"
+        if any(fragment in text for fragment in _FRAGMENTS):
+            self.leaks.append(f"{record.name}:{record.lineno}")
+
+
+_FRAGMENTS = tuple(f for secret in KNOWN_TEST_SECRETS for f in secret_fragments(secret))
+
+
+def leaked_secret(text: str) -> bool:
+    """
+    Return whether `text` contains a known test secret or an identifying run of one.
+    """
+    return any(fragment in text for fragment in _FRAGMENTS)
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_logs() -> Iterator[None]:
+    """
+    Fail a test if any log line it produced (the package's at DEBUG, others as configured)
+    shows a known test secret.
+    """
+    handler = _SecretScanHandler()
+    package = logging.getLogger("nautilus_dydx")
+    level = package.level
+    package.setLevel(logging.DEBUG)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        package.setLevel(level)
+    if handler.leaks:
+        pytest.fail(f"a test secret appeared in log records from {handler.leaks[:5]}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    # Captured stdout/stderr/log of every phase: a secret there fails the test
+    outcome = yield
+    report = outcome.get_result()
+    shown = [name for name, content in report.sections if leaked_secret(content)]
+    if shown and report.outcome != "failed":
+        report.outcome = "failed"
+        report.longrepr = f"a test secret appeared in the captured output: {shown}"

@@ -238,3 +238,28 @@ def test_exec_config_fields_raise_value_errors_naming_the_field(field, value) ->
 @given(st.sampled_from(DATA_FIELDS), WRONG_VALUES)
 def test_data_config_fields_raise_value_errors_naming_the_field(field, value) -> None:
     check_field(DYDXDataClientConfig, {"network": "sandbox"}, field, value)
+
+
+# -- The suite-wide scan (tests/conftest.py) --------------------------------------------------
+
+
+def test_log_scan_flags_a_record_showing_a_secret_and_its_traceback() -> None:
+    import logging
+
+    from tests.conftest import _SecretScanHandler
+
+    handler = _SecretScanHandler()
+    logger = logging.getLogger("nautilus_dydx.test_scan")
+    logger.propagate = False  # Kept from the suite-wide scan, which would fail this test
+    logger.addHandler(handler)
+    try:
+        logger.warning("clean line")
+        assert handler.leaks == []
+        try:
+            raise ValueError(K1_MNEMONIC)
+        except ValueError:
+            logger.exception("failed")  # The secret is only in the formatted traceback
+        assert len(handler.leaks) == 1
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
