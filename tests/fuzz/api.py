@@ -54,6 +54,9 @@ class Calls:
     def small(self) -> object:
         return self.rng.randint(-3, 40) if self.rng.random() < 0.8 else self.integer()
 
+    def exponent(self) -> object:
+        return -self.rng.randint(0, 40) if self.rng.random() < 0.8 else self.integer()
+
     def text(self) -> object:
         roll = self.rng.random()
         if roll < 0.5:
@@ -125,8 +128,7 @@ class Calls:
             encoder = self.call(
                 "MarketEncoder", orders.MarketEncoder,
                 "dydx1n88uc38xhjgxzw9nwre4ep2c8ga4fjxcar6mn7" if rng.random() < 0.9 else None,
-                self.small(), self.small(), -rng.randint(0, 40) if rng.random() < 0.8 else self.integer(),
-                -rng.randint(0, 40) if rng.random() < 0.8 else self.integer(), self.integer(),
+                self.small(), self.small(), self.exponent(), self.exponent(), self.integer(),
                 self.integer(),
             )
             if encoder is None:

@@ -15,7 +15,6 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from nautilus_dydx.common.credentials import Secret
 from nautilus_dydx.config import DYDXDataClientConfig
 from nautilus_dydx.config import DYDXExecClientConfig
 from nautilus_dydx.grpc.client import DYDXNodeClient

@@ -66,7 +66,9 @@ async def record_session() -> tuple[list[bytes], dict[str, tuple[int, int]], lis
         node = sandbox.node
         markets = (await http.get("/perpetualMarkets")).json()["markets"]
         precisions = {
-            ticker: (precision_from_increment(m["tickSize"]), precision_from_increment(m["stepSize"]))
+            ticker: (
+                precision_from_increment(m["tickSize"]), precision_from_increment(m["stepSize"]),
+            )
             for ticker, m in markets.items()
         }
         ws = await connect(sandbox)
