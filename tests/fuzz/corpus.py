@@ -10,10 +10,11 @@ from pathlib import Path
 
 import orjson
 
+from tests.conftest import captures_dir
+
 
 TESTS_ROOT = Path(__file__).resolve().parents[1]
 WS_RESOURCES = TESTS_ROOT / "resources" / "ws"
-CAPTURES = TESTS_ROOT.parent.parent / "shared" / "fixtures" / "captures"
 
 # Tickers the corpus uses, registered with the precisions of the sandbox/captures
 MARKETS = (("BTC-USD", 0, 4), ("ETH-USD", 1, 3), ("SOL-USD", 2, 1))
@@ -71,8 +72,9 @@ def load_corpus() -> list[bytes]:
     for line in (WS_RESOURCES / "session.ndjson").read_bytes().splitlines():
         if line.strip():
             frames.append(orjson.dumps(orjson.loads(line)))
-    if CAPTURES.is_dir():
-        for path in sorted(CAPTURES.glob("ws_*.json")):
+    captures = captures_dir()  # DYDX_CAPTURES or ../shared/fixtures/captures; optional
+    if captures is not None:
+        for path in sorted(captures.glob("ws_*.json")):
             frames.append(orjson.dumps(orjson.loads(path.read_bytes())))
     return frames
 
