@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import time
 from calendar import monthrange
 from calendar import timegm
@@ -66,6 +67,87 @@ _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
 _ISO = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?Z",
 )
+
+
+# -- Strict JSON (RFC 8259 with orjson's limits, which the compiled parser inherits) -----------
+
+JSON_MAX_DEPTH = 1024
+_JSON_INT_RANGE = (-(2**63), 2**64 - 1)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_STRING_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number is infinity when parsed as double, was {text[:20]!r}")
+    return value
+
+
+def _json_int(text: str) -> int | float:
+    # Integers beyond 64 bits decode as doubles (orjson); long ones skip int()'s digit limit
+    if len(text) <= 20:
+        value = int(text)
+        if _JSON_INT_RANGE[0] <= value <= _JSON_INT_RANGE[1]:
+            return value
+    return _json_float(text)
+
+
+def _json_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+_DECODER = json.JSONDecoder(
+    parse_int=_json_int, parse_float=_json_float, parse_constant=_json_constant,
+)
+
+
+def _json_depth(text: str) -> int:
+    depth = deepest = 0
+    for token in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
+        c = token.group()
+        if c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth -= 1
+    return deepest
+
+
+def _unpaired_escape(text: str) -> bool:
+    # Every string token of the (valid) document, duplicate keys included: not just the winners
+    for token in _STRING_TOKEN.finditer(text):
+        body = token.group()
+        if "\\u" in body and _SURROGATE.search(json.loads(body)) is not None:
+            return True
+    return False
+
+
+def loads_strict(data: bytes | bytearray | memoryview | str) -> object:
+    """
+    Decode one JSON document as the compiled parser's decoder does, else raise ValueError.
+
+    UTF-8 only (no BOM, no surrogates, raw or escaped), no NaN/Infinity, numbers that overflow a
+    double refused, integers beyond 64 bits as doubles, at most 1024 levels of nesting.
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8")  # Lone surrogates in a str raise UnicodeEncodeError
+    text = bytes(data).decode("utf-8")
+    if text.startswith("\ufeff"):
+        raise ValueError("UTF-8 byte order mark is not JSON")
+    limit = sys.getrecursionlimit()
+    if text.count("[") + text.count("{") > JSON_MAX_DEPTH // 2:
+        if _json_depth(text) > JSON_MAX_DEPTH:
+            raise ValueError(f"nesting deeper than {JSON_MAX_DEPTH}")
+        sys.setrecursionlimit(max(limit, 4 * JSON_MAX_DEPTH))  # json and the walk recurse
+    try:
+        msg = _DECODER.decode(text)
+        if _SURROGATE_ESCAPE.search(text) is not None and _unpaired_escape(text):
+            raise ValueError("unpaired surrogate escape in string")
+    finally:
+        sys.setrecursionlimit(limit)
+    return msg
 
 
 class FrameError(ValueError):
@@ -356,11 +438,9 @@ class FrameParser:
         self.frames += 1
         if ts_init == 0:
             ts_init = time.time_ns()
-        if isinstance(data, memoryview):
-            data = data.tobytes()
         try:
-            msg = json.loads(data)
-        except (ValueError, UnicodeDecodeError) as e:
+            msg = loads_strict(data)
+        except (ValueError, UnicodeError) as e:
             self.errors += 1
             raise FrameError(None, f"invalid JSON ({e})") from None
         try:
@@ -690,14 +770,14 @@ class FrameParser:
 
     def _market_entry(self, channel, ticker, obj, snapshot, ts_init) -> list:
         fields = _as_dict(obj, channel, "market")
-        for key in MARKET_DECIMALS:
-            _dec(fields, key, channel, False)
+        # A decimal sent as a JSON number counts as its text, as everywhere else
+        decimals = {key: _dec(fields, key, channel, False) for key in MARKET_DECIMALS}
         for key in MARKET_INTEGERS:
             _int(fields, key, channel, False)
         status = self._enum(fields, "status", MARKET_STATUS, channel, False)
         _str(fields, "ticker", channel, False)
         _str(fields, "clobPairId", channel, False)
-        tick, step = fields.get("tickSize"), fields.get("stepSize")
+        tick, step = decimals["tickSize"], decimals["stepSize"]
         try:
             pp = None if tick is None else precision_from_increment(tick)
             sp = None if step is None else precision_from_increment(step)
@@ -724,9 +804,10 @@ class FrameParser:
                         trading_event=status, is_trading=action[1], is_quoting=action[2],
                     )
                 out.insert(1, update)
-            if fields.get("nextFundingRate") is not None:
+            if decimals["nextFundingRate"] is not None:
                 out.append(FundingRateUpdate(ctx.instrument_id,
-                                             Decimal(fields["nextFundingRate"]), ts_init, ts_init))
+                                             Decimal(decimals["nextFundingRate"]), ts_init,
+                                             ts_init))
         self._known_tickers.add(ticker)
         return out
 
@@ -777,8 +858,9 @@ class FrameParser:
     @staticmethod
     def _block_height(channel: str, contents: object, key: str) -> Record:
         c = _as_dict(contents, channel, "contents")
+        height = _height(c, key, channel, True)  # Checked first, as compiled
         t = _str(c, "time", channel, False)
-        return BlockHeight(channel=channel, height=_height(c, key, channel, True), time=t,
+        return BlockHeight(channel=channel, height=height, time=t,
                            ts_event=None if t is None else iso_to_ns(t, channel))
 
     def _parse_record(self, cls: type, obj: object, channel: str, number=None,
