@@ -25,7 +25,7 @@ from nautilus_trader.trading.strategy import Strategy
 from nautilus_dydx.config import DYDXExecClientConfig
 from nautilus_dydx.execution import DYDXExecutionClient
 from nautilus_dydx.factories import clear_cached_clients
-from nautilus_dydx.factories_exec import DYDXLiveExecClientFactory
+from nautilus_dydx.factories import DYDXLiveExecClientFactory
 from nautilus_dydx.sandbox.indexer import IndexerSandbox
 from nautilus_dydx.sandbox.indexer_ws import WsSettings
 from tests.integration.sandbox.helpers import CHAIN_ID
@@ -115,7 +115,7 @@ async def trading_node(
     state_dir: str | None = None,
     reconcile: bool = False,
     cache: Cache | None = None,
-    **client_kwargs,
+    config: dict | None = None,
 ) -> AsyncIterator[Node]:
     clear_cached_clients()
     loop = asyncio.get_running_loop()
@@ -135,10 +135,8 @@ async def trading_node(
         max_order_submit_rate="1000/00:00:01", max_order_modify_rate="1000/00:00:01",
     )
     risk_engine = LiveRiskEngine(loop, portfolio, msgbus, cache, clock, risk_config)
-    config = exec_config(sandbox, state_dir, **client_kwargs.pop("config", {}))
+    config = exec_config(sandbox, state_dir, **(config or {}))
     client = DYDXLiveExecClientFactory.create(loop, "DYDX", config, msgbus, cache, clock)
-    for name, value in client_kwargs.items():
-        setattr(client, f"_{name}", value)
     exec_engine.register_client(client)
     strategy = Strategy(StrategyConfig(
         strategy_id="S-001", order_id_tag="001", external_order_claims=[str(BTC_PERP)],

@@ -212,3 +212,22 @@ def test_cancel_of_an_order_already_canceled_elsewhere_is_not_an_error() -> None
             ]
 
     run(scenario())
+
+
+def test_closed_orders_are_forgotten_beyond_the_bound() -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            node.client._max_closed = 4
+            orders = [node.limit(OrderSide.BUY, "0.001", str(40000 + i), tags=SHORT)
+                      for i in range(10)]
+            for order in orders:
+                node.strategy.submit_order(order)
+            await node.wait(lambda: all(o.status == OrderStatus.ACCEPTED for o in orders))
+            node.strategy.cancel_orders(orders)
+            await node.wait(lambda: all(o.status == OrderStatus.CANCELED for o in orders),
+                            timeout=20)
+            known = [o for o in orders if node.client.venue_order(o.client_order_id)]
+            assert len(known) == 4  # The four closed last
+            assert len(node.client._by_venue_id) == 4
+
+    run(scenario())
