@@ -126,7 +126,8 @@ class ShortTermMarketMaker(Strategy):
         self.subscribe_quote_ticks(self.instrument_id)
 
     def on_stop(self) -> None:
-        self.counts["cancels sent"] += len(self.cache.orders_open(instrument_id=self.instrument_id))
+        open_orders = self.cache.orders_open(instrument_id=self.instrument_id)
+        self.counts["cancels sent"] += len(open_orders)
         self.cancel_all_orders(self.instrument_id)
 
     def on_quote_tick(self, tick: QuoteTick) -> None:

@@ -26,8 +26,8 @@ from nautilus_dydx.common.credentials import ENV_PREFIX
 from nautilus_dydx.config import DYDXDataClientConfig
 from nautilus_dydx.config import DYDXExecClientConfig
 from nautilus_dydx.factories import DYDXLiveDataClientFactory
+from nautilus_dydx.factories import DYDXLiveExecClientFactory
 from nautilus_dydx.factories import clear_cached_clients
-from nautilus_dydx.factories_exec import DYDXLiveExecClientFactory
 from nautilus_dydx.sandbox.agents import AgentConfig
 from nautilus_dydx.sandbox.agents import MarketAgents
 from nautilus_dydx.sandbox.cli import seeded_mnemonic

@@ -240,6 +240,8 @@ def test_like_reasons_are_grouped_across_orders() -> None:
 
     assert orders["short-term"]["modify rejected"] == 2
     assert reasons == [
-        "2 x short-term modify rejected: clob 24: Order <subaccount> client <n> has filled <n> "
-        "of <n> quantums: Order is fully filled",
+        (
+            "2 x short-term modify rejected: clob 24: Order <subaccount> client <n> has filled "
+            "<n> of <n> quantums: Order is fully filled"
+        ),
     ]
