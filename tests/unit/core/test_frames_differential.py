@@ -131,14 +131,9 @@ def test_every_corpus_frame_agrees_in_every_serialization(corpus_index) -> None:
         assert_agree(data)
 
 
-# -- Regressions found by the fuzzer; the compiled fixes belong in _core/frames.pyx ----------
+# -- Regressions found by the fuzzer ----------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="frames.pyx _string_end accepts \\uD800-\\uDFFF escapes in fields the scanner skips; "
-    "orjson (walk) and the twin refuse the frame",
-)
 def test_scanner_refuses_unpaired_surrogate_escape_like_orjson() -> None:
     data = (b'{"type":"channel_data","message_id":7,"id":"BTC-USD","channel":"v4_trades",'
             b'"contents":{"trades":[{"id":"t1","side":"SELL","size":"0.0021","price":"90110",'
@@ -149,11 +144,6 @@ def test_scanner_refuses_unpaired_surrogate_escape_like_orjson() -> None:
     assert results["scanner"] == results["walk"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="frames.pyx _market_entry passes the raw JSON value of tickSize/stepSize/"
-    "nextFundingRate (an int) to str-typed code: TypeError, skipped as 'market: malformed'",
-)
 @pytest.mark.parametrize(
     ("market", "expected_precision"),
     [({"tickSize": 1, "stepSize": "0.001"}, (0, 3)), ({"tickSize": "1", "stepSize": 5}, (0, 0))],
@@ -167,11 +157,6 @@ def test_market_increments_sent_as_json_numbers_count_as_their_text(market, expe
     assert results["scanner"] == results["reference"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="frames.pyx _market_entry passes an int nextFundingRate to a str-typed path: "
-    "TypeError drops the whole market update",
-)
 def test_funding_rate_sent_as_json_number_is_published() -> None:
     data = orjson.dumps({"type": "channel_data", "channel": "v4_markets", "message_id": 1,
                          "contents": {"trading": {"BTC-USD": {"nextFundingRate": 1}}}})
@@ -181,11 +166,6 @@ def test_funding_rate_sent_as_json_number_is_published() -> None:
     assert results["scanner"] == results["reference"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FrameParser.parse(str) encodes with .encode('utf-8') outside any try: a lone "
-    "surrogate raises UnicodeEncodeError instead of FrameError",
-)
 def test_str_frame_with_lone_surrogate_is_a_frame_error() -> None:
     parser = compiled.FrameParser()
     with pytest.raises(compiled.FrameError):
@@ -209,11 +189,6 @@ ORACLE_ABORT = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="frames.pyx _oracle: Price with 16 decimals above 7.9e12 exceeds rust_decimal's "
-    "range; repr() of the MarkPriceUpdate aborts the process (skip or round it instead)",
-)
 def test_huge_oracle_price_with_many_decimals_does_not_abort_when_formatted() -> None:
     script = (
         f"DATA = {ORACLE_ABORT!r}\n"
