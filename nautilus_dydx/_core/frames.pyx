@@ -1209,12 +1209,14 @@ cdef class FrameParser:
     `FrameError`. A bad item (a book level, trade, candle, market, position, order, fill...) is
     skipped and counted in `skipped` by reason while the rest of its frame is kept; a skipped book
     level also returns a `ResyncNeeded`. A liquidation or deleveraging trade printed off the tick
-    grid is rounded half-even to the price precision and counted in `adapted`.
+    grid, and a candle price off the grid (it comes from such a trade), are rounded half-even to
+    the price precision and counted in `adapted`.
     `take_new_reasons` returns each reason once, for logging.
 
     Decimal fields kept as text accept any valid decimal (any number of places, exponent form);
     numbers that become Nautilus values are rounded half-even to 16 places, and a value beyond
-    the Nautilus range is an item error.
+    the Nautilus range, or with more than 96 bits of digits at its precision (Nautilus could not
+    format it), is an item error.
 
     Subscription snapshots of trades and candles are history: a `TradeHistory` or `BarHistory`
     record, never live ticks or bars. A candle becomes a `Bar` (``ts_event`` at its close) once
