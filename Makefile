@@ -8,7 +8,7 @@ PYX := $(wildcard nautilus_dydx/_core/*.pyx nautilus_dydx/_core/*.pxd)
 SO_STAMP := build/.core-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install build proto test test-installed bench bench-compare dist check-dist annotate profile demo clean
+.PHONY: help install build proto test test-installed bench bench-compare dist check-dist fuzz annotate profile demo clean
 
 help:  #-- List the targets
 	@grep -E '^[a-z-]+:.*#--' $(MAKEFILE_LIST) | sed -E 's/:.*#-- /\t/' | expand -t 18
@@ -51,6 +51,9 @@ dist: $(STAMP)  #-- Build the sdist and the wheel into dist/
 
 check-dist: dist  #-- twine check the sdist and wheel (README renders, classifiers, exact pins)
 	$(BIN)/python -m twine check --strict dist/*
+
+fuzz: build  #-- Differential fuzz: FUZZ_INPUTS mutated frames (default 1000000) through parser and twin
+	$(BIN)/python -m tests.fuzz.run --inputs $(or $(FUZZ_INPUTS),1000000) --jobs $(or $(FUZZ_JOBS),1)
 
 annotate: $(STAMP)  #-- Cython HTML annotation beside each .pyx (yellow = Python calls)
 	ANNOTATION_MODE=1 $(BIN)/python setup.py -q build_ext --inplace --force
