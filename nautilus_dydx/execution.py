@@ -729,7 +729,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             last_qty=quantity,
             last_px=instrument.make_price(Decimal(fill.price)),
             quote_currency=instrument.quote_currency,
-            commission=Money(Decimal(fill.fee or "0"), instrument.quote_currency),
+            commission=Money(Decimal(fill.fee or "0"), instrument.settlement_currency),
             liquidity_side=LiquiditySide.MAKER if fill.liquidity == "MAKER" else (
                 LiquiditySide.TAKER
             ),
@@ -792,7 +792,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
                 account_id=self.account_id, instrument_id=instrument.id,
                 venue_order_id=venue_order_id, trade_id=TradeId(fill.id), order_side=side,
                 last_qty=quantity, last_px=price,
-                commission=Money(Decimal(fill.fee or "0"), instrument.quote_currency),
+                commission=Money(Decimal(fill.fee or "0"), instrument.settlement_currency),
                 liquidity_side=LiquiditySide.MAKER if fill.liquidity == "MAKER" else (
                     LiquiditySide.TAKER
                 ),

@@ -214,7 +214,7 @@ class ExecutionReportsMixin:
                 order_side=OrderSide.BUY if fill.side == "BUY" else OrderSide.SELL,
                 last_qty=instrument.make_qty(Decimal(fill.size)),
                 last_px=instrument.make_price(Decimal(fill.price)),
-                commission=Money(Decimal(fill.fee), instrument.quote_currency),
+                commission=Money(Decimal(fill.fee), instrument.settlement_currency),
                 liquidity_side=LiquiditySide.MAKER if fill.liquidity == "MAKER" else (
                     LiquiditySide.TAKER
                 ),

@@ -78,12 +78,6 @@ def test_demo_writes_a_png_chart_and_the_json_summary(demo) -> None:
     assert Decimal(saved["position"]["venue"]) == summary.position["venue"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="execution.py books fill fees in the quote currency (USD, 2 decimals) instead of "
-    "the settlement currency USDC: Nautilus commissions lose sub-cent precision and its "
-    "realized PnL leaves every fee out (Position subtracts only settlement-currency fees)",
-)
 def test_demo_pnl_and_fees_agree_with_the_venue(demo) -> None:
     summary, _, _ = demo
     assert summary.problems == []
