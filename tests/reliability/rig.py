@@ -89,10 +89,17 @@ class TimedCollector(Collector):
         self.block_started: float | None = None
         self.latencies: list[tuple[float, float]] = []  # (wall time, seconds)
         self.delta_count = 0
+        # Time from the block stamp (ts_event) to receipt, instead of in-process blocks
+        self.use_stamps = False
 
     def on_order_book_deltas(self, deltas) -> None:
         super().on_order_book_deltas(deltas)
         self.delta_count += 1
+        if self.use_stamps:
+            # The sandbox follows the wall clock: ts_event is the block's commit time
+            latency = (time.time_ns() - deltas.ts_event) / 1e9
+            self.latencies.append((time.perf_counter(), latency))
+            return
         started = self.block_started
         if started is not None:
             now = time.perf_counter()
