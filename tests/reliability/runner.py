@@ -8,12 +8,14 @@ import logging
 
 from rich.console import Console
 
+from tests.reliability.concurrency import run_concurrency
 from tests.reliability.report import print_faults
 from tests.reliability.rig import running_rig
 from tests.reliability.suite import run_suite
 
 
-async def run_faults(names: list[str], count: int, console: Console | None = None):
+async def run_faults(names: list[str], count: int, console: Console | None = None,
+                     concurrency_rounds: int = 5):
     """Run the named faults `count` times each on a fresh rig; print and return the results."""
     console = console or Console()
     # The sandbox logs every fault it fires as a warning: keep the report readable
@@ -29,6 +31,8 @@ async def run_faults(names: list[str], count: int, console: Console | None = Non
                 console.print(f"  {name}: {done}/{count}", highlight=False)
 
         results = await run_suite(rig, names, count, progress)
+        if concurrency_rounds:
+            results.append(await run_concurrency(rig, rounds=concurrency_rounds))
     print_faults(results, count, console)
     for r in results:
         for violation in sorted(set(r.violations))[:5]:

@@ -9,6 +9,7 @@ from collections.abc import Awaitable
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
+from decimal import Decimal
 
 from nautilus_dydx.grpc import DYDXNodeClient
 from nautilus_dydx.grpc import DYDXTransactionSender
@@ -104,8 +105,14 @@ def _crossed(rig: Rig) -> None:
 
 
 def _uncross(rig: Rig) -> None:
-    # Remove the injected level so the Indexer's book equals the node's again
-    rig.sandbox.state.set_level("BTC-USD", "BUY", rig._crossed_price, "0")
+    # Put the injected level back to the node's own size there (usually none), so the
+    # Indexer's book equals the node's again
+    market = rig.sandbox.node.chain.markets[0].config
+    subticks = market.price_to_subticks(rig._crossed_price)
+    bids, _ = rig.sandbox.node.orderbook("BTC-USD")
+    quantums = dict(bids).get(subticks, 0)
+    size = Decimal(quantums).scaleb(market.atomic_resolution)
+    rig.sandbox.state.set_level("BTC-USD", "BUY", rig._crossed_price, size)
 
 
 def _fail_subscribe(rig: Rig) -> None:
