@@ -9,7 +9,9 @@ from nautilus_dydx.common.types import DYDXOrderTags
 from nautilus_dydx.config import DYDXDataClientConfig
 from nautilus_dydx.config import DYDXExecClientConfig
 from nautilus_dydx.data import DYDXDataClient
+from nautilus_dydx.execution import DYDXExecutionClient
 from nautilus_dydx.factories import DYDXLiveDataClientFactory
+from nautilus_dydx.factories import DYDXLiveExecClientFactory
 from nautilus_dydx.factories import get_dydx_grcp_client
 from nautilus_dydx.factories import get_dydx_grpc_client
 from nautilus_dydx.factories import get_dydx_http_client
@@ -25,8 +27,10 @@ __all__ = [
     "DYDXDataClient",
     "DYDXDataClientConfig",
     "DYDXExecClientConfig",
+    "DYDXExecutionClient",
     "DYDXInstrumentProvider",
     "DYDXLiveDataClientFactory",
+    "DYDXLiveExecClientFactory",
     "DYDXOraclePrice",
     "DYDXOrderTags",
     "__version__",

@@ -17,10 +17,10 @@ from nautilus_dydx.common import limits
 from nautilus_dydx.common.address import check_address
 from nautilus_dydx.common.constants import MAX_SUBACCOUNT_NUMBER
 from nautilus_dydx.common.credentials import ENV_PREFIX
-from nautilus_dydx.common.credentials import Secret
 from nautilus_dydx.common.credentials import check_mnemonic
 from nautilus_dydx.common.credentials import check_private_key
 from nautilus_dydx.common.credentials import env_value
+from nautilus_dydx.common.credentials import seal_secret
 from nautilus_dydx.common.urls import NETWORKS
 from nautilus_dydx.common.urls import NetworkEndpoints
 from nautilus_dydx.common.urls import network_endpoints
@@ -35,7 +35,7 @@ DEFAULT_STATE_DIR = "~/.nautilus_dydx"
 def _resolve_network(network: str | None, is_testnet: bool) -> str:
     if network is None:
         return "testnet" if is_testnet else "mainnet"
-    if network not in NETWORKS:
+    if not isinstance(network, str) or network not in NETWORKS:
         raise ValueError(
             f"invalid `network`, was {network!r} (expected one of {sorted(NETWORKS)})",
         )
@@ -54,7 +54,7 @@ def _check_url(field: str, url: str | None, schemes: tuple[str, ...]) -> None:
 def _check_grpc_endpoints(endpoints: Any) -> None:
     if endpoints is None:
         return
-    if isinstance(endpoints, str) or not endpoints:
+    if not isinstance(endpoints, list | tuple) or not endpoints:
         raise ValueError(f"invalid `grpc_endpoints`: expected a non-empty list, was {endpoints!r}")
     for endpoint in endpoints:
         host, sep, port = str(endpoint).rpartition(":")
@@ -111,8 +111,15 @@ def _check_positive(config: Any, *names: str) -> None:
             raise ValueError(f"invalid `{name}`: expected a positive number, was {value!r}")
 
 
+def _check_bool(config: Any, name: str, optional: bool = False) -> None:
+    value = getattr(config, name)
+    if not isinstance(value, bool) and not (optional and value is None):
+        raise ValueError(f"invalid `{name}`: expected True or False, was {value!r}")
+
+
 def _check_shared(config: Any) -> str:
     # Checks of the fields both client configs have; returns the resolved network
+    _check_bool(config, "is_testnet")
     network = _resolve_network(config.network, config.is_testnet)
     _check_url("base_url_http", config.base_url_http, ("http://", "https://"))
     _check_url("base_url_ws", config.base_url_ws, ("ws://", "wss://"))
@@ -129,6 +136,10 @@ def _resolve_wallet_address(config: Any, network: str) -> None:
         msgspec.structs.force_setattr(config, "wallet_address", address)
         check_address(f"{ENV_PREFIX[network]}WALLET_ADDRESS", address)
         return
+    if not isinstance(address, str):
+        raise ValueError(
+            f"invalid `wallet_address`: expected a string, was {type(address).__name__}",
+        )
     check_address("wallet_address", address)
 
 
@@ -297,6 +308,14 @@ class DYDXExecClientConfig(_EndpointsMixin, LiveExecClientConfig, frozen=True):
     state_dir : str, optional
         Directory of the client order ID store (one SQLite file per chain, address and
         subaccount); default ``~/.nautilus_dydx``. Needs no Nautilus database.
+    gtc_short_term : bool, default False
+        Place GTC limit orders without `DYDXOrderTags` as short-term orders (quoting).
+    market_order_slippage : PositiveFloat, default 0.05
+        Worst price of a market order: the oracle price (or quote) times 1 +/- this.
+    max_price_age_secs : PositiveFloat, default 10.0
+        A reference price older than this is not used: the market order is denied.
+    sequence_mode : str, default "sequential"
+        Stateful transactions: ``sequential`` (account sequence) or ``timestamp`` (nonces).
 
     """
 
@@ -322,10 +341,27 @@ class DYDXExecClientConfig(_EndpointsMixin, LiveExecClientConfig, frozen=True):
     short_term_block_window: PositiveInt = limits.SHORT_BLOCK_WINDOW_SAFE
     gtc_horizon_days: PositiveInt = limits.GTC_HORIZON_DAYS_DEFAULT
     state_dir: str | None = None
+    gtc_short_term: bool = False
+    market_order_slippage: PositiveFloat = 0.05
+    max_price_age_secs: PositiveFloat = 10.0
+    sequence_mode: str = "sequential"
 
     def __post_init__(self) -> None:
+        # Secrets are sealed first: no frame of a later error may hold them in plain text
+        for name in ("mnemonic", "private_key"):
+            msgspec.structs.force_setattr(self, name, seal_secret(name, getattr(self, name)))
         network = _check_shared(self)
         _check_grpc_endpoints(self.grpc_endpoints)
+        _check_bool(self, "grpc_tls", optional=True)
+        _check_bool(self, "gtc_short_term")
+        _check_positive(self, "market_order_slippage", "max_price_age_secs")
+        if not self.market_order_slippage < 1:
+            raise ValueError(
+                f"invalid `market_order_slippage`: expected 0 to 1, was "
+                f"{self.market_order_slippage!r}",
+            )
+        if self.sequence_mode not in ("sequential", "timestamp"):
+            raise ValueError(f"invalid `sequence_mode`, was {self.sequence_mode!r}")
         _check_positive(
             self,
             "http_timeout_secs",
@@ -367,9 +403,9 @@ class DYDXExecClientConfig(_EndpointsMixin, LiveExecClientConfig, frozen=True):
         prefix = ENV_PREFIX[network]
         mnemonic_field, key_field = "mnemonic", "private_key"
         if mnemonic is None and private_key is None:
-            mnemonic = env_value(network, "MNEMONIC")
-            private_key = env_value(network, "PRIVATE_KEY")
             mnemonic_field, key_field = f"{prefix}MNEMONIC", f"{prefix}PRIVATE_KEY"
+            mnemonic = seal_secret(mnemonic_field, env_value(network, "MNEMONIC"))
+            private_key = seal_secret(key_field, env_value(network, "PRIVATE_KEY"))
             if mnemonic is not None and private_key is not None:
                 raise ValueError(f"set either `{mnemonic_field}` or `{key_field}`, not both")
             if mnemonic is None and private_key is None:
@@ -378,10 +414,8 @@ class DYDXExecClientConfig(_EndpointsMixin, LiveExecClientConfig, frozen=True):
                     f"or the environment variable `{mnemonic_field}` or `{key_field}`",
                 )
         if mnemonic is not None:
-            secret = mnemonic if isinstance(mnemonic, Secret) else Secret(mnemonic)
-            check_mnemonic(mnemonic_field, secret.reveal())
-            msgspec.structs.force_setattr(self, "mnemonic", secret)
+            check_mnemonic(mnemonic_field, mnemonic)
+            msgspec.structs.force_setattr(self, "mnemonic", mnemonic)
         if private_key is not None:
-            secret = private_key if isinstance(private_key, Secret) else Secret(private_key)
-            check_private_key(key_field, secret.reveal())
-            msgspec.structs.force_setattr(self, "private_key", secret)
+            check_private_key(key_field, private_key)
+            msgspec.structs.force_setattr(self, "private_key", private_key)

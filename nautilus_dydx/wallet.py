@@ -63,33 +63,50 @@ def address_from_public_key(public_key: bytes, prefix: str = ADDRESS_PREFIX) -> 
     return bech32.bech32_encode(prefix, bech32.convertbits(digest, 8, 5))
 
 
-def _private_key_from_mnemonic(mnemonic: str, index: int) -> bytes:
+# The derivations return (key, problem) and never raise: the caller raises once their frames
+# (whose locals hold the words or the key) are gone, so a traceback printer cannot show them
+
+
+def _private_key_from_mnemonic(mnemonic: str, index: int) -> tuple[bytes | None, str | None]:
     words = " ".join(unicodedata.normalize("NFKD", mnemonic).split())
     try:
         valid = Mnemonic("english").check(words)
     except Exception:
         valid = False
     if not valid:
-        raise WalletError("invalid mnemonic (not a valid BIP-39 English phrase)")
+        return None, "invalid mnemonic (not a valid BIP-39 English phrase)"
     try:
         seed = Mnemonic.to_seed(words, passphrase="")
         return BIP32.from_seed(seed).get_privkey_from_path(
             DERIVATION_PATH_TEMPLATE.format(index=index),
-        )
+        ), None
     except Exception:
-        raise WalletError("key derivation from the mnemonic failed") from None
+        return None, "key derivation from the mnemonic failed"
 
 
-def _private_key_from_hex(private_key_hex: str) -> bytes:
+def _private_key_from_hex(private_key_hex: str) -> tuple[bytes | None, str | None]:
     text = private_key_hex.strip().lower().removeprefix("0x")
     if len(text) != 64:
-        raise WalletError("invalid private key (expected 64 hex characters)")
+        return None, "invalid private key (expected 64 hex characters)"
     try:
         key = bytes.fromhex(text)
         coincurve.PrivateKey(key)
     except Exception:
-        raise WalletError("invalid private key (not a valid secp256k1 secret)") from None
-    return key
+        return None, "invalid private key (not a valid secp256k1 secret)"
+    return key, None
+
+
+def _wallet_or_raise(cls: type, derived: list, address: str | None) -> Wallet:
+    # `derived` is the caller's [key, problem]: emptied here, so the caller's frame holds no key
+    key, problem = derived
+    derived.clear()
+    if problem is not None:
+        raise WalletError(problem)
+    try:
+        return cls(key, address)
+    except WalletError:
+        del key  # Out of this frame's locals before the error travels on
+        raise
 
 
 class Wallet:
@@ -124,6 +141,7 @@ class Wallet:
             raise WalletError("invalid private key (not a valid secp256k1 secret)") from None
         derived = address_from_public_key(public_key)
         if address is not None and address != derived:
+            del private_key  # Out of this frame's locals before the error travels on
             raise WalletError(
                 f"configured wallet address {address!r} does not match the address derived "
                 f"from the key ({derived!r}); check the mnemonic/key and the address",
@@ -165,7 +183,9 @@ class Wallet:
             raise WalletError(f"mnemonic must be str, was {type(mnemonic).__name__}")
         if not 0 <= index < 2**31:
             raise WalletError(f"invalid index, was {index}")
-        return cls(_private_key_from_mnemonic(mnemonic, index), address)
+        derived = list(_private_key_from_mnemonic(mnemonic, index))
+        del mnemonic
+        return _wallet_or_raise(cls, derived, address)
 
     @classmethod
     def from_private_key(cls, private_key_hex: str, address: str | None = None) -> Wallet:
@@ -191,7 +211,9 @@ class Wallet:
         """
         if not isinstance(private_key_hex, str):
             raise WalletError(f"private key must be str, was {type(private_key_hex).__name__}")
-        return cls(_private_key_from_hex(private_key_hex), address)
+        derived = list(_private_key_from_hex(private_key_hex))
+        del private_key_hex
+        return _wallet_or_raise(cls, derived, address)
 
     @classmethod
     async def create(
@@ -286,7 +308,8 @@ class Wallet:
         return TxSigner(self.__key, chain_id, account_number, gas_limit, fee_amount)
 
     def __repr__(self) -> str:
-        return f"Wallet(address={self._address!r}, private_key={_REDACTED})"
+        # getattr: a traceback printer may show a Wallet whose __init__ failed
+        return f"Wallet(address={getattr(self, '_address', None)!r}, private_key={_REDACTED})"
 
     __str__ = __repr__
 

@@ -64,7 +64,9 @@ cdef class FrameParser:
     cdef TradeScan* _tscan
     cdef Py_ssize_t _tcap
     cdef readonly dict unknown_enums
-    """Counts of unknown enum values, keyed by (field, value).\n\n:returns: `dict`"""
+    """Counts of unknown enum values by (field, value); (field, None) counts the values beyond
+    `MAX_UNKNOWN_VALUES` distinct ones of a field.\n\n:returns: `dict`"""
+    cdef dict _unknown_values   # Field -> distinct unknown values kept
     cdef readonly dict skipped
     """Counts of items skipped (the rest of their frame kept), by reason.\n\n:returns: `dict`"""
     cdef readonly dict adapted
@@ -88,6 +90,7 @@ cdef class FrameParser:
     cdef object _scan_c(self, const char* p, Py_ssize_t n, uint64_t ts_init)
     cdef int _skip(self, str what, object e) except -1
     cdef int _adapt(self, str reason) except -1
+    cdef int _unknown(self, str field, object value) except -1
     cdef Py_ssize_t _scan_contents(
         self, const char* p, Py_ssize_t i, Py_ssize_t n, int channel, MarketContext ctx,
         bint snapshot, bint batched, Py_ssize_t* k, Py_ssize_t* count,
@@ -106,7 +109,7 @@ cdef class FrameParser:
     cdef object _message_id(self, dict m, str channel)
     cdef object _connected(self, dict m)
     cdef object _error(self, dict m, str channel)
-    cdef object _control(self, object rec, dict m, str channel)
+    cdef object _control(self, object cls, dict m, str channel)
     cdef MarketContext _ctx(self, dict m, str channel)
     cdef list _on_subscribed(self, dict m, str channel, uint64_t ts_init)
     cdef list _on_data(
@@ -138,7 +141,9 @@ cdef class FrameParser:
     cdef list _markets_snapshot(self, str channel, object contents, uint64_t ts_init)
     cdef list _markets_update(self, str channel, object contents, uint64_t ts_init)
     cdef object _block_height(self, str channel, object contents, str key, bint required)
-    cdef object _record(self, int kind, object obj, str channel)
+    cdef object _record(
+        self, int kind, object obj, str channel, object number, str address,
+    )
     cdef list _subaccount(self, str channel, dict sub, object number)
     cdef list _subaccount_snapshot(self, str channel, object contents)
     cdef list _subaccount_update(self, str channel, object contents, object number)

@@ -3,29 +3,55 @@
 
 from collections.abc import Callable
 from typing import Any
-from typing import ClassVar
 
 from nautilus_trader.model.data import Bar
-from nautilus_trader.model.data import BarType
-from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.identifiers import InstrumentId
 
 from nautilus_dydx._core.book import L2Book
-
-SIDE: frozenset[str]
-LIQUIDITY: frozenset[str]
-ORDER_TYPE: frozenset[str]
-ORDER_STATUS: frozenset[str]
-TIME_IN_FORCE: frozenset[str]
-FILL_TYPE: frozenset[str]
-TRADE_TYPE: frozenset[str]
-POSITION_SIDE: frozenset[str]
-POSITION_STATUS: frozenset[str]
-TRANSFER_TYPE: frozenset[str]
-MARKET_STATUS: frozenset[str]
-REMOVAL_REASON: frozenset[str]
-RESOLUTIONS: dict[str, tuple[int, str, int]]
-MAX_SEEN_IDS: int
+from nautilus_dydx.schemas.records import BLOCK_HEIGHT_CHANNEL as BLOCK_HEIGHT_CHANNEL
+from nautilus_dydx.schemas.records import CANDLES_CHANNEL as CANDLES_CHANNEL
+from nautilus_dydx.schemas.records import FILL_TYPE as FILL_TYPE
+from nautilus_dydx.schemas.records import LIQUIDITY as LIQUIDITY
+from nautilus_dydx.schemas.records import MARKET_DECIMALS as MARKET_DECIMALS
+from nautilus_dydx.schemas.records import MARKET_INTEGERS as MARKET_INTEGERS
+from nautilus_dydx.schemas.records import MARKET_STATUS as MARKET_STATUS
+from nautilus_dydx.schemas.records import MARKETS_CHANNEL as MARKETS_CHANNEL
+from nautilus_dydx.schemas.records import MAX_SEEN_IDS as MAX_SEEN_IDS
+from nautilus_dydx.schemas.records import MAX_UNKNOWN_VALUES as MAX_UNKNOWN_VALUES
+from nautilus_dydx.schemas.records import OFF_GRID_TRADE_TYPES as OFF_GRID_TRADE_TYPES
+from nautilus_dydx.schemas.records import ORDER_STATUS as ORDER_STATUS
+from nautilus_dydx.schemas.records import ORDER_TYPE as ORDER_TYPE
+from nautilus_dydx.schemas.records import ORDERBOOK_CHANNEL as ORDERBOOK_CHANNEL
+from nautilus_dydx.schemas.records import PARENT_SUBACCOUNTS_CHANNEL as PARENT_SUBACCOUNTS_CHANNEL
+from nautilus_dydx.schemas.records import POSITION_SIDE as POSITION_SIDE
+from nautilus_dydx.schemas.records import POSITION_STATUS as POSITION_STATUS
+from nautilus_dydx.schemas.records import REMOVAL_REASON as REMOVAL_REASON
+from nautilus_dydx.schemas.records import RESOLUTIONS as RESOLUTIONS
+from nautilus_dydx.schemas.records import SIDE as SIDE
+from nautilus_dydx.schemas.records import STATUS_ACTIONS as STATUS_ACTIONS
+from nautilus_dydx.schemas.records import SUBACCOUNTS_CHANNEL as SUBACCOUNTS_CHANNEL
+from nautilus_dydx.schemas.records import TABLES as TABLES
+from nautilus_dydx.schemas.records import TIME_IN_FORCE as TIME_IN_FORCE
+from nautilus_dydx.schemas.records import TRADE_TYPE as TRADE_TYPE
+from nautilus_dydx.schemas.records import TRADES_CHANNEL as TRADES_CHANNEL
+from nautilus_dydx.schemas.records import TRANSFER_TYPE as TRANSFER_TYPE
+from nautilus_dydx.schemas.records import AssetPositionUpdate as AssetPositionUpdate
+from nautilus_dydx.schemas.records import BarHistory as BarHistory
+from nautilus_dydx.schemas.records import BlockHeight as BlockHeight
+from nautilus_dydx.schemas.records import Connected as Connected
+from nautilus_dydx.schemas.records import FillUpdate as FillUpdate
+from nautilus_dydx.schemas.records import MarketUpdate as MarketUpdate
+from nautilus_dydx.schemas.records import OrderUpdate as OrderUpdate
+from nautilus_dydx.schemas.records import PerpetualPositionUpdate as PerpetualPositionUpdate
+from nautilus_dydx.schemas.records import Record as Record
+from nautilus_dydx.schemas.records import ResyncNeeded as ResyncNeeded
+from nautilus_dydx.schemas.records import SubaccountInfo as SubaccountInfo
+from nautilus_dydx.schemas.records import Subscribed as Subscribed
+from nautilus_dydx.schemas.records import TradeHistory as TradeHistory
+from nautilus_dydx.schemas.records import TradingRewardUpdate as TradingRewardUpdate
+from nautilus_dydx.schemas.records import TransferUpdate as TransferUpdate
+from nautilus_dydx.schemas.records import Unsubscribed as Unsubscribed
+from nautilus_dydx.schemas.records import WsError as WsError
 
 class FrameError(ValueError):
     channel: str | None
@@ -34,183 +60,6 @@ class FrameError(ValueError):
 
 def iso_to_ns(text: str) -> int: ...
 def precision_from_increment(text: str) -> int: ...
-
-class Record:
-    _fields: ClassVar[tuple[str, ...]]
-    def to_dict(self) -> dict[str, Any]: ...
-
-class Connected(Record):
-    connection_id: str | None
-    message_id: int
-
-class Subscribed(Record):
-    channel: str
-    id: str | None
-    connection_id: str | None
-    message_id: int
-
-class Unsubscribed(Record):
-    channel: str
-    id: str | None
-    connection_id: str | None
-    message_id: int
-
-class WsError(Record):
-    message: str
-    channel: str | None
-    id: str | None
-    connection_id: str | None
-    message_id: int | None
-
-class ResyncNeeded(Record):
-    channel: str
-    id: str
-    instrument_id: InstrumentId
-    reason: str
-
-class TradeHistory(Record):
-    instrument_id: InstrumentId
-    trades: list[TradeTick]
-
-class BarHistory(Record):
-    bar_type: BarType
-    bars: list[Bar]
-
-class BlockHeight(Record):
-    channel: str
-    height: int
-    time: str | None
-    ts_event: int | None
-
-class MarketUpdate(Record):
-    ticker: str
-    is_new: bool
-    is_snapshot: bool
-    fields: dict[str, Any]
-    price_precision: int | None
-    size_precision: int | None
-
-class TransferUpdate(Record):
-    id: str | None
-    sender_address: str | None
-    sender_subaccount_number: int | None
-    recipient_address: str | None
-    recipient_subaccount_number: int | None
-    symbol: str | None
-    size: str
-    type: str | None
-    transaction_hash: str | None
-    created_at: str | None
-    created_at_height: int | None
-    subaccount_number: int | None
-
-class OrderUpdate(Record):
-    id: str
-    subaccount_id: str | None
-    client_id: str | None
-    clob_pair_id: str | None
-    side: str | None
-    size: str | None
-    ticker: str | None
-    price: str | None
-    type: str | None
-    time_in_force: str | None
-    post_only: bool | None
-    reduce_only: bool | None
-    status: str | None
-    order_flags: str | None
-    total_filled: str | None
-    total_optimistic_filled: str | None
-    good_til_block: int | None
-    good_til_block_time: str | None
-    trigger_price: str | None
-    updated_at: str | None
-    updated_at_height: int | None
-    removal_reason: str | None
-    created_at: str | None
-    created_at_height: int | None
-    client_metadata: str | None
-    duration: str | None
-    interval: str | None
-    price_tolerance: str | None
-    subaccount_number: int | None
-    builder_address: str | None
-    fee_ppm: str | None
-    order_router_address: str | None
-
-class FillUpdate(Record):
-    id: str
-    subaccount_id: str | None
-    side: str
-    liquidity: str
-    type: str | None
-    clob_pair_id: str | None
-    size: str
-    price: str
-    quote_amount: str | None
-    event_id: str | None
-    transaction_hash: str | None
-    created_at: str | None
-    created_at_height: int | None
-    order_id: str | None
-    ticker: str | None
-    market: str | None
-    market_type: str | None
-    client_metadata: str | None
-    fee: str | None
-    affiliate_rev_share: str | None
-    subaccount_number: int | None
-    builder_fee: str | None
-    builder_address: str | None
-    order_router_address: str | None
-    order_router_fee: str | None
-    position_size_before: str | None
-    entry_price_before: str | None
-    position_side_before: str | None
-    ts_event: int
-
-class PerpetualPositionUpdate(Record):
-    address: str | None
-    subaccount_number: int | None
-    position_id: str | None
-    market: str
-    side: str | None
-    status: str | None
-    size: str | None
-    max_size: str | None
-    net_funding: str | None
-    entry_price: str | None
-    exit_price: str | None
-    sum_open: str | None
-    sum_close: str | None
-    realized_pnl: str | None
-    unrealized_pnl: str | None
-    created_at: str | None
-    created_at_height: int | None
-    closed_at: str | None
-
-class AssetPositionUpdate(Record):
-    address: str | None
-    subaccount_number: int | None
-    position_id: str | None
-    asset_id: str | None
-    symbol: str
-    side: str | None
-    size: str
-
-class TradingRewardUpdate(Record):
-    trading_reward: str
-    created_at_height: int | None
-    created_at: str | None
-
-class SubaccountInfo(Record):
-    address: str
-    subaccount_number: int | None
-    equity: str | None
-    free_collateral: str | None
-    margin_enabled: bool | None
-    updated_at_height: int | None
-    latest_processed_block_height: int | None
 
 class IdRing:
     def __init__(self, capacity: int = ...) -> None: ...
@@ -235,7 +84,7 @@ class MarketContext:
     ) -> None: ...
 
 class FrameParser:
-    unknown_enums: dict[tuple[str, str], int]
+    unknown_enums: dict[tuple[str, str | None], int]
     skipped: dict[str, int]
     adapted: dict[str, int]
     frames: int

@@ -1,6 +1,19 @@
 # SPDX-License-Identifier: Apache-2.0
 """dYdX v4 Indexer WebSocket frames -> Nautilus data objects and typed account records."""
 
+# How each object is built (one way each):
+# - Hot frames (book, trades; channel_data and channel_batch_data) are scanned in place from the
+#   frame bytes into C values; every other frame is orjson.loads + the typed walk below. Both give
+#   equal objects (tests run both and the pure-Python twin in tests/reference/frames.py).
+# - OrderBookDelta: OrderBookDelta.from_raw_c, inside L2Book.apply_c (book.pyx).
+# - QuoteTick: book.make_quote_c; TradeTick: _trade_tick; Bar: _make_bar; Mark/IndexPriceUpdate:
+#   _oracle. Each is __new__ plus filling _mem: from_raw_c of these types passes bare 128-bit raws
+#   on the stack, where this compiler and the one that built the Nautilus wheel disagree on
+#   alignment (Rust panics); filling _mem also skips the TradeId object of a trade.
+# - InstrumentStatus, FundingRateUpdate (cold): their Python constructors.
+# - Records (control, account, market, history): msgspec structs of nautilus_dydx.schemas.records,
+#   called with positional fields; subaccount records are parsed by their field tables there.
+
 from decimal import Decimal
 
 import cython
@@ -11,6 +24,9 @@ from cpython.bytes cimport PyBytes_GET_SIZE
 from cpython.mem cimport PyMem_Free
 from cpython.mem cimport PyMem_Realloc
 from cpython.memoryview cimport PyMemoryView_FromMemory
+from cpython.ref cimport Py_INCREF
+from cpython.tuple cimport PyTuple_New
+from cpython.tuple cimport PyTuple_SET_ITEM
 from cpython.buffer cimport PyBUF_READ
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 from cpython.unicode cimport PyUnicode_DecodeASCII
@@ -74,76 +90,30 @@ class FrameError(ValueError):
         super().__init__(f"{channel or 'frame'}: {message}")
 
 
-# Enumerations of the protocol reference (appendix B, section 3.7); others are counted
-SIDE = frozenset(("BUY", "SELL"))
-LIQUIDITY = frozenset(("TAKER", "MAKER"))
-ORDER_TYPE = frozenset((
-    "LIMIT", "MARKET", "STOP_LIMIT", "STOP_MARKET", "TRAILING_STOP", "TAKE_PROFIT",
-    "TAKE_PROFIT_MARKET", "TWAP", "TWAP_SUBORDER",
-))
-ORDER_STATUS = frozenset((
-    "OPEN", "FILLED", "CANCELED", "BEST_EFFORT_CANCELED", "UNTRIGGERED", "ERROR",
-    "BEST_EFFORT_OPENED",
-))
-TIME_IN_FORCE = frozenset(("GTT", "IOC", "FOK"))
-FILL_TYPE = frozenset((
-    "LIMIT", "LIQUIDATED", "LIQUIDATION", "DELEVERAGED", "OFFSETTING", "TWAP_SUBORDER",
-))
-TRADE_TYPE = frozenset(("LIMIT", "LIQUIDATED", "DELEVERAGED", "TWAP_SUBORDER"))
-POSITION_SIDE = frozenset(("LONG", "SHORT"))
-POSITION_STATUS = frozenset(("OPEN", "CLOSED", "LIQUIDATED"))
-TRANSFER_TYPE = frozenset(("TRANSFER_IN", "TRANSFER_OUT", "DEPOSIT", "WITHDRAWAL"))
-MARKET_STATUS = frozenset((
-    "ACTIVE", "PAUSED", "CANCEL_ONLY", "POST_ONLY", "INITIALIZING", "FINAL_SETTLEMENT",
-))
-REMOVAL_REASON = frozenset(
-    "ORDER_REMOVAL_REASON_" + name for name in (
-        "UNSPECIFIED", "EXPIRED", "USER_CANCELED", "UNDERCOLLATERALIZED", "INTERNAL_ERROR",
-        "SELF_TRADE_ERROR", "POST_ONLY_WOULD_CROSS_MAKER_ORDER",
-        "IMMEDIATE_OR_CANCEL_WOULD_REST_ON_BOOK", "FOK_ORDER_COULD_NOT_BE_FULLY_FULLED",
-        "REDUCE_ONLY_RESIZE", "INDEXER_EXPIRED", "REPLACED", "FULLY_FILLED", "EQUITY_TIER",
-        "FINAL_SETTLEMENT", "VIOLATES_ISOLATED_SUBACCOUNT_CONSTRAINTS",
-    )
-)
+# Records and protocol constants are defined once in nautilus_dydx.schemas.records (shared with
+# the twin) and re-exported here, where consumers import them
+from nautilus_dydx.schemas.records import *  # noqa: F403
 
-# Candle resolution -> (step, Nautilus aggregation, duration in seconds)
-RESOLUTIONS = {
-    "1MIN": (1, "MINUTE", 60),
-    "5MINS": (5, "MINUTE", 300),
-    "15MINS": (15, "MINUTE", 900),
-    "30MINS": (30, "MINUTE", 1800),
-    "1HOUR": (1, "HOUR", 3600),
-    "4HOURS": (4, "HOUR", 14400),
-    "1DAY": (1, "DAY", 86400),
-}
-
-# Market status -> (action, is_trading, is_quoting)
-cdef dict _STATUS_ACTIONS = {
-    "ACTIVE": (MarketStatusAction.TRADING, True, True),
-    "PAUSED": (MarketStatusAction.PAUSE, False, False),
-    "CANCEL_ONLY": (MarketStatusAction.HALT, False, False),
-    "POST_ONLY": (MarketStatusAction.QUOTING, False, True),
-    "INITIALIZING": (MarketStatusAction.PRE_OPEN, False, False),
-    "FINAL_SETTLEMENT": (MarketStatusAction.CLOSE, False, False),
-}
-
-# Market fields by kind, validated when present (section 3.6)
-cdef tuple _MARKET_DECIMALS = (
-    "oraclePrice", "priceChange24H", "volume24H", "nextFundingRate", "initialMarginFraction",
-    "maintenanceMarginFraction", "openInterest", "tickSize", "stepSize", "openInterestLowerCap",
-    "openInterestUpperCap", "baseOpenInterest", "defaultFundingRate1H",
-)
-cdef tuple _MARKET_INTEGERS = (
-    "atomicResolution", "quantumConversionExponent", "stepBaseQuantums", "subticksPerTick",
-    "trades24H",
-)
-
-# Trade ids remembered per market and fill ids per parser (oldest forgotten first)
-MAX_SEEN_IDS = 10_000
+# C-level copies of the constants the walk reads per frame or per item
+cdef str _CH_BOOK = ORDERBOOK_CHANNEL
+cdef str _CH_TRADES = TRADES_CHANNEL
+cdef str _CH_CANDLES = CANDLES_CHANNEL
+cdef str _CH_MARKETS = MARKETS_CHANNEL
+cdef str _CH_SUBACCOUNTS = SUBACCOUNTS_CHANNEL
+cdef str _CH_PARENT_SUBACCOUNTS = PARENT_SUBACCOUNTS_CHANNEL
+cdef str _CH_BLOCK_HEIGHT = BLOCK_HEIGHT_CHANNEL
+cdef frozenset _SIDE = SIDE
+cdef frozenset _TRADE_TYPE = TRADE_TYPE
+cdef frozenset _MARKET_STATUS = MARKET_STATUS
+cdef frozenset _OFF_GRID_TRADE_TYPES = OFF_GRID_TRADE_TYPES
+cdef dict _STATUS_ACTIONS = STATUS_ACTIONS
+cdef tuple _MARKET_DECIMALS = MARKET_DECIMALS
+cdef tuple _MARKET_INTEGERS = MARKET_INTEGERS
 cdef Py_ssize_t _MAX_SEEN_IDS = MAX_SEEN_IDS
-
-# Trade types printed at the bankruptcy price, off the tick grid (rounded, not refused)
-cdef frozenset _OFF_GRID_TRADE_TYPES = frozenset(("LIQUIDATED", "DELEVERAGED"))
+cdef Py_ssize_t _MAX_UNKNOWN_VALUES = MAX_UNKNOWN_VALUES
+# The scanner matches channel names in the frame bytes
+cdef bytes _CH_BOOK_B = ORDERBOOK_CHANNEL.encode()
+cdef bytes _CH_TRADES_B = TRADES_CHANNEL.encode()
 
 cdef PriceRaw[17] _POW10
 _POW10[0] = 1
@@ -390,8 +360,7 @@ cdef object _bool(dict d, str key, str channel, bint required):
 cdef str _enum(FrameParser parser, dict d, str key, frozenset known, str channel, bint required):
     cdef str s = _str(d, key, channel, required)
     if s is not None and s not in known:
-        k = (key, s)
-        parser.unknown_enums[k] = parser.unknown_enums.get(k, 0) + 1
+        parser._unknown(key, s)
     return s
 
 
@@ -430,557 +399,6 @@ cdef int _parse_number(
     return 0
 
 
-# -- Records ------------------------------------------------------------------------------------
-
-cdef class Record:
-    """
-    Base class of the typed records produced for account and control messages.
-    """
-
-    _fields = ()
-
-    def to_dict(self) -> dict:
-        """
-        Return the record fields as a dict.
-
-        Returns
-        -------
-        dict[str, object]
-
-        """
-        return {name: getattr(self, name) for name in self._fields}
-
-    def __eq__(self, other) -> bool:
-        return type(self) is type(other) and self.to_dict() == other.to_dict()
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, self.to_dict().get("id")))
-
-    def __repr__(self) -> str:
-        body = ", ".join(
-            f"{name}={value!r}" for name, value in self.to_dict().items() if value is not None
-        )
-        return f"{type(self).__name__}({body})"
-
-
-cdef class Connected(Record):
-    """
-    The ``connected`` envelope sent on connection.
-    """
-
-    _fields = ("connection_id", "message_id")
-
-    cdef readonly str connection_id
-    cdef readonly object message_id
-
-
-cdef class Subscribed(Record):
-    """
-    A ``subscribed`` confirmation; the snapshot objects follow it in the same result.
-    """
-
-    _fields = ("channel", "id", "connection_id", "message_id")
-
-    cdef readonly str channel
-    cdef readonly str id
-    cdef readonly str connection_id
-    cdef readonly object message_id
-
-
-cdef class Unsubscribed(Record):
-    """
-    An ``unsubscribed`` confirmation.
-    """
-
-    _fields = ("channel", "id", "connection_id", "message_id")
-
-    cdef readonly str channel
-    cdef readonly str id
-    cdef readonly str connection_id
-    cdef readonly object message_id
-
-
-cdef class WsError(Record):
-    """
-    An ``error`` envelope (subscription errors, rate limits, invalid messages).
-    """
-
-    _fields = ("message", "channel", "id", "connection_id", "message_id")
-
-    cdef readonly str message
-    cdef readonly str channel
-    cdef readonly str id
-    cdef readonly str connection_id
-    cdef readonly object message_id
-
-
-cdef class ResyncNeeded(Record):
-    """
-    A book integrity problem: resubscribe the channel to rebuild it.
-    """
-
-    _fields = ("channel", "id", "instrument_id", "reason")
-
-    cdef readonly str channel
-    cdef readonly str id
-    cdef readonly object instrument_id
-    cdef readonly str reason
-
-
-cdef class BlockHeight(Record):
-    """
-    A block height from ``v4_block_height`` or carried by a subaccount message.
-    """
-
-    _fields = ("channel", "height", "time", "ts_event")
-
-    cdef readonly str channel
-    cdef readonly object height
-    cdef readonly str time
-    cdef readonly object ts_event
-
-
-cdef class MarketUpdate(Record):
-    """
-    Market parameters for an instrument provider: a snapshot entry, a change, or a new listing.
-
-    ``fields`` holds the venue keys exactly as sent (validated); precisions are derived from
-    ``tickSize``/``stepSize`` when present, else ``None``.
-    """
-
-    _fields = ("ticker", "is_new", "is_snapshot", "fields", "price_precision", "size_precision")
-
-    cdef readonly str ticker
-    cdef readonly bint is_new
-    cdef readonly bint is_snapshot
-    cdef readonly dict fields
-    cdef readonly object price_precision
-    cdef readonly object size_precision
-
-
-cdef class TransferUpdate(Record):
-    """
-    A transfer, deposit or withdrawal from the subaccounts channels (section 3.7 / 2.13).
-    """
-
-    _fields = (
-        "id", "sender_address", "sender_subaccount_number", "recipient_address",
-        "recipient_subaccount_number", "symbol", "size", "type", "transaction_hash",
-        "created_at", "created_at_height", "subaccount_number",
-    )
-
-    cdef readonly str id
-    cdef readonly str sender_address
-    cdef readonly object sender_subaccount_number
-    cdef readonly str recipient_address
-    cdef readonly object recipient_subaccount_number
-    cdef readonly str symbol
-    cdef readonly str size
-    cdef readonly str type
-    cdef readonly str transaction_hash
-    cdef readonly str created_at
-    cdef readonly object created_at_height
-    cdef readonly object subaccount_number
-
-
-cdef TransferUpdate _parse_TransferUpdate(FrameParser parser, object obj, str channel):
-    cdef dict d = _as_dict(obj, channel, "transfer")
-    cdef TransferUpdate r = TransferUpdate.__new__(TransferUpdate)
-    cdef dict sender = _as_dict(d.get("sender") or {}, channel, "transfer sender")
-    cdef dict recipient = _as_dict(d.get("recipient") or {}, channel, "transfer recipient")
-    r.id = _str(d, "id", channel, False)
-    r.sender_address = _str(sender, "address", channel, False)
-    r.sender_subaccount_number = _int(sender, "subaccountNumber", channel, False)
-    r.recipient_address = _str(recipient, "address", channel, False)
-    r.recipient_subaccount_number = _int(recipient, "subaccountNumber", channel, False)
-    # Some captures use amount/asset instead of size/symbol (appendix C)
-    r.symbol = _str(d, "symbol", channel, False) or _str(d, "asset", channel, False)
-    r.size = _dec(d, "size", channel, False) or _dec(d, "amount", channel, False)
-    if r.size is None:
-        raise _missing("size", channel)
-    r.type = _enum(parser, d, "type", TRANSFER_TYPE, channel, False)
-    r.transaction_hash = _str(d, "transactionHash", channel, False)
-    r.created_at = _str(d, "createdAt", channel, False)
-    r.created_at_height = _height(d, "createdAtHeight", channel, False)
-    r.subaccount_number = _int(d, "subaccountNumber", channel, False)
-    return r
-
-
-cdef class OrderUpdate(Record):
-    """
-    An order update from the subaccounts channels (section 3.7 / 2.11).
-
-    Decimal fields keep the venue text (validated); heights are integers.
-    """
-
-    _fields = (
-        'id', 'subaccount_id', 'client_id', 'clob_pair_id', 'side', 'size', 'ticker',
-        'price', 'type', 'time_in_force', 'post_only', 'reduce_only', 'status',
-        'order_flags', 'total_filled', 'total_optimistic_filled', 'good_til_block',
-        'good_til_block_time', 'trigger_price', 'updated_at', 'updated_at_height',
-        'removal_reason', 'created_at', 'created_at_height', 'client_metadata', 'duration',
-        'interval', 'price_tolerance', 'subaccount_number', 'builder_address', 'fee_ppm',
-        'order_router_address'
-    )
-
-    cdef readonly str id
-    cdef readonly str subaccount_id
-    cdef readonly str client_id
-    cdef readonly str clob_pair_id
-    cdef readonly str side
-    cdef readonly str size
-    cdef readonly str ticker
-    cdef readonly str price
-    cdef readonly str type
-    cdef readonly str time_in_force
-    cdef readonly object post_only
-    cdef readonly object reduce_only
-    cdef readonly str status
-    cdef readonly str order_flags
-    cdef readonly str total_filled
-    cdef readonly str total_optimistic_filled
-    cdef readonly object good_til_block
-    cdef readonly str good_til_block_time
-    cdef readonly str trigger_price
-    cdef readonly str updated_at
-    cdef readonly object updated_at_height
-    cdef readonly str removal_reason
-    cdef readonly str created_at
-    cdef readonly object created_at_height
-    cdef readonly str client_metadata
-    cdef readonly str duration
-    cdef readonly str interval
-    cdef readonly str price_tolerance
-    cdef readonly object subaccount_number
-    cdef readonly str builder_address
-    cdef readonly str fee_ppm
-    cdef readonly str order_router_address
-
-
-cdef OrderUpdate _parse_OrderUpdate(FrameParser parser, object obj, str channel):
-    cdef dict d = _as_dict(obj, channel, 'OrderUpdate')
-    cdef OrderUpdate r = OrderUpdate.__new__(OrderUpdate)
-    r.id = _str(d, 'id', channel, True)
-    r.subaccount_id = _str(d, 'subaccountId', channel, False)
-    r.client_id = _str(d, 'clientId', channel, False)
-    r.clob_pair_id = _str(d, 'clobPairId', channel, False)
-    r.side = _enum(parser, d, 'side', SIDE, channel, False)
-    r.size = _dec(d, 'size', channel, False)
-    r.ticker = _str(d, 'ticker', channel, False)
-    r.price = _dec(d, 'price', channel, False)
-    r.type = _enum(parser, d, 'type', ORDER_TYPE, channel, False)
-    r.time_in_force = _enum(parser, d, 'timeInForce', TIME_IN_FORCE, channel, False)
-    r.post_only = _bool(d, 'postOnly', channel, False)
-    r.reduce_only = _bool(d, 'reduceOnly', channel, False)
-    r.status = _enum(parser, d, 'status', ORDER_STATUS, channel, False)
-    r.order_flags = _str(d, 'orderFlags', channel, False)
-    r.total_filled = _dec(d, 'totalFilled', channel, False)
-    r.total_optimistic_filled = _dec(d, 'totalOptimisticFilled', channel, False)
-    r.good_til_block = _height(d, 'goodTilBlock', channel, False)
-    r.good_til_block_time = _str(d, 'goodTilBlockTime', channel, False)
-    r.trigger_price = _dec(d, 'triggerPrice', channel, False)
-    r.updated_at = _str(d, 'updatedAt', channel, False)
-    r.updated_at_height = _height(d, 'updatedAtHeight', channel, False)
-    r.removal_reason = _enum(parser, d, 'removalReason', REMOVAL_REASON, channel, False)
-    r.created_at = _str(d, 'createdAt', channel, False)
-    r.created_at_height = _height(d, 'createdAtHeight', channel, False)
-    r.client_metadata = _str(d, 'clientMetadata', channel, False)
-    r.duration = _str(d, 'duration', channel, False)
-    r.interval = _str(d, 'interval', channel, False)
-    r.price_tolerance = _str(d, 'priceTolerance', channel, False)
-    r.subaccount_number = _int(d, 'subaccountNumber', channel, False)
-    r.builder_address = _str(d, 'builderAddress', channel, False)
-    r.fee_ppm = _str(d, 'feePpm', channel, False)
-    r.order_router_address = _str(d, 'orderRouterAddress', channel, False)
-    return r
-
-
-cdef class FillUpdate(Record):
-    """
-    A fill of this subaccount from the subaccounts channels (section 3.7 / 2.12).
-
-    Decimal fields keep the venue text (validated); heights are integers.
-    """
-
-    _fields = (
-        'id', 'subaccount_id', 'side', 'liquidity', 'type', 'clob_pair_id', 'size', 'price',
-        'quote_amount', 'event_id', 'transaction_hash', 'created_at', 'created_at_height',
-        'order_id', 'ticker', 'market', 'market_type', 'client_metadata', 'fee',
-        'affiliate_rev_share', 'subaccount_number', 'builder_fee', 'builder_address',
-        'order_router_address', 'order_router_fee', 'position_size_before',
-        'entry_price_before', 'position_side_before'
-    )
-
-    cdef readonly str id
-    cdef readonly str subaccount_id
-    cdef readonly str side
-    cdef readonly str liquidity
-    cdef readonly str type
-    cdef readonly str clob_pair_id
-    cdef readonly str size
-    cdef readonly str price
-    cdef readonly str quote_amount
-    cdef readonly str event_id
-    cdef readonly str transaction_hash
-    cdef readonly str created_at
-    cdef readonly object created_at_height
-    cdef readonly str order_id
-    cdef readonly str ticker
-    cdef readonly str market
-    cdef readonly str market_type
-    cdef readonly str client_metadata
-    cdef readonly str fee
-    cdef readonly str affiliate_rev_share
-    cdef readonly object subaccount_number
-    cdef readonly str builder_fee
-    cdef readonly str builder_address
-    cdef readonly str order_router_address
-    cdef readonly str order_router_fee
-    cdef readonly str position_size_before
-    cdef readonly str entry_price_before
-    cdef readonly str position_side_before
-    cdef readonly uint64_t ts_event
-
-
-cdef FillUpdate _parse_FillUpdate(FrameParser parser, object obj, str channel):
-    cdef dict d = _as_dict(obj, channel, 'FillUpdate')
-    cdef FillUpdate r = FillUpdate.__new__(FillUpdate)
-    r.id = _str(d, 'id', channel, True)
-    r.subaccount_id = _str(d, 'subaccountId', channel, False)
-    r.side = _enum(parser, d, 'side', SIDE, channel, True)
-    r.liquidity = _enum(parser, d, 'liquidity', LIQUIDITY, channel, True)
-    r.type = _enum(parser, d, 'type', FILL_TYPE, channel, False)
-    r.clob_pair_id = _str(d, 'clobPairId', channel, False)
-    r.size = _dec(d, 'size', channel, True)
-    r.price = _dec(d, 'price', channel, True)
-    r.quote_amount = _dec(d, 'quoteAmount', channel, False)
-    r.event_id = _str(d, 'eventId', channel, False)
-    r.transaction_hash = _str(d, 'transactionHash', channel, False)
-    r.created_at = _str(d, 'createdAt', channel, False)
-    r.ts_event = 0 if r.created_at is None else _iso_ns(r.created_at, channel)
-    r.created_at_height = _height(d, 'createdAtHeight', channel, False)
-    r.order_id = _str(d, 'orderId', channel, False)
-    r.ticker = _str(d, 'ticker', channel, False)
-    r.market = _str(d, 'market', channel, False)
-    r.market_type = _str(d, 'marketType', channel, False)
-    r.client_metadata = _str(d, 'clientMetadata', channel, False)
-    r.fee = _dec(d, 'fee', channel, False)
-    r.affiliate_rev_share = _dec(d, 'affiliateRevShare', channel, False)
-    r.subaccount_number = _int(d, 'subaccountNumber', channel, False)
-    r.builder_fee = _dec(d, 'builderFee', channel, False)
-    r.builder_address = _str(d, 'builderAddress', channel, False)
-    r.order_router_address = _str(d, 'orderRouterAddress', channel, False)
-    r.order_router_fee = _dec(d, 'orderRouterFee', channel, False)
-    r.position_size_before = _dec(d, 'positionSizeBefore', channel, False)
-    r.entry_price_before = _dec(d, 'entryPriceBefore', channel, False)
-    r.position_side_before = _str(d, 'positionSideBefore', channel, False)
-    return r
-
-
-cdef class PerpetualPositionUpdate(Record):
-    """
-    A perpetual position from the subaccounts channels (section 3.7 / 2.10).
-
-    Decimal fields keep the venue text (validated); heights are integers.
-    """
-
-    _fields = (
-        'address', 'subaccount_number', 'position_id', 'market', 'side', 'status', 'size',
-        'max_size', 'net_funding', 'entry_price', 'exit_price', 'sum_open', 'sum_close',
-        'realized_pnl', 'unrealized_pnl', 'created_at', 'created_at_height', 'closed_at'
-    )
-
-    cdef readonly str address
-    cdef readonly object subaccount_number
-    cdef readonly str position_id
-    cdef readonly str market
-    cdef readonly str side
-    cdef readonly str status
-    cdef readonly str size
-    cdef readonly str max_size
-    cdef readonly str net_funding
-    cdef readonly str entry_price
-    cdef readonly str exit_price
-    cdef readonly str sum_open
-    cdef readonly str sum_close
-    cdef readonly str realized_pnl
-    cdef readonly str unrealized_pnl
-    cdef readonly str created_at
-    cdef readonly object created_at_height
-    cdef readonly str closed_at
-
-
-cdef PerpetualPositionUpdate _parse_PerpetualPositionUpdate(
-    FrameParser parser, object obj, str channel,
-):
-    cdef dict d = _as_dict(obj, channel, 'PerpetualPositionUpdate')
-    cdef PerpetualPositionUpdate r = PerpetualPositionUpdate.__new__(PerpetualPositionUpdate)
-    r.address = _str(d, 'address', channel, False)
-    r.subaccount_number = _int(d, 'subaccountNumber', channel, False)
-    r.position_id = _str(d, 'positionId', channel, False)
-    r.market = _str(d, 'market', channel, True)
-    r.side = _enum(parser, d, 'side', POSITION_SIDE, channel, False)
-    r.status = _enum(parser, d, 'status', POSITION_STATUS, channel, False)
-    r.size = _dec(d, 'size', channel, False)
-    r.max_size = _dec(d, 'maxSize', channel, False)
-    r.net_funding = _dec(d, 'netFunding', channel, False)
-    r.entry_price = _dec(d, 'entryPrice', channel, False)
-    r.exit_price = _dec(d, 'exitPrice', channel, False)
-    r.sum_open = _dec(d, 'sumOpen', channel, False)
-    r.sum_close = _dec(d, 'sumClose', channel, False)
-    r.realized_pnl = _dec(d, 'realizedPnl', channel, False)
-    r.unrealized_pnl = _dec(d, 'unrealizedPnl', channel, False)
-    r.created_at = _str(d, 'createdAt', channel, False)
-    r.created_at_height = _height(d, 'createdAtHeight', channel, False)
-    r.closed_at = _str(d, 'closedAt', channel, False)
-    return r
-
-
-cdef class AssetPositionUpdate(Record):
-    """
-    An asset (USDC) position from the subaccounts channels (section 3.7).
-
-    Decimal fields keep the venue text (validated); heights are integers.
-    """
-
-    _fields = (
-        'address', 'subaccount_number', 'position_id', 'asset_id', 'symbol', 'side', 'size'
-    )
-
-    cdef readonly str address
-    cdef readonly object subaccount_number
-    cdef readonly str position_id
-    cdef readonly str asset_id
-    cdef readonly str symbol
-    cdef readonly str side
-    cdef readonly str size
-
-
-cdef AssetPositionUpdate _parse_AssetPositionUpdate(FrameParser parser, object obj, str channel):
-    cdef dict d = _as_dict(obj, channel, 'AssetPositionUpdate')
-    cdef AssetPositionUpdate r = AssetPositionUpdate.__new__(AssetPositionUpdate)
-    r.address = _str(d, 'address', channel, False)
-    r.subaccount_number = _int(d, 'subaccountNumber', channel, False)
-    r.position_id = _str(d, 'positionId', channel, False)
-    r.asset_id = _str(d, 'assetId', channel, False)
-    r.symbol = _str(d, 'symbol', channel, True)
-    r.side = _enum(parser, d, 'side', POSITION_SIDE, channel, False)
-    r.size = _dec(d, 'size', channel, True)
-    return r
-
-
-cdef class TradingRewardUpdate(Record):
-    """
-    A trading reward from the subaccounts channels (section 3.7).
-
-    Decimal fields keep the venue text (validated); heights are integers.
-    """
-
-    _fields = (
-        'trading_reward', 'created_at_height', 'created_at'
-    )
-
-    cdef readonly str trading_reward
-    cdef readonly object created_at_height
-    cdef readonly str created_at
-
-
-cdef TradingRewardUpdate _parse_TradingRewardUpdate(FrameParser parser, object obj, str channel):
-    cdef dict d = _as_dict(obj, channel, 'TradingRewardUpdate')
-    cdef TradingRewardUpdate r = TradingRewardUpdate.__new__(TradingRewardUpdate)
-    r.trading_reward = _dec(d, 'tradingReward', channel, True)
-    r.created_at_height = _height(d, 'createdAtHeight', channel, False)
-    r.created_at = _str(d, 'createdAt', channel, False)
-    return r
-
-
-cdef class SubaccountInfo(Record):
-    """
-    The subaccount summary of a subaccounts snapshot (section 2.10).
-
-    Decimal fields keep the venue text (validated); heights are integers.
-    """
-
-    _fields = (
-        'address', 'subaccount_number', 'equity', 'free_collateral', 'margin_enabled',
-        'updated_at_height', 'latest_processed_block_height'
-    )
-
-    cdef readonly str address
-    cdef readonly object subaccount_number
-    cdef readonly str equity
-    cdef readonly str free_collateral
-    cdef readonly object margin_enabled
-    cdef readonly object updated_at_height
-    cdef readonly object latest_processed_block_height
-
-
-cdef SubaccountInfo _parse_SubaccountInfo(FrameParser parser, object obj, str channel):
-    cdef dict d = _as_dict(obj, channel, 'SubaccountInfo')
-    cdef SubaccountInfo r = SubaccountInfo.__new__(SubaccountInfo)
-    r.address = _str(d, 'address', channel, True)
-    r.subaccount_number = _int(d, 'subaccountNumber', channel, False)
-    r.equity = _dec(d, 'equity', channel, False)
-    r.free_collateral = _dec(d, 'freeCollateral', channel, False)
-    r.margin_enabled = _bool(d, 'marginEnabled', channel, False)
-    r.updated_at_height = _height(d, 'updatedAtHeight', channel, False)
-    r.latest_processed_block_height = _height(d, 'latestProcessedBlockHeight', channel, False)
-    return r
-
-
-
-cdef class TradeHistory(Record):
-    """
-    The trades of a ``v4_trades`` subscription snapshot: history, not live ticks.
-
-    ``trades`` are `TradeTick` objects, oldest first; their ids count as seen, so live updates
-    never republish them.
-    """
-
-    _fields = ("instrument_id", "trades")
-
-    cdef readonly object instrument_id
-    cdef readonly list trades
-
-
-cdef class BarHistory(Record):
-    """
-    The closed candles of a ``v4_candles`` subscription snapshot: history, not live bars.
-
-    ``bars`` are `Bar` objects, oldest first, ``ts_event`` at each bar's close.
-    """
-
-    _fields = ("bar_type", "bars")
-
-    cdef readonly object bar_type
-    cdef readonly list bars
-
-
-cdef void _fill_owner(object rec, object number, str address):
-    # Fill the subaccount number (parent envelope or snapshot owner) and address when missing
-    if number is None and address is None:
-        return
-    if isinstance(rec, PerpetualPositionUpdate):
-        if (<PerpetualPositionUpdate>rec).subaccount_number is None:
-            (<PerpetualPositionUpdate>rec).subaccount_number = number
-        if (<PerpetualPositionUpdate>rec).address is None:
-            (<PerpetualPositionUpdate>rec).address = address
-    elif isinstance(rec, AssetPositionUpdate):
-        if (<AssetPositionUpdate>rec).subaccount_number is None:
-            (<AssetPositionUpdate>rec).subaccount_number = number
-        if (<AssetPositionUpdate>rec).address is None:
-            (<AssetPositionUpdate>rec).address = address
-    elif isinstance(rec, OrderUpdate):
-        if (<OrderUpdate>rec).subaccount_number is None:
-            (<OrderUpdate>rec).subaccount_number = number
-    elif isinstance(rec, FillUpdate):
-        if (<FillUpdate>rec).subaccount_number is None:
-            (<FillUpdate>rec).subaccount_number = number
-    elif isinstance(rec, TransferUpdate):
-        if (<TransferUpdate>rec).subaccount_number is None:
-            (<TransferUpdate>rec).subaccount_number = number
-
-
 cdef inline bint _valid_trade_id(const char* p, Py_ssize_t n) noexcept nogil:
     # 1..36 printable ASCII bytes (Nautilus aborts on non-ASCII trade ids)
     cdef Py_ssize_t i
@@ -1009,11 +427,6 @@ cdef TradeTick _trade_tick(
     tick._mem.ts_event = ts_event
     tick._mem.ts_init = ts_init
     return tick
-
-
-cdef tuple _RECORD_NAMES = (
-    "perpetual position", "asset position", "order", "fill", "transfer", "trading reward",
-)
 
 
 cdef class IdRing:
@@ -1403,11 +816,14 @@ cdef Py_ssize_t _book_contents_scan(
         return -1
 
 
-cdef const char* _TRADE_TYPES[4]
-_TRADE_TYPES[0] = b"LIMIT"
-_TRADE_TYPES[1] = b"LIQUIDATED"
-_TRADE_TYPES[2] = b"DELEVERAGED"
-_TRADE_TYPES[3] = b"TWAP_SUBORDER"
+# TRADE_TYPE as C strings for the nogil scanner (the tuple keeps the bytes alive)
+cdef tuple _TRADE_TYPE_BYTES = tuple(sorted(t.encode() for t in TRADE_TYPE))
+cdef Py_ssize_t _N_TRADE_TYPES = len(_TRADE_TYPE_BYTES)
+cdef const char* _TRADE_TYPES[16]
+if _N_TRADE_TYPES > 16:
+    raise ImportError(f"too many trade types, was {_N_TRADE_TYPES}")
+for _j in range(_N_TRADE_TYPES):
+    _TRADE_TYPES[_j] = <bytes>_TRADE_TYPE_BYTES[_j]
 
 
 @cython.boundscheck(False)
@@ -1480,7 +896,7 @@ cdef Py_ssize_t _trade_scan(
             if i < 0:
                 return -1
             known = False
-            for j in range(4):
+            for j in range(_N_TRADE_TYPES):
                 if _key_is(p, vs, vl, _TRADE_TYPES[j], strlen(_TRADE_TYPES[j])):
                     known = True
             if not known:
@@ -1498,6 +914,193 @@ cdef Py_ssize_t _trade_scan(
                 return i + 1
             return -1
         return -1
+
+
+# -- Records parsed by table (nautilus_dydx.schemas.records) ------------------------------------
+
+cdef enum:
+    K_STR = 0
+    K_DEC = 1
+    K_INT = 2
+    K_HEIGHT = 3
+    K_BOOL = 4
+    K_TIME = 5
+    K_ENUM = 6
+    MAX_RECORD_FIELDS = 48
+
+cdef dict _KINDS = {
+    "str": K_STR, "dec": K_DEC, "int": K_INT, "height": K_HEIGHT, "bool": K_BOOL, "time": K_TIME,
+}
+
+
+cdef class _RecordSpec:
+    # One field table compiled to C arrays and tuples, indexed by field
+    cdef object cls
+    cdef str what
+    cdef str name
+    cdef Py_ssize_t n
+    cdef Py_ssize_t size
+    cdef tuple keys
+    cdef tuple alternates
+    cdef tuple parents
+    cdef tuple parent_names
+    cdef tuple enums
+    cdef int kinds[MAX_RECORD_FIELDS]
+    cdef bint required[MAX_RECORD_FIELDS]
+    cdef bint plain[MAX_RECORD_FIELDS]  # No parent object and no alternate key
+    cdef Py_ssize_t number_at
+    cdef Py_ssize_t address_at
+    cdef Py_ssize_t ts_at
+
+
+cdef _RecordSpec _compile_spec(object cls):
+    cdef _RecordSpec spec = _RecordSpec.__new__(_RecordSpec)
+    cdef tuple table
+    cdef tuple names = cls.__struct_fields__
+    cdef list keys = [], alternates = [], parents = [], parent_names = [], enums = []
+    table, spec.what, spec.name = TABLES[cls]
+    if len(table) > MAX_RECORD_FIELDS:
+        raise ValueError(f"{cls.__name__}: too many fields, was {len(table)}")
+    spec.cls = cls
+    spec.n = len(table)
+    spec.size = len(names)
+    spec.number_at = spec.address_at = spec.ts_at = -1
+    for i, (attr, key, kind, required) in enumerate(table):
+        if names[i] != attr:
+            raise ValueError(f"{cls.__name__}: field {i} is {names[i]!r}, table says {attr!r}")
+        parent, _, key = key.rpartition(".")
+        key, _, alternate = key.partition("|")
+        keys.append(key)
+        alternates.append(alternate or None)
+        parents.append(parent or None)
+        if parent and parent not in parent_names:
+            parent_names.append(parent)
+        enums.append(kind if isinstance(kind, frozenset) else None)
+        spec.kinds[i] = K_ENUM if isinstance(kind, frozenset) else _KINDS[kind]
+        spec.required[i] = required
+        spec.plain[i] = not parent and not alternate
+        if attr == "subaccount_number":
+            spec.number_at = i
+        elif attr == "address":
+            spec.address_at = i
+    if "ts_event" in names:
+        spec.ts_at = names.index("ts_event")
+    spec.keys = tuple(keys)
+    spec.alternates = tuple(alternates)
+    spec.parents = tuple(parents)
+    spec.parent_names = tuple(parent_names)
+    spec.enums = tuple(enums)
+    return spec
+
+
+# Record kinds of the subaccount messages, in the order _subaccount_update reads them
+cdef enum:
+    R_PERPETUAL = 0
+    R_ASSET = 1
+    R_ORDER = 2
+    R_FILL = 3
+    R_TRANSFER = 4
+    R_REWARD = 5
+    R_SUBACCOUNT = 6
+
+# Venue key -> record kind, in the order they are read (built once: C enum values)
+cdef tuple _SNAPSHOT_KEYS = (("openPerpetualPositions", R_PERPETUAL), ("assetPositions", R_ASSET))
+cdef tuple _UPDATE_KEYS = (
+    ("perpetualPositions", R_PERPETUAL), ("assetPositions", R_ASSET), ("orders", R_ORDER),
+    ("fills", R_FILL), ("transfers", R_TRANSFER), ("tradingReward", R_REWARD),
+)
+
+cdef tuple _SPECS = tuple(_compile_spec(cls) for cls in (
+    PerpetualPositionUpdate, AssetPositionUpdate, OrderUpdate, FillUpdate, TransferUpdate,
+    TradingRewardUpdate, SubaccountInfo,
+))
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+@cython.nonecheck(False)
+cdef inline object _field(
+    FrameParser parser, _RecordSpec spec, Py_ssize_t i, dict d, str key, str channel,
+    bint required,
+):
+    cdef int kind = spec.kinds[i]
+    if kind == K_STR or kind == K_TIME:
+        return _str(d, key, channel, required)
+    if kind == K_DEC:
+        return _dec(d, key, channel, required)
+    if kind == K_ENUM:
+        return _enum(parser, d, key, <frozenset>spec.enums[i], channel, required)
+    if kind == K_HEIGHT:
+        return _height(d, key, channel, required)
+    if kind == K_INT:
+        return _int(d, key, channel, required)
+    return _bool(d, key, channel, required)
+
+
+cdef object _other_field(
+    FrameParser parser, _RecordSpec spec, Py_ssize_t i, dict d, dict nested, str channel,
+):
+    # A field in a nested object ("parent.key") or with an alternate key ("key|other")
+    cdef object parent = spec.parents[i]
+    cdef object alternate = spec.alternates[i]
+    cdef str key = <str>spec.keys[i]
+    cdef dict src = d if parent is None else <dict>nested[parent]
+    cdef object v
+    if alternate is None:
+        return _field(parser, spec, i, src, key, channel, spec.required[i])
+    v = _field(parser, spec, i, src, key, channel, False)
+    if v is None or v == "":
+        v = _field(parser, spec, i, src, <str>alternate, channel, False)
+        if v is None and spec.required[i]:
+            raise _missing(key, channel)
+    return v
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+@cython.nonecheck(False)
+cdef object _parse_record(
+    FrameParser parser, _RecordSpec spec, object obj, str channel, object number, str address,
+):
+    # Venue object -> record by its table; a missing subaccount number / address is the owner's
+    cdef dict d = _as_dict(obj, channel, spec.what)
+    cdef dict nested = None
+    cdef tuple values = PyTuple_New(spec.size)  # Slots filled in order (NULLs freed on error)
+    cdef Py_ssize_t i
+    cdef int kind
+    cdef object v
+    cdef object ts_event = 0
+    if spec.parent_names:
+        nested = {}
+        for name in spec.parent_names:
+            nested[name] = _as_dict(d.get(name) or {}, channel, f"{spec.what} {name}")
+    for i in range(spec.n):
+        kind = spec.kinds[i]
+        if not spec.plain[i]:
+            v = _other_field(parser, spec, i, d, nested, channel)
+        elif kind == K_STR or kind == K_TIME:  # _field, inlined by hand: most fields are plain
+            v = _str(d, <str>spec.keys[i], channel, spec.required[i])
+        elif kind == K_DEC:
+            v = _dec(d, <str>spec.keys[i], channel, spec.required[i])
+        elif kind == K_ENUM:
+            v = _enum(
+                parser, d, <str>spec.keys[i], <frozenset>spec.enums[i], channel, spec.required[i],
+            )
+        else:
+            v = _field(parser, spec, i, d, <str>spec.keys[i], channel, spec.required[i])
+        if v is None:
+            if i == spec.number_at:
+                v = number
+            elif i == spec.address_at:
+                v = address
+        elif kind == K_TIME:
+            ts_event = _iso_ns(<str>v, channel)
+        Py_INCREF(v)
+        PyTuple_SET_ITEM(values, i, v)
+    if spec.ts_at >= 0:
+        Py_INCREF(ts_event)
+        PyTuple_SET_ITEM(values, spec.ts_at, ts_event)
+    return spec.cls(*values)
 
 
 # -- Parser -------------------------------------------------------------------------------------
@@ -1606,6 +1209,7 @@ cdef class FrameParser:
         self._known_tickers = set()
         self._fill_ids = IdRing(_MAX_SEEN_IDS)
         self.unknown_enums = {}
+        self._unknown_values = {}
         self.skipped = {}
         self.adapted = {}
         self._new_reasons = []
@@ -1750,6 +1354,21 @@ cdef class FrameParser:
         self.skipped[reason] = n + 1
         return 0
 
+    cdef int _unknown(self, str field, object value) except -1:
+        # The first MAX_UNKNOWN_VALUES distinct values of a field by value, the rest as None
+        cdef tuple k = (field, value)
+        cdef object n = self.unknown_enums.get(k)
+        cdef object distinct
+        if n is None:
+            distinct = self._unknown_values.get(field, 0)
+            if distinct < _MAX_UNKNOWN_VALUES:
+                self._unknown_values[field] = distinct + 1
+            else:
+                k = (field, None)
+            n = self.unknown_enums.get(k, 0)
+        self.unknown_enums[k] = n + 1
+        return 0
+
     cdef int _adapt(self, str reason) except -1:
         cdef object n = self.adapted.get(reason)
         if n is None:
@@ -1852,13 +1471,12 @@ cdef class FrameParser:
         if typ == "subscribed":
             return self._on_subscribed(m, channel, ts_init)
         if typ == "unsubscribed":
-            return [self._control(Unsubscribed.__new__(Unsubscribed), m, channel)]
+            return [self._control(Unsubscribed, m, channel)]
         if typ == "connected":
             return [self._connected(m)]
         if typ == "error":
             return [self._error(m, channel)]
-        k = ("type", typ)
-        self.unknown_enums[k] = self.unknown_enums.get(k, 0) + 1
+        self._unknown("type", typ)
         return []
 
     cdef object _message_id(self, dict m, str channel):
@@ -1868,40 +1486,27 @@ cdef class FrameParser:
         return v
 
     cdef object _connected(self, dict m):
-        cdef Connected r = Connected.__new__(Connected)
-        r.connection_id = _str(m, "connection_id", None, False)
-        r.message_id = self._message_id(m, None)
-        return r
+        return Connected(_str(m, "connection_id", None, False), self._message_id(m, None))
 
     cdef object _error(self, dict m, str channel):
-        cdef WsError r = WsError.__new__(WsError)
-        r.message = _str(m, "message", channel, True)
-        r.channel = channel
-        r.id = _str(m, "id", channel, False)
-        r.connection_id = _str(m, "connection_id", channel, False)
-        r.message_id = _int(m, "message_id", channel, False)
-        return r
+        return WsError(
+            _str(m, "message", channel, True), channel, _str(m, "id", channel, False),
+            _str(m, "connection_id", channel, False), _int(m, "message_id", channel, False),
+        )
 
-    cdef object _control(self, object rec, dict m, str channel):
+    cdef object _control(self, object cls, dict m, str channel):
         # Subscribed and Unsubscribed share their fields
         if channel is None:
             raise FrameError(None, "missing required key 'channel'")
-        if isinstance(rec, Subscribed):
-            (<Subscribed>rec).channel = channel
-            (<Subscribed>rec).id = _str(m, "id", channel, False)
-            (<Subscribed>rec).connection_id = _str(m, "connection_id", channel, False)
-            (<Subscribed>rec).message_id = self._message_id(m, channel)
-        else:
-            (<Unsubscribed>rec).channel = channel
-            (<Unsubscribed>rec).id = _str(m, "id", channel, False)
-            (<Unsubscribed>rec).connection_id = _str(m, "connection_id", channel, False)
-            (<Unsubscribed>rec).message_id = self._message_id(m, channel)
-        return rec
+        return cls(
+            channel, _str(m, "id", channel, False), _str(m, "connection_id", channel, False),
+            self._message_id(m, channel),
+        )
 
     cdef MarketContext _ctx(self, dict m, str channel):
         cdef str ident = _str(m, "id", channel, True)
         cdef object ctx
-        if channel == "v4_candles":
+        if channel == _CH_CANDLES:
             ident = ident.partition("/")[0]
         ctx = self._contexts.get(ident)
         if ctx is None:
@@ -1909,30 +1514,29 @@ cdef class FrameParser:
         return <MarketContext>ctx
 
     cdef list _on_subscribed(self, dict m, str channel, uint64_t ts_init):
-        cdef list out = [self._control(Subscribed.__new__(Subscribed), m, channel)]
+        cdef list out = [self._control(Subscribed, m, channel)]
         cdef object contents = m.get("contents")
         cdef object message_id = out[0].message_id
-        if channel == "v4_orderbook":
+        if channel == _CH_BOOK:
             out.extend(self._book(
                 self._ctx(m, channel), channel, contents, False, True, message_id, ts_init,
             ))
-        elif channel == "v4_trades":
+        elif channel == _CH_TRADES:
             out.extend(self._trades(
                 self._ctx(m, channel), channel, contents, False, True, ts_init,
             ))
-        elif channel == "v4_candles":
+        elif channel == _CH_CANDLES:
             contents = _as_dict(contents, channel, "contents")
             candles = _as_list(contents.get("candles"), channel, "candles")
             out.extend(self._candles(m, channel, list(reversed(candles)), True, ts_init))
-        elif channel == "v4_markets":
+        elif channel == _CH_MARKETS:
             out.extend(self._markets_snapshot(channel, contents, ts_init))
-        elif channel == "v4_subaccounts" or channel == "v4_parent_subaccounts":
+        elif channel == _CH_SUBACCOUNTS or channel == _CH_PARENT_SUBACCOUNTS:
             out.extend(self._subaccount_snapshot(channel, contents))
-        elif channel == "v4_block_height":
+        elif channel == _CH_BLOCK_HEIGHT:
             out.append(self._block_height(channel, contents, "height", True))
         else:
-            k = ("channel", channel)
-            self.unknown_enums[k] = self.unknown_enums.get(k, 0) + 1
+            self._unknown("channel", channel)
         return out
 
     cdef list _on_data(
@@ -1943,29 +1547,28 @@ cdef class FrameParser:
         cdef list items
         if channel is None:
             raise FrameError(None, "missing required key 'channel'")
-        if channel == "v4_orderbook":
+        if channel == _CH_BOOK:
             return self._book(
                 self._ctx(m, channel), channel, contents, batched, False, message_id, ts_init,
             )
-        if channel == "v4_trades":
+        if channel == _CH_TRADES:
             return self._trades(self._ctx(m, channel), channel, contents, batched, False, ts_init)
         items = contents if batched else [contents]
-        if channel == "v4_candles":
+        if channel == _CH_CANDLES:
             return self._candles(m, channel, items, False, ts_init)
         out = []
-        if channel == "v4_markets":
+        if channel == _CH_MARKETS:
             for c in items:
                 out.extend(self._markets_update(channel, c, ts_init))
-        elif channel == "v4_subaccounts" or channel == "v4_parent_subaccounts":
+        elif channel == _CH_SUBACCOUNTS or channel == _CH_PARENT_SUBACCOUNTS:
             number = _int(m, "subaccountNumber", channel, False)
             for c in items:
                 out.extend(self._subaccount_update(channel, c, number))
-        elif channel == "v4_block_height":
+        elif channel == _CH_BLOCK_HEIGHT:
             for c in items:
                 out.append(self._block_height(channel, c, "blockHeight", True))
         else:
-            k = ("channel", channel)
-            self.unknown_enums[k] = self.unknown_enums.get(k, 0) + 1
+            self._unknown("channel", channel)
         return out
 
     # -- Scanner fast path -----------------------------------------------------------------
@@ -1989,7 +1592,7 @@ cdef class FrameParser:
             bint snapshot = False
             bint batched = False
             object ctx_obj = None
-            Subscribed sub
+            object sub
             MarketContext ctx = None
         if i >= n or p[i] != 123:
             return None
@@ -2020,9 +1623,9 @@ cdef class FrameParser:
                 bit = 2
                 i = _plain_string(p, i, n, &ch_s, &ch_l)
                 if i >= 0:
-                    if _key_is(p, ch_s, ch_l, b"v4_orderbook", 12):
+                    if _key_is(p, ch_s, ch_l, _CH_BOOK_B, len(_CH_BOOK_B)):
                         channel = 1
-                    elif _key_is(p, ch_s, ch_l, b"v4_trades", 9):
+                    elif _key_is(p, ch_s, ch_l, _CH_TRADES_B, len(_CH_TRADES_B)):
                         channel = 2
                     else:
                         return None
@@ -2078,15 +1681,12 @@ cdef class FrameParser:
         if channel == 2:
             return self._trades_finish(p, ctx, count, ts_init)
         if not snapshot:
-            return self._book_finish(ctx, "v4_orderbook", k, False, message_id, ts_init)
-        sub = Subscribed.__new__(Subscribed)
-        sub.channel = "v4_orderbook"
-        sub.id = ctx.ticker
-        sub.connection_id = (
-            None if cid_s < 0 else PyUnicode_DecodeASCII(p + cid_s, cid_l, NULL)
+            return self._book_finish(ctx, _CH_BOOK, k, False, message_id, ts_init)
+        sub = Subscribed(
+            _CH_BOOK, ctx.ticker,
+            None if cid_s < 0 else PyUnicode_DecodeASCII(p + cid_s, cid_l, NULL), message_id,
         )
-        sub.message_id = message_id
-        return [sub] + self._book_finish(ctx, "v4_orderbook", k, True, message_id, ts_init)
+        return [sub] + self._book_finish(ctx, _CH_BOOK, k, True, message_id, ts_init)
 
     cdef Py_ssize_t _scan_contents(
         self, const char* p, Py_ssize_t i, Py_ssize_t n, int channel, MarketContext ctx,
@@ -2270,7 +1870,6 @@ cdef class FrameParser:
         cdef object deltas
         cdef object quote
         cdef L2Book book = ctx.book
-        cdef ResyncNeeded rec
         if snapshot and not damaged:
             # A damaged snapshot keeps the report: resubscribing would loop on the same data
             ctx._resync_reported = False
@@ -2283,12 +1882,10 @@ cdef class FrameParser:
                 out.append(quote)
         if (book.resync_needed or damaged) and not ctx._resync_reported:
             ctx._resync_reported = True
-            rec = ResyncNeeded.__new__(ResyncNeeded)
-            rec.channel = channel
-            rec.id = ctx.ticker
-            rec.instrument_id = ctx.instrument_id
-            rec.reason = book.resync_reason if book.resync_needed else "invalid level skipped"
-            out.append(rec)
+            out.append(ResyncNeeded(
+                channel, ctx.ticker, ctx.instrument_id,
+                book.resync_reason if book.resync_needed else "invalid level skipped",
+            ))
         return out
 
     # -- Trades ----------------------------------------------------------------------------
@@ -2308,8 +1905,8 @@ cdef class FrameParser:
         id_ptr = PyUnicode_AsUTF8AndSize(trade_id, &id_len)
         if not _valid_trade_id(id_ptr, id_len):
             raise FrameError(channel, f"invalid trade id, was {trade_id!r}", "invalid 'id'")
-        side = _enum(self, t, "side", SIDE, channel, True)
-        kind = _enum(self, t, "type", TRADE_TYPE, channel, False)
+        side = _enum(self, t, "side", _SIDE, channel, True)
+        kind = _enum(self, t, "type", _TRADE_TYPE, channel, False)
         try:
             _parse_number(t.get("price"), channel, "price", ctx._unit_p, False, &p_raw, &prec)
         except FrameError as e:
@@ -2346,7 +1943,6 @@ cdef class FrameParser:
         cdef Py_ssize_t id_len = 0
         cdef uint64_t newest = 0
         cdef list out = []
-        cdef TradeHistory history
         for item in items:
             c = _as_dict(item, channel, "contents")
             trades = _as_list(c.get("trades"), channel, "trades")
@@ -2369,10 +1965,7 @@ cdef class FrameParser:
                 )
             if newest > ctx._history_ts:
                 ctx._history_ts = newest
-            history = TradeHistory.__new__(TradeHistory)
-            history.instrument_id = ctx.instrument_id
-            history.trades = out
-            return [history]
+            return [TradeHistory(ctx.instrument_id, out)]
         for trade_id, p_raw, s_raw, agg, ts_event in parsed:
             if <uint64_t>ts_event < ctx._history_ts or not ctx._trade_ids.add_c(trade_id):
                 ctx.duplicate_trades += 1
@@ -2399,8 +1992,7 @@ cdef class FrameParser:
             )
         ctx = <MarketContext>ctx_obj
         if resolution not in ctx._bar_types:
-            k = ("resolution", resolution)
-            self.unknown_enums[k] = self.unknown_enums.get(k, 0) + 1
+            self._unknown("resolution", resolution)
             return None
         _parse_number(c.get("open"), channel, "open", ctx._unit_p, False, &o, &prec)
         _parse_number(c.get("high"), channel, "high", ctx._unit_p, False, &h, &prec)
@@ -2431,7 +2023,7 @@ cdef class FrameParser:
         cdef list out = []
         cdef list state
         cdef dict histories = {}
-        cdef BarHistory history
+        cdef object history
         cdef uint64_t duration
         self._ctx(m, channel)
         ticker, _, resolution = ident.partition("/")
@@ -2451,9 +2043,7 @@ cdef class FrameParser:
                     state = ctx._candles[resolution] = [None, 0]
                 key = (ctx.ticker, resolution)
                 if key not in histories:
-                    history = BarHistory.__new__(BarHistory)
-                    history.bar_type = ctx._bar_types[resolution][0]
-                    history.bars = []
+                    history = BarHistory(ctx._bar_types[resolution][0], [])
                     histories[key] = history
                     out.append(history)
                     state[0] = None
@@ -2461,7 +2051,7 @@ cdef class FrameParser:
                 if forming is not None:
                     if candle[0] <= forming[0]:
                         continue
-                    (<BarHistory>histories[key]).bars.append(
+                    histories[key].bars.append(
                         _make_bar(ctx, resolution, forming, ts_init),
                     )
                     state[1] = forming[0]
@@ -2500,8 +2090,7 @@ cdef class FrameParser:
         self, str channel, str ticker, object obj, bint snapshot, uint64_t ts_init,
     ):
         cdef dict fields = _as_dict(obj, channel, "market")
-        cdef MarketUpdate rec = MarketUpdate.__new__(MarketUpdate)
-        cdef list out = [rec]
+        cdef list out
         cdef object ctx_obj = self._contexts.get(ticker)
         cdef MarketContext ctx
         cdef str status
@@ -2510,20 +2099,20 @@ cdef class FrameParser:
             _dec(fields, key, channel, False)
         for key in _MARKET_INTEGERS:
             _int(fields, key, channel, False)
-        status = _enum(self, fields, "status", MARKET_STATUS, channel, False)
+        status = _enum(self, fields, "status", _MARKET_STATUS, channel, False)
         _str(fields, "ticker", channel, False)
         _str(fields, "clobPairId", channel, False)
-        rec.ticker = ticker
-        rec.is_snapshot = snapshot
-        rec.is_new = ticker not in self._known_tickers
-        rec.fields = fields
         tick = fields.get("tickSize")
         step = fields.get("stepSize")
         try:
-            rec.price_precision = None if tick is None else precision_from_increment(tick)
-            rec.size_precision = None if step is None else precision_from_increment(step)
+            price_precision = None if tick is None else precision_from_increment(tick)
+            size_precision = None if step is None else precision_from_increment(step)
         except ValueError as e:
             raise FrameError(channel, f"market {ticker}: {e}", "invalid increment") from None
+        out = [MarketUpdate(
+            ticker, ticker not in self._known_tickers, snapshot, fields, price_precision,
+            size_precision,
+        )]
         if ctx_obj is not None:
             ctx = <MarketContext>ctx_obj
             if fields.get("oraclePrice") is not None:
@@ -2616,55 +2205,39 @@ cdef class FrameParser:
 
     cdef object _block_height(self, str channel, object contents, str key, bint required):
         cdef dict c = _as_dict(contents, channel, "contents")
-        cdef BlockHeight r = BlockHeight.__new__(BlockHeight)
-        r.channel = channel
-        r.height = _height(c, key, channel, required)
-        r.time = _str(c, "time", channel, False)
-        r.ts_event = None if r.time is None else _iso_ns(r.time, channel)
-        return r
+        cdef object height = _height(c, key, channel, required)
+        cdef str time = _str(c, "time", channel, False)
+        return BlockHeight(channel, height, time, None if time is None else _iso_ns(time, channel))
 
-    cdef object _record(self, int kind, object obj, str channel):
-        if kind == 0:
-            return _parse_PerpetualPositionUpdate(self, obj, channel)
-        if kind == 1:
-            return _parse_AssetPositionUpdate(self, obj, channel)
-        if kind == 2:
-            return _parse_OrderUpdate(self, obj, channel)
-        if kind == 3:
-            return _parse_FillUpdate(self, obj, channel)
-        if kind == 4:
-            return _parse_TransferUpdate(self, obj, channel)
-        return _parse_TradingRewardUpdate(self, obj, channel)
+    cdef object _record(
+        self, int kind, object obj, str channel, object number, str address,
+    ):
+        return _parse_record(self, <_RecordSpec>_SPECS[kind], obj, channel, number, address)
 
     cdef list _subaccount(self, str channel, dict sub, object number):
         cdef list out = []
         cdef object owner_number = None
         cdef str owner_address = None
-        cdef SubaccountInfo info
         try:
-            info = _parse_SubaccountInfo(self, sub, channel)
-            if info.subaccount_number is None:
-                info.subaccount_number = _int(sub, "parentSubaccountNumber", channel, False)
+            info = self._record(R_SUBACCOUNT, sub, channel, None, None)
             owner_number = info.subaccount_number
             owner_address = info.address
             out.append(info)
         except (ValueError, TypeError, OverflowError) as e:
             self._skip("subaccount", e)
-        for key, kind in (("openPerpetualPositions", 0), ("assetPositions", 1)):
+        for key, kind in _SNAPSHOT_KEYS:
             positions = sub.get(key)
             if positions is None:
                 continue
+            name = (<_RecordSpec>_SPECS[kind]).name
             if type(positions) is not dict:
-                self._skip(_RECORD_NAMES[kind], FrameError(channel, "", f"{key!r} not an object"))
+                self._skip(name, FrameError(channel, "", f"{key!r} not an object"))
                 continue
             for pos in (<dict>positions).values():
                 try:
-                    rec = self._record(kind, pos, channel)
+                    out.append(self._record(kind, pos, channel, owner_number, owner_address))
                 except (ValueError, TypeError, OverflowError) as e:
-                    self._skip(_RECORD_NAMES[kind], e)
-                    continue
-                _fill_owner(rec, owner_number, owner_address)
-                out.append(rec)
+                    self._skip(name, e)
         children = sub.get("childSubaccounts")
         if children is not None:
             for child in _as_list(children, channel, "childSubaccounts"):
@@ -2684,7 +2257,7 @@ cdef class FrameParser:
         if orders is not None:
             for o in _as_list(orders, channel, "orders"):
                 try:
-                    out.append(_parse_OrderUpdate(self, o, channel))
+                    out.append(self._record(R_ORDER, o, channel, None, None))
                 except (ValueError, TypeError, OverflowError) as e:
                     self._skip("order", e)
         if c.get("blockHeight") is not None:
@@ -2698,27 +2271,23 @@ cdef class FrameParser:
         cdef dict c = _as_dict(contents, channel, "contents")
         cdef list out = []
         cdef list fills = []
-        for key, kind in (
-            ("perpetualPositions", 0), ("assetPositions", 1), ("orders", 2), ("fills", 3),
-            ("transfers", 4), ("tradingReward", 5),
-        ):
+        for key, kind in _UPDATE_KEYS:
             items = c.get(key)
             if items is None:
                 continue
-            if kind >= 4 and type(items) is not list:
+            name = (<_RecordSpec>_SPECS[kind]).name
+            if kind >= R_TRANSFER and type(items) is not list:
                 items = [items]  # A single transfer or reward object
             if type(items) is not list:
-                self._skip(_RECORD_NAMES[kind], FrameError(channel, "", f"{key!r} not an array"))
+                self._skip(name, FrameError(channel, "", f"{key!r} not an array"))
                 continue
             for obj in <list>items:
                 try:
-                    rec = self._record(kind, obj, channel)
+                    rec = self._record(kind, obj, channel, number, None)
                 except (ValueError, TypeError, OverflowError) as e:
-                    self._skip(_RECORD_NAMES[kind], e)
+                    self._skip(name, e)
                     continue
-                if kind != 5:
-                    _fill_owner(rec, number, None)
-                if kind == 3:
+                if kind == R_FILL:
                     fills.append(rec)
                 else:
                     out.append(rec)
@@ -2732,7 +2301,6 @@ cdef class FrameParser:
             if self._fill_ids.add_c(rec.id):
                 out.append(rec)
         return out
-
 
 
 cdef class DYDXWsListener(WSListener):

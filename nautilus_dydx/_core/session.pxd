@@ -20,8 +20,8 @@ cdef class MessageIdTracker:
     """Subscribe requests not answered yet (may fill holes).\n\n:returns: `int`"""
     cdef set _holes          # Skipped ids that a late `subscribed` may still fill
 
-    cdef list observe_c(self, uint64_t message_id)
-    cdef list check_c(self)
+    cdef object observe_c(self, uint64_t message_id)
+    cdef object check_c(self)
 
 
 cdef class SessionListener(DYDXWsListener):
@@ -30,4 +30,4 @@ cdef class SessionListener(DYDXWsListener):
     cdef object _owner       # Python object with the on_* connection callbacks
 
     cdef void _deliver(self, list objects, bint found, uint64_t message_id) except *
-    cdef void _gap(self, list missing) except *
+    cdef void _gap(self, object missing) except *

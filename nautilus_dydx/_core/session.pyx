@@ -11,6 +11,7 @@ from nautilus_dydx._core.frames import WsError
 from cpython.bytes cimport PyBytes_AS_STRING
 from cpython.bytes cimport PyBytes_GET_SIZE
 from libc.stdint cimport uint64_t
+from libc.stdint cimport PTRDIFF_MAX
 
 from picows.picows cimport WSFrame
 from picows.picows cimport WSMsgType
@@ -117,7 +118,7 @@ cdef class MessageIdTracker:
         """
         return frozenset(self._holes)
 
-    def observe(self, uint64_t message_id) -> list:
+    def observe(self, uint64_t message_id):
         """
         Record one counted message; return the ids now known to be missing (often empty).
 
@@ -128,12 +129,14 @@ cdef class MessageIdTracker:
 
         Returns
         -------
-        list[int]
+        list[int] | range | None
+            A jump of more than 4096 ids comes back as a ``range`` (from the oldest hole), so
+            memory stays bounded whatever the id.
 
         """
         return self.observe_c(message_id)
 
-    def check(self) -> list:
+    def check(self):
         """
         Return the ids known to be missing given `pending_subscribes` (after a reply arrived).
 
@@ -144,10 +147,10 @@ cdef class MessageIdTracker:
         """
         return self.check_c()
 
-    cdef list observe_c(self, uint64_t message_id):
+    cdef object observe_c(self, uint64_t message_id):
         cdef uint64_t last = self.last_message_id
         cdef uint64_t skipped
-        cdef list out
+        cdef object first
         if message_id == last + 1:
             self.last_message_id = message_id
             if self._holes:
@@ -157,11 +160,12 @@ cdef class MessageIdTracker:
             skipped = message_id - last - 1
             self.last_message_id = message_id
             if skipped > <uint64_t>MAX_HOLES:
-                out = sorted(self._holes)
+                # A range, not a list: a message_id near 2**64 must not need 2**64 ints
+                first = min(self._holes) if self._holes else last + 1
+                self.missing += len(self._holes) + skipped
                 self._holes.clear()
-                out.extend(range(last + 1, message_id))
-                self.missing += len(out)
-                return out
+                # Capped so that len() fits a Py_ssize_t (an id beyond 2**63 is nonsense anyway)
+                return range(first, min(message_id, first + <uint64_t>PTRDIFF_MAX))
             self._holes.update(range(last + 1, message_id))
             return self.check_c()
         if message_id in self._holes:
@@ -170,7 +174,7 @@ cdef class MessageIdTracker:
         self.duplicates += 1
         return None
 
-    cdef list check_c(self):
+    cdef object check_c(self):
         cdef list out
         if len(self._holes) <= self.pending_subscribes:
             return None
@@ -263,7 +267,7 @@ cdef class SessionListener(DYDXWsListener):
     cdef void _deliver(self, list objects, bint found, uint64_t message_id) except *:
         cdef object first
         cdef object kind
-        cdef list missing = None
+        cdef object missing = None
         cdef bint forward = True
         if not objects:
             if found:
@@ -296,13 +300,13 @@ cdef class SessionListener(DYDXWsListener):
                 # The owner's bug must not take the connection down with it
                 self._owner.on_handler_error(e, objects)
 
-    cdef void _gap(self, list missing) except *:
+    cdef void _gap(self, object missing) except *:
         self._owner.on_gap(missing)
 
     def check_gaps(self) -> None:
         """
         Report holes that no outstanding subscribe can fill any more (after a reply arrived).
         """
-        cdef list missing = self.tracker.check_c()
+        cdef object missing = self.tracker.check_c()
         if missing is not None:
             self._gap(missing)

@@ -88,9 +88,12 @@ def env_value(network: str, name: str) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
-def check_mnemonic(field: str, mnemonic: str) -> None:
+def check_mnemonic(field: str, mnemonic: Secret) -> None:
     """
     Check a BIP-39 English mnemonic; the error names the field, never the words.
+
+    The words are examined in a helper that has returned before the error is raised, so no
+    frame of the traceback holds them (tools that print frame locals show only the `Secret`).
 
     Raises
     ------
@@ -98,22 +101,27 @@ def check_mnemonic(field: str, mnemonic: str) -> None:
         If the word count, a word or the checksum is wrong.
 
     """
+    problem = _mnemonic_problem(mnemonic)
+    if problem is not None:
+        raise ValueError(f"invalid `{field}`: {problem}")
+
+
+def _mnemonic_problem(mnemonic: Secret) -> str | None:
     from mnemonic import Mnemonic
 
-    words = mnemonic.split()
+    words = mnemonic.reveal().split()
     if len(words) not in _MNEMONIC_LENGTHS:
-        raise ValueError(
-            f"invalid `{field}`: expected 12, 15, 18, 21 or 24 words, was {len(words)} words",
-        )
+        return f"expected 12, 15, 18, 21 or 24 words, was {len(words)} words"
     wordlist = Mnemonic("english")
     unknown = sum(1 for w in words if w not in wordlist.wordlist)
     if unknown:
-        raise ValueError(f"invalid `{field}`: {unknown} word(s) not in the BIP-39 English list")
+        return f"{unknown} word(s) not in the BIP-39 English list"
     if not wordlist.check(" ".join(words)):
-        raise ValueError(f"invalid `{field}`: BIP-39 checksum failed")
+        return "BIP-39 checksum failed"
+    return None
 
 
-def check_private_key(field: str, key: str) -> None:
+def check_private_key(field: str, key: Secret) -> None:
     """
     Check a hex secp256k1 private key; the error names the field, never the key.
 
@@ -123,11 +131,34 @@ def check_private_key(field: str, key: str) -> None:
         If the key is not 32 bytes of hex or not in the curve's range.
 
     """
-    if not _HEX_KEY.fullmatch(key):
-        raise ValueError(f"invalid `{field}`: expected 64 hex characters (32 bytes)")
-    value = int(key.removeprefix("0x"), 16)
-    if not 0 < value < SECP256K1_ORDER:
-        raise ValueError(f"invalid `{field}`: outside the secp256k1 key range")
+    problem = _private_key_problem(key)
+    if problem is not None:
+        raise ValueError(f"invalid `{field}`: {problem}")
+
+
+def _private_key_problem(key: Secret) -> str | None:
+    if not _HEX_KEY.fullmatch(key.reveal()):
+        return "expected 64 hex characters (32 bytes)"
+    if not 0 < int(key.reveal().removeprefix("0x"), 16) < SECP256K1_ORDER:
+        return "outside the secp256k1 key range"
+    return None
+
+
+def seal_secret(field: str, value: object) -> Secret | None:
+    """
+    Return `value` as a `Secret` (``None`` stays ``None``); the error never shows the value.
+
+    Raises
+    ------
+    ValueError
+        If `value` is neither a string nor a `Secret`.
+
+    """
+    if value is None or isinstance(value, Secret):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"invalid `{field}`: expected a string, was {type(value).__name__}")
+    return Secret(value)
 
 
 SECP256K1_ORDER: Final[int] = int(

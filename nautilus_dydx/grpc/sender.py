@@ -177,6 +177,41 @@ class DYDXTransactionSender:
         sequence = self._next_sequence
         return await self._broadcast(signer.sign_tx(message, sequence, self.memo), sequence, 1)
 
+    def sign_short_term(self, message: bytes) -> tuple[bytes, int]:
+        """
+        Sign one short-term message now and return (tx bytes, sequence) for `broadcast_signed`.
+
+        Parameters
+        ----------
+        message : bytes
+            The encoded `Any`.
+
+        Returns
+        -------
+        tuple[bytes, int]
+
+        """
+        sequence = self._next_sequence
+        return self._started().sign_tx(message, sequence, self.memo), sequence
+
+    async def broadcast_signed(self, tx: bytes, sequence: int) -> TxOutcome:
+        """
+        Broadcast a transaction from `sign_short_term` once (never re-signed or re-sent).
+
+        Parameters
+        ----------
+        tx : bytes
+            The signed `TxRaw`.
+        sequence : int
+            The sequence it carries.
+
+        Returns
+        -------
+        TxOutcome
+
+        """
+        return await self._broadcast(tx, sequence, 1)
+
     async def send_stateful(self, messages: bytes | list[bytes]) -> TxOutcome:
         """
         Sign and broadcast stateful messages (`Any` bytes) under the configured sequence mode.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import time
 from calendar import monthrange
 from calendar import timegm
@@ -27,6 +28,34 @@ from nautilus_trader.model.objects import QUANTITY_MAX
 from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 
+from nautilus_dydx.schemas.records import MARKET_DECIMALS
+from nautilus_dydx.schemas.records import MARKET_INTEGERS
+from nautilus_dydx.schemas.records import MARKET_STATUS
+from nautilus_dydx.schemas.records import MAX_SEEN_IDS
+from nautilus_dydx.schemas.records import MAX_UNKNOWN_VALUES
+from nautilus_dydx.schemas.records import OFF_GRID_TRADE_TYPES
+from nautilus_dydx.schemas.records import RESOLUTIONS
+from nautilus_dydx.schemas.records import SIDE
+from nautilus_dydx.schemas.records import STATUS_ACTIONS
+from nautilus_dydx.schemas.records import TABLES
+from nautilus_dydx.schemas.records import TRADE_TYPE
+from nautilus_dydx.schemas.records import AssetPositionUpdate
+from nautilus_dydx.schemas.records import BarHistory
+from nautilus_dydx.schemas.records import BlockHeight
+from nautilus_dydx.schemas.records import Connected
+from nautilus_dydx.schemas.records import FillUpdate
+from nautilus_dydx.schemas.records import MarketUpdate
+from nautilus_dydx.schemas.records import OrderUpdate
+from nautilus_dydx.schemas.records import PerpetualPositionUpdate
+from nautilus_dydx.schemas.records import Record
+from nautilus_dydx.schemas.records import ResyncNeeded
+from nautilus_dydx.schemas.records import SubaccountInfo
+from nautilus_dydx.schemas.records import Subscribed
+from nautilus_dydx.schemas.records import TradeHistory
+from nautilus_dydx.schemas.records import TradingRewardUpdate
+from nautilus_dydx.schemas.records import TransferUpdate
+from nautilus_dydx.schemas.records import Unsubscribed
+from nautilus_dydx.schemas.records import WsError
 from tests.reference.book import L2Book
 from tests.reference.decimal import parse_decimal_rounded
 
@@ -34,18 +63,91 @@ from tests.reference.decimal import parse_decimal_rounded
 FIXED_PRECISION = 16
 PRICE_RAW_LIMIT = int(PRICE_MAX * FIXED_SCALAR)
 DECIMAL_RAW_LIMIT = int(QUANTITY_MAX * FIXED_SCALAR)
-MAX_SEEN_IDS = 10_000
-OFF_GRID_TRADE_TYPES = {"LIQUIDATED", "DELEVERAGED"}
-RECORD_NAMES = {
-    "PerpetualPositionUpdate": "perpetual position", "AssetPositionUpdate": "asset position",
-    "OrderUpdate": "order", "FillUpdate": "fill", "TransferUpdate": "transfer",
-    "TradingRewardUpdate": "trading reward",
-}
-
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
 _ISO = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?Z",
 )
+
+
+# -- Strict JSON (RFC 8259 with orjson's limits, which the compiled parser inherits) -----------
+
+JSON_MAX_DEPTH = 1024
+_JSON_INT_RANGE = (-(2**63), 2**64 - 1)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_STRING_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number is infinity when parsed as double, was {text[:20]!r}")
+    return value
+
+
+def _json_int(text: str) -> int | float:
+    # Integers beyond 64 bits decode as doubles (orjson); long ones skip int()'s digit limit
+    if len(text) <= 20:
+        value = int(text)
+        if _JSON_INT_RANGE[0] <= value <= _JSON_INT_RANGE[1]:
+            return value
+    return _json_float(text)
+
+
+def _json_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+_DECODER = json.JSONDecoder(
+    parse_int=_json_int, parse_float=_json_float, parse_constant=_json_constant,
+)
+
+
+def _json_depth(text: str) -> int:
+    depth = deepest = 0
+    for token in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
+        c = token.group()
+        if c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth -= 1
+    return deepest
+
+
+def _unpaired_escape(text: str) -> bool:
+    # Every string token of the (valid) document, duplicate keys included: not just the winners
+    for token in _STRING_TOKEN.finditer(text):
+        body = token.group()
+        if "\\u" in body and _SURROGATE.search(json.loads(body)) is not None:
+            return True
+    return False
+
+
+def loads_strict(data: bytes | bytearray | memoryview | str) -> object:
+    """
+    Decode one JSON document as the compiled parser's decoder does, else raise ValueError.
+
+    UTF-8 only (no BOM, no surrogates, raw or escaped), no NaN/Infinity, numbers that overflow a
+    double refused, integers beyond 64 bits as doubles, at most 1024 levels of nesting.
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8")  # Lone surrogates in a str raise UnicodeEncodeError
+    text = bytes(data).decode("utf-8")
+    if text.startswith("\ufeff"):
+        raise ValueError("UTF-8 byte order mark is not JSON")
+    limit = sys.getrecursionlimit()
+    if text.count("[") + text.count("{") > JSON_MAX_DEPTH // 2:
+        if _json_depth(text) > JSON_MAX_DEPTH:
+            raise ValueError(f"nesting deeper than {JSON_MAX_DEPTH}")
+        sys.setrecursionlimit(max(limit, 4 * JSON_MAX_DEPTH))  # json and the walk recurse
+    try:
+        msg = _DECODER.decode(text)
+        if _SURROGATE_ESCAPE.search(text) is not None and _unpaired_escape(text):
+            raise ValueError("unpaired surrogate escape in string")
+    finally:
+        sys.setrecursionlimit(limit)
+    return msg
 
 
 class FrameError(ValueError):
@@ -55,230 +157,6 @@ class FrameError(ValueError):
         self.channel = channel
         self.reason = reason
         super().__init__(f"{channel or 'frame'}: {message}")
-
-
-SIDE = {"BUY", "SELL"}
-LIQUIDITY = {"TAKER", "MAKER"}
-ORDER_TYPE = {
-    "LIMIT", "MARKET", "STOP_LIMIT", "STOP_MARKET", "TRAILING_STOP", "TAKE_PROFIT",
-    "TAKE_PROFIT_MARKET", "TWAP", "TWAP_SUBORDER",
-}
-ORDER_STATUS = {
-    "OPEN", "FILLED", "CANCELED", "BEST_EFFORT_CANCELED", "UNTRIGGERED", "ERROR",
-    "BEST_EFFORT_OPENED",
-}
-TIME_IN_FORCE = {"GTT", "IOC", "FOK"}
-FILL_TYPE = {"LIMIT", "LIQUIDATED", "LIQUIDATION", "DELEVERAGED", "OFFSETTING", "TWAP_SUBORDER"}
-TRADE_TYPE = {"LIMIT", "LIQUIDATED", "DELEVERAGED", "TWAP_SUBORDER"}
-POSITION_SIDE = {"LONG", "SHORT"}
-POSITION_STATUS = {"OPEN", "CLOSED", "LIQUIDATED"}
-TRANSFER_TYPE = {"TRANSFER_IN", "TRANSFER_OUT", "DEPOSIT", "WITHDRAWAL"}
-MARKET_STATUS = {"ACTIVE", "PAUSED", "CANCEL_ONLY", "POST_ONLY", "INITIALIZING", "FINAL_SETTLEMENT"}
-REMOVAL_REASON = {
-    "ORDER_REMOVAL_REASON_" + n for n in (
-        "UNSPECIFIED", "EXPIRED", "USER_CANCELED", "UNDERCOLLATERALIZED", "INTERNAL_ERROR",
-        "SELF_TRADE_ERROR", "POST_ONLY_WOULD_CROSS_MAKER_ORDER",
-        "IMMEDIATE_OR_CANCEL_WOULD_REST_ON_BOOK", "FOK_ORDER_COULD_NOT_BE_FULLY_FULLED",
-        "REDUCE_ONLY_RESIZE", "INDEXER_EXPIRED", "REPLACED", "FULLY_FILLED", "EQUITY_TIER",
-        "FINAL_SETTLEMENT", "VIOLATES_ISOLATED_SUBACCOUNT_CONSTRAINTS",
-    )
-}
-ENUMS = {
-    "SIDE": SIDE, "LIQUIDITY": LIQUIDITY, "ORDER_TYPE": ORDER_TYPE, "ORDER_STATUS": ORDER_STATUS,
-    "TIME_IN_FORCE": TIME_IN_FORCE, "FILL_TYPE": FILL_TYPE, "POSITION_SIDE": POSITION_SIDE,
-    "POSITION_STATUS": POSITION_STATUS, "REMOVAL_REASON": REMOVAL_REASON,
-}
-RESOLUTIONS = {
-    "1MIN": (1, "MINUTE", 60),
-    "5MINS": (5, "MINUTE", 300),
-    "15MINS": (15, "MINUTE", 900),
-    "30MINS": (30, "MINUTE", 1800),
-    "1HOUR": (1, "HOUR", 3600),
-    "4HOURS": (4, "HOUR", 14400),
-    "1DAY": (1, "DAY", 86400),
-}
-STATUS_ACTIONS = {
-    "ACTIVE": (MarketStatusAction.TRADING, True, True),
-    "PAUSED": (MarketStatusAction.PAUSE, False, False),
-    "CANCEL_ONLY": (MarketStatusAction.HALT, False, False),
-    "POST_ONLY": (MarketStatusAction.QUOTING, False, True),
-    "INITIALIZING": (MarketStatusAction.PRE_OPEN, False, False),
-    "FINAL_SETTLEMENT": (MarketStatusAction.CLOSE, False, False),
-}
-MARKET_DECIMALS = (
-    "oraclePrice", "priceChange24H", "volume24H", "nextFundingRate", "initialMarginFraction",
-    "maintenanceMarginFraction", "openInterest", "tickSize", "stepSize", "openInterestLowerCap",
-    "openInterestUpperCap", "baseOpenInterest", "defaultFundingRate1H",
-)
-MARKET_INTEGERS = (
-    "atomicResolution", "quantumConversionExponent", "stepBaseQuantums", "subticksPerTick",
-    "trades24H",
-)
-
-# Record name -> ((attribute, venue key, kind, required), ...)
-SPECS = {
-    'OrderUpdate': (
-        ('id', 'id', 'str', True),
-        ('subaccount_id', 'subaccountId', 'str', False),
-        ('client_id', 'clientId', 'str', False),
-        ('clob_pair_id', 'clobPairId', 'str', False),
-        ('side', 'side', 'enum:SIDE', False),
-        ('size', 'size', 'dec', False),
-        ('ticker', 'ticker', 'str', False),
-        ('price', 'price', 'dec', False),
-        ('type', 'type', 'enum:ORDER_TYPE', False),
-        ('time_in_force', 'timeInForce', 'enum:TIME_IN_FORCE', False),
-        ('post_only', 'postOnly', 'bool', False),
-        ('reduce_only', 'reduceOnly', 'bool', False),
-        ('status', 'status', 'enum:ORDER_STATUS', False),
-        ('order_flags', 'orderFlags', 'str', False),
-        ('total_filled', 'totalFilled', 'dec', False),
-        ('total_optimistic_filled', 'totalOptimisticFilled', 'dec', False),
-        ('good_til_block', 'goodTilBlock', 'height', False),
-        ('good_til_block_time', 'goodTilBlockTime', 'str', False),
-        ('trigger_price', 'triggerPrice', 'dec', False),
-        ('updated_at', 'updatedAt', 'str', False),
-        ('updated_at_height', 'updatedAtHeight', 'height', False),
-        ('removal_reason', 'removalReason', 'enum:REMOVAL_REASON', False),
-        ('created_at', 'createdAt', 'str', False),
-        ('created_at_height', 'createdAtHeight', 'height', False),
-        ('client_metadata', 'clientMetadata', 'str', False),
-        ('duration', 'duration', 'str', False),
-        ('interval', 'interval', 'str', False),
-        ('price_tolerance', 'priceTolerance', 'str', False),
-        ('subaccount_number', 'subaccountNumber', 'int', False),
-        ('builder_address', 'builderAddress', 'str', False),
-        ('fee_ppm', 'feePpm', 'str', False),
-        ('order_router_address', 'orderRouterAddress', 'str', False),
-    ),
-    'FillUpdate': (
-        ('id', 'id', 'str', True),
-        ('subaccount_id', 'subaccountId', 'str', False),
-        ('side', 'side', 'enum:SIDE', True),
-        ('liquidity', 'liquidity', 'enum:LIQUIDITY', True),
-        ('type', 'type', 'enum:FILL_TYPE', False),
-        ('clob_pair_id', 'clobPairId', 'str', False),
-        ('size', 'size', 'dec', True),
-        ('price', 'price', 'dec', True),
-        ('quote_amount', 'quoteAmount', 'dec', False),
-        ('event_id', 'eventId', 'str', False),
-        ('transaction_hash', 'transactionHash', 'str', False),
-        ('created_at', 'createdAt', 'ts', False),
-        ('created_at_height', 'createdAtHeight', 'height', False),
-        ('order_id', 'orderId', 'str', False),
-        ('ticker', 'ticker', 'str', False),
-        ('market', 'market', 'str', False),
-        ('market_type', 'marketType', 'str', False),
-        ('client_metadata', 'clientMetadata', 'str', False),
-        ('fee', 'fee', 'dec', False),
-        ('affiliate_rev_share', 'affiliateRevShare', 'dec', False),
-        ('subaccount_number', 'subaccountNumber', 'int', False),
-        ('builder_fee', 'builderFee', 'dec', False),
-        ('builder_address', 'builderAddress', 'str', False),
-        ('order_router_address', 'orderRouterAddress', 'str', False),
-        ('order_router_fee', 'orderRouterFee', 'dec', False),
-        ('position_size_before', 'positionSizeBefore', 'dec', False),
-        ('entry_price_before', 'entryPriceBefore', 'dec', False),
-        ('position_side_before', 'positionSideBefore', 'str', False),
-    ),
-    'PerpetualPositionUpdate': (
-        ('address', 'address', 'str', False),
-        ('subaccount_number', 'subaccountNumber', 'int', False),
-        ('position_id', 'positionId', 'str', False),
-        ('market', 'market', 'str', True),
-        ('side', 'side', 'enum:POSITION_SIDE', False),
-        ('status', 'status', 'enum:POSITION_STATUS', False),
-        ('size', 'size', 'sdec', False),
-        ('max_size', 'maxSize', 'sdec', False),
-        ('net_funding', 'netFunding', 'sdec', False),
-        ('entry_price', 'entryPrice', 'dec', False),
-        ('exit_price', 'exitPrice', 'dec', False),
-        ('sum_open', 'sumOpen', 'dec', False),
-        ('sum_close', 'sumClose', 'dec', False),
-        ('realized_pnl', 'realizedPnl', 'sdec', False),
-        ('unrealized_pnl', 'unrealizedPnl', 'sdec', False),
-        ('created_at', 'createdAt', 'str', False),
-        ('created_at_height', 'createdAtHeight', 'height', False),
-        ('closed_at', 'closedAt', 'str', False),
-    ),
-    'AssetPositionUpdate': (
-        ('address', 'address', 'str', False),
-        ('subaccount_number', 'subaccountNumber', 'int', False),
-        ('position_id', 'positionId', 'str', False),
-        ('asset_id', 'assetId', 'str', False),
-        ('symbol', 'symbol', 'str', True),
-        ('side', 'side', 'enum:POSITION_SIDE', False),
-        ('size', 'size', 'dec', True),
-    ),
-    'TradingRewardUpdate': (
-        ('trading_reward', 'tradingReward', 'dec', True),
-        ('created_at_height', 'createdAtHeight', 'height', False),
-        ('created_at', 'createdAt', 'str', False),
-    ),
-    'SubaccountInfo': (
-        ('address', 'address', 'str', True),
-        ('subaccount_number', 'subaccountNumber', 'int', False),
-        ('equity', 'equity', 'sdec', False),
-        ('free_collateral', 'freeCollateral', 'sdec', False),
-        ('margin_enabled', 'marginEnabled', 'bool', False),
-        ('updated_at_height', 'updatedAtHeight', 'height', False),
-        ('latest_processed_block_height', 'latestProcessedBlockHeight', 'height', False),
-    ),
-}
-
-
-class Record:
-    """Base of the reference records: same names, fields and `to_dict` as the compiled ones."""
-
-    _fields: tuple = ()
-
-    def __init__(self, **values) -> None:
-        for name in self._fields:
-            setattr(self, name, values.get(name))
-
-    def to_dict(self) -> dict:
-        """Return the record fields as a dict."""
-        return {name: getattr(self, name) for name in self._fields}
-
-    def __eq__(self, other) -> bool:
-        return type(self).__name__ == type(other).__name__ and self.to_dict() == other.to_dict()
-
-    def __repr__(self) -> str:
-        body = ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items() if v is not None)
-        return f"{type(self).__name__}({body})"
-
-
-def _record(name: str, fields: tuple) -> type:
-    return type(name, (Record,), {"_fields": fields})
-
-
-Connected = _record("Connected", ("connection_id", "message_id"))
-Subscribed = _record("Subscribed", ("channel", "id", "connection_id", "message_id"))
-Unsubscribed = _record("Unsubscribed", ("channel", "id", "connection_id", "message_id"))
-WsError = _record("WsError", ("message", "channel", "id", "connection_id", "message_id"))
-ResyncNeeded = _record("ResyncNeeded", ("channel", "id", "instrument_id", "reason"))
-TradeHistory = _record("TradeHistory", ("instrument_id", "trades"))
-BarHistory = _record("BarHistory", ("bar_type", "bars"))
-BlockHeight = _record("BlockHeight", ("channel", "height", "time", "ts_event"))
-MarketUpdate = _record(
-    "MarketUpdate",
-    ("ticker", "is_new", "is_snapshot", "fields", "price_precision", "size_precision"),
-)
-TransferUpdate = _record(
-    "TransferUpdate",
-    (
-        "id", "sender_address", "sender_subaccount_number", "recipient_address",
-        "recipient_subaccount_number", "symbol", "size", "type", "transaction_hash",
-        "created_at", "created_at_height", "subaccount_number",
-    ),
-)
-RECORDS = {name: _record(name, tuple(f[0] for f in spec)) for name, spec in SPECS.items()}
-OrderUpdate = RECORDS["OrderUpdate"]
-FillUpdate = RECORDS["FillUpdate"]
-PerpetualPositionUpdate = RECORDS["PerpetualPositionUpdate"]
-AssetPositionUpdate = RECORDS["AssetPositionUpdate"]
-TradingRewardUpdate = RECORDS["TradingRewardUpdate"]
-SubaccountInfo = RECORDS["SubaccountInfo"]
 
 
 # -- Field helpers ------------------------------------------------------------------------------
@@ -481,7 +359,8 @@ class FrameParser:
         self._contexts: dict[str, MarketContext] = {}
         self._known_tickers: set[str] = set()
         self._fill_ids: dict[str, None] = {}
-        self.unknown_enums: dict[tuple[str, str], int] = {}
+        self.unknown_enums: dict[tuple[str, str | None], int] = {}
+        self._unknown_values: dict[str, int] = {}
         self.skipped: dict[str, int] = {}
         self.adapted: dict[str, int] = {}
         self._new_reasons: list[str] = []
@@ -541,6 +420,11 @@ class FrameParser:
 
     def _count(self, key, value) -> None:
         k = (key, value)
+        if k not in self.unknown_enums:
+            if self._unknown_values.get(key, 0) < MAX_UNKNOWN_VALUES:
+                self._unknown_values[key] = self._unknown_values.get(key, 0) + 1
+            else:
+                k = (key, None)
         self.unknown_enums[k] = self.unknown_enums.get(k, 0) + 1
 
     def _enum(self, d: dict, key: str, known: set, channel: str | None, required: bool):
@@ -554,11 +438,9 @@ class FrameParser:
         self.frames += 1
         if ts_init == 0:
             ts_init = time.time_ns()
-        if isinstance(data, memoryview):
-            data = data.tobytes()
         try:
-            msg = json.loads(data)
-        except (ValueError, UnicodeDecodeError) as e:
+            msg = loads_strict(data)
+        except (ValueError, UnicodeError) as e:
             self.errors += 1
             raise FrameError(None, f"invalid JSON ({e})") from None
         try:
@@ -888,14 +770,14 @@ class FrameParser:
 
     def _market_entry(self, channel, ticker, obj, snapshot, ts_init) -> list:
         fields = _as_dict(obj, channel, "market")
-        for key in MARKET_DECIMALS:
-            _dec(fields, key, channel, False)
+        # A decimal sent as a JSON number counts as its text, as everywhere else
+        decimals = {key: _dec(fields, key, channel, False) for key in MARKET_DECIMALS}
         for key in MARKET_INTEGERS:
             _int(fields, key, channel, False)
         status = self._enum(fields, "status", MARKET_STATUS, channel, False)
         _str(fields, "ticker", channel, False)
         _str(fields, "clobPairId", channel, False)
-        tick, step = fields.get("tickSize"), fields.get("stepSize")
+        tick, step = decimals["tickSize"], decimals["stepSize"]
         try:
             pp = None if tick is None else precision_from_increment(tick)
             sp = None if step is None else precision_from_increment(step)
@@ -922,9 +804,10 @@ class FrameParser:
                         trading_event=status, is_trading=action[1], is_quoting=action[2],
                     )
                 out.insert(1, update)
-            if fields.get("nextFundingRate") is not None:
+            if decimals["nextFundingRate"] is not None:
                 out.append(FundingRateUpdate(ctx.instrument_id,
-                                             Decimal(fields["nextFundingRate"]), ts_init, ts_init))
+                                             Decimal(decimals["nextFundingRate"]), ts_init,
+                                             ts_init))
         self._known_tickers.add(ticker)
         return out
 
@@ -975,85 +858,67 @@ class FrameParser:
     @staticmethod
     def _block_height(channel: str, contents: object, key: str) -> Record:
         c = _as_dict(contents, channel, "contents")
+        height = _height(c, key, channel, True)  # Checked first, as compiled
         t = _str(c, "time", channel, False)
-        return BlockHeight(channel=channel, height=_height(c, key, channel, True), time=t,
+        return BlockHeight(channel=channel, height=height, time=t,
                            ts_event=None if t is None else iso_to_ns(t, channel))
 
-    def _parse_record(self, name: str, obj: object, channel: str) -> Record:
-        if name == "TransferUpdate":
-            return self._transfer(obj, channel)
-        d = _as_dict(obj, channel, name)
+    def _parse_record(self, cls: type, obj: object, channel: str, number=None,
+                      address=None) -> Record:
+        table, what, _ = TABLES[cls]
+        d = _as_dict(obj, channel, what)
+        nested = {}
+        for _, key, _, _ in table:
+            parent = key.rpartition(".")[0]
+            if parent and parent not in nested:
+                nested[parent] = _as_dict(d.get(parent) or {}, channel, f"{what} {parent}")
         values = {}
-        for attr, key, kind, required in SPECS[name]:
-            if kind.startswith("enum:"):
-                values[attr] = self._enum(d, key, ENUMS[kind[5:]], channel, required)
-            elif kind == "ts":
-                values[attr] = _str(d, key, channel, required)
+        for attr, key, kind, required in table:
+            parent, _, key = key.rpartition(".")
+            src = nested[parent] if parent else d
+            key, _, other = key.partition("|")
+            if kind == "time":
+                value = _str(src, key, channel, required)
+                values["ts_event"] = 0 if value is None else iso_to_ns(value, channel)
+            elif isinstance(kind, frozenset):
+                value = self._enum(src, key, kind, channel, required and not other)
             else:
-                fn = {"str": _str, "dec": _dec, "sdec": _dec, "height": _height, "int": _int,
-                      "bool": _bool}[kind]
-                values[attr] = fn(d, key, channel, required)
-        rec = RECORDS[name](**values)
-        if name == "FillUpdate":
-            rec.ts_event = 0 if rec.created_at is None else iso_to_ns(rec.created_at, channel)
-        return rec
-
-    def _transfer(self, obj: object, channel: str) -> Record:
-        d = _as_dict(obj, channel, "transfer")
-        sender = _as_dict(d.get("sender") or {}, channel, "transfer sender")
-        recipient = _as_dict(d.get("recipient") or {}, channel, "transfer recipient")
-        r = {}
-        r["id"] = _str(d, "id", channel, False)
-        r["sender_address"] = _str(sender, "address", channel, False)
-        r["sender_subaccount_number"] = _int(sender, "subaccountNumber", channel, False)
-        r["recipient_address"] = _str(recipient, "address", channel, False)
-        r["recipient_subaccount_number"] = _int(recipient, "subaccountNumber", channel, False)
-        r["symbol"] = _str(d, "symbol", channel, False) or _str(d, "asset", channel, False)
-        size = _dec(d, "size", channel, False) or _dec(d, "amount", channel, False)
-        if size is None:
-            raise FrameError(channel, "missing required key 'size'", "missing 'size'")
-        r["size"] = size
-        r["type"] = self._enum(d, "type", TRANSFER_TYPE, channel, False)
-        r["transaction_hash"] = _str(d, "transactionHash", channel, False)
-        r["created_at"] = _str(d, "createdAt", channel, False)
-        r["created_at_height"] = _height(d, "createdAtHeight", channel, False)
-        r["subaccount_number"] = _int(d, "subaccountNumber", channel, False)
-        return TransferUpdate(**r)
-
-    @staticmethod
-    def _fill_owner(rec, number, address) -> None:
-        if getattr(rec, "subaccount_number", 0) is None:
-            rec.subaccount_number = number
-        if address is not None and getattr(rec, "address", 0) is None:
-            rec.address = address
+                fn = {"str": _str, "dec": _dec, "height": _height, "int": _int, "bool": _bool}
+                value = fn[kind](src, key, channel, required and not other)
+                if other and value in (None, ""):
+                    value = fn[kind](src, other, channel, False)
+                    if value is None and required:
+                        raise FrameError(channel, f"missing required key {key!r}",
+                                         f"missing {key!r}")
+            values[attr] = value
+        if number is not None and values.get("subaccount_number", 0) is None:
+            values["subaccount_number"] = number
+        if address is not None and values.get("address", 0) is None:
+            values["address"] = address
+        return cls(**values)
 
     def _subaccount(self, channel, sub) -> list:
         out = []
         number = address = None
         try:
-            info = self._parse_record("SubaccountInfo", sub, channel)
-            if info.subaccount_number is None:
-                info.subaccount_number = _int(sub, "parentSubaccountNumber", channel, False)
+            info = self._parse_record(SubaccountInfo, sub, channel)
             number, address = info.subaccount_number, info.address
             out.append(info)
         except (ValueError, TypeError, OverflowError) as e:
             self._skip("subaccount", e)
-        for key, name in (("openPerpetualPositions", "PerpetualPositionUpdate"),
-                          ("assetPositions", "AssetPositionUpdate")):
+        for key, cls in (("openPerpetualPositions", PerpetualPositionUpdate),
+                         ("assetPositions", AssetPositionUpdate)):
+            name = TABLES[cls][2]
             if sub.get(key) is None:
                 continue
             if type(sub[key]) is not dict:
-                self._skip(RECORD_NAMES[name], FrameError(channel, "", f"{key!r} not an object"))
+                self._skip(name, FrameError(channel, "", f"{key!r} not an object"))
                 continue
             for pos in sub[key].values():
                 try:
-                    rec = self._parse_record(name, pos, channel)
+                    out.append(self._parse_record(cls, pos, channel, number, address))
                 except (ValueError, TypeError, OverflowError) as e:
-                    self._skip(RECORD_NAMES[name], e)
-                    continue
-                if number is not None or address is not None:
-                    self._fill_owner(rec, number, address)
-                out.append(rec)
+                    self._skip(name, e)
         if sub.get("childSubaccounts") is not None:
             for child in _as_list(sub["childSubaccounts"], channel, "childSubaccounts"):
                 if type(child) is not dict:
@@ -1070,7 +935,7 @@ class FrameParser:
         if c.get("orders") is not None:
             for o in _as_list(c["orders"], channel, "orders"):
                 try:
-                    out.append(self._parse_record("OrderUpdate", o, channel))
+                    out.append(self._parse_record(OrderUpdate, o, channel))
                 except (ValueError, TypeError, OverflowError) as e:
                     self._skip("order", e)
         if c.get("blockHeight") is not None:
@@ -1084,27 +949,26 @@ class FrameParser:
         c = _as_dict(contents, channel, "contents")
         out = []
         fills = []
-        for key, name in (("perpetualPositions", "PerpetualPositionUpdate"),
-                          ("assetPositions", "AssetPositionUpdate"), ("orders", "OrderUpdate"),
-                          ("fills", "FillUpdate"), ("transfers", "TransferUpdate"),
-                          ("tradingReward", "TradingRewardUpdate")):
+        for key, cls in (("perpetualPositions", PerpetualPositionUpdate),
+                         ("assetPositions", AssetPositionUpdate), ("orders", OrderUpdate),
+                         ("fills", FillUpdate), ("transfers", TransferUpdate),
+                         ("tradingReward", TradingRewardUpdate)):
+            name = TABLES[cls][2]
             items = c.get(key)
             if items is None:
                 continue
             if key in ("transfers", "tradingReward") and type(items) is not list:
                 items = [items]
             if type(items) is not list:
-                self._skip(RECORD_NAMES[name], FrameError(channel, "", f"{key!r} not an array"))
+                self._skip(name, FrameError(channel, "", f"{key!r} not an array"))
                 continue
             for obj in items:
                 try:
-                    rec = self._parse_record(name, obj, channel)
+                    rec = self._parse_record(cls, obj, channel, number)
                 except (ValueError, TypeError, OverflowError) as e:
-                    self._skip(RECORD_NAMES[name], e)
+                    self._skip(name, e)
                     continue
-                if number is not None and name != "TradingRewardUpdate":
-                    self._fill_owner(rec, number, None)
-                (fills if name == "FillUpdate" else out).append(rec)
+                (fills if cls is FillUpdate else out).append(rec)
         if c.get("blockHeight") is not None:
             try:
                 out.append(self._block_height(channel, c, "blockHeight"))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import sys
 
 
 MAX_HOLES = 4096
@@ -38,18 +39,20 @@ class MessageIdTracker:
         """The skipped ids not yet filled or reported."""
         return frozenset(self._holes)
 
-    def observe(self, message_id: int) -> list[int] | None:
+    def observe(self, message_id: int) -> list[int] | range | None:
         """Record one counted message; return the ids now known to be missing."""
         last = self.last_message_id
         if message_id > last:
             self.last_message_id = message_id
-            skipped = range(last + 1, message_id)
-            if len(skipped) > MAX_HOLES:
-                out = sorted(self._holes) + list(skipped)
+            skipped = message_id - last - 1
+            if skipped > MAX_HOLES:
+                # A range, not a list: memory stays bounded whatever the id
+                first = min(self._holes) if self._holes else last + 1
+                self.missing += len(self._holes) + skipped
                 self._holes.clear()
-                self.missing += len(out)
-                return out
-            self._holes.update(skipped)
+                # Capped so that len() fits a Py_ssize_t (an id beyond 2**63 is nonsense anyway)
+                return range(first, min(message_id, first + sys.maxsize))
+            self._holes.update(range(last + 1, message_id))
             return self.check()
         if message_id in self._holes:
             self._holes.discard(message_id)

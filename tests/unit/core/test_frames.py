@@ -29,6 +29,7 @@ from nautilus_trader.model.enums import RecordFlag
 from nautilus_trader.model.identifiers import InstrumentId
 
 from nautilus_dydx._core import frames as compiled
+from nautilus_dydx.schemas.records import MAX_UNKNOWN_VALUES
 from tests.reference import frames as reference
 
 
@@ -472,6 +473,45 @@ def test_unknown_fields_types_and_channels(impl) -> None:
     assert parse(parser, "orderbook_update", type="brand_new") == []
     assert parse(parser, "orderbook_update", channel="v4_future") == []
     assert parser.unknown_enums == {("type", "brand_new"): 1, ("channel", "v4_future"): 1}
+
+
+def test_unknown_enum_values_are_bounded_per_field(impl) -> None:
+    # Arrange: more distinct unknown order types than are remembered, each sent twice
+    parser = new_parser(impl)
+    order = FRAMES["subaccounts_update"]["contents"]["orders"][0]
+    kinds = [f"NEW_KIND_{n}" for n in range(MAX_UNKNOWN_VALUES + 6)]
+    contents = {"orders": [dict(order, type=kind) for kind in kinds + kinds]}
+
+    # Act
+    out = parse(parser, "subaccounts_update", contents=contents)
+
+    # Assert: every order is kept; the first values are counted by value, the rest together
+    assert [o.type for o in out] == kinds + kinds
+    by_value = {k: n for k, n in parser.unknown_enums.items() if k[1] is not None}
+    assert by_value == {("type", kind): 2 for kind in kinds[:MAX_UNKNOWN_VALUES]}
+    assert parser.unknown_enums[("type", None)] == 12
+    # Another field keeps its own allowance
+    parse(parser, "subaccounts_update", contents={"orders": [dict(order, side="SIDEWAYS")]})
+    assert parser.unknown_enums[("side", "SIDEWAYS")] == 1
+
+
+def test_records_are_immutable_structs_shared_with_the_twin(impl) -> None:
+    # Arrange
+    parser = new_parser(impl)
+
+    # Act
+    out = parse(parser, "subaccounts_update")
+    fill = next(o for o in out if type(o).__name__ == "FillUpdate")
+
+    # Assert: one class for both implementations, frozen, ts_event outside to_dict and repr
+    assert type(fill) is compiled.FillUpdate is reference.FillUpdate
+    with pytest.raises(AttributeError):
+        fill.size = "1"
+    assert "ts_event" not in fill.to_dict()
+    assert fill.ts_event == compiled.iso_to_ns(fill.created_at)
+    assert "=None" not in repr(fill) and repr(fill).startswith("FillUpdate(id=")
+    assert fill == compiled.FillUpdate(**fill.to_dict(), ts_event=fill.ts_event)
+    assert hash(fill) == hash(compiled.FillUpdate(**fill.to_dict(), ts_event=fill.ts_event))
 
 
 def test_all_fixture_frames_same_output_in_both(impl) -> None:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import orjson
 import pytest
 from hypothesis import given
@@ -111,7 +113,26 @@ def test_huge_jump_is_reported_at_once(module) -> None:
 
     report = tracker.observe(5_000)
 
-    assert report == list(range(1, 5_000))
+    assert list(report) == list(range(1, 5_000))
+    assert tracker.missing == 4_999
+
+
+@pytest.mark.parametrize("module", MODULES)
+@pytest.mark.parametrize("message_id", [2**32, 2**63 - 1, 2**64 - 1])
+def test_jump_to_any_id_is_reported_in_bounded_memory(module, message_id) -> None:
+    # Found by fuzzing: the jump used to be listed id by id (2**64 ints: the process was killed)
+    tracker = module.MessageIdTracker()
+    tracker.observe(1)
+    tracker.pending_subscribes = 1
+    tracker.observe(3)  # One hole (2), kept for a pending subscribe, before the jump
+
+    report = tracker.observe(message_id)
+
+    assert report[0] == 2
+    assert len(report) == min(message_id - 2, sys.maxsize)  # len() works on any jump
+    assert report[-1] == min(message_id - 1, 1 + sys.maxsize)
+    assert tracker.missing == message_id - 3  # The hole plus the jump, each id once
+    assert tracker.holes == frozenset()
 
 
 @settings(max_examples=60, deadline=None)

@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Per-order latency histograms of the execution client: command, signed, answer, ack, fill."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Final
+
+
+# Stages of one order, in the order they happen
+STAGES: Final = ("signed", "broadcast", "venue_ack", "first_fill")
+
+
+class LatencyHistogram:
+    """
+    A bounded sample of latencies (nanoseconds) with percentile queries.
+
+    Parameters
+    ----------
+    capacity : int, default 100_000
+        The most recent samples kept.
+
+    """
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        if capacity < 1:
+            raise ValueError(f"invalid capacity, was {capacity}")
+        self._samples: deque[int] = deque(maxlen=capacity)
+        self.count = 0
+
+    def record(self, value_ns: int) -> None:
+        """
+        Add one latency sample (negative values are clamped to zero).
+
+        Parameters
+        ----------
+        value_ns : int
+            The latency in nanoseconds.
+
+        """
+        self._samples.append(max(0, int(value_ns)))
+        self.count += 1
+
+    def percentile(self, q: float) -> int | None:
+        """
+        Return the `q`-th percentile (nearest rank) in nanoseconds, or None without samples.
+
+        Parameters
+        ----------
+        q : float
+            The percentile, 0 to 100.
+
+        Returns
+        -------
+        int | None
+
+        """
+        if not 0 <= q <= 100:
+            raise ValueError(f"invalid percentile, was {q}")
+        if not self._samples:
+            return None
+        ordered = sorted(self._samples)
+        rank = max(1, math.ceil(q / 100 * len(ordered)))
+        return ordered[rank - 1]
+
+    def __len__(self) -> int:
+        return len(self._samples)
+
+
+class ExecutionMetrics:
+    """
+    Latencies from each order command to its signed tx, broadcast answer, venue ack and fill.
+
+    Parameters
+    ----------
+    capacity : int, default 100_000
+        Samples kept per stage.
+
+    """
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self.histograms = {stage: LatencyHistogram(capacity) for stage in STAGES}
+
+    def record(self, stage: str, start_ns: int, end_ns: int) -> None:
+        """
+        Record the time from `start_ns` to `end_ns` for a stage.
+
+        Parameters
+        ----------
+        stage : str
+            One of `STAGES`.
+        start_ns : int
+            The command time (nanoseconds).
+        end_ns : int
+            The stage time (nanoseconds).
+
+        """
+        self.histograms[stage].record(end_ns - start_ns)
+
+    def percentiles(
+        self, quantiles: tuple[float, ...] = (50.0, 90.0, 99.0),
+    ) -> dict[str, dict[str, float | int | None]]:
+        """
+        Return per stage the sample count and the requested percentiles in microseconds.
+
+        Parameters
+        ----------
+        quantiles : tuple[float, ...], default (50, 90, 99)
+            The percentiles.
+
+        Returns
+        -------
+        dict[str, dict[str, float | int | None]]
+            ``{stage: {"count": n, "p50_us": ..., ...}}``.
+
+        """
+        result: dict[str, dict[str, float | int | None]] = {}
+        for stage, histogram in self.histograms.items():
+            row: dict[str, float | int | None] = {"count": histogram.count}
+            for q in quantiles:
+                value = histogram.percentile(q)
+                row[f"p{q:g}_us"] = None if value is None else value / 1_000
+            result[stage] = row
+        return result

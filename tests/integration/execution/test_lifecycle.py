@@ -1,0 +1,233 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Order lifecycles against the sandbox: best-effort cancels, triggers, modifies, batches."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.enums import OrderStatus
+from nautilus_trader.model.enums import TriggerType
+
+from tests.integration.execution.support import BTC_PERP
+from tests.integration.execution.support import run
+from tests.integration.execution.support import trading_node
+from tests.integration.execution.support import venue
+from tests.integration.execution.test_orders import SHORT
+from tests.integration.execution.test_orders import bob_order
+from tests.integration.sandbox.helpers import IOC
+from tests.integration.sandbox.helpers import K1_ADDRESS
+from tests.integration.sandbox.helpers import SELL
+
+
+def alice_short(sandbox) -> dict:
+    return {k[2]: v for k, v in sandbox.node.chain.short_orders.items() if k[0] == K1_ADDRESS}
+
+
+def alice_stateful(sandbox) -> set[int]:
+    return {k[2] for k in sandbox.node.chain.stateful if k[0] == K1_ADDRESS}
+
+
+def test_best_effort_canceled_order_still_fills_then_is_canceled() -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            order = node.limit(OrderSide.BUY, "0.002", "60000", tags=SHORT)
+            node.strategy.submit_order(order)
+            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            state = node.client.venue_order(order.client_order_id)
+            # Another process cancels with a lower good-til-block: the order stays live
+            encoder = node.client._provider.encoder(BTC_PERP, K1_ADDRESS, 0)
+            weak = encoder.cancel_order_any(state.client_id, 0, sandbox.node.height + 2)
+            assert (await node.client.sender.send_short_term(weak)).status.name == "ACCEPTED"
+            await node.wait(lambda: state.pending_cancel)
+            await bob_order(sandbox, 1, SELL, 10, 60000, tif=IOC)
+            await node.wait(lambda: order.status == OrderStatus.PARTIALLY_FILLED)
+            node.strategy.cancel_order(order)
+            await node.wait(lambda: order.status == OrderStatus.CANCELED, timeout=15)
+            assert node.of(order.client_order_id) == [
+                "OrderInitialized", "OrderSubmitted", "OrderAccepted", "OrderFilled",
+                "OrderPendingCancel", "OrderCanceled",
+            ]
+            assert order.filled_qty.as_decimal() == Decimal("0.001")
+
+    run(scenario())
+
+
+def test_stop_limit_is_accepted_untriggered_then_triggered_by_the_oracle() -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            instrument = node.cache.instrument(BTC_PERP)
+            order = node.strategy.order_factory.stop_limit(
+                BTC_PERP, OrderSide.BUY, instrument.make_qty(Decimal("0.001")),
+                price=instrument.make_price(Decimal("66500")),
+                trigger_price=instrument.make_price(Decimal("66000")),
+                trigger_type=TriggerType.DEFAULT,
+            )
+            node.strategy.submit_order(order)
+            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            assert node.client.venue_order(order.client_order_id).order_flags == 32
+            sandbox.node.set_oracle_price("BTC-USD", "66200")
+            await node.wait(lambda: order.status == OrderStatus.TRIGGERED)
+            node.strategy.cancel_order(order)
+            await node.wait(lambda: order.status == OrderStatus.CANCELED)
+            assert node.of(order.client_order_id) == [
+                "OrderInitialized", "OrderSubmitted", "OrderAccepted", "OrderTriggered",
+                "OrderPendingCancel", "OrderCanceled",
+            ]
+
+    run(scenario())
+
+
+def test_short_term_modify_replaces_in_place_and_fills_at_the_new_price() -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            order = node.limit(OrderSide.BUY, "0.001", "60000", tags=SHORT)
+            node.strategy.submit_order(order)
+            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            state = node.client.venue_order(order.client_order_id)
+            old_gtb = state.good_til_block
+            new_price = node.cache.instrument(BTC_PERP).make_price(Decimal("61000"))
+            node.strategy.modify_order(order, price=new_price)
+            await node.wait(lambda: order.price == new_price)
+            assert state.good_til_block > old_gtb
+            await node.wait(lambda: alice_short(sandbox).get(state.client_id) is not None and
+                            alice_short(sandbox)[state.client_id].subticks == 6_100_000_000)
+            await bob_order(sandbox, 1, SELL, 10, 61000, tif=IOC)
+            await node.wait(lambda: order.status == OrderStatus.FILLED)
+            assert node.of(order.client_order_id) == [
+                "OrderInitialized", "OrderSubmitted", "OrderAccepted", "OrderPendingUpdate",
+                "OrderUpdated", "OrderFilled",
+            ]
+            assert node.kinds(order.client_order_id)[-1].last_px == new_price
+
+    run(scenario())
+
+
+def test_stateful_modify_is_a_cancel_replace_in_one_transaction() -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            order = node.limit(OrderSide.BUY, "0.001", "50000")
+            node.strategy.submit_order(order)
+            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            state = node.client.venue_order(order.client_order_id)
+            first = (state.client_id, order.venue_order_id)
+            new_price = node.cache.instrument(BTC_PERP).make_price(Decimal("51000"))
+            node.strategy.modify_order(order, price=new_price)
+            await node.wait(lambda: order.price == new_price)
+            assert order.venue_order_id != first[1]
+            await node.wait(lambda: alice_stateful(sandbox) == {state.client_id})
+            assert state.client_id != first[0]
+            node.strategy.cancel_order(order)
+            await node.wait(lambda: order.status == OrderStatus.CANCELED)
+            await node.wait(lambda: alice_stateful(sandbox) == set())
+            assert node.of(order.client_order_id) == [
+                "OrderInitialized", "OrderSubmitted", "OrderAccepted", "OrderPendingUpdate",
+                "OrderUpdated", "OrderPendingCancel", "OrderCanceled",
+            ]
+
+    run(scenario())
+
+
+def test_batch_cancel_of_150_short_term_orders() -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            orders = [
+                node.limit(OrderSide.BUY, "0.001", str(40000 + i), tags=SHORT)
+                for i in range(150)
+            ]
+            for order in orders:
+                node.strategy.submit_order(order)
+            await node.wait(lambda: all(o.status == OrderStatus.ACCEPTED for o in orders))
+            assert len(alice_short(sandbox)) == 150
+            node.strategy.cancel_orders(orders)
+            await node.wait(lambda: not alice_short(sandbox))
+            await node.wait(lambda: all(o.status == OrderStatus.CANCELED for o in orders),
+                            timeout=20)
+            for order in orders:
+                assert node.of(order.client_order_id)[-2:] == [
+                    "OrderPendingCancel", "OrderCanceled",
+                ]
+
+    run(scenario())
+
+
+def test_100_concurrent_submissions_all_accepted_with_distinct_ids() -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            orders = [
+                node.limit(OrderSide.SELL, "0.001", str(70000 + i), tags=SHORT)
+                for i in range(100)
+            ]
+            for order in orders:
+                node.strategy.submit_order(order)
+            await node.wait(lambda: all(o.status == OrderStatus.ACCEPTED for o in orders))
+            ids = {node.client.venue_order(o.client_order_id).client_id for o in orders}
+            assert len(ids) == 100 and set(alice_short(sandbox)) == ids
+            assert all(node.of(o.client_order_id) == [
+                "OrderInitialized", "OrderSubmitted", "OrderAccepted",
+            ] for o in orders)
+            metrics = node.client.metrics.percentiles()
+            assert metrics["venue_ack"]["count"] == 100
+            assert metrics["signed"]["p50_us"] <= metrics["broadcast"]["p50_us"]
+
+    run(scenario())
+
+
+def test_stateful_post_only_removed_by_the_venue_is_rejected_with_the_reason() -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            await bob_order(sandbox, 1, SELL, 10, 64000)
+            order = node.limit(OrderSide.BUY, "0.001", "64500", post_only=True)  # Long-term
+            node.strategy.submit_order(order)
+            await node.wait(lambda: order.status == OrderStatus.REJECTED)
+            rejected = node.kinds(order.client_order_id)[-1]
+            assert rejected.reason == "removed by the venue: POST_ONLY_WOULD_CROSS_MAKER_ORDER"
+            assert rejected.due_post_only
+            assert node.of(order.client_order_id)[-1] == "OrderRejected"
+            assert not alice_stateful(sandbox)
+
+    run(scenario())
+
+
+def test_cancel_of_an_order_already_canceled_elsewhere_is_not_an_error() -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            order = node.limit(OrderSide.BUY, "0.001", "50000")
+            node.strategy.submit_order(order)
+            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            channel_id = f"{K1_ADDRESS}/0"
+            sandbox.faults.pause_stream("v4_subaccounts", channel_id)
+            state = node.client.venue_order(order.client_order_id)
+            # Another process cancels it first
+            outcome = await node.client.sender.send_stateful(node.client._cancel_message(state))
+            assert outcome.status.name == "ACCEPTED"
+            await node.wait(lambda: not alice_stateful(sandbox))
+            node.strategy.cancel_order(order)
+            await node.wait(lambda: node.client.benign_cancels == 1)  # clob 3006, no error
+            sandbox.faults.resume_stream("v4_subaccounts", channel_id)
+            await node.wait(lambda: order.status == OrderStatus.CANCELED)
+            assert node.of(order.client_order_id) == [
+                "OrderInitialized", "OrderSubmitted", "OrderAccepted", "OrderPendingCancel",
+                "OrderCanceled",
+            ]
+
+    run(scenario())
+
+
+def test_closed_orders_are_forgotten_beyond_the_bound() -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            node.client._max_closed = 4
+            orders = [node.limit(OrderSide.BUY, "0.001", str(40000 + i), tags=SHORT)
+                      for i in range(10)]
+            for order in orders:
+                node.strategy.submit_order(order)
+            await node.wait(lambda: all(o.status == OrderStatus.ACCEPTED for o in orders))
+            node.strategy.cancel_orders(orders)
+            await node.wait(lambda: all(o.status == OrderStatus.CANCELED for o in orders),
+                            timeout=20)
+            known = [o for o in orders if node.client.venue_order(o.client_order_id)]
+            assert len(known) == 4  # The four closed last
+            assert len(node.client._by_venue_id) == 4
+
+    run(scenario())
