@@ -22,13 +22,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     console = Console(width=150)
     if args.command == "faults":
-        from tests.reliability.suite import FAULTS
+        from tests.reliability.runner import EXEC_NAMES
         from tests.reliability.runner import run_faults
+        from tests.reliability.suite import FAULTS
 
-        names = list(FAULTS) if args.faults == "all" else args.faults.split(",")
-        unknown = [n for n in names if n not in FAULTS]
+        known = [*FAULTS, *EXEC_NAMES]
+        names = known if args.faults == "all" else args.faults.split(",")
+        unknown = [n for n in names if n not in known]
         if unknown:
-            console.print(f"unknown faults: {unknown}; known: {list(FAULTS)}")
+            console.print(f"unknown faults: {unknown}; known: {known}")
             return 2
         results = asyncio.run(run_faults(names, args.count, console))
         violations = sum(len(r.violations) for r in results)

@@ -28,7 +28,7 @@ def fault_table(results, count: int) -> Table:
             table.add_row(r.name, r.kind, "0", "-", "-", "-", "-", f"NOT RUN: {r.not_run}")
             continue
         ms = [s * 1000 for s in r.recovery_s]
-        note = r.violations[0][:70] if r.violations else ""
+        note = r.violations[0][:70] if r.violations else r.detail
         table.add_row(
             r.name, r.kind, str(r.runs), str(len(r.violations)),
             f"{percentile(ms, 0.5):.0f}", f"{percentile(ms, 0.95):.0f}",

@@ -24,8 +24,8 @@ from tests.reliability.rig import wait
 
 
 RECOVERY_TIMEOUT_S = 20.0
-# Reasons for the faults the execution client is needed for (it is not on this branch yet)
-EXEC_MISSING = "needs the execution client (not on this branch): fills, positions, balances"
+# Reason for the execution faults when the execution client cannot be imported
+EXEC_MISSING = "needs the execution client (nautilus_dydx.execution not importable)"
 
 
 @dataclass
@@ -38,6 +38,7 @@ class FaultResult:
     violations: list[str] = field(default_factory=list)
     recovery_s: list[float] = field(default_factory=list)
     not_run: str = ""
+    detail: str = ""
 
 
 @dataclass
@@ -316,7 +317,6 @@ FAULTS: dict[str, tuple[str, Callable]] = {
     "dead_grpc_endpoint": (ORDER, dead_endpoint),
     "lost_broadcast_answer": (ORDER, lost_answer),
     "sequence_skew": (ORDER, sequence_skew),
-    "exec_fills_positions_balances": (EXEC, None),
 }
 
 
