@@ -112,10 +112,8 @@ async def check_venue(node, sandbox, http: httpx.AsyncClient) -> list[str]:
     sub = sandbox.node.subaccount(K1_ADDRESS) or {"positions": {}}
     for instrument_id, perpetual_id in ((BTC_PERP, 0), (ETH_PERP, 1)):
         venue_size = sub["positions"].get(perpetual_id, {"size": 0})["size"]
-        net = sum(
-            (p.signed_decimal_qty() for p in node.cache.positions_open(instrument_id=instrument_id)),
-            Decimal(0),
-        )
+        positions = node.cache.positions_open(instrument_id=instrument_id)
+        net = sum((p.signed_decimal_qty() for p in positions), Decimal(0))
         atomic = chain.markets[perpetual_id].config.atomic_resolution
         venue_qty = Decimal(venue_size).scaleb(atomic)
         if venue_qty != net:

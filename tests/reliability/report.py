@@ -21,8 +21,10 @@ def fault_table(results, count: int) -> Table:
     table = Table(title=f"Fault suite ({count} injections per fault)")
     for column in ("fault", "path", "runs", "violations", "p50 ms", "p95 ms", "max ms",
                    "note"):
-        table.add_column(column, no_wrap=column == "fault", justify="right" if "ms" in column or column in (
-            "runs", "violations") else "left")
+        numeric = "ms" in column or column in ("runs", "violations")
+        table.add_column(
+            column, no_wrap=column == "fault", justify="right" if numeric else "left",
+        )
     for r in results:
         if r.not_run:
             table.add_row(r.name, r.kind, "0", "-", "-", "-", "-", f"NOT RUN: {r.not_run}")

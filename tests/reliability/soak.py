@@ -273,10 +273,8 @@ def print_soak(report: SoakReport, console: Console) -> None:
     ):
         for label, values in (("start", start), ("end", end[-len(start) or None:])):
             ms = [v * 1000 for v in values]
-            summary.add_row(
-                f"{name} {label} p50/p95/p99",
-                f"{percentile(ms, .5):.2f} / {percentile(ms, .95):.2f} / {percentile(ms, .99):.2f}",
-            )
+            p50, p95, p99 = (percentile(ms, q) for q in (0.5, 0.95, 0.99))
+            summary.add_row(f"{name} {label} p50/p95/p99", f"{p50:.2f} / {p95:.2f} / {p99:.2f}")
     console.print(summary)
     for reason, count in report.failure_reasons.most_common(5):
         console.print(f"  order not accepted x{count}: {reason}", highlight=False)
