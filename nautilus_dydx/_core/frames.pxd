@@ -48,6 +48,8 @@ cdef class MarketContext:
     """How many trades were dropped as duplicates by id.\n\n:returns: `int`"""
     cdef PriceRaw _unit_p    # Raw value of one price tick at price_precision
     cdef PriceRaw _unit_s
+    cdef PriceRaw _limit_p   # Largest price raw Nautilus can format at price_precision
+    cdef PriceRaw _limit_s
     cdef IdRing _trade_ids   # The newest trade ids of this market
     cdef dict _bar_types     # Resolution -> (BarType, duration in ns)
     cdef bint _resync_reported
@@ -128,6 +130,9 @@ cdef class FrameParser:
         self, MarketContext ctx, str channel, object contents, bint batched, bint snapshot,
         uint64_t ts_init,
     )
+    cdef PriceRaw _candle_price(
+        self, MarketContext ctx, str channel, dict c, str key,
+    ) except? -1
     cdef tuple _candle_item(self, str channel, object item, str ticker, str resolution)
     cdef list _candles(
         self, dict m, str channel, list items, bint snapshot, uint64_t ts_init,

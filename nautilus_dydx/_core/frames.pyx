@@ -119,6 +119,16 @@ cdef PriceRaw[17] _POW10
 _POW10[0] = 1
 for _i in range(1, 17):
     _POW10[_i] = _POW10[_i - 1] * 10
+# Nautilus formats values (repr, str, logs) through a 96-bit decimal mantissa at their
+# precision and panics beyond it: at precision 16 that is below PRICE_RAW_LIMIT
+cdef PriceRaw _MANTISSA_MAX = ((<PriceRaw>1) << 96) - 1
+
+
+cdef PriceRaw _raw_limit(PriceRaw unit):
+    # Largest raw of a value on a grid of `unit` that is in range and can be formatted
+    if unit > 0 and PRICE_RAW_LIMIT // unit > _MANTISSA_MAX:
+        return _MANTISSA_MAX * unit
+    return PRICE_RAW_LIMIT
 
 
 cdef inline uint64_t _now_ns() noexcept:
@@ -373,6 +383,7 @@ cdef int _parse_number(
     cdef Py_ssize_t n = 0
     cdef const char* p
     cdef int code
+    cdef PriceRaw scale
     if type(text) is not str:
         if text is None:
             raise FrameError(channel, f"{what} is missing", f"{what} missing")
@@ -395,6 +406,18 @@ cdef int _parse_number(
         raise FrameError(
             channel, f"{what} is finer than the instrument precision, was {text!r}",
             f"{what} off grid",
+        )
+    # The value's precision: the grid's, else the rounding target's, else its own decimals
+    if unit > 0:
+        scale = unit
+    elif target < FIXED_PRECISION:
+        scale = _POW10[FIXED_PRECISION - target]
+    else:
+        scale = _POW10[FIXED_PRECISION - prec_out[0]]
+    if raw_out[0] // scale > _MANTISSA_MAX:
+        raise FrameError(
+            channel, f"{what} has too many digits at its precision, was {text!r}",
+            f"{what} out of range",
         )
     return 0
 
@@ -552,6 +575,10 @@ cdef Py_ssize_t _string_end(
                     _hex(p[i + 2]) and _hex(p[i + 3]) and _hex(p[i + 4]) and _hex(p[i + 5])
                 ):
                     return -1
+                if (p[i + 2] == 100 or p[i + 2] == 68) and (
+                    56 <= p[i + 3] <= 57 or 97 <= p[i + 3] <= 102 or 65 <= p[i + 3] <= 70
+                ):
+                    return -1  # \uD800-\uDFFF: orjson decides (it refuses unpaired ones)
                 i += 6
                 continue
             if not (c == 34 or c == 92 or c == 47 or c == 98 or c == 102 or c == 110
@@ -690,7 +717,8 @@ cdef Py_ssize_t _plain_string(
 @cython.wraparound(False)
 cdef Py_ssize_t _levels_scan(
     FrameParser parser, const char* p, Py_ssize_t i, Py_ssize_t n, uint8_t side,
-    PriceRaw unit_p, PriceRaw unit_s, bint snapshot, Py_ssize_t* k,
+    PriceRaw unit_p, PriceRaw unit_s, PriceRaw limit_p, PriceRaw limit_s, bint snapshot,
+    Py_ssize_t* k,
 ) except -2:
     # [["price","size"], ...] or [{"price":..,"size":..}, ...] into the pending buffer
     cdef Py_ssize_t s0 = 0, l0 = 0, s1 = 0, l1 = 0, ks = 0, kl = 0
@@ -752,7 +780,7 @@ cdef Py_ssize_t _levels_scan(
         if parse_decimal_c(p + s1, l1, &size, &prec) != DEC_OK:
             return -1
         if (
-            price <= 0 or price > PRICE_RAW_LIMIT or size < 0 or size > PRICE_RAW_LIMIT
+            price <= 0 or price > limit_p or size < 0 or size > limit_s
             or price % unit_p != 0 or size % unit_s != 0
         ):
             return -1
@@ -797,12 +825,18 @@ cdef Py_ssize_t _book_contents_scan(
             if sides != 0:
                 return -1
             sides |= 1
-            i = _levels_scan(parser, p, i, n, 1, ctx._unit_p, ctx._unit_s, snapshot, k)
+            i = _levels_scan(
+                parser, p, i, n, 1, ctx._unit_p, ctx._unit_s, ctx._limit_p, ctx._limit_s,
+                snapshot, k,
+            )
         elif _key_is(p, ks, kl, b"asks", 4):
             if sides & 2:
                 return -1
             sides |= 2
-            i = _levels_scan(parser, p, i, n, 2, ctx._unit_p, ctx._unit_s, snapshot, k)
+            i = _levels_scan(
+                parser, p, i, n, 2, ctx._unit_p, ctx._unit_s, ctx._limit_p, ctx._limit_s,
+                snapshot, k,
+            )
         else:
             i = _value_end(p, i, n, 2)
         if i < 0:
@@ -872,14 +906,14 @@ cdef Py_ssize_t _trade_scan(
             i = _plain_string(p, i, n, &vs, &vl)
             if i < 0 or parse_decimal_c(p + vs, vl, &t.price, &prec) != DEC_OK:
                 return -1
-            if t.price <= 0 or t.price > PRICE_RAW_LIMIT or t.price % ctx._unit_p != 0:
+            if t.price <= 0 or t.price > ctx._limit_p or t.price % ctx._unit_p != 0:
                 return -1
             has_price = True
         elif _key_is(p, ks, kl, b"size", 4):
             i = _plain_string(p, i, n, &vs, &vl)
             if i < 0 or parse_decimal_c(p + vs, vl, &t.size, &prec) != DEC_OK:
                 return -1
-            if t.size <= 0 or t.size > PRICE_RAW_LIMIT or t.size % ctx._unit_s != 0:
+            if t.size <= 0 or t.size > ctx._limit_s or t.size % ctx._unit_s != 0:
                 return -1
             has_size = True
         elif _key_is(p, ks, kl, b"createdAt", 9):
@@ -1143,6 +1177,8 @@ cdef class MarketContext:
         self.size_precision = size_precision
         self._unit_p = _POW10[FIXED_PRECISION - price_precision]
         self._unit_s = _POW10[FIXED_PRECISION - size_precision]
+        self._limit_p = _raw_limit(self._unit_p)
+        self._limit_s = _raw_limit(self._unit_s)
         self._trade_ids = IdRing(_MAX_SEEN_IDS)
         self._bar_types = {}
         for resolution, (step, aggregation, seconds) in RESOLUTIONS.items():
@@ -1173,12 +1209,14 @@ cdef class FrameParser:
     `FrameError`. A bad item (a book level, trade, candle, market, position, order, fill...) is
     skipped and counted in `skipped` by reason while the rest of its frame is kept; a skipped book
     level also returns a `ResyncNeeded`. A liquidation or deleveraging trade printed off the tick
-    grid is rounded half-even to the price precision and counted in `adapted`.
+    grid, and a candle price off the grid (it comes from such a trade), are rounded half-even to
+    the price precision and counted in `adapted`.
     `take_new_reasons` returns each reason once, for logging.
 
     Decimal fields kept as text accept any valid decimal (any number of places, exponent form);
     numbers that become Nautilus values are rounded half-even to 16 places, and a value beyond
-    the Nautilus range is an item error.
+    the Nautilus range, or with more than 96 bits of digits at its precision (Nautilus could not
+    format it), is an item error.
 
     Subscription snapshots of trades and candles are history: a `TradeHistory` or `BarHistory`
     record, never live ticks or bars. A candle becomes a `Bar` (``ts_event`` at its close) once
@@ -1416,7 +1454,12 @@ cdef class FrameParser:
         """
         cdef bytes raw
         if isinstance(data, str):
-            raw = (<str>data).encode("utf-8")
+            try:
+                raw = (<str>data).encode("utf-8")
+            except UnicodeEncodeError as e:
+                self.frames += 1
+                self.errors += 1
+                raise FrameError(None, f"invalid JSON ({e})") from None
         elif isinstance(data, bytes):
             raw = <bytes>data
         else:
@@ -1976,6 +2019,28 @@ cdef class FrameParser:
 
     # -- Candles ---------------------------------------------------------------------------
 
+    cdef PriceRaw _candle_price(
+        self, MarketContext ctx, str channel, dict c, str key,
+    ) except? -1:
+        # A candle holding a liquidation or deleveraging price is off grid like that trade:
+        # rounded half-even to the price precision, as the trade is
+        cdef PriceRaw raw = 0
+        cdef uint8_t prec = 0
+        try:
+            _parse_number(c.get(key), channel, key, ctx._unit_p, False, &raw, &prec)
+        except FrameError as e:
+            if e.reason != f"{key} off grid":
+                raise
+            _parse_number(
+                c.get(key), channel, key, 0, False, &raw, &prec, ctx.price_precision,
+            )
+            if raw == 0:
+                raise FrameError(
+                    channel, f"{key} rounds to zero, was {c.get(key)!r}", f"{key} not positive",
+                )
+            self._adapt("candle price off grid: rounded half-even")
+        return raw
+
     cdef tuple _candle_item(self, str channel, object item, str ticker, str resolution):
         # One candle -> (ctx, resolution, (start, o, h, l, c, v)), or None for an unknown
         # resolution; FrameError to skip it
@@ -1994,10 +2059,10 @@ cdef class FrameParser:
         if resolution not in ctx._bar_types:
             self._unknown("resolution", resolution)
             return None
-        _parse_number(c.get("open"), channel, "open", ctx._unit_p, False, &o, &prec)
-        _parse_number(c.get("high"), channel, "high", ctx._unit_p, False, &h, &prec)
-        _parse_number(c.get("low"), channel, "low", ctx._unit_p, False, &l, &prec)
-        _parse_number(c.get("close"), channel, "close", ctx._unit_p, False, &cl, &prec)
+        o = self._candle_price(ctx, channel, c, "open")
+        h = self._candle_price(ctx, channel, c, "high")
+        l = self._candle_price(ctx, channel, c, "low")
+        cl = self._candle_price(ctx, channel, c, "close")
         _parse_number(
             c.get("baseTokenVolume"), channel, "baseTokenVolume", ctx._unit_s, True, &v, &prec,
         )
@@ -2095,15 +2160,17 @@ cdef class FrameParser:
         cdef MarketContext ctx
         cdef str status
         cdef str rate
+        cdef dict decimals = {}
         for key in _MARKET_DECIMALS:
-            _dec(fields, key, channel, False)
+            # A decimal sent as a JSON number counts as its text, as everywhere else
+            decimals[key] = _dec(fields, key, channel, False)
         for key in _MARKET_INTEGERS:
             _int(fields, key, channel, False)
         status = _enum(self, fields, "status", _MARKET_STATUS, channel, False)
         _str(fields, "ticker", channel, False)
         _str(fields, "clobPairId", channel, False)
-        tick = fields.get("tickSize")
-        step = fields.get("stepSize")
+        tick = decimals.get("tickSize")
+        step = decimals.get("stepSize")
         try:
             price_precision = None if tick is None else precision_from_increment(tick)
             size_precision = None if step is None else precision_from_increment(step)
@@ -2132,7 +2199,7 @@ cdef class FrameParser:
                         trading_event=status, is_trading=action[1], is_quoting=action[2],
                     )
                 out.insert(1, status_update)
-            rate = fields.get("nextFundingRate")
+            rate = decimals.get("nextFundingRate")
             if rate is not None:
                 out.append(FundingRateUpdate(ctx.instrument_id, Decimal(rate), ts_init, ts_init))
         self._known_tickers.add(ticker)

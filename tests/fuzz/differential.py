@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field
 
-import orjson
 from nautilus_trader.model.identifiers import InstrumentId
 
 from nautilus_dydx._core import frames as compiled
@@ -20,39 +18,6 @@ from tests.reference import frames as reference
 TS_INIT = 1_765_210_400_000_000_000
 INSTRUMENTS = {ticker: InstrumentId.from_str(f"{ticker}-PERP.DYDX") for ticker, _, _ in MARKETS}
 IMPLEMENTATIONS = ("scanner", "walk", "reference")
-
-# Known compiled-parser bugs (pinned by strict xfail tests in tests/unit/core/
-# test_frames_differential.py): a mismatch they explain is counted apart, any other is new
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-_MARKET_DECIMALS_AS_NUMBERS = ("tickSize", "stepSize", "nextFundingRate")
-
-
-def _has_number_market_decimal(obj: object) -> bool:
-    if isinstance(obj, dict):
-        return any(
-            (key in _MARKET_DECIMALS_AS_NUMBERS and type(value) is int)
-            or _has_number_market_decimal(value)
-            for key, value in obj.items()
-        )
-    if isinstance(obj, list):
-        return any(_has_number_market_decimal(item) for item in obj)
-    return False
-
-
-def known_issue(data: bytes, outcomes: dict) -> str | None:
-    """
-    Return the name of the known bug that explains a mismatch on `data`, or ``None``.
-    """
-    if outcomes["walk"] == outcomes["reference"] and _SURROGATE_ESCAPE.search(data):
-        return "scanner accepts unpaired \\uD800-\\uDFFF escapes"
-    if outcomes["scanner"] == outcomes["walk"] and b'"v4_markets"' in data:
-        try:
-            msg = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            return None
-        if _has_number_market_decimal(msg):
-            return "market tickSize/stepSize/nextFundingRate sent as a JSON number"
-    return None
 
 
 def new_parsers() -> dict[str, object]:
@@ -127,7 +92,6 @@ class Stats:
     scanned: int = 0
     mismatches: int = 0
     crashes: int = 0
-    known: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)
     adapted: Counter = field(default_factory=Counter)
     findings: list = field(default_factory=list)
@@ -140,7 +104,6 @@ class Stats:
         self.scanned += other.scanned
         self.mismatches += other.mismatches
         self.crashes += other.crashes
-        self.known.update(other.known)
         self.skipped.update(other.skipped)
         self.adapted.update(other.adapted)
         self.findings.extend(other.findings)
@@ -188,11 +151,6 @@ def _run_from(frames: list[bytes], start: int, stats: Stats, max_findings: int) 
         elif first[0][0] == "FrameError":
             stats.frame_errors += 1
         if any(outcomes[name] != first for name in IMPLEMENTATIONS[1:]):
-            issue = known_issue(data, outcomes)
-            if issue is not None:
-                stats.known[issue] += 1
-                _count(parsers["scanner"], stats)
-                return position + 1
             stats.mismatches += 1
             if len(stats.findings) < max_findings:
                 detail = {name: outcomes[name] for name in IMPLEMENTATIONS}

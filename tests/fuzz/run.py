@@ -106,9 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"items adapted    {sum(total.adapted.values()):,}")
     for reason, count in total.adapted.most_common():
         print(f"    {count:>9,}  {reason}")
-    print(f"mismatches       {total.mismatches} new")
-    for issue, count in total.known.most_common():
-        print(f"    {count:>9,}  known: {issue}")
+    print(f"mismatches       {total.mismatches}")
     print(f"crashes          {crashes} (aborted chunks: {aborted})")
     print(f"wall time        {elapsed:.1f} s")
     if total.findings:

@@ -62,6 +62,7 @@ from tests.reference.decimal import parse_decimal_rounded
 
 FIXED_PRECISION = 16
 PRICE_RAW_LIMIT = int(PRICE_MAX * FIXED_SCALAR)
+MANTISSA_MAX = 2**96 - 1
 DECIMAL_RAW_LIMIT = int(QUANTITY_MAX * FIXED_SCALAR)
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
 _ISO = re.compile(
@@ -313,6 +314,16 @@ def _number(text, channel, what, unit, allow_zero, target=FIXED_PRECISION) -> tu
     if unit > 1 and raw % unit:
         raise FrameError(channel, f"{what} is finer than the instrument precision, was {text!r}",
                          f"{what} off grid")
+    # Nautilus formats a value through a 96-bit mantissa at its precision (and aborts beyond)
+    if unit:
+        scale = unit
+    elif target < FIXED_PRECISION:
+        scale = 10 ** (FIXED_PRECISION - target)
+    else:
+        scale = 10 ** (FIXED_PRECISION - parsed[1])
+    if raw // scale > MANTISSA_MAX:
+        raise FrameError(channel, f"{what} has too many digits at its precision, was {text!r}",
+                         f"{what} out of range")
     return parsed
 
 
@@ -691,6 +702,19 @@ class FrameParser:
             return [TradeHistory(instrument_id=ctx.instrument_id, trades=out)]
         return out
 
+    def _candle_price(self, ctx, channel, c, key) -> int:
+        # An off-grid (liquidation, deleveraging) price is rounded half-even, as its trade is
+        try:
+            return _number(c.get(key), channel, key, ctx.unit_p, False)[0]
+        except FrameError as e:
+            if e.reason != f"{key} off grid":
+                raise
+        raw = _number(c.get(key), channel, key, 0, False, ctx.price_precision)[0]
+        if raw == 0:
+            raise FrameError(channel, f"{key} rounds to zero", f"{key} not positive")
+        self._adapt("candle price off grid: rounded half-even")
+        return raw
+
     def _candle_item(self, channel, item, ticker, resolution):
         c = _as_dict(item, channel, "candle")
         ticker = _str(c, "ticker", channel, False) or ticker
@@ -703,8 +727,7 @@ class FrameParser:
             self._count("resolution", resolution)
             return None
         o, h, lo, cl = (
-            _number(c.get(k), channel, k, ctx.unit_p, False)[0]
-            for k in ("open", "high", "low", "close")
+            self._candle_price(ctx, channel, c, k) for k in ("open", "high", "low", "close")
         )
         v = _number(c.get("baseTokenVolume"), channel, "baseTokenVolume", ctx.unit_s, True)[0]
         _int(c, "trades", channel, False)

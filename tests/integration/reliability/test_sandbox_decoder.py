@@ -43,14 +43,14 @@ TEN_MINUTES_MS = 600_000  # An hour of block time (one funding payment) is six b
 # Skip reasons the sandbox session may legitimately produce: none. A new reason is a decoder or
 # sandbox regression (the LIQUIDATED/DELEVERAGED off-grid prices are adaptations, not skips)
 EXPECTED_SKIPS: frozenset[str] = frozenset()
-# Known decoder defect (see the strict xfail below): candles built from an off-grid deleveraging
-# trade are skipped rather than rounded like the trade itself
-KNOWN_CANDLE_SKIPS = frozenset(
+# Candles built from an off-grid deleveraging trade are rounded like the trade, never skipped
+OFF_GRID_CANDLE_SKIPS = frozenset(
     f"candle: {field} off grid" for field in ("open", "high", "low", "close")
 )
 EXPECTED_ADAPTATIONS = frozenset({
     "trade price off grid: rounded half-even (LIQUIDATED)",
     "trade price off grid: rounded half-even (DELEVERAGED)",
+    "candle price off grid: rounded half-even",
 })
 
 
@@ -169,7 +169,7 @@ def test_every_sandbox_frame_decodes_without_errors_or_unexpected_skips(decoded)
     parser, raw = decoded.parser, decoded.raw
     assert decoded.errors == []
     assert parser.errors == 0
-    assert set(parser.skipped) <= EXPECTED_SKIPS | KNOWN_CANDLE_SKIPS, parser.skipped
+    assert set(parser.skipped) <= EXPECTED_SKIPS, parser.skipped
     assert set(parser.adapted) <= EXPECTED_ADAPTATIONS, parser.adapted
     assert parser.unknown_enums == {}
     # Every channel spoke, in both framings
@@ -210,13 +210,8 @@ def test_liquidated_and_deleveraged_fills_and_trades_are_decoded(decoded) -> Non
     ) >= 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="frames.pyx skips a candle whose low/high is an off-grid DELEVERAGED price "
-    "('candle: low off grid'): the 1MIN bar of the deleveraging minute is lost",
-)
 def test_candles_holding_an_off_grid_deleveraging_price_are_kept(decoded) -> None:
-    assert not set(decoded.parser.skipped) & KNOWN_CANDLE_SKIPS, decoded.parser.skipped
+    assert not set(decoded.parser.skipped) & OFF_GRID_CANDLE_SKIPS, decoded.parser.skipped
 
 
 def _special_trade_ids(frame: bytes) -> list[str]:

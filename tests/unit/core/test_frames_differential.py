@@ -131,14 +131,9 @@ def test_every_corpus_frame_agrees_in_every_serialization(corpus_index) -> None:
         assert_agree(data)
 
 
-# -- Regressions found by the fuzzer; the compiled fixes belong in _core/frames.pyx ----------
+# -- Regressions found by the fuzzer ----------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="frames.pyx _string_end accepts \\uD800-\\uDFFF escapes in fields the scanner skips; "
-    "orjson (walk) and the twin refuse the frame",
-)
 def test_scanner_refuses_unpaired_surrogate_escape_like_orjson() -> None:
     data = (b'{"type":"channel_data","message_id":7,"id":"BTC-USD","channel":"v4_trades",'
             b'"contents":{"trades":[{"id":"t1","side":"SELL","size":"0.0021","price":"90110",'
@@ -149,11 +144,6 @@ def test_scanner_refuses_unpaired_surrogate_escape_like_orjson() -> None:
     assert results["scanner"] == results["walk"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="frames.pyx _market_entry passes the raw JSON value of tickSize/stepSize/"
-    "nextFundingRate (an int) to str-typed code: TypeError, skipped as 'market: malformed'",
-)
 @pytest.mark.parametrize(
     ("market", "expected_precision"),
     [({"tickSize": 1, "stepSize": "0.001"}, (0, 3)), ({"tickSize": "1", "stepSize": 5}, (0, 0))],
@@ -167,11 +157,6 @@ def test_market_increments_sent_as_json_numbers_count_as_their_text(market, expe
     assert results["scanner"] == results["reference"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="frames.pyx _market_entry passes an int nextFundingRate to a str-typed path: "
-    "TypeError drops the whole market update",
-)
 def test_funding_rate_sent_as_json_number_is_published() -> None:
     data = orjson.dumps({"type": "channel_data", "channel": "v4_markets", "message_id": 1,
                          "contents": {"trading": {"BTC-USD": {"nextFundingRate": 1}}}})
@@ -181,11 +166,6 @@ def test_funding_rate_sent_as_json_number_is_published() -> None:
     assert results["scanner"] == results["reference"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FrameParser.parse(str) encodes with .encode('utf-8') outside any try: a lone "
-    "surrogate raises UnicodeEncodeError instead of FrameError",
-)
 def test_str_frame_with_lone_surrogate_is_a_frame_error() -> None:
     parser = compiled.FrameParser()
     with pytest.raises(compiled.FrameError):
@@ -209,11 +189,6 @@ ORACLE_ABORT = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="frames.pyx _oracle: Price with 16 decimals above 7.9e12 exceeds rust_decimal's "
-    "range; repr() of the MarkPriceUpdate aborts the process (skip or round it instead)",
-)
 def test_huge_oracle_price_with_many_decimals_does_not_abort_when_formatted() -> None:
     script = (
         f"DATA = {ORACLE_ABORT!r}\n"
@@ -226,3 +201,75 @@ def test_huge_oracle_price_with_many_decimals_does_not_abort_when_formatted() ->
         [sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, timeout=120,
     )
     assert result.returncode == 0, (result.returncode, result.stderr[-300:])
+
+
+# Precision 16 (the finest): 2**96 - 1 raw, the most Nautilus can format, is about 7.9e12
+FINE_SCRIPT = """
+import json
+from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_dydx._core import frames as compiled
+from tests.reference import frames as reference
+parsers = {"scanner": compiled.FrameParser(), "walk": compiled.FrameParser(scanner=False),
+           "reference": reference.FrameParser()}
+results = {}
+for name, parser in parsers.items():
+    parser.register("FINE-USD", InstrumentId.from_str("FINE-USD-PERP.DYDX"), 16, 16)
+    kinds = []
+    for frame in FRAMES:
+        for obj in parser.parse(frame, 1):
+            repr(obj)
+            kinds.append(type(obj).__name__)
+    results[name] = [kinds, parser.skipped, parser.adapted]
+print(json.dumps(results))
+"""
+IN_RANGE = "7000000000000"
+TOO_MANY_DIGITS = "8000000000000"  # 8e28 raw at precision 16
+FINE_FRAMES = [
+    orjson.dumps({"type": "subscribed", "channel": "v4_orderbook", "id": "FINE-USD",
+                  "message_id": 1, "contents": {
+                      "bids": [{"price": IN_RANGE, "size": "1"},
+                               {"price": TOO_MANY_DIGITS, "size": "1"}],
+                      "asks": [{"price": "7100000000000", "size": TOO_MANY_DIGITS},
+                               {"price": "7200000000000", "size": "1"}]}}),
+    orjson.dumps({"type": "channel_data", "channel": "v4_trades", "id": "FINE-USD",
+                  "message_id": 2, "contents": {"trades": [
+                      {"id": f"t{i}", "side": "BUY", "size": "1", "price": price, "type": kind,
+                       "createdAt": "2025-12-08T16:11:59.450Z"}
+                      for i, (price, kind) in enumerate([
+                          (IN_RANGE, "LIMIT"), (TOO_MANY_DIGITS, "LIMIT"),
+                          # Off grid at 16 places, rounded half-even to 8e12: too many digits
+                          (TOO_MANY_DIGITS + ".00000000000000005", "DELEVERAGED"),
+                      ])]}}),
+    orjson.dumps({"type": "channel_data", "channel": "v4_markets", "message_id": 3,
+                  "contents": {"oraclePrices": {"FINE-USD": {
+                      "oraclePrice": TOO_MANY_DIGITS + ".0000000000000001"}}}}),
+    orjson.dumps({"type": "channel_data", "channel": "v4_markets", "message_id": 4,
+                  "contents": {"oraclePrices": {"FINE-USD": {
+                      "oraclePrice": IN_RANGE + ".0000000000000001"}}}}),
+    orjson.dumps({"type": "channel_data", "channel": "v4_candles", "id": "FINE-USD/1MIN",
+                  "message_id": 5, "contents": {
+                      "startedAt": "2025-12-08T16:12:00.000Z", "ticker": "FINE-USD",
+                      "resolution": "1MIN", "low": IN_RANGE, "high": TOO_MANY_DIGITS,
+                      "open": IN_RANGE, "close": IN_RANGE, "baseTokenVolume": "1"}}),
+]
+
+
+def test_values_nautilus_cannot_format_are_skipped_in_every_path() -> None:
+    # Book levels, trades, oracle prices and candles at precision 16: a value beyond the 96-bit
+    # mantissa is skipped as out of range (formatting it would abort the process)
+    script = f"FRAMES = {FINE_FRAMES!r}\n" + FINE_SCRIPT
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, timeout=120,
+    )
+    assert result.returncode == 0, (result.returncode, result.stderr[-300:])
+    results = json.loads(result.stdout)
+    kinds, skipped, adapted = results["scanner"]
+    assert kinds == ["Subscribed", "OrderBookDeltas", "QuoteTick", "ResyncNeeded", "TradeTick",
+                     "MarkPriceUpdate", "IndexPriceUpdate"]
+    assert skipped == {
+        "book level: price out of range": 1, "book level: size out of range": 1,
+        "trade: price out of range": 2, "oracle price: oraclePrice out of range": 1,
+        "candle: high out of range": 1,
+    }
+    assert adapted == {}
+    assert results["walk"] == results["reference"] == results["scanner"]

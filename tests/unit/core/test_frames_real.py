@@ -296,6 +296,29 @@ def test_forming_candle_updates_make_one_bar_when_the_next_candle_starts(parser)
     assert parser.flush_closed_bars(T_1612 + 10**12) == []
 
 
+def test_candle_with_off_grid_deleveraging_prices_is_rounded_half_even(parser) -> None:
+    # A deleveraging trade at 90099.5 and one at 90200.5 made this minute's low and high:
+    # ties, half-even gives 90100 and 90200 (the trades themselves round the same way)
+    candle = orjson.loads(_candle("subscribed", "2025-12-08T16:12:00.000Z", "90150", "1"))
+    candle["contents"] = {"candles": [  # Newest first, as the REST history
+        {**candle["contents"], "startedAt": "2025-12-08T16:13:00.000Z"},
+        {**candle["contents"], "low": "90099.5", "high": "90200.5"},
+    ]}
+    out = parser.parse(orjson.dumps(candle), TS)
+    assert names(out) == ["Subscribed", "BarHistory"]
+    (bar,) = out[1].bars
+    assert (bar.open, bar.high, bar.low, bar.close) == (
+        Price.from_str("90100"), Price.from_str("90200"), Price.from_str("90100"),
+        Price.from_str("90150"),
+    )
+    assert parser.skipped == {}
+    assert parser.adapted == {"candle price off grid: rounded half-even": 2}
+    # Rounding to zero is no price: that candle is skipped, the next one kept
+    candle["contents"]["candles"][1]["low"] = "0.4"
+    parser.parse(orjson.dumps(candle), TS)
+    assert parser.skipped == {"candle: low not positive": 1}
+
+
 def _norm(obj):
     if hasattr(obj, "to_dict") and hasattr(obj, "_fields"):
         return (type(obj).__name__, repr(obj.to_dict()))
