@@ -8,7 +8,7 @@ PYX := $(wildcard nautilus_dydx/_core/*.pyx nautilus_dydx/_core/*.pxd)
 SO_STAMP := build/.core-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install build proto test test-installed bench bench-compare dist check-dist fuzz annotate profile demo clean
+.PHONY: help install build proto test test-installed bench bench-compare dist check-dist fuzz annotate profile demo clean soak reliability
 
 help:  #-- List the targets
 	@grep -E '^[a-z-]+:.*#--' $(MAKEFILE_LIST) | sed -E 's/:.*#-- /\t/' | expand -t 18
@@ -54,6 +54,12 @@ check-dist: dist  #-- twine check the sdist and wheel (README renders, classifie
 
 fuzz: build  #-- Differential fuzz: FUZZ_INPUTS mutated frames (default 1000000) through parser and twin
 	$(BIN)/python -m tests.fuzz.run --inputs $(or $(FUZZ_INPUTS),1000000) --jobs $(or $(FUZZ_JOBS),1)
+
+reliability: build  #-- Fault suite vs the sandbox: each fault FAULT_COUNT (100) times, invariants
+	$(BIN)/python -m tests.reliability faults --faults all --count $(or $(FAULT_COUNT),100)
+
+soak: build  #-- Soak vs a sandbox process (SOAK_SECONDS=300): RSS MB/hour, latency start/end
+	$(BIN)/python -m tests.reliability soak --seconds $(or $(SOAK_SECONDS),300)
 
 annotate: $(STAMP)  #-- Cython HTML annotation beside each .pyx (yellow = Python calls)
 	ANNOTATION_MODE=1 $(BIN)/python setup.py -q build_ext --inplace --force

@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Run the fault suite or the soak: `python -m tests.reliability faults|soak ...`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from rich.console import Console
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.reliability")
+    sub = parser.add_subparsers(dest="command", required=True)
+    faults = sub.add_parser("faults", help="inject each fault N times and check invariants")
+    faults.add_argument("--faults", default="all", help="comma list of fault names, or all")
+    faults.add_argument("--count", type=int, default=100)
+    soak = sub.add_parser("soak", help="steady flow and orders; RSS and latency over time")
+    soak.add_argument("--seconds", type=float, default=300.0)
+    soak.add_argument("--sample-every", type=float, default=5.0)
+    args = parser.parse_args(argv)
+    console = Console(width=150)
+    if args.command == "faults":
+        from tests.reliability.runner import EXEC_NAMES
+        from tests.reliability.runner import run_faults
+        from tests.reliability.suite import FAULTS
+
+        known = [*FAULTS, *EXEC_NAMES]
+        names = known if args.faults == "all" else args.faults.split(",")
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            console.print(f"unknown faults: {unknown}; known: {known}")
+            return 2
+        results = asyncio.run(run_faults(names, args.count, console))
+        violations = sum(len(r.violations) for r in results)
+        return 1 if violations else 0
+    from tests.reliability.soak import run_soak
+
+    report = asyncio.run(run_soak(args.seconds, args.sample_every, console))
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Short form of the fault suite and the concurrency run (each fault a few times)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.reliability.concurrency import run_concurrency
+from tests.reliability.exec_suite import run_exec_suite
+from tests.reliability.report import percentile
+from tests.reliability.runner import EXEC_NAMES
+from tests.reliability.rig import running_rig
+from tests.reliability.soak import slope_per_hour
+from tests.reliability.suite import FAULTS
+from tests.reliability.suite import run_suite
+
+
+def run(coro, timeout: float = 240.0):
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def test_every_fault_twice_leaves_the_book_equal_and_orders_placed_once() -> None:
+    async def scenario():
+        async with running_rig() as rig:
+            for _ in range(10):
+                rig.step(1)
+                await asyncio.sleep(0.05)
+            faults = await run_suite(rig, list(FAULTS), count=2)
+            concurrency = await run_concurrency(rig, rounds=3, per_market=6)
+            return faults, concurrency, dict(rig.sandbox.faults.counters), rig.accepted["K1"]
+
+    results, concurrency, counters, accepted = run(scenario())
+    # The "placed once" oracle saw the suite's own transactions
+    assert accepted >= 10
+    for result in results:
+        assert result.runs == 2, result.name
+        assert result.violations == [], (result.name, result.violations)
+        assert len(result.recovery_s) == 2, result.name
+    # The faults really fired (the sandbox counts each one)
+    for name in ("ws_drop", "ws_restart", "ws_malformed", "ws_duplicate", "ws_reorder",
+                 "crossed_book", "rest_error", "grpc_error", "sequence_skew", "block_stall",
+                 "ws_snapshot_fail"):
+        assert counters.get(name, 0) >= 2, name
+    assert concurrency.runs == 3
+    assert concurrency.violations == []
+
+
+def test_execution_faults_leave_every_order_and_fill_equal_to_the_venue() -> None:
+    results = run(run_exec_suite(list(EXEC_NAMES), count=1))
+    for result in results:
+        assert result.runs == 1, result.name
+        assert result.violations == [], (result.name, result.violations)
+    # The fill oracle was exercised: the marketable orders filled
+    assert int(results[-1].detail.split()[0]) >= len(EXEC_NAMES)
+
+
+def test_slope_per_hour_is_the_least_squares_slope() -> None:
+    # 1 MB every 60 s is 60 MB/hour; a flat series is 0
+    assert slope_per_hour([(0, 100), (60, 101), (120, 102)]) == pytest.approx(60.0)
+    assert slope_per_hour([(0, 5), (10, 5), (20, 5)]) == 0.0
+    # Noise around a line: (0,0) (1,2) (2,1) (3,3) -> slope 0.8 per second
+    assert slope_per_hour([(0, 0), (1, 2), (2, 1), (3, 3)]) == pytest.approx(0.8 * 3600)
+
+
+def test_percentile_picks_the_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 0.5) == 51.0  # round(0.5 * 99) = 50 -> the 51st value
+    assert percentile(values, 0.95) == 95.0
+    assert percentile([3.0], 0.99) == 3.0
