@@ -171,6 +171,7 @@ async def _ours(url: str, total: int) -> _Round:
         client._register(instrument)
         client._book_kinds[instrument.id] = {DELTAS, QUOTES}
         client._trades.add(instrument.id)
+        client._route(instrument.id)
     on_objects = client._on_objects
 
     def handler(objects: list) -> None:

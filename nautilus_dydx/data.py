@@ -91,6 +91,8 @@ DELTAS = "deltas"
 SNAPSHOTS = "snapshots"
 DEPTH = "depth"
 QUOTES = "quotes"
+_DELTA_KINDS = frozenset((DELTAS, SNAPSHOTS))
+_BOOK_OBJECT_KINDS = frozenset((DELTAS, SNAPSHOTS, DEPTH))
 
 _UNBOUNDED_DEPTH = 1 << 20
 _HOUSEKEEPING_SECS = 0.25
@@ -274,6 +276,9 @@ class DYDXDataClient(LiveMarketDataClient):
         self._venue_offset_ns = 0
         self.resyncs = 0
         self.ws_connected_ns: int | None = None
+        # True while some book needs per-object checks (a stale book or a depth subscriber);
+        # otherwise the parser returns only subscribed objects and they go straight through
+        self._checked_deltas = False
 
     @property
     def ws_client(self) -> DYDXWebSocketClient:
@@ -362,6 +367,23 @@ class DYDXDataClient(LiveMarketDataClient):
             instrument.size_precision,
             self._max_cross_ns,
         )
+        self._route(instrument.id)
+
+    def _route(self, instrument_id: InstrumentId) -> None:
+        # Tell the parser which objects of this market have subscribers; call after every
+        # change to the book kinds, trade subscriptions or stale books
+        context = self._parser.context(instrument_id_to_ticker(instrument_id))
+        if context is not None:
+            kinds = self._book_kinds.get(instrument_id, ())
+            # A stale book must see its fresh snapshot, whatever is subscribed
+            context.publish_deltas = instrument_id in self._stale_books or not (
+                _BOOK_OBJECT_KINDS.isdisjoint(kinds)
+            )
+            context.publish_quotes = QUOTES in kinds
+            context.publish_trades = instrument_id in self._trades
+        self._checked_deltas = bool(self._stale_books) or any(
+            DEPTH in kinds for kinds in self._book_kinds.values()
+        )
 
     def _on_market_change(self, change: MarketChange) -> None:
         instrument = change.instrument
@@ -388,6 +410,7 @@ class DYDXDataClient(LiveMarketDataClient):
         self.resyncs += 1
         self._stale_books.add(instrument_id)
         self._last_quotes.pop(instrument_id, None)
+        self._route(instrument_id)
         self._ws.resync_orderbook(ticker, reason)
 
     # -- WebSocket callbacks -------------------------------------------------------------------
@@ -408,6 +431,7 @@ class DYDXDataClient(LiveMarketDataClient):
         instrument_id = context.instrument_id
         self._stale_books.add(instrument_id)
         self._last_quotes.pop(instrument_id, None)
+        self._route(instrument_id)
         self._log.warning(f"Book {channel_id} is stale ({reason}); waiting for a fresh snapshot")
 
     def _on_reconnected(self, index: int, keys: list) -> None:
@@ -417,15 +441,21 @@ class DYDXDataClient(LiveMarketDataClient):
         self._log.error(f"Dropped a malformed Indexer frame: {error}")
 
     def _on_deltas(self, deltas: OrderBookDeltas) -> None:
+        if not self._checked_deltas:
+            # The parser returns deltas only for markets with a deltas or snapshots subscriber
+            self._handle_data(deltas)
+            return
         instrument_id = deltas.instrument_id
         kinds = self._book_kinds.get(instrument_id)
         if kinds is None:
             return
         if deltas.is_snapshot:
-            self._stale_books.discard(instrument_id)
+            if instrument_id in self._stale_books:
+                self._stale_books.discard(instrument_id)
+                self._route(instrument_id)
         elif instrument_id in self._stale_books:
             return
-        if DELTAS in kinds or SNAPSHOTS in kinds:
+        if not _DELTA_KINDS.isdisjoint(kinds):
             self._handle_data(deltas)
         if DEPTH in kinds:
             context = self._parser.context(instrument_id_to_ticker(instrument_id))
@@ -444,8 +474,8 @@ class DYDXDataClient(LiveMarketDataClient):
         self._handle_data(quote)
 
     def _on_trade(self, trade: TradeTick) -> None:
-        if trade.instrument_id in self._trades:
-            self._handle_data(trade)
+        # The parser returns live trades only for markets with a trades subscriber
+        self._handle_data(trade)
 
     def _on_bar(self, bar: Bar) -> None:
         if bar.bar_type in self._bars:
@@ -516,6 +546,7 @@ class DYDXDataClient(LiveMarketDataClient):
             return
         shared = bool(kinds)
         kinds.add(kind)
+        self._route(instrument_id)
         await self._ws.subscribe_orderbook(ticker)
         if shared and instrument_id not in self._stale_books:
             # The venue subscription is live already: start the new subscriber from a snapshot
@@ -530,6 +561,7 @@ class DYDXDataClient(LiveMarketDataClient):
             del self._book_kinds[instrument_id]
             self._stale_books.discard(instrument_id)
             self._last_quotes.pop(instrument_id, None)
+        self._route(instrument_id)
         await self._ws.unsubscribe_orderbook(instrument_id_to_ticker(instrument_id))
 
     def _publish_local_snapshot(self, instrument_id: InstrumentId, kind: str) -> None:
@@ -599,11 +631,13 @@ class DYDXDataClient(LiveMarketDataClient):
         ):
             return
         self._trades.add(instrument_id)
+        self._route(instrument_id)
         await self._ws.subscribe_trades(instrument_id_to_ticker(instrument_id))
 
     async def _unsubscribe_trade_ticks(self, command: UnsubscribeTradeTicks) -> None:
         if command.instrument_id in self._trades:
             self._trades.discard(command.instrument_id)
+            self._route(command.instrument_id)
             await self._ws.unsubscribe_trades(instrument_id_to_ticker(command.instrument_id))
 
     async def _subscribe_bars(self, command: SubscribeBars) -> None:

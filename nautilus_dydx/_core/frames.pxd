@@ -46,6 +46,12 @@ cdef class MarketContext:
     """The order book of the market.\n\n:returns: `L2Book`"""
     cdef readonly uint64_t duplicate_trades
     """How many trades were dropped as duplicates by id.\n\n:returns: `int`"""
+    cdef public bint publish_deltas
+    """Whether book deltas are returned (the book is maintained either way).\n\n:returns: `bool`"""
+    cdef public bint publish_quotes
+    """Whether quotes are returned (when the parser emits quotes).\n\n:returns: `bool`"""
+    cdef public bint publish_trades
+    """Whether live trades are returned (ids are remembered either way).\n\n:returns: `bool`"""
     cdef PriceRaw _unit_p    # Raw value of one price tick at price_precision
     cdef PriceRaw _unit_s
     cdef PriceRaw _limit_p   # Largest price raw Nautilus can format at price_precision

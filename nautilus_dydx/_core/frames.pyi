@@ -74,6 +74,9 @@ class MarketContext:
     size_precision: int
     book: L2Book
     duplicate_trades: int
+    publish_deltas: bool
+    publish_quotes: bool
+    publish_trades: bool
     def __init__(
         self,
         ticker: str,

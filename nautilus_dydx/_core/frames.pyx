@@ -1156,6 +1156,12 @@ cdef class MarketContext:
     max_cross_ns : int, default 5_000_000_000
         How long the book may stay crossed before a resync is requested.
 
+    Notes
+    -----
+    `publish_deltas`, `publish_quotes` and `publish_trades` (all True at first) let the owner
+    switch off the objects nobody subscribed to: the book and the trade-id memory stay current,
+    only the returned list is shorter, so the owner needs no per-object membership checks.
+
     """
 
     def __init__(
@@ -1189,6 +1195,9 @@ cdef class MarketContext:
         self._resync_reported = False
         self._history_ts = 0
         self._candles = {}
+        self.publish_deltas = True
+        self.publish_quotes = True
+        self.publish_trades = True
 
     def __repr__(self) -> str:
         return (
@@ -1824,6 +1833,8 @@ cdef class FrameParser:
             if t.ts_event < ctx._history_ts or not ctx._trade_ids.add_c(trade_id):
                 ctx.duplicate_trades += 1
                 continue
+            if not ctx.publish_trades:
+                continue
             out.append(
                 _trade_tick(
                     ctx, t.price, t.size, t.aggressor, p + t.id_start, t.id_len, t.ts_event,
@@ -1917,11 +1928,12 @@ cdef class FrameParser:
             # A damaged snapshot keeps the report: resubscribing would loop on the same data
             ctx._resync_reported = False
         deltas = book.apply_c(self._pending, k, snapshot, message_id, ts_init, ts_init)
-        if deltas is not None:
+        if deltas is not None and ctx.publish_deltas:
             out.append(deltas)
         if self.emit_quotes:
+            # Always asked, so the last quote stays current while nobody subscribes
             quote = book.quote_if_changed_c(ts_init, ts_init)
-            if quote is not None:
+            if quote is not None and ctx.publish_quotes:
                 out.append(quote)
         if (book.resync_needed or damaged) and not ctx._resync_reported:
             ctx._resync_reported = True
@@ -2012,6 +2024,8 @@ cdef class FrameParser:
         for trade_id, p_raw, s_raw, agg, ts_event in parsed:
             if <uint64_t>ts_event < ctx._history_ts or not ctx._trade_ids.add_c(trade_id):
                 ctx.duplicate_trades += 1
+                continue
+            if not ctx.publish_trades:
                 continue
             id_ptr = PyUnicode_AsUTF8AndSize(trade_id, &id_len)
             out.append(_trade_tick(ctx, p_raw, s_raw, agg, id_ptr, id_len, ts_event, ts_init))

@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 
+import orjson
 import pytest
 from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock
@@ -21,6 +24,7 @@ from nautilus_trader.model.objects import Quantity
 
 from nautilus_dydx.config import DYDXDataClientConfig
 from nautilus_dydx.data import DELTAS
+from nautilus_dydx.data import DEPTH
 from nautilus_dydx.data import QUOTES
 from nautilus_dydx.data import DYDXDataClient
 from nautilus_dydx.data import snapshot_deltas
@@ -122,3 +126,88 @@ def test_resync_marks_the_book_stale_and_forgets_the_last_quote(client) -> None:
     assert len(client._handle_data.items) == 1  # Held while stale
     client._on_objects([snapshot_deltas(BTC_ID, [], [], 0, 4, 2, 2), quote(100, 101)])
     assert len(client._handle_data.items) == 2  # The same quote again after the resync
+
+
+# -- Routing: the parser returns only what has subscribers ---------------------------------------
+
+FRAMES = json.loads((Path(__file__).resolve().parents[1] / "resources/ws/frames.json").read_text())
+
+
+def feed(client: DYDXDataClient, *names: str) -> list:
+    """Parse the named sample frames with the client's parser and hand them to the client."""
+    returned = []
+    for name in names:
+        objects = client.parser.parse(orjson.dumps(FRAMES[name]), 1)
+        returned.extend(objects)
+        client._on_objects(objects)
+    return returned
+
+
+def subscribe(client: DYDXDataClient, *kinds: str, trades: bool = False) -> None:
+    client._book_kinds[BTC_ID] = set(kinds)
+    if trades:
+        client._trades.add(BTC_ID)
+    client._route(BTC_ID)
+
+
+def kinds_of(objects: list) -> list[str]:
+    return [type(o).__name__ for o in objects]
+
+
+def test_nothing_subscribed_means_no_market_objects_are_built(client) -> None:
+    returned = feed(client, "orderbook_subscribed", "orderbook_update", "trades_update")
+
+    assert not {"OrderBookDeltas", "QuoteTick", "TradeTick"} & set(kinds_of(returned))
+    assert client._handle_data.items == []
+    assert client.parser.context("BTC-USD").book.bids()  # The book is kept all the same
+
+
+def test_quotes_only_publishes_quotes_and_no_deltas(client) -> None:
+    subscribe(client, QUOTES)
+
+    returned = feed(client, "orderbook_subscribed", "orderbook_update")
+
+    assert "OrderBookDeltas" not in kinds_of(returned)
+    published = client._handle_data.items
+    assert published and kinds_of(published) == ["QuoteTick"] * len(published)
+
+
+def test_depth_only_publishes_depth10_not_deltas(client) -> None:
+    subscribe(client, DEPTH)
+
+    feed(client, "orderbook_subscribed", "orderbook_update")
+
+    assert kinds_of(client._handle_data.items) == ["OrderBookDepth10", "OrderBookDepth10"]
+
+
+def test_a_stale_quotes_only_book_recovers_on_its_snapshot(client) -> None:
+    # The snapshot must reach the client even though nobody subscribed to deltas
+    subscribe(client, QUOTES)
+    feed(client, "orderbook_subscribed")
+    client._on_stale("v4_orderbook", "BTC-USD", "disconnected")
+    client._handle_data.items.clear()
+
+    feed(client, "orderbook_update")
+    held = list(client._handle_data.items)
+    feed(client, "orderbook_subscribed", "orderbook_update")
+
+    assert held == []
+    assert BTC_ID not in client._stale_books
+    assert "QuoteTick" in kinds_of(client._handle_data.items)
+    assert not client.parser.context("BTC-USD").publish_deltas  # Back to quotes only
+
+
+def test_trades_follow_their_subscription(client) -> None:
+    feed(client, "trades_update")
+    assert client._handle_data.items == []
+
+    subscribe(client, trades=True)
+    update = dict(FRAMES["trades_update"], message_id=99)
+    update["contents"] = {"trades": [dict(t, id=f"{t['id']}ff") for t in
+                                     FRAMES["trades_update"]["contents"]["trades"]]}
+    objects = client.parser.parse(orjson.dumps(update), 1)
+    client._on_objects(objects)
+
+    published = client._handle_data.items
+    assert published and kinds_of(published) == ["TradeTick"] * len(published)
+    assert len(published) == len(update["contents"]["trades"])

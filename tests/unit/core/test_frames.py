@@ -203,6 +203,31 @@ def test_book_level_finer_than_tick_is_skipped(impl) -> None:
     assert parser.skipped == {"book level: price off grid": 1}
 
 
+@pytest.mark.parametrize("impl", [compiled, _Walk], ids=["scanner", "walk"])
+def test_unpublished_kinds_are_left_out_but_state_stays_current(impl) -> None:
+    # Arrange: the same frames through a parser publishing everything and one publishing nothing
+    everything, nothing = new_parser(impl), new_parser(impl)
+    context = nothing.context("BTC-USD")
+    context.publish_deltas = context.publish_quotes = context.publish_trades = False
+    frames = ["orderbook_subscribed", "orderbook_update", "trades_subscribed", "trades_update"]
+
+    # Act
+    shown = [o for name in frames for o in parse(everything, name)]
+    hidden = [o for name in frames for o in parse(nothing, name)]
+
+    # Assert: only control records and trade history remain; the book and trade ids are kept
+    names = {type(o).__name__ for o in shown}
+    assert {"OrderBookDeltas", "QuoteTick", "TradeTick"} <= names
+    assert [type(o).__name__ for o in hidden] == ["Subscribed", "Subscribed", "TradeHistory"]
+    assert list(context.book.bids()) == list(everything.context("BTC-USD").book.bids())
+    assert list(context.book.asks()) == list(everything.context("BTC-USD").book.asks())
+    assert context.book.quote(TS, TS) == everything.context("BTC-USD").book.quote(TS, TS)
+    # The trade seen while hidden is not published again once trades are switched on
+    context.publish_trades = context.publish_deltas = context.publish_quotes = True
+    assert parse(nothing, "trades_update") == parse(everything, "trades_update") == []
+    assert context.duplicate_trades == everything.context("BTC-USD").duplicate_trades == 3
+
+
 # -- Trades -------------------------------------------------------------------------------------
 
 
