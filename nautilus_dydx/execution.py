@@ -12,6 +12,7 @@ from decimal import ROUND_FLOOR
 from decimal import Decimal
 from typing import Any
 
+from nautilus_trader.accounting.accounts.margin import MarginAccount
 from nautilus_trader.common.component import LiveClock
 from nautilus_trader.common.component import MessageBus
 from nautilus_trader.cache.cache import Cache
@@ -33,6 +34,7 @@ from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.enums import OrderType
 from nautilus_trader.model.enums import TimeInForce
+from nautilus_trader.model.events import AccountState
 from nautilus_trader.model.identifiers import AccountId
 from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.model.identifiers import ClientOrderId
@@ -259,6 +261,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         self._oracle: dict[str, tuple[Decimal, int]] = {}
         self._usdc = Decimal(0)
         self._positions: dict[str, Decimal] = {}
+        self._calculated_account_warned = False
         self._snapshot = asyncio.Event()
         self._stale_since_ns: int | None = None
         self._own_tasks: list[asyncio.Task] = []
@@ -508,10 +511,35 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
                 maintenance=Money(initial if maintenance is None else maintenance, USDC),
             ),
         ]
-        self.generate_account_state(
-            balances=[balance], margins=margins, reported=True,
-            ts_event=self._clock.timestamp_ns(),
+        now = self._clock.timestamp_ns()
+        state = AccountState(
+            account_id=self.account_id, account_type=self.account_type,
+            base_currency=self.base_currency, reported=True, balances=[balance],
+            margins=margins, info={}, event_id=UUID4(), ts_event=now, ts_init=now,
         )
+        if self._register_reported_account(state):
+            return
+        self._send_account_state(state)
+
+    def _register_reported_account(self, state: AccountState) -> bool:
+        # The venue's balances already include every fill's fee: Nautilus must not book fills
+        # into them too. Its `AccountFactory` would build a fill-calculated account whenever a
+        # backtest venue of this client's name ran earlier in the process (a process-wide
+        # registry), and the portfolio, which applies fills after our state, would then take
+        # each fee a second time. So the first state creates the account here, as reported
+        account = self._cache.account(state.account_id)
+        if account is None:
+            self._cache.add_account(MarginAccount(state, calculate_account_state=False))
+            self._msgbus.publish(topic=f"events.account.{state.account_id}", msg=state)
+            return True
+        if account.calculate_account_state and not self._calculated_account_warned:
+            self._calculated_account_warned = True
+            self._log.error(
+                f"{state.account_id} in the cache is calculated from fills by Nautilus: its "
+                "balances take each fee again on top of the venue's (was it restored from a "
+                "backtest's database?)",
+            )
+        return False
 
     # -- Order events --------------------------------------------------------------------------
 

@@ -40,12 +40,6 @@ def venue_equity(sandbox) -> Decimal:
     return Decimal(sub["usdc"]) / 10**6 + Decimal(btc) / 10**10 * 65000
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug, order-dependent: after tests/integration/cli has run in the same process "
-    "the reported equity is one maker fee (0.06) below the chain's (100049.88 vs 100049.94); "
-    "alone, or after any other test module, it matches",
-)
 def test_account_state_follows_fills_live() -> None:
     async def scenario() -> None:
         async with venue() as sandbox, trading_node(sandbox) as node:
