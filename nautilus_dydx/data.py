@@ -168,6 +168,12 @@ def snapshot_deltas(
     return OrderBookDeltas(instrument_id, deltas)
 
 
+def _is_oracle_price(data_type: DataType) -> bool:
+    # The built-in adapter's class of the same name (when it was imported first) is on the
+    # same topics: a strategy that kept its import is served too
+    return data_type.type.__name__ == DYDXOraclePrice.__name__
+
+
 def _bounds(start: Any, end: Any) -> tuple[int, int]:
     start_ns = 0 if start is None else dt_to_unix_nanos(start)
     end_ns = (1 << 63) - 1 if end is None else dt_to_unix_nanos(end)
@@ -681,7 +687,7 @@ class DYDXDataClient(LiveMarketDataClient):
     async def _subscribe(self, command: SubscribeData) -> None:
         data_type = command.data_type
         instrument_id = self._metadata_instrument_id(data_type)
-        if data_type.type is DYDXOraclePrice:
+        if _is_oracle_price(data_type):
             if instrument_id is None:
                 self._oracle_all = True
             else:
@@ -691,7 +697,7 @@ class DYDXDataClient(LiveMarketDataClient):
 
     async def _unsubscribe(self, command: UnsubscribeData) -> None:
         instrument_id = self._metadata_instrument_id(command.data_type)
-        if command.data_type.type is DYDXOraclePrice:
+        if _is_oracle_price(command.data_type):
             if instrument_id is None:
                 self._oracle_all = False
             else:
