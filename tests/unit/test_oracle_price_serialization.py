@@ -195,3 +195,17 @@ def test_built_in_adapter_imported_first_keeps_its_class_and_catalogs_interchang
         """,
     )
     assert output.strip() == "ok"
+
+
+def test_data_client_serves_subscriptions_made_with_a_same_named_class() -> None:
+    # The built-in adapter's class when it was imported first: same name, other class
+    from nautilus_trader.core.data import Data
+
+    from nautilus_dydx.data import _is_oracle_price
+
+    other = type("DYDXOraclePrice", (Data,), {})
+    unrelated = type("DYDXOtherPrice", (Data,), {})
+
+    assert _is_oracle_price(DataType(DYDXOraclePrice))
+    assert _is_oracle_price(DataType(other, metadata={"instrument_id": BTC}))
+    assert not _is_oracle_price(DataType(unrelated))
