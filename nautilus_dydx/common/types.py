@@ -11,6 +11,8 @@ from nautilus_trader.core.data import Data
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.objects import Price
 
+from nautilus_dydx.common.serialization import register_oracle_price
+
 
 class DYDXOraclePrice(Data):
     """
@@ -26,6 +28,11 @@ class DYDXOraclePrice(Data):
         UNIX timestamp (nanoseconds) when the price took effect.
     ts_init : int
         UNIX timestamp (nanoseconds) when the object was created.
+
+    Notes
+    -----
+    Registered with Nautilus's message bus serializer and Parquet catalog on import, with the
+    built-in adapter's schema (see `nautilus_dydx.common.serialization`).
 
     """
 
@@ -118,3 +125,6 @@ class DYDXOrderTags(NautilusConfig, frozen=True, repr_omit_defaults=True):
 
     def __str__(self) -> str:
         return self.value
+
+
+register_oracle_price(DYDXOraclePrice)

@@ -467,9 +467,14 @@ class IndexerWsServer:
         return f"ws://{self.host}:{self.port}/v4/ws"
 
     async def start(self) -> None:
-        """Bind, start the batch flusher and listen to state updates."""
+        """
+        Bind, start the batch flusher and listen to state updates.
+
+        After `stop` it binds the port it had, as a restarted server does.
+
+        """
         self._server = await ws_create_server(
-            lambda request: IndexerConnection(self), self.host, self._requested_port,
+            lambda request: IndexerConnection(self), self.host, self.port or self._requested_port,
             enable_auto_pong=True,
         )
         self.port = self._server.sockets[0].getsockname()[1]
