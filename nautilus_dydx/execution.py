@@ -287,6 +287,16 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         """The transaction sender (set on connect)."""
         return self._sender
 
+    @property
+    def usdc_balance(self) -> Decimal:
+        """The subaccount's USDC asset position as last streamed (negative when borrowed)."""
+        return self._usdc
+
+    @property
+    def venue_positions(self) -> dict[str, Decimal]:
+        """The open perpetual positions as last streamed: signed size by ticker (a copy)."""
+        return dict(self._positions)
+
     def venue_order(self, client_order_id: ClientOrderId) -> VenueOrder | None:
         """
         Return the venue state of an order of this client, or None.
