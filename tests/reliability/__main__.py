@@ -16,6 +16,8 @@ def main(argv: list[str] | None = None) -> int:
     faults = sub.add_parser("faults", help="inject each fault N times and check invariants")
     faults.add_argument("--faults", default="all", help="comma list of fault names, or all")
     faults.add_argument("--count", type=int, default=100)
+    faults.add_argument("--concurrency-rounds", type=int, default=5,
+                        help="rounds of each concurrency run (0: none)")
     soak = sub.add_parser("soak", help="steady flow and orders; RSS and latency over time")
     soak.add_argument("--seconds", type=float, default=300.0)
     soak.add_argument("--sample-every", type=float, default=5.0)
@@ -32,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             console.print(f"unknown faults: {unknown}; known: {known}")
             return 2
-        results = asyncio.run(run_faults(names, args.count, console))
+        results = asyncio.run(run_faults(
+            names, args.count, console, concurrency_rounds=args.concurrency_rounds,
+        ))
         violations = sum(len(r.violations) for r in results)
         return 1 if violations else 0
     from tests.reliability.soak import run_soak

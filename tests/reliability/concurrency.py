@@ -52,7 +52,7 @@ def ours_on_venue(rig: Rig) -> dict[tuple[int, int, int], int]:
 
 async def run_concurrency(rig: Rig, rounds: int = 5, per_market: int = 8) -> FaultResult:
     """Each round: places, cancels and cancel-replaces across every market at once, a WS drop."""
-    result = FaultResult("concurrency", "order+data")
+    result = FaultResult("sender_concurrency", "order+data")
     ids = OrderIds(FIRST_ID)
     markets = encoders(rig)
     short_live: dict[int, tuple[MarketEncoder, int]] = {}

@@ -13,8 +13,9 @@ from nautilus_trader.model.enums import TriggerType
 from nautilus_trader.model.events import OrderCancelRejected
 from nautilus_trader.model.events import OrderModifyRejected
 from nautilus_trader.model.events import OrderRejected
+from nautilus_trader.model.events import OrderUpdated
 
-from nautilus_dydx.order_kinds import DYDXOrderTags
+from nautilus_dydx.common.types import DYDXOrderTags
 from tests.reliability.exec_suite import IN_FLIGHT
 from tests.reliability.exec_suite import MARKETS
 from tests.reliability.exec_suite import SETTLE_TIMEOUT_S
@@ -160,6 +161,7 @@ async def run_exec_concurrency(rig: ExecRig, rounds: int = 5,
     if len(ids) != len(every):
         result.violations.append(f"{len(every) - len(ids)} orders never reached the client")
     result.violations.extend(f"unhandled: {e}" for e in rig.errors[errors_before:])
-    kinds = sum(1 for o in every if o.status == OrderStatus.CANCELED)
-    result.detail = f"{len(every)} orders, {kinds} canceled, {len(events)} events"
+    updated = sum(1 for e in events if isinstance(e, OrderUpdated))
+    canceled = sum(1 for o in every if o.status == OrderStatus.CANCELED)
+    result.detail = f"{len(every)} orders, {updated} modified, {canceled} canceled"
     return result

@@ -367,8 +367,13 @@ async def exec_rig(liquidation_node: bool = False):
 
 async def run_exec_suite(names: list[str], count: int,
                          progress: Callable[[str, int], None] | None = None,
-                         ) -> list[FaultResult]:
-    """Run each execution fault `count` times with a strategy trading BTC and ETH."""
+                         concurrency_rounds: int = 0) -> list[FaultResult]:
+    """
+    Run each execution fault `count` times with a strategy trading BTC and ETH, then (when
+    `concurrency_rounds`) the concurrent submits, cancels and modifies through the client.
+    """
+    from tests.reliability.exec_concurrency import run_exec_concurrency
+
     results = []
     async with exec_rig(liquidation_node="exec_liquidation" in names) as rig:
         for name in names:
@@ -395,4 +400,6 @@ async def run_exec_suite(names: list[str], count: int,
             if name == "exec_dead_grpc_endpoint":
                 kills = sum(p.kills for p in rig.proxies)
                 result.detail += f", {kills} endpoint kills"
+        if concurrency_rounds:
+            results.append(await run_exec_concurrency(rig, rounds=concurrency_rounds))
     return results

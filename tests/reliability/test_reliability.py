@@ -48,12 +48,26 @@ def test_every_fault_twice_leaves_the_book_equal_and_orders_placed_once() -> Non
 
 
 def test_execution_faults_leave_every_order_and_fill_equal_to_the_venue() -> None:
-    results = run(run_exec_suite(list(EXEC_NAMES), count=1))
+    results = run(run_exec_suite(list(EXEC_NAMES), count=1, concurrency_rounds=2))
+    faults, concurrency = results[:-1], results[-1]
+    assert [r.name for r in faults] == list(EXEC_NAMES)
     for result in results:
-        assert result.runs == 1, result.name
+        assert result.runs == len(result.recovery_s), result.name
         assert result.violations == [], (result.name, result.violations)
+    for result in faults:
+        assert result.runs == 1, result.name
     # The fill oracle was exercised: the marketable orders filled
-    assert int(results[-1].detail.split()[0]) >= len(EXEC_NAMES)
+    main = [r for r in faults if r.name != "exec_liquidation"]
+    assert int(main[-1].detail.split()[0]) >= len(main)
+    # The endpoint in use really died; the liquidation reached the strategy as fills
+    dead = next(r for r in faults if r.name == "exec_dead_grpc_endpoint")
+    assert "1 endpoint kills" in dead.detail
+    liquidated = next(r for r in faults if r.name == "exec_liquidation")
+    assert int(liquidated.detail.split()[0]) >= 2  # The levered buy, then the liquidation
+    # Concurrency through the client: 2 rounds of 3 kinds on 2 markets, modifies and cancels
+    assert concurrency.runs == 2
+    orders, modified = (int(w) for w in concurrency.detail.split()[0:3:2])
+    assert orders == 24 and modified >= 4
 
 
 def test_slope_per_hour_is_the_least_squares_slope() -> None:
