@@ -21,6 +21,12 @@ def main(argv: list[str] | None = None) -> int:
     soak = sub.add_parser("soak", help="steady flow and orders; RSS and latency over time")
     soak.add_argument("--seconds", type=float, default=300.0)
     soak.add_argument("--sample-every", type=float, default=5.0)
+    soak.add_argument("--warmup", type=float, default=60.0,
+                      help="seconds before the RSS slope is fitted")
+    soak.add_argument("--no-purge", action="store_true",
+                      help="keep closed orders in the cache (measures the per-order cost)")
+    soak.add_argument("--tracemalloc", action="store_true",
+                      help="name the allocation sites that grew after the warm-up (slower)")
     args = parser.parse_args(argv)
     console = Console(width=150)
     if args.command == "faults":
@@ -41,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if violations else 0
     from tests.reliability.soak import run_soak
 
-    report = asyncio.run(run_soak(args.seconds, args.sample_every, console))
+    report = asyncio.run(run_soak(
+        args.seconds, args.sample_every, console, warmup=args.warmup,
+        purge=not args.no_purge, trace=args.tracemalloc,
+    ))
     return 0 if report.ok else 1
 
 

@@ -126,7 +126,7 @@ async def run_exec_concurrency(rig: ExecRig, rounds: int = 5,
         rig.sandbox.faults.drop_ws()
         # Short-term orders: modify half, cancel the rest while their window lasts
         short = [o for o in orders if not o.has_trigger_price and o.tags == SHORT_TERM]
-        await _until(lambda: all(o.status != OrderStatus.SUBMITTED for o in short), 10.0)
+        await _until(lambda s=short: all(o.status != OrderStatus.SUBMITTED for o in s), 10.0)
         for k, order in enumerate(o for o in short if o.is_open):
             if k % 2 == 0:
                 _modify(node, order)
