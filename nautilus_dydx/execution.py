@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 import uuid
 from collections import deque
 from decimal import ROUND_CEILING
@@ -100,6 +101,7 @@ from nautilus_dydx.websocket import DYDXWebSocketClient
 _TAGS_PREFIX = "DYDXOrderTags:"
 _NANOS = 1_000_000_000
 _STATEFUL_CHUNK = 20  # Stateful cancels per transaction
+_INCLUSION_WAIT_SECS = 60.0  # Longest wait for a lost stateful answer when blocks stall
 _MARKET_TYPES = (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.MARKET_IF_TOUCHED)
 
 
@@ -1455,17 +1457,76 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             self._modify_rejected(command, f"{outcome.codespace} {outcome.code}: "
                                            f"{outcome.raw_log}")
             return
+        previous = (state.venue_order_id, state.client_id, state.client_metadata)
         state.generation = generation
         state.old_venue_order_ids.append(state.venue_order_id)
         state.client_id, state.client_metadata = client_id, metadata
         state.venue_order_id = self._venue_order_id(client_id, state.clob_pair_id,
                                                     state.order_flags)
         self._by_venue_id[state.venue_order_id] = state
+        if outcome.status == TxStatus.UNKNOWN:
+            # The replacement may not have happened: no update until a block shows it
+            outcome = await self._await_inclusion(outcome)
+            if outcome.status == TxStatus.REJECTED:
+                self._revert_replace(state, previous)
+                self._modify_rejected(command, f"{outcome.codespace} {outcome.code}: "
+                                               f"{outcome.raw_log}")
+                return
         self.generate_order_updated(
             state.strategy_id, state.instrument_id, state.client_order_id,
             VenueOrderId(state.venue_order_id), quantity, price, trigger,
             self._clock.timestamp_ns(), True,
         )
+
+    def _revert_replace(self, state: VenueOrder, previous: tuple[str, int, int]) -> None:
+        # A cancel-replace that never executed: the original order stands; read its state
+        # again (its own updates were ignored as an old id meanwhile)
+        assert self._codec is not None
+        replacement = state.venue_order_id
+        if self._by_venue_id.get(replacement) is state:
+            del self._by_venue_id[replacement]
+        self._codec.release(f"{state.client_order_id}.r{state.generation}")
+        state.generation -= 1
+        state.venue_order_id, state.client_id, state.client_metadata = previous
+        if previous[0] in state.old_venue_order_ids:
+            state.old_venue_order_ids.remove(previous[0])
+        if state.pending_cancel and not state.closed:
+            # A cancel meanwhile went to the replacement: cancel the original instead
+            self.create_task(self._cancel_states([state]), log_msg="cancel original")
+        self.create_task(self._refresh_order(state), log_msg="refresh order")
+
+    async def _refresh_order(self, state: VenueOrder) -> None:
+        try:
+            venue = await self._http.get_order(state.venue_order_id)
+        except Exception as e:
+            self._log.warning(f"Cannot read order {state.venue_order_id} again: {e!r}")
+            return
+        self._on_objects_terminal(venue)
+
+    async def _await_inclusion(self, outcome: TxOutcome) -> TxOutcome:
+        # A stateful transaction whose answer was lost: its result once a block holds it, or
+        # a rejection when none does within `unknown_timeout_blocks` (or a bounded wait)
+        assert self._sender is not None
+        start_height = self.tracker.height
+        deadline = time.monotonic() + _INCLUSION_WAIT_SECS
+        while True:
+            try:
+                result = await self._sender.confirm(outcome.txhash)
+            except Exception as e:
+                self._log.warning(f"GetTx {outcome.txhash} failed: {e!r}")
+                result = None
+            if result is not None:
+                return TxOutcome(
+                    TxStatus.ACCEPTED if result.accepted else TxStatus.REJECTED,
+                    outcome.txhash, result.code, result.codespace, result.raw_log,
+                )
+            if (self.tracker.height > start_height + self._unknown_timeout_blocks
+                    or time.monotonic() > deadline):
+                return TxOutcome(
+                    TxStatus.REJECTED, outcome.txhash, -1, "unknown",
+                    "the broadcast answer was lost and no block holds the transaction",
+                )
+            await asyncio.sleep(max(0.05, self.tracker.block_time_secs / 2))
 
     def _modify_rejected(self, command: ModifyOrder, reason: str) -> None:
         state = self._orders.get(command.client_order_id)
