@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
                       help="seconds before the RSS slope is fitted")
     soak.add_argument("--no-purge", action="store_true",
                       help="keep closed orders in the cache (measures the per-order cost)")
+    soak.add_argument("--orders-per-second", type=float, default=5.0,
+                      help="order actions per second through the execution client")
     soak.add_argument("--tracemalloc", action="store_true",
                       help="name the allocation sites that grew after the warm-up (slower)")
     args = parser.parse_args(argv)
@@ -50,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     report = asyncio.run(run_soak(
         args.seconds, args.sample_every, console, warmup=args.warmup,
         purge=not args.no_purge, trace=args.tracemalloc,
+        rate=args.orders_per_second,
     ))
     return 0 if report.ok else 1
 

@@ -104,6 +104,9 @@ class SoakReport:
     orders: int = 0
     fills: int = 0
     ws_drops: int = 0
+    ws_drop_errors: int = 0
+    rate: float = 5.0
+    client_maps: dict = field(default_factory=dict)
     order_failures: int = 0
     in_flight_at_end: int = 0
     cached_orders: int = 0
@@ -268,18 +271,23 @@ class OrderFlow:
         self.report.orders += 1
         self.strategy.submit_order(order)
 
-    async def run(self, duration: float, control_url: str) -> None:
-        interval = 1.0 / ORDERS_PER_SECOND
+    async def run(self, duration: float, control_url: str, rate: float) -> None:
+        interval = 1.0 / rate
         next_drop = WS_DROP_EVERY_S
-        async with httpx.AsyncClient(timeout=5.0) as http:
+        drops: list[asyncio.Future] = []
+        async with httpx.AsyncClient(timeout=30.0) as http:
             while (elapsed := time.perf_counter() - self.started) < duration:
                 self.step()
                 if elapsed >= next_drop:
                     next_drop += WS_DROP_EVERY_S
-                    with contextlib.suppress(httpx.HTTPError):
-                        await http.post(f"{control_url}/ws/drop")
-                        self.report.ws_drops += 1
+                    self.report.ws_drops += 1
+                    # Not awaited: a busy sandbox answers late, the order flow goes on
+                    drops.append(asyncio.ensure_future(http.post(f"{control_url}/ws/drop")))
                 await asyncio.sleep(interval)
+            answers = await asyncio.gather(*drops, return_exceptions=True)
+            self.report.ws_drop_errors = sum(
+                1 for a in answers if isinstance(a, Exception) or a.status_code != 200
+            )
         # Whatever still rests: cancel it so the run ends clean
         for order in self.node.cache.orders_open(strategy_id=self.strategy.id):
             self.strategy.cancel_order(order)
@@ -307,8 +315,8 @@ def engine_config(purge: bool) -> LiveExecEngineConfig:
 
 
 async def run_soak(seconds: float, sample_every: float = 5.0, console: Console | None = None,
-                   warmup: float = 60.0, purge: bool = True,
-                   trace: bool = False) -> SoakReport:
+                   warmup: float = 60.0, purge: bool = True, trace: bool = False,
+                   rate: float = ORDERS_PER_SECOND) -> SoakReport:
     """
     Run the soak for `seconds`; print and return the report.
 
@@ -317,7 +325,7 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
     warm-up and at the end name the allocation sites that grew (the run is slower then).
     """
     console = console or Console()
-    report = SoakReport(seconds, warmup=warmup, purge=purge)
+    report = SoakReport(seconds, warmup=warmup, purge=purge, rate=rate)
     if trace:
         tracemalloc.start(TRACE_FRAMES)
     with sandbox_process(seconds) as (process, endpoints), \
@@ -351,7 +359,7 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
                        and node.cache.instrument(ETH_PERP) is not None, 90.0)
             started = time.perf_counter()
             orders = OrderFlow(node, strategy, report, started)
-            flow = loop.create_task(orders.run(seconds, control_url))
+            flow = loop.create_task(orders.run(seconds, control_url, rate))
             next_sample = 0.0
             baseline = None
             while (elapsed := time.perf_counter() - started) < seconds:
@@ -372,6 +380,11 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
             report.cached_orders = len(node.cache.orders())
             client = next(iter(node.kernel.exec_engine._clients.values()))
             report.client_orders = len(client._orders)
+            report.client_maps = {
+                "orders": len(client._orders), "by venue id": len(client._by_venue_id),
+                "closed kept": len(client._closed), "orphan fills": len(client._orphan_fills),
+                **{f"codec {k}": v for k, v in client.codec.sizes().items()},
+            }
         finally:
             await node.stop_async()
             await asyncio.sleep(0.05)
@@ -455,10 +468,14 @@ def print_soak(report: SoakReport, console: Console) -> None:
                     "every minute (1 min buffer)" if report.purge else "never")
     summary.add_row("orders in the cache / in the client at the end",
                     f"{report.cached_orders} / {report.client_orders}")
+    summary.add_row("client maps at the end",
+                    ", ".join(f"{k} {v}" for k, v in report.client_maps.items() if v))
     summary.add_row("book delta messages / s", f"{report.deltas / duration:.1f}")
-    summary.add_row("orders sent / s (execution client)", f"{report.orders / duration:.1f}")
+    summary.add_row(f"orders sent / s (execution client, target {report.rate:g})",
+                    f"{report.orders / duration:.1f}")
     summary.add_row("fills", str(report.fills))
-    summary.add_row("WebSocket drops injected", str(report.ws_drops))
+    summary.add_row("WebSocket drops injected (control errors)",
+                    f"{report.ws_drops} ({report.ws_drop_errors})")
     summary.add_row("orders rejected, denied or refused a modify/cancel",
                     str(report.order_failures))
     summary.add_row("orders still awaiting acceptance at the end", str(report.in_flight_at_end))

@@ -9,6 +9,7 @@ import pytest
 
 from tests.reliability.concurrency import run_concurrency
 from tests.reliability.exec_suite import run_exec_suite
+from tests.reliability.proxy import TcpProxy
 from tests.reliability.report import percentile
 from tests.reliability.runner import EXEC_NAMES
 from tests.reliability.rig import running_rig
@@ -83,3 +84,37 @@ def test_percentile_picks_the_nearest_rank() -> None:
     assert percentile(values, 0.5) == 51.0  # round(0.5 * 99) = 50 -> the 51st value
     assert percentile(values, 0.95) == 95.0
     assert percentile([3.0], 0.99) == 3.0
+
+
+def test_a_killed_proxy_cuts_its_connections_and_revives_on_the_same_port() -> None:
+    async def scenario():
+        async def echo(reader, writer):
+            while data := await reader.read(100):
+                writer.write(data)
+                await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(echo, "127.0.0.1", 0)
+        target = f"127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        proxy = TcpProxy(target)
+        await proxy.start()
+        port = proxy.port
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"ping")
+        assert await asyncio.wait_for(reader.read(4), 5.0) == b"ping"
+        await proxy.kill()
+        # The open connection is cut and new ones are refused
+        assert await asyncio.wait_for(reader.read(4), 5.0) == b""
+        with pytest.raises(OSError):
+            await asyncio.open_connection("127.0.0.1", port)
+        await proxy.start()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"pong")
+        assert await asyncio.wait_for(reader.read(4), 5.0) == b"pong"
+        writer.close()
+        await proxy.kill()
+        server.close()
+        return proxy.port == port, proxy.kills, proxy.bytes_up
+
+    same_port, kills, bytes_up = run(scenario(), timeout=30.0)
+    assert same_port and kills == 2 and bytes_up == 8
