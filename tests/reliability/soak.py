@@ -91,6 +91,21 @@ def slope_per_hour(points: list[tuple[float, float]]) -> float:
     return sxy / sxx * 3600 if sxx else float("nan")
 
 
+def slope_stderr_per_hour(points: list[tuple[float, float]]) -> float:
+    """Standard error of the least-squares slope of (seconds, MB) points, in MB per hour."""
+    n = len(points)
+    if n < 3:
+        return float("nan")
+    slope = slope_per_hour(points) / 3600
+    mean_x = sum(p[0] for p in points) / n
+    mean_y = sum(p[1] for p in points) / n
+    sxx = sum((p[0] - mean_x) ** 2 for p in points)
+    if not sxx:
+        return float("nan")
+    residuals = sum((p[1] - mean_y - slope * (p[0] - mean_x)) ** 2 for p in points)
+    return (residuals / (n - 2) / sxx) ** 0.5 * 3600
+
+
 @dataclass
 class SoakReport:
     seconds: float
@@ -116,6 +131,7 @@ class SoakReport:
     resyncs: int = 0
     rss_after_warmup: float = float("nan")
     growth_mb_per_hour: float = float("nan")
+    growth_stderr: float = float("nan")
     half_growth_mb_per_hour: float = float("nan")
     sandbox_growth_mb_per_hour: float = float("nan")
     top_growth: list[tuple[str, int, int]] = field(default_factory=list)
@@ -397,6 +413,7 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
     after = [s for s in report.samples if s[0] >= warmup]
     half = [s for s in report.samples if s[0] >= seconds / 2]
     report.growth_mb_per_hour = slope_per_hour([(s[0], s[1]) for s in after])
+    report.growth_stderr = slope_stderr_per_hour([(s[0], s[1]) for s in after])
     report.half_growth_mb_per_hour = slope_per_hour([(s[0], s[1]) for s in half])
     report.sandbox_growth_mb_per_hour = slope_per_hour([(s[0], s[2]) for s in after])
     report.rss_after_warmup = after[0][1] if after else float("nan")
@@ -458,8 +475,8 @@ def print_soak(report: SoakReport, console: Console) -> None:
     summary.add_row(f"node RSS {warm} (MB)", f"{report.rss_after_warmup:.1f}")
     summary.add_row("node RSS at the end (MB)",
                     f"{report.samples[-1][1]:.1f}" if report.samples else "nan")
-    summary.add_row(f"node RSS growth {warm} (MB/hour, target < 1)",
-                    f"{report.growth_mb_per_hour:.2f}")
+    summary.add_row(f"node RSS growth {warm} (MB/hour +- std error, target < 1)",
+                    f"{report.growth_mb_per_hour:.2f} +- {report.growth_stderr:.2f}")
     summary.add_row("node RSS growth, 2nd half (MB/hour)",
                     f"{report.half_growth_mb_per_hour:.2f}")
     summary.add_row(f"sandbox RSS growth {warm} (MB/hour)",

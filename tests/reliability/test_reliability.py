@@ -14,6 +14,7 @@ from tests.reliability.report import percentile
 from tests.reliability.runner import EXEC_NAMES
 from tests.reliability.rig import running_rig
 from tests.reliability.soak import slope_per_hour
+from tests.reliability.soak import slope_stderr_per_hour
 from tests.reliability.suite import FAULTS
 from tests.reliability.suite import run_suite
 
@@ -77,6 +78,12 @@ def test_slope_per_hour_is_the_least_squares_slope() -> None:
     assert slope_per_hour([(0, 5), (10, 5), (20, 5)]) == 0.0
     # Noise around a line: (0,0) (1,2) (2,1) (3,3) -> slope 0.8 per second
     assert slope_per_hour([(0, 0), (1, 2), (2, 1), (3, 3)]) == pytest.approx(0.8 * 3600)
+    # Its standard error by hand: fit 0.3 + 0.8 t, residuals -0.3 0.9 -0.9 0.3 (sum of
+    # squares 1.8), n - 2 = 2, Sxx = 5: sqrt(1.8 / 2 / 5) per second
+    assert slope_stderr_per_hour([(0, 0), (1, 2), (2, 1), (3, 3)]) == pytest.approx(
+        (1.8 / 2 / 5) ** 0.5 * 3600,
+    )
+    assert slope_stderr_per_hour([(0, 100), (60, 101), (120, 102)]) == 0.0
 
 
 def test_percentile_picks_the_nearest_rank() -> None:
