@@ -122,6 +122,10 @@ class SoakReport:
     ws_drop_errors: int = 0
     rate: float = 5.0
     client_maps: dict = field(default_factory=dict)
+    venue_open: int = -1
+    nautilus_open: int = -1
+    nautilus_in_flight: int = -1
+    position_mismatches: list[str] = field(default_factory=list)
     order_failures: int = 0
     in_flight_at_end: int = 0
     cached_orders: int = 0
@@ -138,7 +142,9 @@ class SoakReport:
 
     @property
     def ok(self) -> bool:
-        return self.order_failures == 0 and self.growth_mb_per_hour < 1.0
+        return (self.order_failures == 0 and self.growth_mb_per_hour < 1.0
+                and self.venue_open == self.nautilus_open == self.nautilus_in_flight == 0
+                and not self.position_mismatches)
 
 
 def free_port() -> int:
@@ -389,6 +395,7 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
             if trace and baseline is not None:
                 report.top_growth = top_growth(baseline, tracemalloc.take_snapshot())
             await flow
+            await end_state(node, strategy, endpoints.http_url, report)
             report.deltas = actor.delta_count
             report.resyncs = node.kernel.data_engine._clients[
                 next(iter(node.kernel.data_engine._clients))
@@ -419,6 +426,37 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
     report.rss_after_warmup = after[0][1] if after else float("nan")
     print_soak(report, console)
     return report
+
+
+async def end_state(node: TradingNode, strategy: Strategy, http_url: str,
+                    report: SoakReport) -> None:
+    """After the final cancels: orders open on the venue and in Nautilus, positions."""
+    def settled() -> bool:
+        return not node.cache.orders_open(strategy_id=strategy.id) and not any(
+            o.is_inflight for o in node.cache.orders(strategy_id=strategy.id)
+        )
+
+    await wait(settled, 30.0)
+    report.nautilus_open = len(node.cache.orders_open(strategy_id=strategy.id))
+    report.nautilus_in_flight = sum(
+        1 for o in node.cache.orders(strategy_id=strategy.id) if o.is_inflight
+    )
+    async with httpx.AsyncClient(base_url=http_url, timeout=30.0) as http:
+        orders = (await http.get("/orders", params={
+            "address": K1_ADDRESS, "subaccountNumber": 0, "limit": 1000,
+            "status": "OPEN,UNTRIGGERED,BEST_EFFORT_OPENED",
+        })).json()
+        report.venue_open = len(orders)
+        sub = (await http.get(f"/addresses/{K1_ADDRESS}/subaccountNumber/0")).json()
+    positions = sub["subaccount"]["openPerpetualPositions"]
+    for instrument_id in (BTC_PERP, ETH_PERP):
+        ticker = instrument_id.symbol.value.removesuffix("-PERP")
+        venue = Decimal(positions.get(ticker, {}).get("size", "0"))
+        net = sum((p.signed_decimal_qty() for p in node.cache.positions_open(
+            instrument_id=instrument_id,
+        )), Decimal(0))
+        if venue != net:
+            report.position_mismatches.append(f"{ticker} Nautilus {net} != venue {venue}")
 
 
 def _sample(actor: TimedCollector, report: SoakReport, started: float, pid: int) -> None:
@@ -495,7 +533,13 @@ def print_soak(report: SoakReport, console: Console) -> None:
                     f"{report.ws_drops} ({report.ws_drop_errors})")
     summary.add_row("orders rejected, denied or refused a modify/cancel",
                     str(report.order_failures))
-    summary.add_row("orders still awaiting acceptance at the end", str(report.in_flight_at_end))
+    summary.add_row("orders still awaiting acceptance when the flow stopped",
+                    str(report.in_flight_at_end))
+    summary.add_row("after the final cancels: open on the venue / open, in flight in Nautilus",
+                    f"{report.venue_open} / {report.nautilus_open}, {report.nautilus_in_flight}")
+    summary.add_row("positions equal the venue's",
+                    "yes" if not report.position_mismatches else
+                    "; ".join(report.position_mismatches))
     summary.add_row("book resyncs", str(report.resyncs))
     for name, start, end in (
         ("block-to-strategy ms", report.message_start, list(report.message_end)),
