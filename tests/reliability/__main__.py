@@ -16,6 +16,8 @@ def main(argv: list[str] | None = None) -> int:
     faults = sub.add_parser("faults", help="inject each fault N times and check invariants")
     faults.add_argument("--faults", default="all", help="comma list of fault names, or all")
     faults.add_argument("--count", type=int, default=100)
+    faults.add_argument("--budget-minutes", type=float, default=10.0,
+                        help="wall-time budget per fault; it stops early once spent")
     faults.add_argument("--concurrency-rounds", type=int, default=5,
                         help="rounds of each concurrency run (0: none)")
     soak = sub.add_parser("soak", help="steady flow and orders; RSS and latency over time")
@@ -44,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         results = asyncio.run(run_faults(
             names, args.count, console, concurrency_rounds=args.concurrency_rounds,
+            budget_s=args.budget_minutes * 60,
         ))
         violations = sum(len(r.violations) for r in results)
         return 1 if violations else 0

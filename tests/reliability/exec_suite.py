@@ -367,10 +367,12 @@ async def exec_rig(liquidation_node: bool = False):
 
 async def run_exec_suite(names: list[str], count: int,
                          progress: Callable[[str, int], None] | None = None,
-                         concurrency_rounds: int = 0) -> list[FaultResult]:
+                         concurrency_rounds: int = 0,
+                         budget_s: float = float("inf")) -> list[FaultResult]:
     """
     Run each execution fault `count` times with a strategy trading BTC and ETH, then (when
     `concurrency_rounds`) the concurrent submits, cancels and modifies through the client.
+    A fault stops early once `budget_s` seconds were spent on it (the table says so).
     """
     from tests.reliability.exec_concurrency import run_exec_concurrency
 
@@ -380,7 +382,11 @@ async def run_exec_suite(names: list[str], count: int,
             result = FaultResult(name, "exec")
             results.append(result)
             node = rig.liquidated_node if name == "exec_liquidation" else rig.node
+            budget_end = time.perf_counter() + budget_s
             for index in range(count):
+                if time.perf_counter() > budget_end:
+                    result.detail = f"time budget {budget_s:.0f} s spent after {index} runs; "
+                    break
                 errors_before = len(rig.errors)
                 try:
                     trial = await EXEC_FAULTS[name](rig, index)
@@ -396,7 +402,7 @@ async def run_exec_suite(names: list[str], count: int,
                 if progress is not None:
                     progress(name, index + 1)
             fills = sum(isinstance(e, OrderFilled) for e in node.events)
-            result.detail = f"{fills} fills, {len(node.cache.orders())} orders so far"
+            result.detail += f"{fills} fills, {len(node.cache.orders())} orders so far"
             if name == "exec_dead_grpc_endpoint":
                 kills = sum(p.kills for p in rig.proxies)
                 result.detail += f", {kills} endpoint kills"

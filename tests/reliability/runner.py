@@ -25,23 +25,25 @@ EXEC_NAMES = (
 
 
 async def run_exec_faults(names: list[str], count: int, concurrency_rounds: int = 0,
-                          progress=None) -> list[FaultResult]:
+                          progress=None, budget_s: float = float("inf")) -> list[FaultResult]:
     """Run the execution faults, or list them as not run when the client is missing."""
     try:
         from tests.reliability.exec_suite import run_exec_suite
     except ImportError:
         return [FaultResult(name, "exec", not_run=EXEC_MISSING) for name in names]
-    return await run_exec_suite(names, count, progress, concurrency_rounds)
+    return await run_exec_suite(names, count, progress, concurrency_rounds, budget_s)
 
 
 async def run_faults(names: list[str], count: int, console: Console | None = None,
-                     concurrency_rounds: int = 5, exec_names: list[str] | None = None):
+                     concurrency_rounds: int = 5, exec_names: list[str] | None = None,
+                     budget_s: float = float("inf")):
     """
     Run the named faults `count` times each on a fresh rig; print and return the results.
 
     The data and order faults share one rig (then the sender's concurrency run); the
     execution faults share another, a strategy trading through the execution client (then
-    its concurrency run, `concurrency_rounds` rounds).
+    its concurrency run, `concurrency_rounds` rounds). Each fault stops early once
+    `budget_s` seconds were spent on it, so a slow machine still ends.
     """
     console = console or Console()
     # The sandbox logs every fault it fires as a warning: keep the report readable
@@ -59,12 +61,14 @@ async def run_faults(names: list[str], count: int, console: Console | None = Non
             for _ in range(10):
                 rig.step(1)
                 await asyncio.sleep(0.05)
-            results += await run_suite(rig, data_names, count, progress)
+            results += await run_suite(rig, data_names, count, progress, budget_s)
             if concurrency_rounds:
                 results.append(await run_concurrency(rig, rounds=concurrency_rounds))
     exec_names = [n for n in names if n in EXEC_NAMES] if exec_names is None else exec_names
     if exec_names or concurrency_rounds:
-        results.extend(await run_exec_faults(exec_names, count, concurrency_rounds, progress))
+        results.extend(await run_exec_faults(
+            exec_names, count, concurrency_rounds, progress, budget_s,
+        ))
     print_faults(results, count, console)
     for r in results:
         for violation in sorted(set(r.violations))[:5]:

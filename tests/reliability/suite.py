@@ -321,8 +321,9 @@ FAULTS: dict[str, tuple[str, Callable]] = {
 
 
 async def run_suite(rig: Rig, names: list[str], count: int,
-                    progress: Callable[[str, int], None] | None = None) -> list[FaultResult]:
-    """Run each named fault `count` times; return one result per fault."""
+                    progress: Callable[[str, int], None] | None = None,
+                    budget_s: float = float("inf")) -> list[FaultResult]:
+    """Run each named fault `count` times (or until `budget_s` is spent on it)."""
     ids = OrderIds()
     results = []
     for name in names:
@@ -332,7 +333,11 @@ async def run_suite(rig: Rig, names: list[str], count: int,
         if trial_fn is None:
             result.not_run = EXEC_MISSING
             continue
+        budget_end = time.perf_counter() + budget_s
         for index in range(count):
+            if time.perf_counter() > budget_end:
+                result.detail = f"time budget {budget_s:.0f} s spent after {index} runs; "
+                break
             errors_before = len(rig.errors)
             try:
                 trial = await trial_fn(rig, ids)
