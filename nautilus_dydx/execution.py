@@ -719,7 +719,12 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             return
         order = self._cache.order(state.client_order_id)
         instrument = self._cache.instrument(state.instrument_id)
-        if order is None or instrument is None:
+        if instrument is None:
+            return
+        if order is None or order.is_closed:
+            # Closed (or purged) in Nautilus before the venue's fill arrived, e.g. resolved as
+            # failed by the engine's in-flight check: the fill still moves the position
+            self._external_fill(fill)
             return
         self._fill_ids.add(fill.id)
         ts = fill.ts_event or self._clock.timestamp_ns()
