@@ -1442,6 +1442,9 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         # Stateful orders cannot be replaced: cancel and place a new id in one transaction
         assert self._sender is not None and self._codec is not None
         assert self._address is not None
+        if state.replace_unresolved:
+            self._modify_rejected(command, "a previous modify's outcome is still unknown")
+            return
         generation = state.generation + 1
         try:
             client_id, metadata = self._codec.encode(f"{state.client_order_id}.r{generation}")
@@ -1471,7 +1474,11 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         self._by_venue_id[state.venue_order_id] = state
         if outcome.status == TxStatus.UNKNOWN:
             # The replacement may not have happened: no update until a block shows it
-            outcome = await self._await_inclusion(outcome)
+            state.replace_unresolved = True
+            try:
+                outcome = await self._await_inclusion(outcome)
+            finally:
+                state.replace_unresolved = False
             if outcome.status == TxStatus.REJECTED:
                 self._revert_replace(state, previous)
                 self._modify_rejected(command, f"{outcome.codespace} {outcome.code}: "
@@ -1534,9 +1541,13 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             await asyncio.sleep(max(0.05, self.tracker.block_time_secs / 2))
 
     def _modify_rejected(self, command: ModifyOrder, reason: str) -> None:
-        state = self._orders.get(command.client_order_id)
+        # The event names the venue order ID Nautilus holds (a replacement may be pending)
+        order = self._cache.order(command.client_order_id)
+        venue_order_id = order.venue_order_id if order is not None else None
+        if venue_order_id is None:
+            state = self._orders.get(command.client_order_id)
+            venue_order_id = VenueOrderId(state.venue_order_id) if state is not None else None
         self.generate_order_modify_rejected(
             command.strategy_id, command.instrument_id, command.client_order_id,
-            VenueOrderId(state.venue_order_id) if state is not None else None,
-            reason, self._clock.timestamp_ns(),
+            venue_order_id, reason, self._clock.timestamp_ns(),
         )

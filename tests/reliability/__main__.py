@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
                       help="keep closed orders in the cache (measures the per-order cost)")
     soak.add_argument("--orders-per-second", type=float, default=5.0,
                       help="order actions per second through the execution client")
+    soak.add_argument("--client-closed-kept", type=int, default=None,
+                      help="closed orders the execution client remembers (default 10 000)")
     soak.add_argument("--tracemalloc", action="store_true",
                       help="name the allocation sites that grew after the warm-up (slower)")
     args = parser.parse_args(argv)
@@ -55,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     report = asyncio.run(run_soak(
         args.seconds, args.sample_every, console, warmup=args.warmup,
         purge=not args.no_purge, trace=args.tracemalloc,
-        rate=args.orders_per_second,
+        rate=args.orders_per_second, closed_kept=args.client_closed_kept,
     ))
     return 0 if report.ok else 1
 

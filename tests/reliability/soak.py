@@ -338,7 +338,8 @@ def engine_config(purge: bool) -> LiveExecEngineConfig:
 
 async def run_soak(seconds: float, sample_every: float = 5.0, console: Console | None = None,
                    warmup: float = 60.0, purge: bool = True, trace: bool = False,
-                   rate: float = ORDERS_PER_SECOND) -> SoakReport:
+                   rate: float = ORDERS_PER_SECOND,
+                   closed_kept: int | None = None) -> SoakReport:
     """
     Run the soak for `seconds`; print and return the report.
 
@@ -379,6 +380,9 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
         try:
             await wait(lambda: node.is_running() and strategy.is_running
                        and node.cache.instrument(ETH_PERP) is not None, 90.0)
+            client = next(iter(node.kernel.exec_engine._clients.values()))
+            if closed_kept is not None:  # How many closed orders the client remembers
+                client._max_closed = closed_kept
             started = time.perf_counter()
             orders = OrderFlow(node, strategy, report, started)
             flow = loop.create_task(orders.run(seconds, control_url, rate))
@@ -401,7 +405,6 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
                 next(iter(node.kernel.data_engine._clients))
             ].resyncs
             report.cached_orders = len(node.cache.orders())
-            client = next(iter(node.kernel.exec_engine._clients.values()))
             report.client_orders = len(client._orders)
             report.client_maps = {
                 "orders": len(client._orders), "by venue id": len(client._by_venue_id),

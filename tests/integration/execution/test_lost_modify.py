@@ -96,3 +96,32 @@ def test_a_cancel_sent_while_a_lost_modify_is_resolved_cancels_the_original() ->
             assert "OrderUpdated" not in node.of(order.client_order_id)
 
     run(scenario())
+
+
+def test_a_second_modify_while_the_first_is_unresolved_is_rejected() -> None:
+    async def scenario() -> None:
+        dropper = LoseBeforeExecuting()
+        async with venue(interceptors=[dropper]) as sandbox, trading_node(sandbox) as node:
+            order = node.limit(OrderSide.BUY, "0.001", "50000")
+            node.strategy.submit_order(order)
+            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            first_id = order.venue_order_id
+            instrument = node.cache.instrument(BTC_PERP)
+            dropper.armed = 1
+            node.strategy.modify_order(order, price=instrument.make_price(Decimal("49990")))
+            await node.wait(lambda: dropper.calls >= 2)  # The first modify went out (lost)
+            node.strategy.modify_order(order, price=instrument.make_price(Decimal("49980")))
+            await node.wait(
+                lambda: node.of(order.client_order_id).count("OrderModifyRejected") == 2,
+                timeout=20.0,
+            )
+            reasons = [e.reason for e in node.kinds(order.client_order_id)
+                       if type(e).__name__ == "OrderModifyRejected"]
+            assert "still unknown" in reasons[0] and "no block holds" in reasons[1]
+            assert order.status == OrderStatus.ACCEPTED
+            assert order.venue_order_id == first_id
+            assert _resting_subticks(sandbox) == {5_000_000_000}
+            node.strategy.cancel_order(order)
+            await node.wait(lambda: order.status == OrderStatus.CANCELED)
+
+    run(scenario())
