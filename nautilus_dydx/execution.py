@@ -1169,6 +1169,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         assert self._sender is not None
         start_height = self.tracker.height
         included = False
+        answered = False  # Whether the last GetTx answered (a failed call proves nothing)
         while True:
             open_states = [s for s in states if not s.accepted and not s.closed]
             if not open_states:
@@ -1177,9 +1178,11 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             if stateful:
                 try:
                     result = await self._sender.confirm(txhash)
+                    answered = True
                 except Exception as e:
                     self._log.warning(f"GetTx {txhash} failed: {e!r}")
                     result = None
+                    answered = False
                 if result is not None and not result.accepted:
                     self._on_outcome(open_states, TxOutcome(
                         TxStatus.REJECTED, txhash, result.code, result.codespace,
@@ -1197,7 +1200,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             expired = [
                 s for s in open_states if not s.accepted and not s.closed and (
                     (s.is_short_term and height > s.good_til_block)
-                    or (not s.is_short_term and not included
+                    or (not s.is_short_term and not included and answered
                         and height > start_height + self._unknown_timeout_blocks)
                 )
             ]
@@ -1522,8 +1525,10 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         start_height = self.tracker.height
         deadline = time.monotonic() + _INCLUSION_WAIT_SECS
         while True:
+            answered = False  # A failed GetTx proves nothing: only an answer counts
             try:
                 result = await self._sender.confirm(outcome.txhash)
+                answered = True
             except Exception as e:
                 self._log.warning(f"GetTx {outcome.txhash} failed: {e!r}")
                 result = None
@@ -1532,7 +1537,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
                     TxStatus.ACCEPTED if result.accepted else TxStatus.REJECTED,
                     outcome.txhash, result.code, result.codespace, result.raw_log,
                 )
-            if (self.tracker.height > start_height + self._unknown_timeout_blocks
+            if (answered and self.tracker.height > start_height + self._unknown_timeout_blocks
                     or time.monotonic() > deadline):
                 return TxOutcome(
                     TxStatus.REJECTED, outcome.txhash, -1, "unknown",

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""A stateful modify (cancel-replace) whose broadcast answer is lost: updated only if it ran."""
+"""Stateful transactions whose broadcast answer is lost: a modify applied only if it ran, no
+rejection while the chain cannot be asked."""
 
 from __future__ import annotations
 
@@ -123,5 +124,33 @@ def test_a_second_modify_while_the_first_is_unresolved_is_rejected() -> None:
             assert _resting_subticks(sandbox) == {5_000_000_000}
             node.strategy.cancel_order(order)
             await node.wait(lambda: order.status == OrderStatus.CANCELED)
+
+    run(scenario())
+
+
+def test_a_lost_answer_is_not_rejected_while_gettx_fails() -> None:
+    async def scenario() -> None:
+        dropper = DropAnswers()
+        async with venue(interceptors=[dropper]) as sandbox, trading_node(sandbox) as node:
+            # The order executes but its answer is lost, the stream is held and GetTx fails:
+            # nothing proves it absent, so it must not be rejected as "never reached"
+            sandbox.faults.pause_stream("v4_subaccounts")
+            sandbox.faults.grpc_error("INTERNAL", method="GetTx")
+            dropper.armed = 1
+            order = node.limit(OrderSide.BUY, "0.001", "50000")
+            node.strategy.submit_order(order)
+            await node.wait(lambda: dropper.calls == 1)
+            state = node.client.venue_order(order.client_order_id)
+            await node.wait(lambda: alice_stateful(sandbox) == {state.client_id})
+            start = sandbox.node.height
+            timeout_blocks = node.client._unknown_timeout_blocks
+            await node.wait(lambda: sandbox.node.height > start + timeout_blocks + 10, 30.0)
+            assert order.status == OrderStatus.SUBMITTED
+            sandbox.faults.grpc_error("")
+            sandbox.faults.resume_stream("v4_subaccounts")
+            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            assert node.of(order.client_order_id) == [
+                "OrderInitialized", "OrderSubmitted", "OrderAccepted",
+            ]
 
     run(scenario())
