@@ -585,6 +585,10 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         if status in OPEN_STATUSES or status == "BEST_EFFORT_CANCELED":
             if state.closed:
                 return
+            order = self._cache.order(state.client_order_id)
+            if not state.accepted and (order is None or order.is_closed):
+                self._cancel_orphaned(state, order)
+                return
             if state.replacing and status != "BEST_EFFORT_CANCELED":
                 state.replacing = max(0, state.replacing - 1)
             self._accept(state, ts)
@@ -604,6 +608,18 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             state.held_terminal = update  # Fills of this order are still to come
             return
         self._close(state, update, ts)
+
+    def _cancel_orphaned(self, state: VenueOrder, order: Order | None) -> None:
+        # Nautilus closed the order before the venue showed it (the engine's in-flight check
+        # gave up on a slow venue): it must not rest there unseen, so cancel it
+        if state.pending_cancel:
+            return
+        status = order.status_string() if order is not None else "purged"
+        self._log.warning(
+            f"{state.client_order_id!r} is {status} in Nautilus but open on the venue: "
+            "canceling it there",
+        )
+        self.create_task(self._cancel_states([state]), log_msg="cancel orphaned order")
 
     def _external_order(self, update: OrderUpdate) -> None:
         # An order placed by another client of the subaccount: a report for the engine

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""A venue fill of an order Nautilus already closed (e.g. its in-flight check gave up)."""
+"""Nautilus closed an order before the venue showed it: its fills and its resting order."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from tests.integration.execution.support import BTC_PERP
 from tests.integration.execution.support import run
 from tests.integration.execution.support import trading_node
 from tests.integration.execution.support import venue
+from tests.integration.execution.test_lifecycle import alice_stateful
 from tests.integration.execution.test_orders import SHORT
 from tests.integration.execution.test_orders import bob_order
 from tests.integration.sandbox.helpers import IOC
@@ -53,5 +54,29 @@ def test_a_fill_after_nautilus_closed_the_order_still_reaches_the_position(purge
             assert net == Decimal("0.002") == Decimal(venue_size).scaleb(-10)
             if not purge:  # Reconciled from the fill report: it ends as the venue holds it
                 assert order.status == OrderStatus.FILLED
+
+    run(scenario())
+
+
+def test_an_order_nautilus_gave_up_on_is_canceled_when_the_venue_shows_it() -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            # The venue is slow to show the order; the engine's in-flight check rejects it
+            sandbox.faults.pause_stream("v4_subaccounts")
+            order = node.limit(OrderSide.BUY, "0.001", "50000")
+            node.strategy.submit_order(order)
+            await node.wait(lambda: order.status == OrderStatus.SUBMITTED)
+            state = node.client.venue_order(order.client_order_id)
+            await node.wait(lambda: alice_stateful(sandbox) == {state.client_id})
+            node.client.generate_order_rejected(
+                order.strategy_id, order.instrument_id, order.client_order_id, "UNKNOWN",
+                node.client._clock.timestamp_ns(),
+            )
+            await node.wait(lambda: order.status == OrderStatus.REJECTED)
+            sandbox.faults.resume_stream("v4_subaccounts")
+            # It must not rest on the venue while Nautilus thinks it dead
+            await node.wait(lambda: alice_stateful(sandbox) == set(), timeout=15.0)
+            assert order.status == OrderStatus.REJECTED
+            assert "OrderAccepted" not in node.of(order.client_order_id)
 
     run(scenario())
