@@ -57,7 +57,7 @@ from tests.reliability.rig import closed_port_endpoint
 from tests.reliability.rig import wait
 
 BLOCK_TIME_MS = 100
-ORDERS_PER_SECOND = 5
+ORDERS_PER_SECOND = 2
 # Latency windows: the first and the last this many seconds of the run (after warm-up)
 WINDOW_S = 30.0
 WARMUP_S = 10.0
