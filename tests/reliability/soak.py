@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The soak run: a sandbox process with agents, a TradingNode with the data client, orders."""
+"""The soak run: a sandbox process, a TradingNode with the data client and a strategy trading
+through the execution client; RSS, latency and the end state against the venue."""
 
 from __future__ import annotations
 
