@@ -110,7 +110,11 @@ async def run_exec_concurrency(rig: ExecRig, rounds: int = 5,
     events_before = len(node.events)
     live: list = []
     every: list = []
+    violations_before = 0
     for round_index in range(rounds):
+        if round_index:
+            result.failed_runs += len(result.violations) > violations_before
+        violations_before = len(result.violations)
         started = time.perf_counter()
         orders = _new_orders(node, round_index, per_market)
         every.extend(orders)
@@ -144,7 +148,7 @@ async def run_exec_concurrency(rig: ExecRig, rounds: int = 5,
         await asyncio.sleep(0.3)
         result.violations.extend(_venue_price_violations(rig, every))
         live = [o for o in orders if o not in short]
-    # Everything left: cancel, then every invariant of the suite
+    # Everything left: cancel, then every invariant of the suite (counted with the last round)
     remaining = [o for o in every if o.is_open]
     if not await settle(node, remaining):
         result.violations.append("final cancels did not settle")
@@ -161,6 +165,8 @@ async def run_exec_concurrency(rig: ExecRig, rounds: int = 5,
     if len(ids) != len(every):
         result.violations.append(f"{len(every) - len(ids)} orders never reached the client")
     result.violations.extend(f"unhandled: {e}" for e in rig.errors[errors_before:])
+    if rounds:
+        result.failed_runs += len(result.violations) > violations_before
     updated = sum(1 for e in events if isinstance(e, OrderUpdated))
     canceled = sum(1 for o in every if o.status == OrderStatus.CANCELED)
     result.detail = f"{len(every)} orders, {updated} modified, {canceled} canceled"

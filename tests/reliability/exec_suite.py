@@ -388,6 +388,7 @@ async def run_exec_suite(names: list[str], count: int,
                     result.detail = f"time budget {budget_s:.0f} s spent after {index} runs; "
                     break
                 errors_before = len(rig.errors)
+                violations_before = len(result.violations)
                 try:
                     trial = await EXEC_FAULTS[name](rig, index)
                 except Exception as e:  # noqa: BLE001 (a raising trial is a violation)
@@ -399,6 +400,7 @@ async def run_exec_suite(names: list[str], count: int,
                 await asyncio.sleep(0.3)  # let the last fills arrive on the stream
                 result.violations.extend(await check_venue(node, rig.sandbox, rig.http))
                 result.violations.extend(f"unhandled: {e}" for e in rig.errors[errors_before:])
+                result.failed_runs += len(result.violations) > violations_before
                 if progress is not None:
                     progress(name, index + 1)
             fills = sum(isinstance(e, OrderFilled) for e in node.events)

@@ -39,6 +39,7 @@ class FaultResult:
     recovery_s: list[float] = field(default_factory=list)
     not_run: str = ""
     detail: str = ""
+    failed_runs: int = 0  # Trials with at least one violation
 
 
 @dataclass
@@ -347,6 +348,7 @@ async def run_suite(rig: Rig, names: list[str], count: int,
             result.violations.extend(trial.violations)
             new_errors = rig.errors[errors_before:]
             result.violations.extend(f"unhandled: {e}" for e in new_errors)
+            result.failed_runs += bool(trial.violations or new_errors)
             if trial.recovery_s is not None:
                 result.recovery_s.append(trial.recovery_s)
             rig.actor.forget()
