@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 import uuid
 from collections import deque
 from decimal import ROUND_CEILING
@@ -102,6 +103,7 @@ from nautilus_dydx.websocket import DYDXWebSocketClient
 _TAGS_PREFIX = "DYDXOrderTags:"
 _NANOS = 1_000_000_000
 _STATEFUL_CHUNK = 20  # Stateful cancels per transaction
+_INCLUSION_WAIT_SECS = 60.0  # Longest wait for a lost stateful answer when blocks stall
 _MARKET_TYPES = (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.MARKET_IF_TOUCHED)
 
 
@@ -289,6 +291,16 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
     def sender(self) -> DYDXTransactionSender | None:
         """The transaction sender (set on connect)."""
         return self._sender
+
+    @property
+    def usdc_balance(self) -> Decimal:
+        """The subaccount's USDC asset position as last streamed (negative when borrowed)."""
+        return self._usdc
+
+    @property
+    def venue_positions(self) -> dict[str, Decimal]:
+        """The open perpetual positions as last streamed: signed size by ticker (a copy)."""
+        return dict(self._positions)
 
     def venue_order(self, client_order_id: ClientOrderId) -> VenueOrder | None:
         """
@@ -601,6 +613,10 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         if status in OPEN_STATUSES or status == "BEST_EFFORT_CANCELED":
             if state.closed:
                 return
+            order = self._cache.order(state.client_order_id)
+            if not state.accepted and (order is None or order.is_closed):
+                self._cancel_orphaned(state, order)
+                return
             if state.replacing and status != "BEST_EFFORT_CANCELED":
                 state.replacing = max(0, state.replacing - 1)
             self._accept(state, ts)
@@ -620,6 +636,18 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             state.held_terminal = update  # Fills of this order are still to come
             return
         self._close(state, update, ts)
+
+    def _cancel_orphaned(self, state: VenueOrder, order: Order | None) -> None:
+        # Nautilus closed the order before the venue showed it (the engine's in-flight check
+        # gave up on a slow venue): it must not rest there unseen, so cancel it
+        if state.pending_cancel:
+            return
+        status = order.status_string() if order is not None else "purged"
+        self._log.warning(
+            f"{state.client_order_id!r} is {status} in Nautilus but open on the venue: "
+            "canceling it there",
+        )
+        self.create_task(self._cancel_states([state]), log_msg="cancel orphaned order")
 
     def _external_order(self, update: OrderUpdate) -> None:
         # An order placed by another client of the subaccount: a report for the engine
@@ -735,7 +763,12 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             return
         order = self._cache.order(state.client_order_id)
         instrument = self._cache.instrument(state.instrument_id)
-        if order is None or instrument is None:
+        if instrument is None:
+            return
+        if order is None or order.is_closed:
+            # Closed (or purged) in Nautilus before the venue's fill arrived, e.g. resolved as
+            # failed by the engine's in-flight check: the fill still moves the position
+            self._external_fill(fill)
             return
         self._fill_ids.add(fill.id)
         ts = fill.ts_event or self._clock.timestamp_ns()
@@ -1180,6 +1213,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         assert self._sender is not None
         start_height = self.tracker.height
         included = False
+        answered = False  # Whether the last GetTx answered (a failed call proves nothing)
         while True:
             open_states = [s for s in states if not s.accepted and not s.closed]
             if not open_states:
@@ -1188,9 +1222,11 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             if stateful:
                 try:
                     result = await self._sender.confirm(txhash)
+                    answered = True
                 except Exception as e:
                     self._log.warning(f"GetTx {txhash} failed: {e!r}")
                     result = None
+                    answered = False
                 if result is not None and not result.accepted:
                     self._on_outcome(open_states, TxOutcome(
                         TxStatus.REJECTED, txhash, result.code, result.codespace,
@@ -1208,7 +1244,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             expired = [
                 s for s in open_states if not s.accepted and not s.closed and (
                     (s.is_short_term and height > s.good_til_block)
-                    or (not s.is_short_term and not included
+                    or (not s.is_short_term and not included and answered
                         and height > start_height + self._unknown_timeout_blocks)
                 )
             ]
@@ -1453,6 +1489,9 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         # Stateful orders cannot be replaced: cancel and place a new id in one transaction
         assert self._sender is not None and self._codec is not None
         assert self._address is not None
+        if state.replace_unresolved:
+            self._modify_rejected(command, "a previous modify's outcome is still unknown")
+            return
         generation = state.generation + 1
         try:
             client_id, metadata = self._codec.encode(f"{state.client_order_id}.r{generation}")
@@ -1473,22 +1512,91 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             self._modify_rejected(command, f"{outcome.codespace} {outcome.code}: "
                                            f"{outcome.raw_log}")
             return
+        previous = (state.venue_order_id, state.client_id, state.client_metadata)
         state.generation = generation
         state.old_venue_order_ids.append(state.venue_order_id)
         state.client_id, state.client_metadata = client_id, metadata
         state.venue_order_id = self._venue_order_id(client_id, state.clob_pair_id,
                                                     state.order_flags)
         self._by_venue_id[state.venue_order_id] = state
+        if outcome.status == TxStatus.UNKNOWN:
+            # The replacement may not have happened: no update until a block shows it
+            state.replace_unresolved = True
+            try:
+                outcome = await self._await_inclusion(outcome)
+            finally:
+                state.replace_unresolved = False
+            if outcome.status == TxStatus.REJECTED:
+                self._revert_replace(state, previous)
+                self._modify_rejected(command, f"{outcome.codespace} {outcome.code}: "
+                                               f"{outcome.raw_log}")
+                return
         self.generate_order_updated(
             state.strategy_id, state.instrument_id, state.client_order_id,
             VenueOrderId(state.venue_order_id), quantity, price, trigger,
             self._clock.timestamp_ns(), True,
         )
 
+    def _revert_replace(self, state: VenueOrder, previous: tuple[str, int, int]) -> None:
+        # A cancel-replace that never executed: the original order stands; read its state
+        # again (its own updates were ignored as an old id meanwhile)
+        assert self._codec is not None
+        replacement = state.venue_order_id
+        if self._by_venue_id.get(replacement) is state:
+            del self._by_venue_id[replacement]
+        self._codec.release(f"{state.client_order_id}.r{state.generation}")
+        state.generation -= 1
+        state.venue_order_id, state.client_id, state.client_metadata = previous
+        if previous[0] in state.old_venue_order_ids:
+            state.old_venue_order_ids.remove(previous[0])
+        if state.pending_cancel and not state.closed:
+            # A cancel meanwhile went to the replacement: cancel the original instead
+            self.create_task(self._cancel_states([state]), log_msg="cancel original")
+        self.create_task(self._refresh_order(state), log_msg="refresh order")
+
+    async def _refresh_order(self, state: VenueOrder) -> None:
+        try:
+            venue = await self._http.get_order(state.venue_order_id)
+        except Exception as e:
+            self._log.warning(f"Cannot read order {state.venue_order_id} again: {e!r}")
+            return
+        self._on_objects_terminal(venue)
+
+    async def _await_inclusion(self, outcome: TxOutcome) -> TxOutcome:
+        # A stateful transaction whose answer was lost: its result once a block holds it, or
+        # a rejection when none does within `unknown_timeout_blocks` (or a bounded wait)
+        assert self._sender is not None
+        start_height = self.tracker.height
+        deadline = time.monotonic() + _INCLUSION_WAIT_SECS
+        while True:
+            answered = False  # A failed GetTx proves nothing: only an answer counts
+            try:
+                result = await self._sender.confirm(outcome.txhash)
+                answered = True
+            except Exception as e:
+                self._log.warning(f"GetTx {outcome.txhash} failed: {e!r}")
+                result = None
+            if result is not None:
+                return TxOutcome(
+                    TxStatus.ACCEPTED if result.accepted else TxStatus.REJECTED,
+                    outcome.txhash, result.code, result.codespace, result.raw_log,
+                )
+            if (answered and self.tracker.height > start_height + self._unknown_timeout_blocks
+                    or time.monotonic() > deadline):
+                return TxOutcome(
+                    TxStatus.REJECTED, outcome.txhash, -1, "unknown",
+                    "the broadcast answer was lost and no block holds the transaction",
+                )
+            await asyncio.sleep(max(0.05, self.tracker.block_time_secs / 2))
+
     def _modify_rejected(self, command: ModifyOrder, reason: str) -> None:
-        state = self._orders.get(command.client_order_id)
+        # The event names the venue order ID Nautilus holds (a replacement may be pending)
+        order = self._cache.order(command.client_order_id)
+        venue_order_id = order.venue_order_id if order is not None else None
+        if venue_order_id is None:
+            state = self._orders.get(command.client_order_id)
+            venue_order_id = VenueOrderId(state.venue_order_id) if state is not None else None
         self.generate_order_modify_rejected(
             command.strategy_id, command.instrument_id, command.client_order_id,
-            VenueOrderId(state.venue_order_id) if state is not None else None,
-            reason, self._clock.timestamp_ns(),
+            venue_order_id, reason, self._clock.timestamp_ns(),
         )

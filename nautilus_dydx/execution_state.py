@@ -189,6 +189,7 @@ class VenueOrder:
     closed: bool = False
     pending_cancel: bool = False
     replacing: int = 0
+    replace_unresolved: bool = False
     unknown_txhash: str | None = None
     filled_raw: int = 0
     venue_filled_raw: int = 0

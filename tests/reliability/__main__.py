@@ -16,9 +16,23 @@ def main(argv: list[str] | None = None) -> int:
     faults = sub.add_parser("faults", help="inject each fault N times and check invariants")
     faults.add_argument("--faults", default="all", help="comma list of fault names, or all")
     faults.add_argument("--count", type=int, default=100)
+    faults.add_argument("--budget-minutes", type=float, default=10.0,
+                        help="wall-time budget per fault; it stops early once spent")
+    faults.add_argument("--concurrency-rounds", type=int, default=5,
+                        help="rounds of each concurrency run (0: none)")
     soak = sub.add_parser("soak", help="steady flow and orders; RSS and latency over time")
     soak.add_argument("--seconds", type=float, default=300.0)
     soak.add_argument("--sample-every", type=float, default=5.0)
+    soak.add_argument("--warmup", type=float, default=60.0,
+                      help="seconds before the RSS slope is fitted")
+    soak.add_argument("--no-purge", action="store_true",
+                      help="keep closed orders in the cache (measures the per-order cost)")
+    soak.add_argument("--orders-per-second", type=float, default=2.0,
+                      help="order actions per second through the execution client")
+    soak.add_argument("--client-closed-kept", type=int, default=None,
+                      help="closed orders the execution client remembers (default 10 000)")
+    soak.add_argument("--tracemalloc", action="store_true",
+                      help="name the allocation sites that grew after the warm-up (slower)")
     args = parser.parse_args(argv)
     console = Console(width=150)
     if args.command == "faults":
@@ -32,12 +46,19 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             console.print(f"unknown faults: {unknown}; known: {known}")
             return 2
-        results = asyncio.run(run_faults(names, args.count, console))
+        results = asyncio.run(run_faults(
+            names, args.count, console, concurrency_rounds=args.concurrency_rounds,
+            budget_s=args.budget_minutes * 60,
+        ))
         violations = sum(len(r.violations) for r in results)
         return 1 if violations else 0
     from tests.reliability.soak import run_soak
 
-    report = asyncio.run(run_soak(args.seconds, args.sample_every, console))
+    report = asyncio.run(run_soak(
+        args.seconds, args.sample_every, console, warmup=args.warmup,
+        purge=not args.no_purge, trace=args.tracemalloc,
+        rate=args.orders_per_second, closed_kept=args.client_closed_kept,
+    ))
     return 0 if report.ok else 1
 
 

@@ -52,7 +52,7 @@ def ours_on_venue(rig: Rig) -> dict[tuple[int, int, int], int]:
 
 async def run_concurrency(rig: Rig, rounds: int = 5, per_market: int = 8) -> FaultResult:
     """Each round: places, cancels and cancel-replaces across every market at once, a WS drop."""
-    result = FaultResult("concurrency", "order+data")
+    result = FaultResult("sender_concurrency", "order+data")
     ids = OrderIds(FIRST_ID)
     markets = encoders(rig)
     short_live: dict[int, tuple[MarketEncoder, int]] = {}
@@ -61,6 +61,7 @@ async def run_concurrency(rig: Rig, rounds: int = 5, per_market: int = 8) -> Fau
     placed: set[int] = set()
     errors_before = len(rig.errors)
     for round_index in range(rounds):
+        violations_before = len(result.violations)
         node = rig.sandbox.node
         gtb = node.height + 15
         gtbt = node.block_time_ns // 1_000_000_000 + 3_600
@@ -138,6 +139,7 @@ async def run_concurrency(rig: Rig, rounds: int = 5, per_market: int = 8) -> Fau
         result.violations.extend(trial.violations)
         if trial.recovery_s is not None:
             result.recovery_s.append(trial.recovery_s)
+        result.failed_runs += len(result.violations) > violations_before
     result.violations.extend(f"unhandled: {e}" for e in rig.errors[errors_before:])
     return result
 

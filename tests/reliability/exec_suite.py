@@ -4,10 +4,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import Awaitable
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
 from decimal import Decimal
 
 import httpx
+from nautilus_trader.model.currencies import USDC
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.enums import TimeInForce
@@ -21,6 +27,7 @@ from tests.integration.execution.support import trading_node
 from tests.integration.execution.support import venue
 from tests.integration.execution.test_orders import SHORT
 from tests.integration.sandbox.helpers import K1_ADDRESS
+from tests.reliability.proxy import TcpProxy
 from tests.reliability.rig import LoseAnswers
 from tests.reliability.suite import FaultResult
 
@@ -30,39 +37,30 @@ IN_FLIGHT = {
     OrderStatus.PENDING_UPDATE,
 }
 SETTLE_TIMEOUT_S = 20.0
+# How long the account view may lag the venue (the Indexer streams a block late)
+ACCOUNT_CATCH_UP_S = 3.0
+MARKETS = ((BTC_PERP, 0, "BTC-USD"), (ETH_PERP, 1, "ETH-USD"))
+LIQUIDATED_SUBACCOUNT = 1
+LIQUIDATION_COLLATERAL = 30 * 10**6  # quote quantums behind a ~11x long
 
 
-def _ws_drop(sandbox, answers) -> None:
-    sandbox.faults.drop_ws()
+@dataclass
+class ExecRig:
+    """The venue, the trading node(s), the killable gRPC endpoints and the loop's errors."""
+
+    sandbox: object
+    answers: LoseAnswers
+    node: object
+    http: httpx.AsyncClient
+    proxies: list[TcpProxy]
+    errors: list[str] = field(default_factory=list)
+    liquidated_node: object | None = None
 
 
-def _grpc(code: str):
-    def inject(sandbox, answers) -> None:
-        sandbox.faults.grpc_error(code, count=1, method="BroadcastTx")
-
-    return inject
-
-
-def _lost(sandbox, answers) -> None:
-    answers.armed = 1
-
-
-def _skew(sandbox, answers) -> None:
-    sandbox.faults.skew_sequence(K1_ADDRESS, 2)
-
-
-def _rest(sandbox, answers) -> None:
-    sandbox.faults.rest_error(503, count=3)
-
-
-EXEC_FAULTS = {
-    "exec_ws_drop": _ws_drop,
-    "exec_grpc_unavailable": _grpc("UNAVAILABLE"),
-    "exec_grpc_resource_exhausted": _grpc("RESOURCE_EXHAUSTED"),
-    "exec_lost_broadcast_answer": _lost,
-    "exec_sequence_skew": _skew,
-    "exec_rest_5xx": _rest,
-}
+@dataclass
+class ExecTrial:
+    violations: list[str]
+    recovery_s: float | None
 
 
 def _orders(node, round_index: int) -> list:
@@ -75,27 +73,31 @@ def _orders(node, round_index: int) -> list:
         orders.append(factory.limit(instrument_id, OrderSide.BUY, qty,
                                     instrument.make_price(Decimal(far)), tags=SHORT))
         orders.append(factory.limit(instrument_id, OrderSide.BUY, qty,
-                                    instrument.make_price(Decimal(far) - round_index)))
+                                    instrument.make_price(Decimal(far) - round_index % 500)))
         orders.append(factory.limit(instrument_id, OrderSide.BUY, qty,
                                     instrument.make_price(Decimal(cross)),
                                     time_in_force=TimeInForce.IOC, tags=SHORT))
     return orders
 
 
-async def check_venue(node, sandbox, http: httpx.AsyncClient) -> list[str]:
+def _order_violations(node, sandbox) -> list[str]:
     violations = []
     orders = node.cache.orders()
     stuck = [o for o in orders if o.status in IN_FLIGHT]
     if stuck:
         violations.append(f"{len(stuck)} orders left in flight, e.g. {stuck[0].status.name}")
     chain = sandbox.node.chain
-    on_venue = {(k[2], k[4]) for k in list(chain.short_orders) + list(chain.stateful)
-                if k[0] == K1_ADDRESS}
+    subaccount = node.client._subaccount
+    on_venue = [k[2] for k in list(chain.short_orders) + list(chain.stateful)
+                if k[0] == K1_ADDRESS and k[1] == subaccount]
+    if len(set(on_venue)) != len(on_venue):
+        violations.append("a client id rests twice on the venue (placed twice)")
+    resting_ids = set(on_venue)
     for order in orders:
         state = node.client.venue_order(order.client_order_id)
         if state is None:
             continue
-        resting = any(client_id == state.client_id for client_id, _ in on_venue)
+        resting = state.client_id in resting_ids
         if order.is_open and not resting and order.status != OrderStatus.PENDING_CANCEL:
             violations.append(f"{order.client_order_id} open in Nautilus, not on the venue")
         if order.is_closed and resting:
@@ -104,21 +106,75 @@ async def check_venue(node, sandbox, http: httpx.AsyncClient) -> list[str]:
     trade_ids = [(f.instrument_id, f.trade_id) for f in fills]
     if len(set(trade_ids)) != len(trade_ids):
         violations.append("an OrderFilled repeated a trade id")
-    venue_fills = (await http.get("/fills", params={
-        "address": K1_ADDRESS, "subaccountNumber": 0, "limit": 1000,
-    })).json()["fills"]
-    if len(venue_fills) != len(fills):
-        violations.append(f"venue fills {len(venue_fills)} != OrderFilled {len(fills)}")
-    sub = sandbox.node.subaccount(K1_ADDRESS) or {"positions": {}}
-    for instrument_id, perpetual_id in ((BTC_PERP, 0), (ETH_PERP, 1)):
+    return violations
+
+
+async def _venue_fill_count(http: httpx.AsyncClient, subaccount: int) -> int:
+    count = 0
+    for page in range(1, 1_000):
+        fills = (await http.get("/fills", params={
+            "address": K1_ADDRESS, "subaccountNumber": subaccount, "limit": 1000, "page": page,
+        })).json()["fills"]
+        count += len(fills)
+        if len(fills) < 1000:
+            break
+    return count
+
+
+async def _account_violations(node, sandbox, http: httpx.AsyncClient) -> list[str]:
+    # Positions (Nautilus and the client's streamed view) and the USDC balance against the
+    # chain; the Nautilus account's equity against the venue's at the client's oracle prices
+    violations = []
+    chain = sandbox.node.chain
+    subaccount = node.client._subaccount
+    sub = sandbox.node.subaccount(K1_ADDRESS, subaccount) or {"usdc": 0, "positions": {}}
+    streamed = node.client.venue_positions
+    venue_equity = Decimal(sub["usdc"]).scaleb(-6)
+    gross = Decimal(0)
+    for instrument_id, perpetual_id, ticker in MARKETS:
         venue_size = sub["positions"].get(perpetual_id, {"size": 0})["size"]
-        positions = node.cache.positions_open(instrument_id=instrument_id)
-        net = sum((p.signed_decimal_qty() for p in positions), Decimal(0))
         atomic = chain.markets[perpetual_id].config.atomic_resolution
         venue_qty = Decimal(venue_size).scaleb(atomic)
+        positions = node.cache.positions_open(instrument_id=instrument_id)
+        net = sum((p.signed_decimal_qty() for p in positions), Decimal(0))
         if venue_qty != net:
-            violations.append(f"{instrument_id} position {net} != venue {venue_qty}")
+            violations.append(f"{instrument_id} Nautilus position {net} != venue {venue_qty}")
+        if streamed.get(ticker, Decimal(0)) != venue_qty:
+            violations.append(
+                f"{ticker} client position {streamed.get(ticker, 0)} != venue {venue_qty}",
+            )
+        oracle = node.client._oracle.get(ticker, (Decimal(chain.markets[perpetual_id]
+                                                           .oracle_price), 0))[0]
+        venue_equity += venue_qty * oracle
+        gross += abs(venue_qty * oracle)
+    cash = Decimal(sub["usdc"]).scaleb(-6)
+    if node.client.usdc_balance != cash:
+        violations.append(f"USDC balance {node.client.usdc_balance} != venue {cash}")
+    account = node.cache.account(node.client.account_id)
+    if account is None:
+        violations.append("no Nautilus account")
+    else:
+        total = account.balance_total(USDC).as_decimal()
+        # The account is re-valued on account events, not on every oracle tick
+        tolerance = gross * Decimal("0.01") + Decimal("0.01")
+        if abs(total - max(venue_equity, Decimal(0))) > tolerance:
+            violations.append(f"account equity {total} != venue {venue_equity:.6f}")
+    venue_fills = await _venue_fill_count(http, subaccount)
+    fills = sum(isinstance(e, OrderFilled) for e in node.events)
+    if venue_fills != fills:
+        violations.append(f"venue fills {venue_fills} != OrderFilled {fills}")
     return violations
+
+
+async def check_venue(node, sandbox, http: httpx.AsyncClient) -> list[str]:
+    """Every invariant of the brief for one node; the account view may catch up for a while."""
+    deadline = time.perf_counter() + ACCOUNT_CATCH_UP_S
+    while True:
+        violations = _order_violations(node, sandbox)
+        violations += await _account_violations(node, sandbox, http)
+        if not violations or time.perf_counter() > deadline:
+            return violations
+        await asyncio.sleep(0.2)
 
 
 async def settle(node, orders: list) -> bool:
@@ -136,37 +192,222 @@ async def settle(node, orders: list) -> bool:
     return False
 
 
-async def run_exec_suite(names: list[str], count: int) -> list[FaultResult]:
-    """Run each execution fault `count` times with a strategy trading BTC and ETH."""
-    results = []
+async def order_round(rig: ExecRig, index: int, inject: Callable[[ExecRig, int], object],
+                      during: Callable[[ExecRig, int], Awaitable] | None = None) -> ExecTrial:
+    """Inject, trade a round on both markets (optionally acting mid-flight), settle, clear."""
+    started = time.perf_counter()
+    orders = _orders(rig.node, index)
+    inject(rig, index)
+    for order in orders:
+        rig.node.strategy.submit_order(order)
+    if during is not None:
+        await during(rig, index)
+    settled = await settle(rig.node, orders)
+    rig.sandbox.faults.clear()
+    rig.answers.armed = 0
+    if settled:
+        return ExecTrial([], time.perf_counter() - started)
+    states = sorted({o.status.name for o in orders})
+    return ExecTrial([f"orders not settled: {states}"], None)
+
+
+def simple(inject: Callable[[ExecRig, int], object]):
+    async def trial(rig: ExecRig, index: int) -> ExecTrial:
+        return await order_round(rig, index, inject)
+
+    return trial
+
+
+def _grpc(code: str):
+    return simple(lambda r, i: r.sandbox.faults.grpc_error(code, count=1, method="BroadcastTx"))
+
+
+def _lose_answer(rig: ExecRig, index: int) -> None:
+    rig.answers.armed = 1
+
+
+async def dead_endpoint(rig: ExecRig, index: int) -> ExecTrial:
+    """Kill the gRPC endpoint in use (before the round, or with it in flight); fail over."""
+    rpc = rig.node.client._node
+    victim = next(p for p in rig.proxies if p.endpoint == rpc.current_endpoint)
+    survivor = next(p for p in rig.proxies if p is not victim)
+    calls_before = survivor.bytes_up
+
+    async def kill_in_flight(r: ExecRig, i: int) -> None:
+        await asyncio.sleep(0.01)
+        await victim.kill()
+
+    if index % 2 == 0:
+        await victim.kill()
+        trial = await order_round(rig, index, lambda r, i: None)
+    else:
+        trial = await order_round(rig, index, lambda r, i: None, kill_in_flight)
+    await victim.start()
+    if survivor.bytes_up == calls_before:
+        trial.violations.append("no call reached the surviving endpoint")
+    return trial
+
+
+async def stalled_blocks(rig: ExecRig, index: int) -> ExecTrial:
+    """Trade a round while no block is produced for a second, then let blocks resume."""
+    async def stall_a_second(r: ExecRig, i: int) -> None:
+        await asyncio.sleep(1.0)
+        r.sandbox.faults.stall_blocks(False)
+
+    try:
+        return await order_round(
+            rig, index, lambda r, i: r.sandbox.faults.stall_blocks(True), stall_a_second,
+        )
+    finally:
+        rig.sandbox.faults.stall_blocks(False)
+
+
+async def liquidation(rig: ExecRig, index: int) -> ExecTrial:
+    """Open a ~11x long with the strategy on a thin subaccount; the venue liquidates it."""
+    node = rig.liquidated_node
+    chain = rig.sandbox.node.chain
+    key = (K1_ADDRESS, LIQUIDATED_SUBACCOUNT)
+    sub = chain.subaccounts[key]
+    if sub.usdc < LIQUIDATION_COLLATERAL:
+        chain.fund(K1_ADDRESS, LIQUIDATED_SUBACCOUNT, LIQUIDATION_COLLATERAL - sub.usdc)
+    market = chain.markets[0]
+    instrument = node.cache.instrument(BTC_PERP)
+    oracle = Decimal(market.oracle_price)
+    quantity = instrument.make_qty(Decimal(11) * LIQUIDATION_COLLATERAL / 10**6 / oracle)
+    order = node.strategy.order_factory.limit(
+        BTC_PERP, OrderSide.BUY, quantity, instrument.make_price(oracle * Decimal("1.05")),
+        time_in_force=TimeInForce.IOC, tags=SHORT,
+    )
+    node.strategy.submit_order(order)
+    if not await settle(node, [order]):
+        return ExecTrial([f"setup: the levered buy is {order.status.name}"], None)
+    position = sub.positions.get(0)
+    if position is None or position.size <= 0:
+        return ExecTrial([f"setup: the levered buy did not fill ({order.status.name})"], None)
+    started = time.perf_counter()
+    before = market.oracle_price
+    violations = []
+    deadline = time.perf_counter() + SETTLE_TIMEOUT_S
+    try:
+        while (p := sub.positions.get(0)) is not None and p.size > 0:
+            if time.perf_counter() > deadline:
+                violations.append("setup: the position was not liquidated")
+                break
+            with contextlib.suppress(ValueError):  # Liquidated since the last look
+                chain.liquidator.force(K1_ADDRESS, LIQUIDATED_SUBACCOUNT, 0)
+            await asyncio.sleep(0.15)
+    finally:
+        chain.set_oracle_price(0, before)
+
+    def flat_in_nautilus() -> bool:
+        positions = node.cache.positions_open(instrument_id=BTC_PERP)
+        net = sum((p.signed_decimal_qty() for p in positions), Decimal(0))
+        return net == 0 and "BTC-USD" not in node.client.venue_positions
+
+    while not flat_in_nautilus():
+        if time.perf_counter() > deadline:
+            violations.append("the liquidation did not reach the strategy's position")
+            return ExecTrial(violations, None)
+        await asyncio.sleep(0.02)
+    return ExecTrial(violations, time.perf_counter() - started)
+
+
+EXEC_FAULTS: dict[str, Callable[[ExecRig, int], Awaitable[ExecTrial]]] = {
+    "exec_ws_drop": simple(lambda r, i: r.sandbox.faults.drop_ws()),
+    "exec_grpc_unavailable": _grpc("UNAVAILABLE"),
+    "exec_grpc_resource_exhausted": _grpc("RESOURCE_EXHAUSTED"),
+    "exec_lost_broadcast_answer": simple(_lose_answer),
+    "exec_sequence_skew": simple(lambda r, i: r.sandbox.faults.skew_sequence(K1_ADDRESS, 2)),
+    "exec_rest_5xx": simple(lambda r, i: r.sandbox.faults.rest_error(503, count=3)),
+    "exec_dead_grpc_endpoint": dead_endpoint,
+    "exec_stalled_blocks": stalled_blocks,
+    "exec_liquidation": liquidation,
+}
+
+
+@contextlib.asynccontextmanager
+async def exec_rig(liquidation_node: bool = False):
+    """The sandbox with agents, two killable gRPC endpoints and a strategy's trading node."""
     answers = LoseAnswers()
-    async with venue(interceptors=[answers], short_term_rate_limits=((1, 1_000_000),),
-                     stateful_rate_limits=((1, 1_000_000),)) as sandbox:
+    loop = asyncio.get_running_loop()
+    previous_handler = loop.get_exception_handler()
+    errors: list[str] = []
+    loop.set_exception_handler(
+        lambda _loop, context: errors.append(
+            f"{context.get('message')}: {context.get('exception')!r}",
+        ),
+    )
+    async with contextlib.AsyncExitStack() as stack:
+        stack.callback(loop.set_exception_handler, previous_handler)
+        sandbox = await stack.enter_async_context(venue(
+            interceptors=[answers], short_term_rate_limits=((1, 1_000_000),),
+            stateful_rate_limits=((1, 1_000_000),),
+        ))
         sandbox.agents = MarketAgents(sandbox.node, AgentConfig(levels=20, requote_every=3))
         sandbox.agents.start()
-        async with trading_node(sandbox) as node, httpx.AsyncClient(
-            base_url=sandbox.http_url, timeout=5.0,
-        ) as http:
-            for name in names:
-                result = FaultResult(name, "exec")
-                results.append(result)
-                for index in range(count):
-                    started = time.perf_counter()
-                    orders = _orders(node, index)
-                    EXEC_FAULTS[name](sandbox, answers)
-                    for order in orders:
-                        node.strategy.submit_order(order)
-                    settled = await settle(node, orders)
-                    sandbox.faults.clear()
-                    answers.armed = 0
-                    result.runs += 1
-                    if settled:
-                        result.recovery_s.append(time.perf_counter() - started)
-                    else:
-                        states = sorted({o.status.name for o in orders})
-                        result.violations.append(f"orders not settled: {states}")
-                    await asyncio.sleep(0.3)  # let the last fills arrive on the stream
-                    result.violations.extend(await check_venue(node, sandbox, http))
-                fills = sum(isinstance(e, OrderFilled) for e in node.events)
-                result.detail = f"{fills} fills, {len(node.cache.orders())} orders so far"
+        proxies = [TcpProxy(sandbox.grpc_endpoint), TcpProxy(sandbox.grpc_endpoint)]
+        for proxy in proxies:
+            await proxy.start()
+            stack.push_async_callback(proxy.kill)
+        endpoints = {"grpc_endpoints": [p.endpoint for p in proxies]}
+        http = await stack.enter_async_context(
+            httpx.AsyncClient(base_url=sandbox.http_url, timeout=5.0),
+        )
+        liquidated = None
+        if liquidation_node:
+            sandbox.node.chain.fund(K1_ADDRESS, LIQUIDATED_SUBACCOUNT, LIQUIDATION_COLLATERAL)
+            liquidated = await stack.enter_async_context(trading_node(
+                sandbox, config={**endpoints, "subaccount": LIQUIDATED_SUBACCOUNT},
+            ))
+        node = await stack.enter_async_context(trading_node(sandbox, config=endpoints))
+        # A revived endpoint is preferred again soon, so every kill hits the one in use
+        node.client._node.dead_cooldown_secs = 1.0
+        yield ExecRig(sandbox, answers, node, http, proxies, errors, liquidated)
+
+
+async def run_exec_suite(names: list[str], count: int,
+                         progress: Callable[[str, int], None] | None = None,
+                         concurrency_rounds: int = 0,
+                         budget_s: float = float("inf")) -> list[FaultResult]:
+    """
+    Run each execution fault `count` times with a strategy trading BTC and ETH, then (when
+    `concurrency_rounds`) the concurrent submits, cancels and modifies through the client.
+    A fault stops early once `budget_s` seconds were spent on it (the table says so).
+    """
+    from tests.reliability.exec_concurrency import run_exec_concurrency
+
+    results = []
+    async with exec_rig(liquidation_node="exec_liquidation" in names) as rig:
+        for name in names:
+            result = FaultResult(name, "exec")
+            results.append(result)
+            node = rig.liquidated_node if name == "exec_liquidation" else rig.node
+            budget_end = time.perf_counter() + budget_s
+            for index in range(count):
+                if time.perf_counter() > budget_end:
+                    result.detail = f"time budget {budget_s:.0f} s spent after {index} runs; "
+                    break
+                errors_before = len(rig.errors)
+                violations_before = len(result.violations)
+                try:
+                    trial = await EXEC_FAULTS[name](rig, index)
+                except Exception as e:  # noqa: BLE001 (a raising trial is a violation)
+                    trial = ExecTrial([f"trial raised {type(e).__name__}: {e}"], None)
+                result.runs += 1
+                result.violations.extend(trial.violations)
+                if trial.recovery_s is not None:
+                    result.recovery_s.append(trial.recovery_s)
+                await asyncio.sleep(0.3)  # let the last fills arrive on the stream
+                result.violations.extend(await check_venue(node, rig.sandbox, rig.http))
+                result.violations.extend(f"unhandled: {e}" for e in rig.errors[errors_before:])
+                result.failed_runs += len(result.violations) > violations_before
+                if progress is not None:
+                    progress(name, index + 1)
+            fills = sum(isinstance(e, OrderFilled) for e in node.events)
+            result.detail += f"{fills} fills, {len(node.cache.orders())} orders so far"
+            if name == "exec_dead_grpc_endpoint":
+                kills = sum(p.kills for p in rig.proxies)
+                result.detail += f", {kills} endpoint kills"
+        if concurrency_rounds:
+            results.append(await run_exec_concurrency(rig, rounds=concurrency_rounds))
     return results

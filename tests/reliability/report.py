@@ -19,20 +19,20 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def fault_table(results, count: int) -> Table:
     table = Table(title=f"Fault suite ({count} injections per fault)")
-    for column in ("fault", "path", "runs", "violations", "p50 ms", "p95 ms", "max ms",
-                   "note"):
-        numeric = "ms" in column or column in ("runs", "violations")
+    for column in ("fault", "path", "runs", "failed runs", "violations", "p50 ms", "p95 ms",
+                   "max ms", "note"):
+        numeric = "ms" in column or column in ("runs", "failed runs", "violations")
         table.add_column(
             column, no_wrap=column == "fault", justify="right" if numeric else "left",
         )
     for r in results:
         if r.not_run:
-            table.add_row(r.name, r.kind, "0", "-", "-", "-", "-", f"NOT RUN: {r.not_run}")
+            table.add_row(r.name, r.kind, "0", "-", "-", "-", "-", "-", f"NOT RUN: {r.not_run}")
             continue
         ms = [s * 1000 for s in r.recovery_s]
         note = r.violations[0][:70] if r.violations else r.detail
         table.add_row(
-            r.name, r.kind, str(r.runs), str(len(r.violations)),
+            r.name, r.kind, str(r.runs), str(r.failed_runs), str(len(r.violations)),
             f"{percentile(ms, 0.5):.0f}", f"{percentile(ms, 0.95):.0f}",
             f"{max(ms):.0f}" if ms else "-", note,
         )

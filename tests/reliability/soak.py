@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The soak run: a sandbox process with agents, a TradingNode with the data client, orders."""
+"""The soak run: a sandbox process, a TradingNode with the data client and a strategy trading
+through the execution client; RSS, latency and the end state against the venue."""
 
 from __future__ import annotations
 
@@ -8,44 +9,66 @@ import contextlib
 import os
 import subprocess
 import sys
+import tempfile
 import time
+import tracemalloc
 from collections import Counter
 from collections import deque
 from dataclasses import dataclass
 from dataclasses import field
+from decimal import Decimal
 from types import SimpleNamespace
 
 import httpx
+from nautilus_trader.config import LiveExecEngineConfig
+from nautilus_trader.config import LiveRiskEngineConfig
 from nautilus_trader.config import LoggingConfig
+from nautilus_trader.config import StrategyConfig
 from nautilus_trader.config import TradingNodeConfig
 from nautilus_trader.live.node import TradingNode
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.enums import TimeInForce
+from nautilus_trader.model.enums import TriggerType
+from nautilus_trader.model.events import OrderAccepted
+from nautilus_trader.model.events import OrderCanceled
+from nautilus_trader.model.events import OrderCancelRejected
+from nautilus_trader.model.events import OrderDenied
+from nautilus_trader.model.events import OrderExpired
+from nautilus_trader.model.events import OrderFilled
+from nautilus_trader.model.events import OrderModifyRejected
+from nautilus_trader.model.events import OrderRejected
+from nautilus_trader.trading.strategy import Strategy
 from rich.console import Console
 from rich.table import Table
 
 from nautilus_dydx import DYDX
 from nautilus_dydx import DYDXLiveDataClientFactory
-from nautilus_dydx._core.orders import MarketEncoder
+from nautilus_dydx.common.types import DYDXOrderTags
+from nautilus_dydx.config import DYDXExecClientConfig
+from nautilus_dydx.factories import DYDXLiveExecClientFactory
 from nautilus_dydx.factories import clear_cached_clients
-from nautilus_dydx.grpc import DYDXNodeClient
-from nautilus_dydx.grpc import DYDXTransactionSender
-from nautilus_dydx.grpc import TxStatus
-from nautilus_dydx.grpc.errors import DYDXNodeError
 from tests.integration.data.support import data_config
+from tests.integration.execution.support import BTC_PERP
+from tests.integration.execution.support import ETH_PERP
 from tests.integration.sandbox.helpers import K1_ADDRESS
-from tests.integration.transport.support import alice
+from tests.integration.sandbox.helpers import K1_PRIVATE_KEY
 from tests.reliability.report import percentile
 from tests.reliability.rig import TimedCollector
 from tests.reliability.rig import closed_port_endpoint
 from tests.reliability.rig import wait
 
-
 BLOCK_TIME_MS = 100
-ORDERS_PER_SECOND = 10
+ORDERS_PER_SECOND = 2
 # Latency windows: the first and the last this many seconds of the run (after warm-up)
 WINDOW_S = 30.0
 WARMUP_S = 10.0
 # dYdX sandbox default chain id (SandboxConfig.chain_id)
 SANDBOX_CHAIN_ID = "dydx-sandbox-1"
+WS_DROP_EVERY_S = 60.0
+TRACE_FRAMES = 8
+# Far from the market (the sandbox oracles start near 66 000 and 3 300)
+FAR_BID = {BTC_PERP: Decimal(30_000), ETH_PERP: Decimal(1_000)}
+SOAK_SHORT = [DYDXOrderTags(is_short_term_order=True, num_blocks_open=10).value]
 
 
 def rss_mb(pid: int | None = None) -> float:
@@ -69,25 +92,60 @@ def slope_per_hour(points: list[tuple[float, float]]) -> float:
     return sxy / sxx * 3600 if sxx else float("nan")
 
 
+def slope_stderr_per_hour(points: list[tuple[float, float]]) -> float:
+    """Standard error of the least-squares slope of (seconds, MB) points, in MB per hour."""
+    n = len(points)
+    if n < 3:
+        return float("nan")
+    slope = slope_per_hour(points) / 3600
+    mean_x = sum(p[0] for p in points) / n
+    mean_y = sum(p[1] for p in points) / n
+    sxx = sum((p[0] - mean_x) ** 2 for p in points)
+    if not sxx:
+        return float("nan")
+    residuals = sum((p[1] - mean_y - slope * (p[0] - mean_x)) ** 2 for p in points)
+    return (residuals / (n - 2) / sxx) ** 0.5 * 3600
+
+
 @dataclass
 class SoakReport:
     seconds: float
+    warmup: float = 60.0
+    purge: bool = True
     samples: list[tuple[float, float, float, int, int]] = field(default_factory=list)
     message_start: list[float] = field(default_factory=list)
     message_end: deque = field(default_factory=lambda: deque(maxlen=2_000))
     order_start: list[float] = field(default_factory=list)
     order_end: deque = field(default_factory=lambda: deque(maxlen=2_000))
     orders: int = 0
+    fills: int = 0
+    ws_drops: int = 0
+    ws_drop_errors: int = 0
+    rate: float = 5.0
+    client_maps: dict = field(default_factory=dict)
+    venue_open: int = -1
+    nautilus_open: int = -1
+    nautilus_in_flight: int = -1
+    position_mismatches: list[str] = field(default_factory=list)
     order_failures: int = 0
+    in_flight_at_end: int = 0
+    cached_orders: int = 0
+    client_orders: int = 0
     failure_reasons: Counter = field(default_factory=Counter)
     deltas: int = 0
     resyncs: int = 0
+    rss_after_warmup: float = float("nan")
     growth_mb_per_hour: float = float("nan")
+    growth_stderr: float = float("nan")
+    half_growth_mb_per_hour: float = float("nan")
     sandbox_growth_mb_per_hour: float = float("nan")
+    top_growth: list[tuple[str, int, int]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.order_failures == 0 and self.growth_mb_per_hour < 1.0
+        return (self.order_failures == 0 and self.growth_mb_per_hour < 1.0
+                and self.venue_open == self.nautilus_open == self.nautilus_in_flight == 0
+                and not self.position_mismatches)
 
 
 def free_port() -> int:
@@ -134,50 +192,169 @@ async def wait_for_http(url: str, timeout: float = 60.0) -> None:
     raise RuntimeError(f"sandbox did not answer on {url}")
 
 
-async def order_flow(sender: DYDXTransactionSender, rpc: DYDXNodeClient, report: SoakReport,
-                     started: float, duration: float) -> None:
-    encoder = MarketEncoder(K1_ADDRESS, 0, 0, -10, -9, 1_000_000, 100_000)
-    client_id = 1
-    height = (await rpc.get_latest_block()).height
-    interval = 1.0 / ORDERS_PER_SECOND
-    while time.perf_counter() - started < duration:
-        client_id += 1
-        if client_id % 5 == 0:
-            with contextlib.suppress(DYDXNodeError):
-                height = (await rpc.get_latest_block()).height
-        # A far-from-market bid (1 000 USD) that expires after a few blocks
-        message = encoder.place_order_any(
-            client_id, 0, 1, 1_000_000, 100_000_000 + (client_id % 100) * 100_000,
-            good_til_block=height + 10,
-        )
-        t0 = time.perf_counter()
-        report.orders += 1
-        try:
-            outcome = await sender.send_short_term(message)
-            latency = time.perf_counter() - t0
-            if outcome.status != TxStatus.ACCEPTED:
-                report.order_failures += 1
-                report.failure_reasons[f"{outcome.codespace}/{outcome.code}"] += 1
-                height = (await rpc.get_latest_block()).height
-        except DYDXNodeError as e:
-            # An overloaded machine can time a call out: count it, keep the run going
-            report.order_failures += 1
-            report.failure_reasons[type(e).__name__] += 1
-            await asyncio.sleep(interval)
-            continue
-        elapsed = time.perf_counter() - started
-        if WARMUP_S <= elapsed < WARMUP_S + WINDOW_S:
-            report.order_start.append(latency)
-        report.order_end.append(latency)
-        await asyncio.sleep(interval)
+class OrderFlow:
+    """
+    A strategy's order flow through the execution client, one action per tick.
+
+    Per 20 ticks, alternating BTC and ETH: twelve short-term bids far from the market (every
+    other one canceled once accepted, the rest expire), a long-term bid, a modify and
+    cancels of the oldest long-term bids, and marketable IOCs (fills) or, every 50th tick, a
+    conditional stop that replaces the previous one (stateful orders stay inside the chain's
+    20 per 100 blocks). Accepted latency is command to
+    OrderAccepted; only in-flight orders are remembered.
+    """
+
+    def __init__(self, node: TradingNode, strategy: Strategy, report: SoakReport,
+                 started: float) -> None:
+        self.node = node
+        self.strategy = strategy
+        self.report = report
+        self.started = started
+        self.sent: dict = {}  # client order id -> (t0, cancel once accepted)
+        self.stateful: deque = deque()
+        self.conditional = None
+        self.tick = 0
+        node.kernel.msgbus.subscribe("events.order.*", self.on_event)
+
+    def on_event(self, event) -> None:
+        kind = type(event)
+        if kind is OrderAccepted:
+            entry = self.sent.pop(event.client_order_id, None)
+            if entry is None:
+                return
+            latency = time.perf_counter() - entry[0]
+            elapsed = time.perf_counter() - self.started
+            if WARMUP_S <= elapsed < WARMUP_S + WINDOW_S:
+                self.report.order_start.append(latency)
+            self.report.order_end.append(latency)
+            order = self.node.cache.order(event.client_order_id)
+            if entry[1] and order is not None and order.is_open:
+                self.strategy.cancel_order(order)
+        elif kind in (OrderRejected, OrderDenied, OrderModifyRejected, OrderCancelRejected):
+            self.sent.pop(event.client_order_id, None)
+            self.report.order_failures += 1
+            self.report.failure_reasons[f"{kind.__name__}: {event.reason[:60]}"] += 1
+        elif kind is OrderFilled:
+            self.report.fills += 1
+            self.sent.pop(event.client_order_id, None)
+        elif kind in (OrderCanceled, OrderExpired):
+            self.sent.pop(event.client_order_id, None)
+
+    def step(self) -> None:
+        self.tick += 1
+        tick = self.tick
+        instrument = self.node.cache.instrument((BTC_PERP, ETH_PERP)[tick % 2])
+        factory = self.strategy.order_factory
+        quantity = instrument.make_qty(instrument.size_increment.as_decimal() * 10)
+        far = FAR_BID[instrument.id] - instrument.price_increment.as_decimal() * (tick % 100)
+        slot = tick % 10
+        order = None
+        if slot < 6:
+            order = factory.limit(instrument.id, OrderSide.BUY, quantity,
+                                  instrument.make_price(far), tags=SOAK_SHORT)
+            self._submit(order, cancel=slot % 2 == 0)
+        elif tick % 20 == 6:
+            order = factory.limit(instrument.id, OrderSide.BUY, quantity,
+                                  instrument.make_price(far))
+            self._submit(order)
+            self.stateful.append(order)
+        elif tick % 20 == 7:
+            live = [o for o in self.stateful if o.is_open and not o.is_inflight]
+            if live:
+                old = live[0]
+                of = self.node.cache.instrument(old.instrument_id)
+                price = of.make_price(old.price.as_decimal() - of.price_increment.as_decimal())
+                self.strategy.modify_order(old, price=price)
+        elif slot == 8:
+            while len(self.stateful) > 3:
+                old = self.stateful.popleft()
+                if old.is_open and not old.is_inflight:
+                    self.strategy.cancel_order(old)
+                elif old.is_open:
+                    self.stateful.appendleft(old)
+                    break
+        elif tick % 50 == 9:
+            if self.conditional is not None and self.conditional.is_open:
+                self.strategy.cancel_order(self.conditional)
+            trigger = instrument.make_price(far / 2)
+            self.conditional = factory.stop_limit(
+                instrument.id, OrderSide.SELL, quantity, price=trigger, trigger_price=trigger,
+                trigger_type=TriggerType.DEFAULT,
+            )
+            self._submit(self.conditional)
+        else:
+            side = OrderSide.BUY if tick % 20 in (9, 16) else OrderSide.SELL
+            cross = FAR_BID[instrument.id] * (4 if side == OrderSide.BUY else Decimal("0.25"))
+            order = factory.limit(instrument.id, side, quantity, instrument.make_price(cross),
+                                  time_in_force=TimeInForce.IOC, tags=SOAK_SHORT)
+            self._submit(order)
+
+    def _submit(self, order, cancel: bool = False) -> None:
+        self.sent[order.client_order_id] = (time.perf_counter(), cancel)
+        self.report.orders += 1
+        self.strategy.submit_order(order)
+
+    async def run(self, duration: float, control_url: str, rate: float,
+                  first_drop: float = WS_DROP_EVERY_S) -> None:
+        interval = 1.0 / rate
+        next_drop = first_drop
+        drops: list[asyncio.Future] = []
+        async with httpx.AsyncClient(timeout=30.0) as http:
+            while (elapsed := time.perf_counter() - self.started) < duration:
+                self.step()
+                if elapsed >= next_drop:
+                    next_drop += WS_DROP_EVERY_S
+                    self.report.ws_drops += 1
+                    # Not awaited: a busy sandbox answers late, the order flow goes on
+                    drops.append(asyncio.ensure_future(http.post(f"{control_url}/ws/drop")))
+                await asyncio.sleep(interval)
+            answers = await asyncio.gather(*drops, return_exceptions=True)
+            self.report.ws_drop_errors = sum(
+                1 for a in answers if isinstance(a, Exception) or a.status_code != 200
+            )
+        # Whatever still rests: cancel it so the run ends clean
+        for order in self.node.cache.orders_open(strategy_id=self.strategy.id):
+            self.strategy.cancel_order(order)
+        self.report.in_flight_at_end = len(self.sent)
 
 
-async def run_soak(seconds: float, sample_every: float = 5.0,
-                   console: Console | None = None) -> SoakReport:
-    """Run the soak for `seconds`; print and return the report."""
+def exec_config(endpoints: SimpleNamespace, state_dir: str) -> DYDXExecClientConfig:
+    return DYDXExecClientConfig(
+        network="sandbox", base_url_http=endpoints.http_url, base_url_ws=endpoints.ws_url,
+        grpc_endpoints=[endpoints.grpc_endpoint], chain_id=SANDBOX_CHAIN_ID,
+        private_key=K1_PRIVATE_KEY, state_dir=state_dir, http_rate_limit_per_10s=100_000,
+    )
+
+
+def engine_config(purge: bool) -> LiveExecEngineConfig:
+    if not purge:
+        return LiveExecEngineConfig(reconciliation=False)
+    # What a long-running node should do: drop closed orders and positions after a minute
+    return LiveExecEngineConfig(
+        reconciliation=False,
+        purge_closed_orders_interval_mins=1, purge_closed_orders_buffer_mins=1,
+        purge_closed_positions_interval_mins=1, purge_closed_positions_buffer_mins=1,
+        purge_account_events_interval_mins=1, purge_account_events_lookback_mins=1,
+    )
+
+
+async def run_soak(seconds: float, sample_every: float = 5.0, console: Console | None = None,
+                   warmup: float = 60.0, purge: bool = True, trace: bool = False,
+                   rate: float = ORDERS_PER_SECOND,
+                   closed_kept: int | None = None) -> SoakReport:
+    """
+    Run the soak for `seconds`; print and return the report.
+
+    RSS growth is the least-squares slope over the samples after `warmup` seconds (start-up
+    allocations settle first). With `trace`, tracemalloc snapshots taken at the end of the
+    warm-up and at the end name the allocation sites that grew (the run is slower then).
+    """
     console = console or Console()
-    report = SoakReport(seconds)
-    with sandbox_process(seconds) as (process, endpoints):
+    report = SoakReport(seconds, warmup=warmup, purge=purge, rate=rate)
+    if trace:
+        tracemalloc.start(TRACE_FRAMES)
+    with sandbox_process(seconds) as (process, endpoints), \
+            tempfile.TemporaryDirectory() as state_dir:
         await wait_for_http(endpoints.http_url)
         clear_cached_clients()
         loop = asyncio.get_running_loop()
@@ -187,54 +364,134 @@ async def run_soak(seconds: float, sample_every: float = 5.0,
             config=TradingNodeConfig(
                 trader_id="SOAK-001", logging=LoggingConfig(log_level="ERROR"),
                 data_clients={DYDX: data_config(endpoints)},
+                exec_clients={DYDX: exec_config(endpoints, state_dir)},
+                exec_engine=engine_config(purge),
+                risk_engine=LiveRiskEngineConfig(max_order_submit_rate="1000/00:00:01",
+                                                 max_order_modify_rate="1000/00:00:01"),
             ),
             loop=loop,
         )
         node.add_data_client_factory(DYDX, DYDXLiveDataClientFactory)
+        node.add_exec_client_factory(DYDX, DYDXLiveExecClientFactory)
         node.trader.add_actor(actor)
+        strategy = Strategy(StrategyConfig(strategy_id="SOAK-001", order_id_tag="001"))
+        node.trader.add_strategy(strategy)
         node.build()
         task = loop.create_task(node.run_async())
-        rpc = DYDXNodeClient([endpoints.grpc_endpoint], timeout_secs=5.0)
-        await rpc.__aenter__()
+        control_url = endpoints.http_url.rsplit("/v4", 1)[0] + "/control"
         try:
-            await wait(lambda: node.is_running() and actor.is_running, 60.0)
-            sender = DYDXTransactionSender(rpc, alice(), SANDBOX_CHAIN_ID)
-            await sender.start()
+            await wait(lambda: node.is_running() and strategy.is_running
+                       and node.cache.instrument(ETH_PERP) is not None, 90.0)
+            client = next(iter(node.kernel.exec_engine._clients.values()))
+            if closed_kept is not None:  # How many closed orders the client remembers
+                client._max_closed = closed_kept
             started = time.perf_counter()
-            flow = loop.create_task(order_flow(sender, rpc, report, started, seconds))
+            orders = OrderFlow(node, strategy, report, started)
+            # The first stream-gap recovery raises the allocator's high-water mark once
+            # (~20 MB of transient REST objects): let it happen inside the warm-up
+            flow = loop.create_task(orders.run(seconds, control_url, rate, warmup / 2))
             next_sample = 0.0
+            baseline = None
             while (elapsed := time.perf_counter() - started) < seconds:
                 if elapsed >= next_sample:
-                    _take_latencies(actor, report, started)
-                    actor.forget()
-                    report.samples.append((
-                        elapsed, rss_mb(), rss_mb(process.pid), actor.delta_count, report.orders,
-                    ))
+                    _sample(actor, report, started, process.pid)
                     next_sample += sample_every
+                if trace and baseline is None and elapsed >= warmup:
+                    baseline = tracemalloc.take_snapshot()
                 await asyncio.sleep(0.2)
-            _take_latencies(actor, report, started)
-            report.samples.append((
-                time.perf_counter() - started, rss_mb(), rss_mb(process.pid),
-                actor.delta_count, report.orders,
-            ))
+            _sample(actor, report, started, process.pid)
+            if trace and baseline is not None:
+                report.top_growth = top_growth(baseline, tracemalloc.take_snapshot())
             await flow
+            await end_state(node, strategy, endpoints.http_url, report)
             report.deltas = actor.delta_count
             report.resyncs = node.kernel.data_engine._clients[
                 next(iter(node.kernel.data_engine._clients))
             ].resyncs
+            report.cached_orders = len(node.cache.orders())
+            report.client_orders = len(client._orders)
+            report.client_maps = {
+                "orders": len(client._orders), "by venue id": len(client._by_venue_id),
+                "closed kept": len(client._closed), "orphan fills": len(client._orphan_fills),
+                **{f"codec {k}": v for k, v in client.codec.sizes().items()},
+            }
         finally:
-            await rpc.__aexit__(None, None, None)
             await node.stop_async()
             await asyncio.sleep(0.05)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
             clear_cached_clients()
+            if trace:
+                tracemalloc.stop()
+    after = [s for s in report.samples if s[0] >= warmup]
     half = [s for s in report.samples if s[0] >= seconds / 2]
-    report.growth_mb_per_hour = slope_per_hour([(s[0], s[1]) for s in half])
-    report.sandbox_growth_mb_per_hour = slope_per_hour([(s[0], s[2]) for s in half])
+    report.growth_mb_per_hour = slope_per_hour([(s[0], s[1]) for s in after])
+    report.growth_stderr = slope_stderr_per_hour([(s[0], s[1]) for s in after])
+    report.half_growth_mb_per_hour = slope_per_hour([(s[0], s[1]) for s in half])
+    report.sandbox_growth_mb_per_hour = slope_per_hour([(s[0], s[2]) for s in after])
+    report.rss_after_warmup = after[0][1] if after else float("nan")
     print_soak(report, console)
     return report
+
+
+async def end_state(node: TradingNode, strategy: Strategy, http_url: str,
+                    report: SoakReport) -> None:
+    """After the final cancels: orders open on the venue and in Nautilus, positions."""
+    def settled() -> bool:
+        return not node.cache.orders_open(strategy_id=strategy.id) and not any(
+            o.is_inflight for o in node.cache.orders(strategy_id=strategy.id)
+        )
+
+    await wait(settled, 30.0)
+    report.nautilus_open = len(node.cache.orders_open(strategy_id=strategy.id))
+    report.nautilus_in_flight = sum(
+        1 for o in node.cache.orders(strategy_id=strategy.id) if o.is_inflight
+    )
+    async with httpx.AsyncClient(base_url=http_url, timeout=30.0) as http:
+        orders = (await http.get("/orders", params={
+            "address": K1_ADDRESS, "subaccountNumber": 0, "limit": 1000,
+            "status": "OPEN,UNTRIGGERED,BEST_EFFORT_OPENED",
+        })).json()
+        report.venue_open = len(orders)
+        sub = (await http.get(f"/addresses/{K1_ADDRESS}/subaccountNumber/0")).json()
+    positions = sub["subaccount"]["openPerpetualPositions"]
+    for instrument_id in (BTC_PERP, ETH_PERP):
+        ticker = instrument_id.symbol.value.removesuffix("-PERP")
+        venue = Decimal(positions.get(ticker, {}).get("size", "0"))
+        net = sum((p.signed_decimal_qty() for p in node.cache.positions_open(
+            instrument_id=instrument_id,
+        )), Decimal(0))
+        if venue != net:
+            report.position_mismatches.append(f"{ticker} Nautilus {net} != venue {venue}")
+
+
+def _sample(actor: TimedCollector, report: SoakReport, started: float, pid: int) -> None:
+    _take_latencies(actor, report, started)
+    actor.forget()
+    report.samples.append((
+        time.perf_counter() - started, rss_mb(), rss_mb(pid), actor.delta_count, report.orders,
+    ))
+
+
+def top_growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot,
+               limit: int = 15) -> list[tuple[str, int, int]]:
+    """The allocation sites that grew most: (site, bytes grown, blocks grown)."""
+    ignore = (tracemalloc.Filter(False, tracemalloc.__file__),
+              tracemalloc.Filter(False, "<frozen importlib._bootstrap*>"))
+    stats = after.filter_traces(ignore).compare_to(before.filter_traces(ignore), "traceback")
+    result = []
+    for stat in sorted(stats, key=lambda s: s.size_diff, reverse=True)[:limit]:
+        frames = [f"{_short(f.filename)}:{f.lineno}" for f in reversed(stat.traceback)][:3]
+        result.append((" < ".join(frames), stat.size_diff, stat.count_diff))
+    return result
+
+
+def _short(path: str) -> str:
+    for marker in ("site-packages/", "nautilus_dydx/", "tests/"):
+        if marker in path:
+            return path[path.index(marker):]
+    return path.rsplit("/", 1)[-1]
 
 
 def _take_latencies(actor: TimedCollector, report: SoakReport, started: float) -> None:
@@ -259,17 +516,41 @@ def print_soak(report: SoakReport, console: Console) -> None:
     summary = Table(title="Soak summary")
     summary.add_column("measure")
     summary.add_column("value", justify="right")
-    summary.add_row("node RSS growth, 2nd half (MB/hour, target < 1)",
-                    f"{report.growth_mb_per_hour:.2f}")
-    summary.add_row("sandbox RSS growth, 2nd half (MB/hour)",
+    warm = f"after {report.warmup:.0f} s warm-up"
+    summary.add_row(f"node RSS {warm} (MB)", f"{report.rss_after_warmup:.1f}")
+    summary.add_row("node RSS at the end (MB)",
+                    f"{report.samples[-1][1]:.1f}" if report.samples else "nan")
+    summary.add_row(f"node RSS growth {warm} (MB/hour +- std error, target < 1)",
+                    f"{report.growth_mb_per_hour:.2f} +- {report.growth_stderr:.2f}")
+    summary.add_row("node RSS growth, 2nd half (MB/hour)",
+                    f"{report.half_growth_mb_per_hour:.2f}")
+    summary.add_row(f"sandbox RSS growth {warm} (MB/hour)",
                     f"{report.sandbox_growth_mb_per_hour:.2f}")
+    summary.add_row("closed orders purged from the cache",
+                    "every minute (1 min buffer)" if report.purge else "never")
+    summary.add_row("orders in the cache / in the client at the end",
+                    f"{report.cached_orders} / {report.client_orders}")
+    summary.add_row("client maps at the end",
+                    ", ".join(f"{k} {v}" for k, v in report.client_maps.items() if v))
     summary.add_row("book delta messages / s", f"{report.deltas / duration:.1f}")
-    summary.add_row("orders sent / s", f"{report.orders / duration:.1f}")
-    summary.add_row("orders not accepted", str(report.order_failures))
+    summary.add_row(f"orders sent / s (execution client, target {report.rate:g})",
+                    f"{report.orders / duration:.1f}")
+    summary.add_row("fills", str(report.fills))
+    summary.add_row("WebSocket drops injected (control errors)",
+                    f"{report.ws_drops} ({report.ws_drop_errors})")
+    summary.add_row("orders rejected, denied or refused a modify/cancel",
+                    str(report.order_failures))
+    summary.add_row("orders still awaiting acceptance when the flow stopped",
+                    str(report.in_flight_at_end))
+    summary.add_row("after the final cancels: open on the venue / open, in flight in Nautilus",
+                    f"{report.venue_open} / {report.nautilus_open}, {report.nautilus_in_flight}")
+    summary.add_row("positions equal the venue's",
+                    "yes" if not report.position_mismatches else
+                    "; ".join(report.position_mismatches))
     summary.add_row("book resyncs", str(report.resyncs))
     for name, start, end in (
         ("block-to-strategy ms", report.message_start, list(report.message_end)),
-        ("order broadcast RTT ms", report.order_start, list(report.order_end)),
+        ("order command-to-accepted ms", report.order_start, list(report.order_end)),
     ):
         for label, values in (("start", start), ("end", end[-len(start) or None:])):
             ms = [v * 1000 for v in values]
@@ -278,3 +559,10 @@ def print_soak(report: SoakReport, console: Console) -> None:
     console.print(summary)
     for reason, count in report.failure_reasons.most_common(5):
         console.print(f"  order not accepted x{count}: {reason}", highlight=False)
+    if report.top_growth:
+        growth = Table(title="tracemalloc: allocation sites grown after the warm-up")
+        for column in ("site (innermost first)", "KiB", "blocks"):
+            growth.add_column(column, justify="left" if column.startswith("site") else "right")
+        for site, size, count in report.top_growth:
+            growth.add_row(site, f"{size / 1024:.1f}", str(count))
+        console.print(growth)

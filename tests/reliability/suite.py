@@ -39,6 +39,7 @@ class FaultResult:
     recovery_s: list[float] = field(default_factory=list)
     not_run: str = ""
     detail: str = ""
+    failed_runs: int = 0  # Trials with at least one violation
 
 
 @dataclass
@@ -321,8 +322,9 @@ FAULTS: dict[str, tuple[str, Callable]] = {
 
 
 async def run_suite(rig: Rig, names: list[str], count: int,
-                    progress: Callable[[str, int], None] | None = None) -> list[FaultResult]:
-    """Run each named fault `count` times; return one result per fault."""
+                    progress: Callable[[str, int], None] | None = None,
+                    budget_s: float = float("inf")) -> list[FaultResult]:
+    """Run each named fault `count` times (or until `budget_s` is spent on it)."""
     ids = OrderIds()
     results = []
     for name in names:
@@ -332,7 +334,11 @@ async def run_suite(rig: Rig, names: list[str], count: int,
         if trial_fn is None:
             result.not_run = EXEC_MISSING
             continue
+        budget_end = time.perf_counter() + budget_s
         for index in range(count):
+            if time.perf_counter() > budget_end:
+                result.detail = f"time budget {budget_s:.0f} s spent after {index} runs; "
+                break
             errors_before = len(rig.errors)
             try:
                 trial = await trial_fn(rig, ids)
@@ -342,6 +348,7 @@ async def run_suite(rig: Rig, names: list[str], count: int,
             result.violations.extend(trial.violations)
             new_errors = rig.errors[errors_before:]
             result.violations.extend(f"unhandled: {e}" for e in new_errors)
+            result.failed_runs += bool(trial.violations or new_errors)
             if trial.recovery_s is not None:
                 result.recovery_s.append(trial.recovery_s)
             rig.actor.forget()

@@ -9,10 +9,12 @@ import pytest
 
 from tests.reliability.concurrency import run_concurrency
 from tests.reliability.exec_suite import run_exec_suite
+from tests.reliability.proxy import TcpProxy
 from tests.reliability.report import percentile
 from tests.reliability.runner import EXEC_NAMES
 from tests.reliability.rig import running_rig
 from tests.reliability.soak import slope_per_hour
+from tests.reliability.soak import slope_stderr_per_hour
 from tests.reliability.suite import FAULTS
 from tests.reliability.suite import run_suite
 
@@ -48,12 +50,26 @@ def test_every_fault_twice_leaves_the_book_equal_and_orders_placed_once() -> Non
 
 
 def test_execution_faults_leave_every_order_and_fill_equal_to_the_venue() -> None:
-    results = run(run_exec_suite(list(EXEC_NAMES), count=1))
+    results = run(run_exec_suite(list(EXEC_NAMES), count=1, concurrency_rounds=2))
+    faults, concurrency = results[:-1], results[-1]
+    assert [r.name for r in faults] == list(EXEC_NAMES)
     for result in results:
-        assert result.runs == 1, result.name
+        assert result.runs == len(result.recovery_s), result.name
         assert result.violations == [], (result.name, result.violations)
+    for result in faults:
+        assert result.runs == 1, result.name
     # The fill oracle was exercised: the marketable orders filled
-    assert int(results[-1].detail.split()[0]) >= len(EXEC_NAMES)
+    main = [r for r in faults if r.name != "exec_liquidation"]
+    assert int(main[-1].detail.split()[0]) >= len(main)
+    # The endpoint in use really died; the liquidation reached the strategy as fills
+    dead = next(r for r in faults if r.name == "exec_dead_grpc_endpoint")
+    assert "1 endpoint kills" in dead.detail
+    liquidated = next(r for r in faults if r.name == "exec_liquidation")
+    assert int(liquidated.detail.split()[0]) >= 2  # The levered buy, then the liquidation
+    # Concurrency through the client: 2 rounds of 3 kinds on 2 markets, modifies and cancels
+    assert concurrency.runs == 2
+    orders, modified = (int(w) for w in concurrency.detail.split()[0:3:2])
+    assert orders == 24 and modified >= 4
 
 
 def test_slope_per_hour_is_the_least_squares_slope() -> None:
@@ -62,6 +78,12 @@ def test_slope_per_hour_is_the_least_squares_slope() -> None:
     assert slope_per_hour([(0, 5), (10, 5), (20, 5)]) == 0.0
     # Noise around a line: (0,0) (1,2) (2,1) (3,3) -> slope 0.8 per second
     assert slope_per_hour([(0, 0), (1, 2), (2, 1), (3, 3)]) == pytest.approx(0.8 * 3600)
+    # Its standard error by hand: fit 0.3 + 0.8 t, residuals -0.3 0.9 -0.9 0.3 (sum of
+    # squares 1.8), n - 2 = 2, Sxx = 5: sqrt(1.8 / 2 / 5) per second
+    assert slope_stderr_per_hour([(0, 0), (1, 2), (2, 1), (3, 3)]) == pytest.approx(
+        (1.8 / 2 / 5) ** 0.5 * 3600,
+    )
+    assert slope_stderr_per_hour([(0, 100), (60, 101), (120, 102)]) == 0.0
 
 
 def test_percentile_picks_the_nearest_rank() -> None:
@@ -69,3 +91,37 @@ def test_percentile_picks_the_nearest_rank() -> None:
     assert percentile(values, 0.5) == 51.0  # round(0.5 * 99) = 50 -> the 51st value
     assert percentile(values, 0.95) == 95.0
     assert percentile([3.0], 0.99) == 3.0
+
+
+def test_a_killed_proxy_cuts_its_connections_and_revives_on_the_same_port() -> None:
+    async def scenario():
+        async def echo(reader, writer):
+            while data := await reader.read(100):
+                writer.write(data)
+                await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(echo, "127.0.0.1", 0)
+        target = f"127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        proxy = TcpProxy(target)
+        await proxy.start()
+        port = proxy.port
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"ping")
+        assert await asyncio.wait_for(reader.read(4), 5.0) == b"ping"
+        await proxy.kill()
+        # The open connection is cut and new ones are refused
+        assert await asyncio.wait_for(reader.read(4), 5.0) == b""
+        with pytest.raises(OSError):
+            await asyncio.open_connection("127.0.0.1", port)
+        await proxy.start()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"pong")
+        assert await asyncio.wait_for(reader.read(4), 5.0) == b"pong"
+        writer.close()
+        await proxy.kill()
+        server.close()
+        return proxy.port == port, proxy.kills, proxy.bytes_up
+
+    same_port, kills, bytes_up = run(scenario(), timeout=30.0)
+    assert same_port and kills == 2 and bytes_up == 8

@@ -97,11 +97,11 @@ class Node:
 
 def exec_config(sandbox: IndexerSandbox, state_dir: str, **kwargs) -> DYDXExecClientConfig:
     kwargs.setdefault("private_key", K1_PRIVATE_KEY)
+    kwargs.setdefault("grpc_endpoints", [sandbox.grpc_endpoint])
     return DYDXExecClientConfig(
         network="sandbox",
         base_url_http=sandbox.http_url,
         base_url_ws=sandbox.ws_url,
-        grpc_endpoints=[sandbox.grpc_endpoint],
         chain_id=CHAIN_ID,
         state_dir=state_dir,
         http_rate_limit_per_10s=100_000,

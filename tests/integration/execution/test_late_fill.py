@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Nautilus closed an order before the venue showed it: its fills and its resting order."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.enums import OrderStatus
+from nautilus_trader.model.events import OrderFilled
+from nautilus_trader.model.identifiers import VenueOrderId
+
+from tests.integration.execution.support import BTC_PERP
+from tests.integration.execution.support import run
+from tests.integration.execution.support import trading_node
+from tests.integration.execution.support import venue
+from tests.integration.execution.test_lifecycle import alice_stateful
+from tests.integration.execution.test_orders import SHORT
+from tests.integration.execution.test_orders import bob_order
+from tests.integration.sandbox.helpers import IOC
+from tests.integration.sandbox.helpers import K1_ADDRESS
+from tests.integration.sandbox.helpers import SELL
+
+
+@pytest.mark.parametrize("purge", [False, True], ids=["closed", "closed-and-purged"])
+def test_a_fill_after_nautilus_closed_the_order_still_reaches_the_position(purge: bool) -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            order = node.limit(OrderSide.BUY, "0.002", "60000", tags=SHORT)
+            node.strategy.submit_order(order)
+            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            # What LiveExecutionEngine does to an order it thinks stuck: close it locally,
+            # while the order still rests on the venue
+            state = node.client.venue_order(order.client_order_id)
+            node.client.generate_order_canceled(
+                order.strategy_id, order.instrument_id, order.client_order_id,
+                VenueOrderId(state.venue_order_id), node.client._clock.timestamp_ns(),
+            )
+            await node.wait(lambda: order.status == OrderStatus.CANCELED)
+            if purge:  # What a node purging closed orders does a minute later
+                node.cache.purge_order(order.client_order_id)
+                assert node.cache.order(order.client_order_id) is None
+            await bob_order(sandbox, 1, SELL, 20, 60000, tif=IOC)
+            await node.wait(lambda: 0 in sandbox.node.subaccount(K1_ADDRESS)["positions"])
+            await node.wait(lambda: any(isinstance(e, OrderFilled) for e in node.events))
+            fills = [e for e in node.events if isinstance(e, OrderFilled)]
+            assert len(fills) == 1
+            assert fills[0].last_qty == node.cache.instrument(BTC_PERP).make_qty(Decimal("0.002"))
+            positions = node.cache.positions_open(instrument_id=BTC_PERP)
+            net = sum((p.signed_decimal_qty() for p in positions), Decimal(0))
+            venue_size = sandbox.node.subaccount(K1_ADDRESS)["positions"][0]["size"]
+            assert net == Decimal("0.002") == Decimal(venue_size).scaleb(-10)
+            if not purge:  # Reconciled from the fill report: it ends as the venue holds it
+                assert order.status == OrderStatus.FILLED
+
+    run(scenario())
+
+
+def test_an_order_nautilus_gave_up_on_is_canceled_when_the_venue_shows_it() -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            # The venue is slow to show the order; the engine's in-flight check rejects it
+            sandbox.faults.pause_stream("v4_subaccounts")
+            order = node.limit(OrderSide.BUY, "0.001", "50000")
+            node.strategy.submit_order(order)
+            await node.wait(lambda: order.status == OrderStatus.SUBMITTED)
+            state = node.client.venue_order(order.client_order_id)
+            await node.wait(lambda: alice_stateful(sandbox) == {state.client_id})
+            node.client.generate_order_rejected(
+                order.strategy_id, order.instrument_id, order.client_order_id, "UNKNOWN",
+                node.client._clock.timestamp_ns(),
+            )
+            await node.wait(lambda: order.status == OrderStatus.REJECTED)
+            sandbox.faults.resume_stream("v4_subaccounts")
+            # It must not rest on the venue while Nautilus thinks it dead
+            await node.wait(lambda: alice_stateful(sandbox) == set(), timeout=15.0)
+            assert order.status == OrderStatus.REJECTED
+            assert "OrderAccepted" not in node.of(order.client_order_id)
+
+    run(scenario())
