@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import uuid
+import functools
 from collections import deque
+from collections.abc import Coroutine
 from decimal import ROUND_CEILING
 from decimal import ROUND_FLOOR
 from decimal import Decimal
@@ -14,6 +15,7 @@ from typing import Any
 
 from nautilus_trader.common.component import LiveClock
 from nautilus_trader.common.component import MessageBus
+from nautilus_trader.common.enums import LogColor
 from nautilus_trader.cache.cache import Cache
 from nautilus_trader.core.uuid import UUID4
 from nautilus_trader.execution.messages import BatchCancelOrders
@@ -60,7 +62,7 @@ from nautilus_dydx._core.frames import iso_to_ns
 from nautilus_dydx.client_ids import ClientIdCodec
 from nautilus_dydx.client_ids import ClientIdCollisionError
 from nautilus_dydx.client_ids import open_client_id_codec
-from nautilus_dydx.client_ids import INDEXER_NAMESPACE
+from nautilus_dydx.client_ids import OrderUuids
 from nautilus_dydx.client_ids import subaccount_uuid
 from nautilus_dydx.common.blocks import BlockTracker
 from nautilus_dydx.common.constants import DYDX
@@ -142,8 +144,12 @@ def parse_order_tags(order: Order) -> DYDXOrderTags | None:
     """
     for tag in order.tags or ():
         if tag.startswith(_TAGS_PREFIX):
-            return DYDXOrderTags.parse(tag[len(_TAGS_PREFIX):])
+            return _parse_order_tags_json(tag[len(_TAGS_PREFIX):])
     return None
+
+
+# A strategy reuses a few tag strings: parse each once (frozen, so safe to share)
+_parse_order_tags_json = functools.lru_cache(maxsize=256)(DYDXOrderTags.parse)
 
 
 class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
@@ -237,6 +243,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             self._set_account_id(AccountId(f"{name or DYDX}-{self._address}-{self._subaccount}"))
         self._wallet: Wallet | None = None
         self._subaccount_uuid: str | None = None
+        self._order_uuids: OrderUuids | None = None
         self._sender: DYDXTransactionSender | None = None
         self.tracker = BlockTracker()
         self._kinds = OrderKindConfig.from_exec_config(config)
@@ -878,6 +885,27 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             raise OrderRefused(3002, "clob", "stateful orders cannot require immediate execution")
         return order_kinds.plan_order(fields, self.tracker.height, block_ns, now_ns, kinds)
 
+    def _fast_plan(self, order: Order, tags: DYDXOrderTags | None,
+                   kinds: OrderKindConfig) -> order_kinds.OrderPlan | None:
+        # `_plan` of a GTC or IOC limit order without building `OrderFields`; None leaves the
+        # order (and any refusal) to `_plan`
+        tracker = self.tracker
+        if order.order_type != OrderType.LIMIT or not tracker.has_block:
+            return None
+        tif = order.time_in_force
+        if tags is None:
+            short_term = self._gtc_short_term
+        else:
+            short_term = tags.is_short_term_order
+            if not short_term and tif == TimeInForce.IOC:
+                return None
+        # Only a long-term order's expiry needs the chain time
+        now_ns = 0 if short_term or tif != TimeInForce.GTC else tracker.chain_time_ns()
+        return order_kinds.plan_limit_order(
+            order.side, order.quantity.raw, order.price.raw, tif, order.is_post_only,
+            order.is_reduce_only, short_term, tracker.height, now_ns, kinds,
+        )
+
     def _check_isolation(self, instrument_id: InstrumentId) -> None:
         # An isolated market trades alone in its subaccount; a cross market never beside one
         params = self._provider.market_params(instrument_id)
@@ -922,11 +950,12 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
 
     def _venue_order_id(self, client_id: int, clob_pair_id: int, order_flags: int) -> str:
         # The Indexer's order UUID (§2.14), with the subaccount UUID computed once
-        if self._subaccount_uuid is None:
+        order_uuids = getattr(self, "_order_uuids", None)  # Set on the first call
+        if order_uuids is None:
             assert self._address is not None
             self._subaccount_uuid = str(subaccount_uuid(self._address, self._subaccount))
-        name = f"{self._subaccount_uuid}-{client_id}-{clob_pair_id}-{order_flags}"
-        return str(uuid.uuid5(INDEXER_NAMESPACE, name))
+            order_uuids = self._order_uuids = OrderUuids(self._address, self._subaccount)
+        return order_uuids(client_id, clob_pair_id, order_flags)
 
     def _prepare(self, order: Order, command_ns: int) -> tuple[VenueOrder, bytes] | None:
         # Validate, plan and encode; deny (and return None) what the chain would reject
@@ -951,7 +980,9 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
                 if order.order_type in _MARKET_TYPES else None
             )
             kinds = self._kind_config(tags)
-            plan = self._plan(order, order_kinds.fields_from_order(order, worst), tags, kinds)
+            plan = self._fast_plan(order, tags, kinds) if worst is None else None
+            if plan is None:
+                plan = self._plan(order, order_kinds.fields_from_order(order, worst), tags, kinds)
             self._check_isolation(order.instrument_id)
             if plan.order_flags != order_kinds.FLAGS_SHORT_TERM:
                 self._check_equity_tier()
@@ -1040,6 +1071,38 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         )
         return state, message
 
+    def submit_order(self, command: SubmitOrder) -> None:
+        # Prepared and signed here, not in a task: a short-term order's signed bytes exist
+        # before the strategy's call returns; only the broadcast waits for the event loop
+        order = command.order
+        if order.is_closed:
+            super().submit_order(command)
+            return
+        try:
+            sending = self._submit_now(order)
+        except Exception as e:
+            self._log.exception(f"Error on 'submit_order: {order.client_order_id}'", e)
+            return
+        # The command log line, formatted once the transaction is signed
+        self._log.info(f"Submit {order}", LogColor.BLUE)
+        if sending is not None:
+            self.create_task(sending, log_msg=f"submit_order: {order.client_order_id}")
+
+    def _submit_now(self, order: Order) -> Coroutine[Any, Any, None] | None:
+        # The synchronous part of `_submit_order`; returns the rest (the broadcast)
+        prepared = self._prepare(order, self._clock.timestamp_ns())
+        if prepared is None:
+            return None
+        state, message = prepared
+        if state.is_short_term:
+            tx, sequence = self._sign_short_term(order, state, message)
+            return self._broadcast_short_term(state, tx, sequence)
+        # Registered now, so the next order's equity-tier check counts this one
+        self._register(state)
+        if state.order_flags == order_kinds.FLAGS_CONDITIONAL:
+            return self.submit_conditional_order(order, state, message)
+        return self.submit_long_term_order(order, state, message)
+
     async def _submit_order(self, command: SubmitOrder) -> None:
         order = command.order
         if order.is_closed:
@@ -1069,6 +1132,12 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             The encoded `MsgPlaceOrder` `Any`.
 
         """
+        tx, sequence = self._sign_short_term(order, state, message)
+        await self._broadcast_short_term(state, tx, sequence)
+
+    def _sign_short_term(self, order: Order, state: VenueOrder,
+                         message: bytes) -> tuple[bytes, int]:
+        # Sign, then register and report the order submitted (nothing here waits)
         assert self._sender is not None
         tx, sequence = self._sender.sign_short_term(message)
         self.metrics.record("signed", state.command_ns, self._clock.timestamp_ns())
@@ -1077,6 +1146,10 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             order.strategy_id, order.instrument_id, order.client_order_id,
             self._clock.timestamp_ns(),
         )
+        return tx, sequence
+
+    async def _broadcast_short_term(self, state: VenueOrder, tx: bytes, sequence: int) -> None:
+        assert self._sender is not None
         outcome = await self._sender.broadcast_signed(tx, sequence)
         self._on_outcome([state], outcome)
 
