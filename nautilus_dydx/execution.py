@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import functools
 from collections import deque
+from collections.abc import Callable
 from collections.abc import Coroutine
 from decimal import ROUND_CEILING
 from decimal import ROUND_FLOOR
@@ -959,6 +960,16 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
 
     def _prepare(self, order: Order, command_ns: int) -> tuple[VenueOrder, bytes] | None:
         # Validate, plan and encode; deny (and return None) what the chain would reject
+        encoded = self._encode(order, command_ns)
+        if encoded is None:
+            return None
+        message, _, new_state = encoded
+        return new_state(), message
+
+    def _encode(self, order: Order, command_ns: int,
+                ) -> tuple[bytes, int, Callable[[], VenueOrder]] | None:
+        # `_prepare` without building the venue state: returns the message, the order flags
+        # and a callable building the state, so a short-term order can be signed first
         if self._sender is None or self._codec is None or self._address is None:
             self._deny(order, "the dYdX execution client is not connected")
             return None
@@ -972,7 +983,11 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             return None
         twap = parse_twap_tags(order)
         if twap is not None:
-            return self._prepare_twap(order, twap, command_ns)
+            prepared = self._prepare_twap(order, twap, command_ns)
+            if prepared is None:
+                return None
+            state, message = prepared
+            return message, state.order_flags, lambda: state
         try:
             tags = parse_order_tags(order)
             worst = (
@@ -995,15 +1010,22 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         except (ValueError, KeyError, ClientIdCollisionError) as e:
             self._deny(order, str(e))
             return None
-        state = VenueOrder(
+        new_state = functools.partial(
+            self._new_state, order, plan, client_id, metadata, encoder.clob_pair_id, command_ns,
+        )
+        return message, plan.order_flags, new_state
+
+    def _new_state(self, order: Order, plan: order_kinds.OrderPlan, client_id: int,
+                   metadata: int, clob_pair_id: int, command_ns: int) -> VenueOrder:
+        return VenueOrder(
             client_order_id=order.client_order_id,
             strategy_id=order.strategy_id,
             instrument_id=order.instrument_id,
             client_id=client_id,
             client_metadata=metadata,
-            clob_pair_id=encoder.clob_pair_id,
+            clob_pair_id=clob_pair_id,
             order_flags=plan.order_flags,
-            venue_order_id=self._venue_order_id(client_id, encoder.clob_pair_id, plan.order_flags),
+            venue_order_id=self._venue_order_id(client_id, clob_pair_id, plan.order_flags),
             side=plan.side,
             time_in_force=plan.time_in_force,
             reduce_only=plan.reduce_only,
@@ -1011,7 +1033,6 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             good_til_block_time=plan.good_til_block_time,
             command_ns=command_ns,
         )
-        return state, message
 
     def _prepare_twap(self, order: Order, twap: DYDXTwapTags,
                       command_ns: int) -> tuple[VenueOrder, bytes] | None:
@@ -1090,13 +1111,19 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
 
     def _submit_now(self, order: Order) -> Coroutine[Any, Any, None] | None:
         # The synchronous part of `_submit_order`; returns the rest (the broadcast)
-        prepared = self._prepare(order, self._clock.timestamp_ns())
-        if prepared is None:
+        encoded = self._encode(order, self._clock.timestamp_ns())
+        if encoded is None:
             return None
-        state, message = prepared
-        if state.is_short_term:
-            tx, sequence = self._sign_short_term(order, state, message)
+        message, order_flags, new_state = encoded
+        if order_flags == order_kinds.FLAGS_SHORT_TERM:
+            assert self._sender is not None
+            # Signed before the venue state is built: the bytes are the critical path
+            tx, sequence = self._sender.sign_short_term(message)
+            signed_ns = self._clock.timestamp_ns()
+            state = new_state()
+            self._on_short_term_signed(order, state, signed_ns)
             return self._broadcast_short_term(state, tx, sequence)
+        state = new_state()
         # Registered now, so the next order's equity-tier check counts this one
         self._register(state)
         if state.order_flags == order_kinds.FLAGS_CONDITIONAL:
@@ -1140,13 +1167,15 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         # Sign, then register and report the order submitted (nothing here waits)
         assert self._sender is not None
         tx, sequence = self._sender.sign_short_term(message)
-        self.metrics.record("signed", state.command_ns, self._clock.timestamp_ns())
+        self._on_short_term_signed(order, state, self._clock.timestamp_ns())
+        return tx, sequence
+
+    def _on_short_term_signed(self, order: Order, state: VenueOrder, signed_ns: int) -> None:
+        self.metrics.record("signed", state.command_ns, signed_ns)
         self._register(state)
         self.generate_order_submitted(
-            order.strategy_id, order.instrument_id, order.client_order_id,
-            self._clock.timestamp_ns(),
+            order.strategy_id, order.instrument_id, order.client_order_id, signed_ns,
         )
-        return tx, sequence
 
     async def _broadcast_short_term(self, state: VenueOrder, tx: bytes, sequence: int) -> None:
         assert self._sender is not None
