@@ -249,6 +249,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         self.tracker = BlockTracker()
         self._kinds = OrderKindConfig.from_exec_config(config)
         self._equity_tiers: tuple = ()
+        self._tier_limit: tuple | None = None  # ((tiers, equity raw), limit) of the last check
         _, delay_initial_ms, delay_max_ms = config.retry_policy
         self._ws = DYDXWebSocketClient(
             config.endpoints.ws,
@@ -887,9 +888,9 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         return order_kinds.plan_order(fields, self.tracker.height, block_ns, now_ns, kinds)
 
     def _fast_plan(self, order: Order, tags: DYDXOrderTags | None,
-                   kinds: OrderKindConfig) -> order_kinds.OrderPlan | None:
-        # `_plan` of a GTC or IOC limit order without building `OrderFields`; None leaves the
-        # order (and any refusal) to `_plan`
+                   kinds: OrderKindConfig) -> tuple | None:
+        # `_plan` of a GTC or IOC limit order as `plan_values`, without building `OrderFields`
+        # or `OrderPlan`; None leaves the order (and any refusal) to `_plan`
         tracker = self.tracker
         if order.order_type != OrderType.LIMIT or not tracker.has_block:
             return None
@@ -902,7 +903,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
                 return None
         # Only a long-term order's expiry needs the chain time
         now_ns = 0 if short_term or tif != TimeInForce.GTC else tracker.chain_time_ns()
-        return order_kinds.plan_limit_order(
+        return order_kinds.plan_limit_values(
             order.side, order.quantity.raw, order.price.raw, tif, order.is_post_only,
             order.is_reduce_only, short_term, tracker.height, now_ns, kinds,
         )
@@ -935,11 +936,21 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         if account is None:
             return
         balance = account.balance(USDC)
-        equity_quantums = 0 if balance is None else int(balance.total.as_decimal() * 1_000_000)
-        limit = 0
-        for tier in self._equity_tiers:
-            if tier.usd_tnc_required <= equity_quantums:
-                limit = tier.limit
+        total = None if balance is None else balance.total
+        # The limit only changes with the tiers or the equity: kept for the last pair
+        key = (self._equity_tiers, None if total is None else total.raw)
+        cached = self._tier_limit
+        if cached is not None and cached[0] == key:
+            limit = cached[1]
+        else:
+            equity_quantums = 0 if total is None else int(total.as_decimal() * 1_000_000)
+            limit = 0
+            for tier in self._equity_tiers:
+                if tier.usd_tnc_required <= equity_quantums:
+                    limit = tier.limit
+            self._tier_limit = (key, limit)
+        if len(self._orders) < limit:
+            return  # Fewer orders of any kind than the limit: no need to count
         open_stateful = sum(
             1 for state in self._orders.values() if not state.closed and not state.is_short_term
         )
@@ -995,15 +1006,16 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
                 if order.order_type in _MARKET_TYPES else None
             )
             kinds = self._kind_config(tags)
-            plan = self._fast_plan(order, tags, kinds) if worst is None else None
-            if plan is None:
-                plan = self._plan(order, order_kinds.fields_from_order(order, worst), tags, kinds)
+            values = self._fast_plan(order, tags, kinds) if worst is None else None
+            if values is None:
+                fields = order_kinds.fields_from_order(order, worst)
+                values = order_kinds.plan_values(self._plan(order, fields, tags, kinds))
             self._check_isolation(order.instrument_id)
-            if plan.order_flags != order_kinds.FLAGS_SHORT_TERM:
+            if values[0] != order_kinds.FLAGS_SHORT_TERM:
                 self._check_equity_tier()
             client_id, metadata = self._codec.encode(order.client_order_id.value)
             encoder = self._provider.encoder(order.instrument_id, self._address, self._subaccount)
-            message = order_kinds.place_order_any(encoder, plan, client_id, metadata, kinds)
+            message = order_kinds.place_values_any(encoder, values, client_id, metadata, kinds)
         except OrderRefused as e:
             self._deny(order, f"{e.codespace} {e.code}: {e.reason}")
             return None
@@ -1011,12 +1023,14 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             self._deny(order, str(e))
             return None
         new_state = functools.partial(
-            self._new_state, order, plan, client_id, metadata, encoder.clob_pair_id, command_ns,
+            self._new_state, order, values, client_id, metadata, encoder.clob_pair_id, command_ns,
         )
-        return message, plan.order_flags, new_state
+        return message, values[0], new_state
 
-    def _new_state(self, order: Order, plan: order_kinds.OrderPlan, client_id: int,
-                   metadata: int, clob_pair_id: int, command_ns: int) -> VenueOrder:
+    def _new_state(self, order: Order, values: tuple, client_id: int, metadata: int,
+                   clob_pair_id: int, command_ns: int) -> VenueOrder:
+        # `values` as `order_kinds.plan_values`
+        flags, side, tif, _, gtb, gtbt, reduce_only = values[:7]
         return VenueOrder(
             client_order_id=order.client_order_id,
             strategy_id=order.strategy_id,
@@ -1024,13 +1038,13 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             client_id=client_id,
             client_metadata=metadata,
             clob_pair_id=clob_pair_id,
-            order_flags=plan.order_flags,
-            venue_order_id=self._venue_order_id(client_id, clob_pair_id, plan.order_flags),
-            side=plan.side,
-            time_in_force=plan.time_in_force,
-            reduce_only=plan.reduce_only,
-            good_til_block=plan.good_til_block,
-            good_til_block_time=plan.good_til_block_time,
+            order_flags=flags,
+            venue_order_id=self._venue_order_id(client_id, clob_pair_id, flags),
+            side=side,
+            time_in_force=tif,
+            reduce_only=reduce_only,
+            good_til_block=gtb,
+            good_til_block_time=gtbt,
             command_ns=command_ns,
         )
 
