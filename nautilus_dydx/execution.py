@@ -104,6 +104,7 @@ _TAGS_PREFIX = "DYDXOrderTags:"
 _NANOS = 1_000_000_000
 _STATEFUL_CHUNK = 20  # Stateful cancels per transaction
 _MARKET_TYPES = (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.MARKET_IF_TOUCHED)
+_TRIGGER_LIMIT_TYPES = (OrderType.STOP_LIMIT, OrderType.LIMIT_IF_TOUCHED)
 
 
 class _RestFill:
@@ -889,24 +890,31 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
 
     def _fast_plan(self, order: Order, tags: DYDXOrderTags | None,
                    kinds: OrderKindConfig) -> tuple | None:
-        # `_plan` of a GTC or IOC limit order as `plan_values`, without building `OrderFields`
-        # or `OrderPlan`; None leaves the order (and any refusal) to `_plan`
+        # `_plan` of a GTC or IOC limit, stop-limit or limit-if-touched order as `plan_values`,
+        # without building `OrderFields` or `OrderPlan`; None leaves the order (and any
+        # refusal) to `_plan`
         tracker = self.tracker
-        if order.order_type != OrderType.LIMIT or not tracker.has_block:
+        if not tracker.has_block:
             return None
+        order_type = order.order_type
         tif = order.time_in_force
-        if tags is None:
-            short_term = self._gtc_short_term
-        else:
-            short_term = tags.is_short_term_order
-            if not short_term and tif == TimeInForce.IOC:
-                return None
-        # Only a long-term order's expiry needs the chain time
-        now_ns = 0 if short_term or tif != TimeInForce.GTC else tracker.chain_time_ns()
-        return order_kinds.plan_limit_values(
-            order.side, order.quantity.raw, order.price.raw, tif, order.is_post_only,
-            order.is_reduce_only, short_term, tracker.height, now_ns, kinds,
-        )
+        if tags is not None and not tags.is_short_term_order and tif == TimeInForce.IOC:
+            return None  # Refused by `_plan`
+        if order_type == OrderType.LIMIT:
+            short_term = self._gtc_short_term if tags is None else tags.is_short_term_order
+            # Only a long-term order's expiry needs the chain time
+            now_ns = 0 if short_term or tif != TimeInForce.GTC else tracker.chain_time_ns()
+            return order_kinds.plan_limit_values(
+                order.side, order.quantity.raw, order.price.raw, tif, order.is_post_only,
+                order.is_reduce_only, short_term, tracker.height, now_ns, kinds,
+            )
+        if order_type in _TRIGGER_LIMIT_TYPES:
+            return order_kinds.plan_trigger_limit_values(
+                order_type, order.side, order.quantity.raw, order.price.raw,
+                order.trigger_price.raw, tif, order.is_post_only, order.is_reduce_only,
+                tracker.chain_time_ns(), kinds,
+            )
+        return None
 
     def _check_isolation(self, instrument_id: InstrumentId) -> None:
         # An isolated market trades alone in its subaccount; a cross market never beside one

@@ -464,6 +464,66 @@ def plan_limit_values(
     )
 
 
+def plan_trigger_limit_values(
+    order_type: OrderType,
+    side: OrderSide,
+    quantity_raw: int,
+    price_raw: int,
+    trigger_price_raw: int,
+    time_in_force: TimeInForce,
+    post_only: bool,
+    reduce_only: bool,
+    now_ns: int,
+    config: OrderKindConfig = DEFAULT_CONFIG,
+) -> tuple | None:
+    """
+    Return `plan_values` of a GTC or IOC stop-limit or limit-if-touched order, or None.
+
+    The same plan as `plan_order` (a conditional order living the GTC horizon), or None
+    where `plan_order` must decide (another type or time in force, or a refusal).
+
+    Parameters
+    ----------
+    order_type : OrderType
+        STOP_LIMIT or LIMIT_IF_TOUCHED; any other returns None.
+    side : OrderSide
+    quantity_raw : int
+    price_raw : int
+    trigger_price_raw : int
+    time_in_force : TimeInForce
+        GTC or IOC; any other returns None.
+    post_only : bool
+    reduce_only : bool
+    now_ns : int
+        The current UNIX time in nanoseconds.
+    config : OrderKindConfig, optional
+
+    Returns
+    -------
+    tuple | None
+
+    """
+    chain_side = _SIDES.get(side)
+    kind = _CONDITIONAL.get(order_type)
+    if chain_side is None or kind is None or kind[1]:
+        return None
+    if quantity_raw <= 0 or price_raw <= 0 or trigger_price_raw <= 0:
+        return None
+    if time_in_force == _IOC:
+        if post_only:
+            return None
+        chain_tif = TIF_IOC
+    elif time_in_force != _GTC or reduce_only:
+        return None
+    else:
+        chain_tif = TIF_POST_ONLY if post_only else TIF_UNSPECIFIED
+    return (
+        FLAGS_CONDITIONAL, chain_side, chain_tif, kind[0], 0,
+        now_ns // NANOS + config.gtc_horizon_seconds, reduce_only, price_raw, trigger_price_raw,
+        quantity_raw,
+    )
+
+
 def plan_values(plan: OrderPlan) -> tuple:
     """
     Return the fields of a plan as a tuple in field order (as `plan_limit_values`).

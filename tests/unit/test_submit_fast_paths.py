@@ -33,6 +33,7 @@ from nautilus_dydx.order_kinds import place_values_any
 from nautilus_dydx.order_kinds import plan_limit_order
 from nautilus_dydx.order_kinds import plan_limit_values
 from nautilus_dydx.order_kinds import plan_order
+from nautilus_dydx.order_kinds import plan_trigger_limit_values
 from nautilus_dydx.order_kinds import plan_values
 
 
@@ -96,6 +97,51 @@ def test_fast_limit_plan_equals_the_general_plan(
     assert plan_values(general) == plan_limit_values(
         side, quantity, price, tif, post_only, reduce_only, short_term, HEIGHT, NOW_NS, config,
     )
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    order_type=st.sampled_from(list(OrderType)),
+    side=st.sampled_from([OrderSide.BUY, OrderSide.SELL, OrderSide.NO_ORDER_SIDE]),
+    quantity=st.integers(-S, 10 * S),
+    price=st.integers(-S, 100_000 * S),
+    trigger=st.integers(-S, 100_000 * S),
+    tif=st.sampled_from(list(TimeInForce)),
+    post_only=st.booleans(),
+    reduce_only=st.booleans(),
+    horizon_days=st.integers(1, 94),
+)
+def test_fast_trigger_limit_plan_equals_the_general_plan(
+    order_type, side, quantity, price, trigger, tif, post_only, reduce_only, horizon_days,
+) -> None:
+    config = OrderKindConfig(gtc_horizon_seconds=horizon_days * 86_400)
+    fast = plan_trigger_limit_values(
+        order_type, side, quantity, price, trigger, tif, post_only, reduce_only, NOW_NS, config,
+    )
+    fields = OrderFields(
+        side=side, order_type=order_type, time_in_force=tif, quantity_raw=quantity,
+        price_raw=price, trigger_price_raw=trigger, post_only=post_only,
+        reduce_only=reduce_only,
+    )
+    decidable = order_type in (OrderType.STOP_LIMIT, OrderType.LIMIT_IF_TOUCHED) and tif in (
+        TimeInForce.GTC, TimeInForce.IOC,
+    )
+    if fast is None:
+        if decidable:
+            with pytest.raises(OrderRefused):
+                plan_order(fields, HEIGHT, 10**9, NOW_NS, config)
+        return
+    assert decidable
+    assert OrderPlan(*fast) == plan_order(fields, HEIGHT, 10**9, NOW_NS, config)
+
+
+def test_fast_trigger_limit_plan_hand_checked_value() -> None:
+    # A take-profit sell, post-only: conditional (32), take profit (2), 90 days from now
+    values = plan_trigger_limit_values(
+        OrderType.LIMIT_IF_TOUCHED, OrderSide.SELL, S, 70_000 * S, 69_000 * S,
+        TimeInForce.GTC, True, False, NOW_NS,
+    )
+    assert values == (32, 2, 2, 2, 0, 1_775_001_600, False, 70_000 * S, 69_000 * S, S)
 
 
 def test_fast_limit_plan_hand_checked_values() -> None:

@@ -128,5 +128,36 @@ def test_fast_plan_and_bytes_equal_the_general_path_for_limit_orders() -> None:
                 checked += 1
             # Every GTC/IOC case the general path accepts takes the fast path
             assert checked == 56  # GTC: 2*4*2*2 without reduce-only; IOC: 2*3*2*2
+            checked = 0
+            instrument = node.cache.instrument(order.instrument_id)
+            factory = node.strategy.order_factory
+            cases = itertools.product(
+                (factory.stop_limit, factory.limit_if_touched),
+                (OrderSide.BUY, OrderSide.SELL),
+                (TimeInForce.GTC, TimeInForce.IOC),
+                (False, True),  # Post-only
+                (False, True),  # Reduce-only
+                (None, SHORT, LONG),
+            )
+            for make, side, tif, post_only, reduce_only, tags in cases:
+                order = make(
+                    order.instrument_id, side, instrument.make_qty(0.001),
+                    instrument.make_price(50_000), instrument.make_price(51_000),
+                    time_in_force=tif, post_only=post_only, reduce_only=reduce_only, tags=tags,
+                )
+                parsed = parse_order_tags(order)
+                kinds = client._kind_config(parsed)
+                fast = client._fast_plan(order, parsed, kinds)
+                try:
+                    general = client._plan(order, fields_from_order(order), parsed, kinds)
+                except OrderRefused:
+                    general = None
+                if fast is None:
+                    assert general is None
+                    continue
+                assert OrderPlan(*fast) == general, (side, tif, post_only, reduce_only, tags)
+                checked += 1
+            # GTC: 2*2*2*3 without reduce-only; IOC: 2*2*2*2 (no post-only, no long-term tag)
+            assert checked == 40
 
     run(scenario())
