@@ -69,7 +69,7 @@ _LEADING: Final = "123456789"
 _PREFIX_CACHE_SIZE: Final = 1024
 _UNKNOWN: Final = object()
 _VARIANT_DIGITS: Final = "89ab"
-_packed_heads: dict[str, int | None] = {}  # Head -> time and tags bits, None if not packable
+_packed_heads: dict[str, tuple[int, int, int] | None] = {}  # Head -> parts, or None
 
 INDEXER_NAMESPACE: Final = uuid.UUID("0f9da948-a6fb-4c45-9edc-4685c3f3317d")
 
@@ -99,11 +99,13 @@ def pack_client_order_id(client_order_id: str) -> tuple[int, int] | None:
     tuple[int, int] | None
 
     """
-    # The ``O-YYYYMMDD-HHMMSS-TTT-SSS-`` head changes at most once a second: decoded once
+    # The ``O-YYYYMMDD-HHMMSS-TTT-SSS-`` head changes at most once a second: decoded once.
+    # The count fills the low 14 bits, so the metadata (bits 32 and up) and its hash depend
+    # on the head alone
     prefix = client_order_id[:_PREFIX_LENGTH]
     head = _packed_heads.get(prefix, _UNKNOWN)
     if head is _UNKNOWN:
-        head = _packed_head(prefix)
+        head = _packed_head_parts(prefix)
         if len(_packed_heads) >= _PREFIX_CACHE_SIZE:
             _packed_heads.clear()
         _packed_heads[prefix] = head
@@ -116,10 +118,18 @@ def pack_client_order_id(client_order_id: str) -> tuple[int, int] | None:
     number = int(count)
     if number >= (1 << COUNT_BITS):
         return None
-    payload = (head << COUNT_BITS) | number
+    low_bits, metadata, mask = head
+    return (low_bits | number) ^ mask, metadata
+
+
+def _packed_head_parts(prefix: str) -> tuple[int, int, int] | None:
+    # (low 32 payload bits without the count, client_metadata, mix32(client_metadata))
+    head = _packed_head(prefix)
+    if head is None:
+        return None
+    payload = head << COUNT_BITS
     metadata = PACKED_FLAG | (payload >> 32)
-    client_id = (payload & MAX_U32) ^ _mix32(metadata)
-    return client_id, metadata
+    return payload & MAX_U32, metadata, _mix32(metadata)
 
 
 def _packed_head(prefix: str) -> int | None:
