@@ -73,7 +73,8 @@ def _tick_to_trade(benchmark, kind: str) -> None:
                 objects = parser.parse(updates[count[0] & 1])
                 quote = next(o for o in objects if type(o) is QuoteTick)
                 order = _order(factory, kind, quantity, quote.bid_price)
-                _, message = client._prepare(order, clock.timestamp_ns())
+                # As `submit_order`: encoded and signed; the venue state is built after
+                message = client._encode(order, clock.timestamp_ns())[0]
                 return _sign(client, kind, message)
 
             assert len(tick_to_trade()) > 150
