@@ -7,6 +7,7 @@ import dataclasses
 import uuid
 from datetime import UTC
 from datetime import datetime
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderType
 from nautilus_trader.model.enums import TimeInForce
+from nautilus_trader.model.objects import Money
 
 from nautilus_dydx._core.orders import MarketEncoder
 from nautilus_dydx.client_ids import INDEXER_NAMESPACE
@@ -22,6 +24,8 @@ from nautilus_dydx.client_ids import OrderUuids
 from nautilus_dydx.client_ids import order_uuid
 from nautilus_dydx.client_ids import pack_client_order_id
 from nautilus_dydx.client_ids import unpack_client_order_id
+from nautilus_dydx.execution import DYDXExecutionClient
+from nautilus_dydx.grpc.types import EquityTier
 from nautilus_dydx.order_errors import OrderRefused
 from nautilus_dydx.order_kinds import FLAGS_LONG_TERM
 from nautilus_dydx.order_kinds import FLAGS_SHORT_TERM
@@ -341,3 +345,47 @@ def test_order_uuids_match_the_standard_library(
 
 def test_order_uuid_protocol_vector() -> None:
     assert OrderUuids(K1, 0)(123456789, 0, 0) == "abf17845-a8c4-5be3-a976-b0639386fd5e"
+
+
+# -- Equity-tier limit ------------------------------------------------------------------------
+
+
+class _Account:
+    def __init__(self, usdc: str) -> None:
+        self.usdc = usdc
+
+    def balance(self, currency):
+        return SimpleNamespace(total=Money(self.usdc, currency))
+
+
+def _owner(account: _Account, open_stateful: int, tiers: tuple) -> SimpleNamespace:
+    orders = {
+        i: SimpleNamespace(closed=False, is_short_term=False) for i in range(open_stateful)
+    }
+    orders[-1] = SimpleNamespace(closed=False, is_short_term=True)  # Not counted
+    cache = SimpleNamespace(account_for_venue=lambda venue: account)
+    return SimpleNamespace(_equity_tiers=tiers, _cache=cache, _orders=orders, _tier_limit=None)
+
+
+TIERS = (EquityTier(0, 0), EquityTier(20_000_000, 10), EquityTier(100_000_000, 20))
+
+
+def test_equity_tier_limit_follows_the_equity_and_the_tiers() -> None:
+    account = _Account("50")  # 50 USDC: the 20 USD tier, 10 stateful orders
+    owner = _owner(account, 10, TIERS)
+    with pytest.raises(OrderRefused, match="10 open stateful orders, limit 10"):
+        DYDXExecutionClient._check_equity_tier(owner)
+    with pytest.raises(OrderRefused):  # The cached limit, same answer
+        DYDXExecutionClient._check_equity_tier(owner)
+    account.usdc = "150"  # The 100 USD tier: 20 orders
+    DYDXExecutionClient._check_equity_tier(owner)
+    account.usdc = "19.999999"  # Below the first paid tier: no stateful order at all
+    owner._orders = {0: SimpleNamespace(closed=False, is_short_term=True)}
+    with pytest.raises(OrderRefused, match="0 open stateful orders, limit 0"):
+        DYDXExecutionClient._check_equity_tier(owner)
+    account.usdc = "50"
+    owner._orders = _owner(account, 9, TIERS)._orders
+    DYDXExecutionClient._check_equity_tier(owner)  # 9 of 10
+    owner._equity_tiers = (EquityTier(0, 0), EquityTier(20_000_000, 9))  # New tiers
+    with pytest.raises(OrderRefused, match="9 open stateful orders, limit 9"):
+        DYDXExecutionClient._check_equity_tier(owner)
