@@ -34,6 +34,8 @@ class Rig:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
+        # Current for grpc.aio even after an earlier module's `asyncio.run` cleared the policy's
+        asyncio.set_event_loop(self.loop)
         config = SandboxConfig(
             chain_id=CHAIN_ID,
             auto_blocks=False,
@@ -69,6 +71,7 @@ class Rig:
         self.loop.run_until_complete(self.rpc.close())
         self.loop.run_until_complete(self.node.stop())
         self.loop.close()
+        asyncio.set_event_loop(None)
 
 
 @pytest.fixture(scope="module")

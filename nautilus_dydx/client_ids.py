@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import uuid
@@ -62,7 +63,13 @@ INDEX_MASK: Final = 0x3FFF_FFFF
 MAX_U32: Final = 0xFFFF_FFFF
 MAX_COUNT_DIGITS: Final = 10
 
-_NAUTILUS_ID = re.compile(r"O-(\d{8})-(\d{6})-(\d{3})-(\d{3})-([1-9]\d{0,4})")
+_NAUTILUS_HEAD = re.compile(r"O-(\d{8})-(\d{6})-(\d{3})-(\d{3})-")
+_PREFIX_LENGTH: Final = 26  # len("O-YYYYMMDD-HHMMSS-TTT-SSS-")
+_LEADING: Final = "123456789"
+_PREFIX_CACHE_SIZE: Final = 1024
+_UNKNOWN: Final = object()
+_VARIANT_DIGITS: Final = "89ab"
+_packed_heads: dict[str, tuple[int, int, int] | None] = {}  # Head -> parts, or None
 
 INDEXER_NAMESPACE: Final = uuid.UUID("0f9da948-a6fb-4c45-9edc-4685c3f3317d")
 
@@ -92,10 +99,45 @@ def pack_client_order_id(client_order_id: str) -> tuple[int, int] | None:
     tuple[int, int] | None
 
     """
-    match = _NAUTILUS_ID.fullmatch(client_order_id)
+    # The ``O-YYYYMMDD-HHMMSS-TTT-SSS-`` head changes at most once a second: decoded once.
+    # The count fills the low 14 bits, so the metadata (bits 32 and up) and its hash depend
+    # on the head alone
+    prefix = client_order_id[:_PREFIX_LENGTH]
+    head = _packed_heads.get(prefix, _UNKNOWN)
+    if head is _UNKNOWN:
+        head = _packed_head_parts(prefix)
+        if len(_packed_heads) >= _PREFIX_CACHE_SIZE:
+            _packed_heads.clear()
+        _packed_heads[prefix] = head
+    if head is None:
+        return None
+    # The count as ``[1-9]\d{0,4}`` (``\d`` is any Unicode decimal digit, as `str.isdecimal`)
+    count = client_order_id[_PREFIX_LENGTH:]
+    if not 0 < len(count) <= 5 or count[0] not in _LEADING or not count.isdecimal():
+        return None
+    number = int(count)
+    if number >= (1 << COUNT_BITS):
+        return None
+    low_bits, metadata, mask = head
+    return (low_bits | number) ^ mask, metadata
+
+
+def _packed_head_parts(prefix: str) -> tuple[int, int, int] | None:
+    # (low 32 payload bits without the count, client_metadata, mix32(client_metadata))
+    head = _packed_head(prefix)
+    if head is None:
+        return None
+    payload = head << COUNT_BITS
+    metadata = PACKED_FLAG | (payload >> 32)
+    return payload & MAX_U32, metadata, _mix32(metadata)
+
+
+def _packed_head(prefix: str) -> int | None:
+    # Time and tags of ``O-YYYYMMDD-HHMMSS-TTT-SSS-``, or None where no packed ID has them
+    match = _NAUTILUS_HEAD.fullmatch(prefix)
     if match is None:
         return None
-    date, time, trader, strategy, count = match.groups()
+    date, time, trader, strategy = match.groups()
     try:
         parts = (int(date[:4]), int(date[4:6]), int(date[6:]))
         clock = (int(time[:2]), int(time[2:4]), int(time[4:]))
@@ -109,16 +151,9 @@ def pack_client_order_id(client_order_id: str) -> tuple[int, int] | None:
             return None
     except (ValueError, OverflowError):
         return None
-    number = int(count)
-    if not 0 <= seconds < (1 << TIME_BITS) or number >= (1 << COUNT_BITS):
+    if not 0 <= seconds < (1 << TIME_BITS):
         return None
-    payload = seconds
-    payload = (payload << TAG_BITS) | int(trader)
-    payload = (payload << TAG_BITS) | int(strategy)
-    payload = (payload << COUNT_BITS) | number
-    metadata = PACKED_FLAG | (payload >> 32)
-    client_id = (payload & MAX_U32) ^ _mix32(metadata)
-    return client_id, metadata
+    return (((seconds << TAG_BITS) | int(trader)) << TAG_BITS) | int(strategy)
 
 
 def unpack_client_order_id(client_id: int, client_metadata: int) -> str | None:
@@ -600,6 +635,49 @@ def subaccount_uuid(address: str, subaccount_number: int) -> uuid.UUID:
 
     """
     return uuid.uuid5(INDEXER_NAMESPACE, f"{address}-{subaccount_number}")
+
+
+class OrderUuids:
+    """
+    The indexer's order UUID strings of one subaccount, as `order_uuid` but faster.
+
+    The namespace and subaccount part of the UUIDv5 name is encoded once.
+
+    Parameters
+    ----------
+    address : str
+        The bech32 owner address.
+    subaccount_number : int
+        The subaccount number.
+
+    """
+
+    __slots__ = ("_prefix",)
+
+    def __init__(self, address: str, subaccount_number: int) -> None:
+        sub = subaccount_uuid(address, subaccount_number)
+        self._prefix = INDEXER_NAMESPACE.bytes + f"{sub}-".encode()
+
+    def __call__(self, client_id: int, clob_pair_id: int, order_flags: int) -> str:
+        """
+        Return ``str(order_uuid(address, subaccount_number, ...))`` of one order.
+
+        Parameters
+        ----------
+        client_id : int
+        clob_pair_id : int
+        order_flags : int
+
+        Returns
+        -------
+        str
+
+        """
+        name = b"%d-%d-%d" % (client_id, clob_pair_id, order_flags)
+        text = hashlib.sha1(self._prefix + name).hexdigest()
+        # Version 5 in the 13th digit, the RFC 4122 variant in the top bits of the 17th
+        variant = _VARIANT_DIGITS[int(text[16], 16) & 3]
+        return f"{text[:8]}-{text[8:12]}-5{text[13:16]}-{variant}{text[17:20]}-{text[20:32]}"
 
 
 def order_uuid(

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
+from collections.abc import Coroutine
 from decimal import ROUND_CEILING
 from decimal import ROUND_FLOOR
 from decimal import Decimal
@@ -16,6 +19,7 @@ from typing import Any
 from nautilus_trader.accounting.accounts.margin import MarginAccount
 from nautilus_trader.common.component import LiveClock
 from nautilus_trader.common.component import MessageBus
+from nautilus_trader.common.enums import LogColor
 from nautilus_trader.cache.cache import Cache
 from nautilus_trader.core.uuid import UUID4
 from nautilus_trader.execution.messages import BatchCancelOrders
@@ -63,7 +67,7 @@ from nautilus_dydx._core.frames import iso_to_ns
 from nautilus_dydx.client_ids import ClientIdCodec
 from nautilus_dydx.client_ids import ClientIdCollisionError
 from nautilus_dydx.client_ids import open_client_id_codec
-from nautilus_dydx.client_ids import INDEXER_NAMESPACE
+from nautilus_dydx.client_ids import OrderUuids
 from nautilus_dydx.client_ids import subaccount_uuid
 from nautilus_dydx.common.blocks import BlockTracker
 from nautilus_dydx.common.constants import DYDX
@@ -105,6 +109,7 @@ _NANOS = 1_000_000_000
 _STATEFUL_CHUNK = 20  # Stateful cancels per transaction
 _INCLUSION_WAIT_SECS = 60.0  # Longest wait for a lost stateful answer when blocks stall
 _MARKET_TYPES = (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.MARKET_IF_TOUCHED)
+_TRIGGER_LIMIT_TYPES = (OrderType.STOP_LIMIT, OrderType.LIMIT_IF_TOUCHED)
 
 
 class _RestFill:
@@ -146,8 +151,12 @@ def parse_order_tags(order: Order) -> DYDXOrderTags | None:
     """
     for tag in order.tags or ():
         if tag.startswith(_TAGS_PREFIX):
-            return DYDXOrderTags.parse(tag[len(_TAGS_PREFIX):])
+            return _parse_order_tags_json(tag[len(_TAGS_PREFIX):])
     return None
+
+
+# A strategy reuses a few tag strings: parse each once (frozen, so safe to share)
+_parse_order_tags_json = functools.lru_cache(maxsize=256)(DYDXOrderTags.parse)
 
 
 class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
@@ -241,10 +250,12 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             self._set_account_id(AccountId(f"{name or DYDX}-{self._address}-{self._subaccount}"))
         self._wallet: Wallet | None = None
         self._subaccount_uuid: str | None = None
+        self._order_uuids: OrderUuids | None = None
         self._sender: DYDXTransactionSender | None = None
         self.tracker = BlockTracker()
         self._kinds = OrderKindConfig.from_exec_config(config)
         self._equity_tiers: tuple = ()
+        self._tier_limit: tuple | None = None  # ((tiers, equity raw), limit) of the last check
         _, delay_initial_ms, delay_max_ms = config.retry_policy
         self._ws = DYDXWebSocketClient(
             config.endpoints.ws,
@@ -939,6 +950,34 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             raise OrderRefused(3002, "clob", "stateful orders cannot require immediate execution")
         return order_kinds.plan_order(fields, self.tracker.height, block_ns, now_ns, kinds)
 
+    def _fast_plan(self, order: Order, tags: DYDXOrderTags | None,
+                   kinds: OrderKindConfig) -> tuple | None:
+        # `_plan` of a GTC or IOC limit, stop-limit or limit-if-touched order as `plan_values`,
+        # without building `OrderFields` or `OrderPlan`; None leaves the order (and any
+        # refusal) to `_plan`
+        tracker = self.tracker
+        if not tracker.has_block:
+            return None
+        order_type = order.order_type
+        tif = order.time_in_force
+        if tags is not None and not tags.is_short_term_order and tif == TimeInForce.IOC:
+            return None  # Refused by `_plan`
+        if order_type == OrderType.LIMIT:
+            short_term = self._gtc_short_term if tags is None else tags.is_short_term_order
+            # Only a long-term order's expiry needs the chain time
+            now_ns = 0 if short_term or tif != TimeInForce.GTC else tracker.chain_time_ns()
+            return order_kinds.plan_limit_values(
+                order.side, order.quantity.raw, order.price.raw, tif, order.is_post_only,
+                order.is_reduce_only, short_term, tracker.height, now_ns, kinds,
+            )
+        if order_type in _TRIGGER_LIMIT_TYPES:
+            return order_kinds.plan_trigger_limit_values(
+                order_type, order.side, order.quantity.raw, order.price.raw,
+                order.trigger_price.raw, tif, order.is_post_only, order.is_reduce_only,
+                tracker.chain_time_ns(), kinds,
+            )
+        return None
+
     def _check_isolation(self, instrument_id: InstrumentId) -> None:
         # An isolated market trades alone in its subaccount; a cross market never beside one
         params = self._provider.market_params(instrument_id)
@@ -967,11 +1006,21 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         if account is None:
             return
         balance = account.balance(USDC)
-        equity_quantums = 0 if balance is None else int(balance.total.as_decimal() * 1_000_000)
-        limit = 0
-        for tier in self._equity_tiers:
-            if tier.usd_tnc_required <= equity_quantums:
-                limit = tier.limit
+        total = None if balance is None else balance.total
+        # The limit only changes with the tiers or the equity: kept for the last pair
+        key = (self._equity_tiers, None if total is None else total.raw)
+        cached = self._tier_limit
+        if cached is not None and cached[0] == key:
+            limit = cached[1]
+        else:
+            equity_quantums = 0 if total is None else int(total.as_decimal() * 1_000_000)
+            limit = 0
+            for tier in self._equity_tiers:
+                if tier.usd_tnc_required <= equity_quantums:
+                    limit = tier.limit
+            self._tier_limit = (key, limit)
+        if len(self._orders) < limit:
+            return  # Fewer orders of any kind than the limit: no need to count
         open_stateful = sum(
             1 for state in self._orders.values() if not state.closed and not state.is_short_term
         )
@@ -983,14 +1032,25 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
 
     def _venue_order_id(self, client_id: int, clob_pair_id: int, order_flags: int) -> str:
         # The Indexer's order UUID (§2.14), with the subaccount UUID computed once
-        if self._subaccount_uuid is None:
+        order_uuids = getattr(self, "_order_uuids", None)  # Set on the first call
+        if order_uuids is None:
             assert self._address is not None
             self._subaccount_uuid = str(subaccount_uuid(self._address, self._subaccount))
-        name = f"{self._subaccount_uuid}-{client_id}-{clob_pair_id}-{order_flags}"
-        return str(uuid.uuid5(INDEXER_NAMESPACE, name))
+            order_uuids = self._order_uuids = OrderUuids(self._address, self._subaccount)
+        return order_uuids(client_id, clob_pair_id, order_flags)
 
     def _prepare(self, order: Order, command_ns: int) -> tuple[VenueOrder, bytes] | None:
         # Validate, plan and encode; deny (and return None) what the chain would reject
+        encoded = self._encode(order, command_ns)
+        if encoded is None:
+            return None
+        message, _, new_state = encoded
+        return new_state(), message
+
+    def _encode(self, order: Order, command_ns: int,
+                ) -> tuple[bytes, int, Callable[[], VenueOrder]] | None:
+        # `_prepare` without building the venue state: returns the message, the order flags
+        # and a callable building the state, so a short-term order can be signed first
         if self._sender is None or self._codec is None or self._address is None:
             self._deny(order, "the dYdX execution client is not connected")
             return None
@@ -1004,7 +1064,11 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             return None
         twap = parse_twap_tags(order)
         if twap is not None:
-            return self._prepare_twap(order, twap, command_ns)
+            prepared = self._prepare_twap(order, twap, command_ns)
+            if prepared is None:
+                return None
+            state, message = prepared
+            return message, state.order_flags, lambda: state
         try:
             tags = parse_order_tags(order)
             worst = (
@@ -1012,36 +1076,47 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
                 if order.order_type in _MARKET_TYPES else None
             )
             kinds = self._kind_config(tags)
-            plan = self._plan(order, order_kinds.fields_from_order(order, worst), tags, kinds)
+            values = self._fast_plan(order, tags, kinds) if worst is None else None
+            if values is None:
+                fields = order_kinds.fields_from_order(order, worst)
+                values = order_kinds.plan_values(self._plan(order, fields, tags, kinds))
             self._check_isolation(order.instrument_id)
-            if plan.order_flags != order_kinds.FLAGS_SHORT_TERM:
+            if values[0] != order_kinds.FLAGS_SHORT_TERM:
                 self._check_equity_tier()
             client_id, metadata = self._codec.encode(order.client_order_id.value)
             encoder = self._provider.encoder(order.instrument_id, self._address, self._subaccount)
-            message = order_kinds.place_order_any(encoder, plan, client_id, metadata, kinds)
+            message = order_kinds.place_values_any(encoder, values, client_id, metadata, kinds)
         except OrderRefused as e:
             self._deny(order, f"{e.codespace} {e.code}: {e.reason}")
             return None
         except (ValueError, KeyError, ClientIdCollisionError) as e:
             self._deny(order, str(e))
             return None
-        state = VenueOrder(
+        new_state = functools.partial(
+            self._new_state, order, values, client_id, metadata, encoder.clob_pair_id, command_ns,
+        )
+        return message, values[0], new_state
+
+    def _new_state(self, order: Order, values: tuple, client_id: int, metadata: int,
+                   clob_pair_id: int, command_ns: int) -> VenueOrder:
+        # `values` as `order_kinds.plan_values`
+        flags, side, tif, _, gtb, gtbt, reduce_only = values[:7]
+        return VenueOrder(
             client_order_id=order.client_order_id,
             strategy_id=order.strategy_id,
             instrument_id=order.instrument_id,
             client_id=client_id,
             client_metadata=metadata,
-            clob_pair_id=encoder.clob_pair_id,
-            order_flags=plan.order_flags,
-            venue_order_id=self._venue_order_id(client_id, encoder.clob_pair_id, plan.order_flags),
-            side=plan.side,
-            time_in_force=plan.time_in_force,
-            reduce_only=plan.reduce_only,
-            good_til_block=plan.good_til_block,
-            good_til_block_time=plan.good_til_block_time,
+            clob_pair_id=clob_pair_id,
+            order_flags=flags,
+            venue_order_id=self._venue_order_id(client_id, clob_pair_id, flags),
+            side=side,
+            time_in_force=tif,
+            reduce_only=reduce_only,
+            good_til_block=gtb,
+            good_til_block_time=gtbt,
             command_ns=command_ns,
         )
-        return state, message
 
     def _prepare_twap(self, order: Order, twap: DYDXTwapTags,
                       command_ns: int) -> tuple[VenueOrder, bytes] | None:
@@ -1101,6 +1176,44 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         )
         return state, message
 
+    def submit_order(self, command: SubmitOrder) -> None:
+        # Prepared and signed here, not in a task: a short-term order's signed bytes exist
+        # before the strategy's call returns; only the broadcast waits for the event loop
+        order = command.order
+        if order.is_closed:
+            super().submit_order(command)
+            return
+        try:
+            sending = self._submit_now(order)
+        except Exception as e:
+            self._log.exception(f"Error on 'submit_order: {order.client_order_id}'", e)
+            return
+        # The command log line, formatted once the transaction is signed
+        self._log.info(f"Submit {order}", LogColor.BLUE)
+        if sending is not None:
+            self.create_task(sending, log_msg=f"submit_order: {order.client_order_id}")
+
+    def _submit_now(self, order: Order) -> Coroutine[Any, Any, None] | None:
+        # The synchronous part of `_submit_order`; returns the rest (the broadcast)
+        encoded = self._encode(order, self._clock.timestamp_ns())
+        if encoded is None:
+            return None
+        message, order_flags, new_state = encoded
+        if order_flags == order_kinds.FLAGS_SHORT_TERM:
+            assert self._sender is not None
+            # Signed before the venue state is built: the bytes are the critical path
+            tx, sequence = self._sender.sign_short_term(message)
+            signed_ns = self._clock.timestamp_ns()
+            state = new_state()
+            self._on_short_term_signed(order, state, signed_ns)
+            return self._broadcast_short_term(state, tx, sequence)
+        state = new_state()
+        # Registered now, so the next order's equity-tier check counts this one
+        self._register(state)
+        if state.order_flags == order_kinds.FLAGS_CONDITIONAL:
+            return self.submit_conditional_order(order, state, message)
+        return self.submit_long_term_order(order, state, message)
+
     async def _submit_order(self, command: SubmitOrder) -> None:
         order = command.order
         if order.is_closed:
@@ -1130,14 +1243,26 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             The encoded `MsgPlaceOrder` `Any`.
 
         """
+        tx, sequence = self._sign_short_term(order, state, message)
+        await self._broadcast_short_term(state, tx, sequence)
+
+    def _sign_short_term(self, order: Order, state: VenueOrder,
+                         message: bytes) -> tuple[bytes, int]:
+        # Sign, then register and report the order submitted (nothing here waits)
         assert self._sender is not None
         tx, sequence = self._sender.sign_short_term(message)
-        self.metrics.record("signed", state.command_ns, self._clock.timestamp_ns())
+        self._on_short_term_signed(order, state, self._clock.timestamp_ns())
+        return tx, sequence
+
+    def _on_short_term_signed(self, order: Order, state: VenueOrder, signed_ns: int) -> None:
+        self.metrics.record("signed", state.command_ns, signed_ns)
         self._register(state)
         self.generate_order_submitted(
-            order.strategy_id, order.instrument_id, order.client_order_id,
-            self._clock.timestamp_ns(),
+            order.strategy_id, order.instrument_id, order.client_order_id, signed_ns,
         )
+
+    async def _broadcast_short_term(self, state: VenueOrder, tx: bytes, sequence: int) -> None:
+        assert self._sender is not None
         outcome = await self._sender.broadcast_signed(tx, sequence)
         self._on_outcome([state], outcome)
 
