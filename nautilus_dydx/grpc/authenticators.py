@@ -367,6 +367,41 @@ async def select_authenticator(
     )
 
 
+async def permissioned_wallet(
+    node: DYDXNodeClient,
+    key: Wallet,
+    owner: str,
+    authenticator_ids: Sequence[int],
+) -> PermissionedWallet:
+    """
+    Return the wallet that signs for `owner` with `key` through a registered authenticator.
+
+    Parameters
+    ----------
+    node : DYDXNodeClient
+        The node to query the owner's authenticators.
+    key : Wallet
+        The permissioned (trading) key.
+    owner : str
+        The owner's address.
+    authenticator_ids : Sequence[int]
+        The configured ids, in preference order.
+
+    Returns
+    -------
+    PermissionedWallet
+
+    Raises
+    ------
+    AuthenticatorError
+        If no configured id admits the key (see `select_authenticator`).
+
+    """
+    check_address("wallet_address", owner)
+    selected = await select_authenticator(node, owner, key.public_key, authenticator_ids)
+    return PermissionedWallet(key, owner, selected)
+
+
 class PermissionedSigner:
     """
     Sign an owner's transactions with a permissioned (trading) key.
