@@ -233,3 +233,19 @@ def test_config_with_authenticator_ids_needs_the_owner_address() -> None:
                 network="sandbox", private_key=K2_PRIVATE_KEY, wallet_address=K1_ADDRESS,
                 authenticator_ids=bad,
             )
+
+
+def test_permissioned_tx_parses_with_the_official_v4_proto_classes() -> None:
+    # The official v4-proto package is an independent oracle of the field numbers
+    from v4_proto.cosmos.tx.v1beta1 import tx_pb2 as official_tx_pb2
+    from v4_proto.dydxprotocol.accountplus import tx_pb2 as official_accountplus_pb2
+
+    signer = _permissioned(12).signer(CHAIN_ID, ACCOUNT_NUMBER)
+    tx = signer.sign_tx([PLACE_ANY.SerializeToString()] * 3, 4)
+
+    raw = official_tx_pb2.TxRaw.FromString(tx)
+    body = official_tx_pb2.TxBody.FromString(raw.body_bytes)
+    (option,) = body.non_critical_extension_options
+    extension = official_accountplus_pb2.TxExtension.FromString(option.value)
+    assert list(extension.selected_authenticators) == [12, 12, 12]
+    assert len(body.extension_options) == 0
