@@ -167,6 +167,8 @@ def test_permissioned_key_trades_short_term_stateful_and_batch_cancel_for_the_ow
         (TRADER_PRIVATE_KEY, "short_btc", [0, 0], ("sdk", 18)),
         # Without the extension the classic flow refuses a key of another address
         (TRADER_PRIVATE_KEY, "short_btc", None, ("sdk", 8)),
+        # An extension without ids is the classic flow too
+        (TRADER_PRIVATE_KEY, "short_btc", [], ("sdk", 8)),
     ],
 )
 def test_permissioned_tx_outside_the_authenticator_is_refused(
@@ -267,5 +269,18 @@ def test_invalid_authenticators_are_refused(kind: str, data: bytes, expected: tu
             node.step_blocks(1)
             assert await _list(client, A) == []
             assert (await client.account(A)).sequence == 7
+
+    asyncio.run(scenario())
+
+
+def test_owner_tx_with_an_empty_extension_takes_the_classic_flow() -> None:
+    # The TypeScript client always adds a TxExtension, empty when no authenticator is used
+    async def scenario() -> None:
+        async with running_node() as (node, client):
+            msg = place(A, 1, BUY, Q, P, gtb=node.height + 5)
+            tx = sign_permissioned(ALICE.private_key, 12345, [msg], [])
+            response = await client.broadcast(tx)
+            assert _codes(response) == ("", 0), response.raw_log
+            assert (await client.account(A)).pub_key.value.endswith(ALICE.public_key)
 
     asyncio.run(scenario())
