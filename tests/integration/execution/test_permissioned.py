@@ -158,6 +158,33 @@ def test_removed_authenticator_rejects_the_next_order_with_the_chain_code() -> N
     run(scenario())
 
 
+def test_timestamp_nonces_work_through_a_permissioned_key() -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox:
+            _, registration = _register_trader(sandbox)
+            await registration
+            config = {
+                "private_key": TRADER_PRIVATE_KEY,
+                "wallet_address": K1_ADDRESS,
+                "authenticator_ids": [0],
+                "sequence_mode": "timestamp",
+            }
+            async with trading_node(sandbox, config=config) as node:
+                sequence = sandbox.node.chain.accounts[K1_ADDRESS].sequence
+                orders = [node.limit(OrderSide.BUY, "0.001", str(50000 + i)) for i in range(3)]
+                for order in orders:
+                    node.strategy.submit_order(order)
+                await node.wait(lambda: all(o.status == OrderStatus.ACCEPTED for o in orders))
+                for order in orders:
+                    node.strategy.cancel_order(order)
+                await node.wait(lambda: all(o.status == OrderStatus.CANCELED for o in orders))
+                # Nonces, not the owner's numeric sequence
+                assert sandbox.node.chain.accounts[K1_ADDRESS].sequence == sequence
+                assert 0 < len(sandbox.node.chain.accounts[K1_ADDRESS].nonces) <= 6
+
+    run(scenario())
+
+
 def test_unregistered_authenticator_ids_fail_with_a_clear_error() -> None:
     async def scenario() -> None:
         async with venue() as sandbox:
