@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -145,7 +146,9 @@ def parse_authenticator(authenticator_type: str, config: bytes) -> Authenticator
         try:
             entries = json.loads(config)
         except (ValueError, UnicodeDecodeError) as e:
-            raise ValueError(f"failed to parse sub-authenticators initialization data: {e}") from None
+            raise ValueError(
+                f"failed to parse sub-authenticators initialization data: {e}",
+            ) from None
         if not isinstance(entries, list) or len(entries) <= 1:
             raise ValueError(f"{authenticator_type} must have at least 2 sub-authenticators")
         children = []
@@ -236,8 +239,11 @@ def validate_basic(message: tx_pb2.MsgAddAuthenticator | tx_pb2.MsgRemoveAuthent
         raise _error(ERR_DATA_TOO_LONG, "Authenticator data exceeds maximum length")
 
 
-def check(chain: ChainState, message: tx_pb2.MsgAddAuthenticator | tx_pb2.MsgRemoveAuthenticator,
-          messages: list) -> None:
+def check(
+    chain: ChainState,
+    message: tx_pb2.MsgAddAuthenticator | tx_pb2.MsgRemoveAuthenticator,
+    messages: list,
+) -> None:
     """
     Run the stateful checks: the authenticator initializes and verifies a signature on every
     path (add), or exists and is not already being removed (remove).
@@ -273,16 +279,14 @@ def check(chain: ChainState, message: tx_pb2.MsgAddAuthenticator | tx_pb2.MsgRem
                 "authenticator",
             )
         return
-    state = _state(chain)
-    pending = {
-        (m.sender, m.id) for m in _pending_removals(chain)
-    } | {
-        (m.sender, m.id) for m in messages
-        if isinstance(m, tx_pb2.MsgRemoveAuthenticator) and m is not message
+    # Removals already accepted (pending) or earlier in this tx take the authenticator away
+    earlier = itertools.takewhile(lambda m: m is not message, messages)
+    removing = {
+        (m.sender, m.id) for m in (*_pending_messages(chain), *earlier)
+        if isinstance(m, tx_pb2.MsgRemoveAuthenticator)
     }
-    if message.id not in state.by_account.get(message.sender, {}) or (
-        message.sender, message.id,
-    ) in pending:
+    owned = _state(chain).by_account.get(message.sender, {})
+    if message.id not in owned or (message.sender, message.id) in removing:
         raise _error(
             ERR_AUTHENTICATOR_NOT_FOUND,
             f"RemoveAuthenticator: failed to get authenticator {message.id} for address "
@@ -290,15 +294,13 @@ def check(chain: ChainState, message: tx_pb2.MsgAddAuthenticator | tx_pb2.MsgRem
         )
 
 
-def _pending_removals(chain: ChainState) -> list:
-    return [
-        m for item in chain.pending for m in item.messages
-        if isinstance(m, tx_pb2.MsgRemoveAuthenticator)
-    ]
+def _pending_messages(chain: ChainState) -> list:
+    return [m for item in chain.pending for m in item.messages]
 
 
-def deliver(chain: ChainState,
-            message: tx_pb2.MsgAddAuthenticator | tx_pb2.MsgRemoveAuthenticator) -> None:
+def deliver(
+    chain: ChainState, message: tx_pb2.MsgAddAuthenticator | tx_pb2.MsgRemoveAuthenticator,
+) -> None:
     """
     Register (with the next global id) or remove an authenticator in the including block.
 

@@ -51,7 +51,8 @@ def _key_public(private_key_hex: str) -> bytes:
 
 
 def _permissioned(authenticator_id: int = 3) -> PermissionedWallet:
-    return PermissionedWallet(Wallet.from_private_key(K2_PRIVATE_KEY), K1_ADDRESS, authenticator_id)
+    key = Wallet.from_private_key(K2_PRIVATE_KEY)
+    return PermissionedWallet(key, K1_ADDRESS, authenticator_id)
 
 
 def _decode(tx: bytes) -> tuple[tx_pb2.TxRaw, tx_pb2.TxBody, tx_pb2.AuthInfo]:
@@ -137,8 +138,10 @@ def test_trading_key_authenticator_is_an_all_of_with_base64_configs() -> None:
     entries = json.loads(spec.config)
     assert [(e["type"], base64.b64decode(e["config"])) for e in entries] == [
         ("SignatureVerification", key),
-        ("MessageFilter", b"/dydxprotocol.clob.MsgPlaceOrder,/dydxprotocol.clob.MsgCancelOrder,"
-                          b"/dydxprotocol.clob.MsgBatchCancel"),
+        ("MessageFilter", (
+            b"/dydxprotocol.clob.MsgPlaceOrder,/dydxprotocol.clob.MsgCancelOrder,"
+            b"/dydxprotocol.clob.MsgBatchCancel"
+        )),
         ("SubaccountFilter", b"0"),
         ("ClobPairIdFilter", b"0,1"),
     ]

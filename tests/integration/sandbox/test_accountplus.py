@@ -284,3 +284,23 @@ def test_owner_tx_with_an_empty_extension_takes_the_classic_flow() -> None:
             assert (await client.account(A)).pub_key.value.endswith(ALICE.public_key)
 
     asyncio.run(scenario())
+
+
+def test_one_tx_removes_two_authenticators_but_not_one_twice() -> None:
+    async def scenario() -> None:
+        async with running_node() as (node, client):
+            await _register(node, client, ALICE, 7, "SignatureVerification", TRADER)
+            await _register(node, client, ALICE, 8, "SignatureVerification", OTHER)
+            twice = await client.broadcast(ALICE.sign_tx(
+                [remove_authenticator(A, 0), remove_authenticator(A, 0)], sequence=9,
+            ))
+            assert _codes(twice) == ("accountplus", 1)
+            both = await client.broadcast(ALICE.sign_tx(
+                [remove_authenticator(A, 0), remove_authenticator(A, 1)], sequence=9,
+            ))
+            assert _codes(both) == ("", 0), both.raw_log
+            node.step_blocks(1)
+            assert await _list(client, A) == []
+            assert (await client.account(A)).sequence == 10
+
+    asyncio.run(scenario())
