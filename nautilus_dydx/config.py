@@ -284,8 +284,9 @@ class DYDXExecClientConfig(_EndpointsMixin, LiveExecClientConfig, frozen=True):
     is_testnet : bool, default False
         Connect to the testnet (the built-in adapter's switch).
     wallet_address : str, optional
-        The ``dydx1...`` address; must match the key's address. If ``None``, sourced from
-        ``DYDX_WALLET_ADDRESS`` (or its network twin), else derived from the key.
+        The ``dydx1...`` address; must match the key's address (with `authenticator_ids`: the
+        owner's address, required). If ``None``, sourced from ``DYDX_WALLET_ADDRESS`` (or its
+        network twin), else derived from the key.
     subaccount : int, default 0
         The subaccount number, 0 to 128 000.
     mnemonic : str, optional
