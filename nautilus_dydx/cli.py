@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, str] = {
     "trades": "nautilus_dydx.tools.trades",
     "account": "nautilus_dydx.tools.account",
     "orders": "nautilus_dydx.tools.orders",
+    "authenticators": "nautilus_dydx.tools.authenticators",
     "download": "nautilus_dydx.tools.download",
     "decode": "nautilus_dydx.tools.decode",
     "sandbox": "nautilus_dydx.sandbox.cli",

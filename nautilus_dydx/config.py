@@ -143,6 +143,25 @@ def _resolve_wallet_address(config: Any, network: str) -> None:
     check_address("wallet_address", address)
 
 
+def _check_authenticator_ids(config: Any, network: str) -> None:
+    ids = config.authenticator_ids
+    if ids is None:
+        return
+    if not isinstance(ids, list | tuple) or not ids or any(
+        isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < 2**64 for i in ids
+    ):
+        raise ValueError(
+            "invalid `authenticator_ids`: expected a non-empty list of authenticator IDs "
+            f"(integers >= 0), was {ids!r}",
+        )
+    msgspec.structs.force_setattr(config, "authenticator_ids", list(ids))
+    if config.wallet_address is None:
+        raise ValueError(
+            "`authenticator_ids` set: the key trades for another account, so `wallet_address` "
+            f"(or `{ENV_PREFIX[network]}WALLET_ADDRESS`) must give the owner's address",
+        )
+
+
 class _EndpointsMixin:
     """Resolved endpoints, shared by both client configs."""
 
@@ -265,8 +284,9 @@ class DYDXExecClientConfig(_EndpointsMixin, LiveExecClientConfig, frozen=True):
     is_testnet : bool, default False
         Connect to the testnet (the built-in adapter's switch).
     wallet_address : str, optional
-        The ``dydx1...`` address; must match the key's address. If ``None``, sourced from
-        ``DYDX_WALLET_ADDRESS`` (or its network twin), else derived from the key.
+        The ``dydx1...`` address; must match the key's address (with `authenticator_ids`: the
+        owner's address, required). If ``None``, sourced from ``DYDX_WALLET_ADDRESS`` (or its
+        network twin), else derived from the key.
     subaccount : int, default 0
         The subaccount number, 0 to 128 000.
     mnemonic : str, optional
@@ -316,6 +336,11 @@ class DYDXExecClientConfig(_EndpointsMixin, LiveExecClientConfig, frozen=True):
         A reference price older than this is not used: the market order is denied.
     sequence_mode : str, default "sequential"
         Stateful transactions: ``sequential`` (account sequence) or ``timestamp`` (nonces).
+    authenticator_ids : list[int], optional
+        Trade through a permissioned key: `mnemonic`/`private_key` is then the trading key,
+        `wallet_address` (required) the owner's account, and these are the owner's
+        authenticator IDs that admit the key, in preference order (the first one registered
+        with the key's ``SignatureVerification`` is selected on connect).
 
     """
 
@@ -345,6 +370,7 @@ class DYDXExecClientConfig(_EndpointsMixin, LiveExecClientConfig, frozen=True):
     market_order_slippage: PositiveFloat = 0.05
     max_price_age_secs: PositiveFloat = 10.0
     sequence_mode: str = "sequential"
+    authenticator_ids: list[int] | None = None
 
     def __post_init__(self) -> None:
         # Secrets are sealed first: no frame of a later error may hold them in plain text
@@ -387,6 +413,7 @@ class DYDXExecClientConfig(_EndpointsMixin, LiveExecClientConfig, frozen=True):
             raise ValueError(f"invalid `chain_id`, was {self.chain_id!r}")
         self._resolve_credentials(network)
         _resolve_wallet_address(self, network)
+        _check_authenticator_ids(self, network)
 
     @property
     def state_path(self) -> Path:

@@ -90,6 +90,8 @@ from nautilus_dydx.execution_state import REJECTED_REASONS
 from nautilus_dydx.execution_state import REPLACED_REASON
 from nautilus_dydx.execution_state import VenueOrder
 from nautilus_dydx.execution_state import short_reason
+from nautilus_dydx.grpc.authenticators import PermissionedWallet
+from nautilus_dydx.grpc.authenticators import permissioned_wallet
 from nautilus_dydx.grpc.client import DYDXNodeClient
 from nautilus_dydx.grpc.sender import DYDXTransactionSender
 from nautilus_dydx.grpc.sender import SequenceMode
@@ -334,10 +336,23 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         config = self._config
         secret_mnemonic = config.mnemonic.reveal() if config.mnemonic is not None else None
         secret_key = config.private_key.reveal() if config.private_key is not None else None
+        permissioned = config.authenticator_ids is not None
         self._wallet = await Wallet.create(
-            mnemonic=secret_mnemonic, private_key_hex=secret_key, address=config.wallet_address,
+            mnemonic=secret_mnemonic,
+            private_key_hex=secret_key,
+            # A permissioned key has its own address; it signs for the owner's
+            address=None if permissioned else config.wallet_address,
         )
-        self._address = self._wallet.address
+        signing_wallet: Wallet | PermissionedWallet = self._wallet
+        if permissioned:
+            signing_wallet = await permissioned_wallet(
+                self._node, self._wallet, config.wallet_address, config.authenticator_ids,
+            )
+            self._log.info(
+                f"Trading for {signing_wallet.address} with the permissioned key "
+                f"{self._wallet.address} (authenticator {signing_wallet.authenticator_id})",
+            )
+        self._address = signing_wallet.address
         self._set_account_id(
             AccountId(f"{self.id.value}-{self._address}-{self._subaccount}"),
         )
@@ -345,7 +360,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         self._kinds = OrderKindConfig.from_exec_config(config, info.short_block_window)
         chain_id = config.chain_id or info.chain_id or config.endpoints.chain_id
         self._sender = DYDXTransactionSender(
-            self._node, self._wallet, chain_id, mode=self._sequence_mode, tracker=self.tracker,
+            self._node, signing_wallet, chain_id, mode=self._sequence_mode, tracker=self.tracker,
         )
         await self._sender.start()
         await self.tracker.refresh(self._node)

@@ -144,7 +144,8 @@ class Wallet:
             del private_key  # Out of this frame's locals before the error travels on
             raise WalletError(
                 f"configured wallet address {address!r} does not match the address derived "
-                f"from the key ({derived!r}); check the mnemonic/key and the address",
+                f"from the key ({derived!r}); check the mnemonic/key and the address (to "
+                "trade for another account with a permissioned key, set `authenticator_ids`)",
             )
         self.__key = private_key
         self._public_key = public_key

@@ -17,6 +17,7 @@ from nautilus_dydx._proto.cosmos.auth.v1beta1 import auth_pb2
 from nautilus_dydx._proto.cosmos.auth.v1beta1 import query_pb2 as auth_query_pb2
 from nautilus_dydx._proto.cosmos.base.tendermint.v1beta1 import query_pb2 as tm_query_pb2
 from nautilus_dydx._proto.cosmos.tx.v1beta1 import service_pb2
+from nautilus_dydx._proto.dydxprotocol.accountplus import query_pb2 as accountplus_query_pb2
 from nautilus_dydx._proto.dydxprotocol.blocktime import query_pb2 as blocktime_query_pb2
 from nautilus_dydx._proto.dydxprotocol.clob import clob_pair_pb2
 from nautilus_dydx._proto.dydxprotocol.clob import order_pb2
@@ -26,6 +27,7 @@ from nautilus_dydx.grpc.errors import DYDXBroadcastUnknownError
 from nautilus_dydx.grpc.errors import DYDXNodeError
 from nautilus_dydx.grpc.errors import DYDXNoEndpointError
 from nautilus_dydx.grpc.types import AccountInfo
+from nautilus_dydx.grpc.types import AuthenticatorInfo
 from nautilus_dydx.grpc.types import BlockInfo
 from nautilus_dydx.grpc.types import BlockRateLimits
 from nautilus_dydx.grpc.types import ClobPairInfo
@@ -62,6 +64,10 @@ _METHODS: dict[str, tuple[str, Any]] = {
         fee_query_pb2.QueryUserFeeTierResponse,
     ),
     "ClobPair": ("/dydxprotocol.clob.Query/ClobPair", clob_query_pb2.QueryClobPairResponse),
+    "GetAuthenticators": (
+        "/dydxprotocol.accountplus.Query/GetAuthenticators",
+        accountplus_query_pb2.GetAuthenticatorsResponse,
+    ),
     "EquityTierLimitConfiguration": (
         "/dydxprotocol.clob.Query/EquityTierLimitConfiguration",
         clob_query_pb2.QueryEquityTierLimitConfigurationResponse,
@@ -396,6 +402,28 @@ class DYDXNodeClient:
             sequence=base.sequence,
             has_public_key=base.HasField("pub_key"),
         )
+
+    async def get_authenticators(self, address: str) -> list[AuthenticatorInfo]:
+        """
+        Return the authenticators (permissioned keys) registered on `address`.
+
+        Parameters
+        ----------
+        address : str
+            The ``dydx1...`` owner address.
+
+        Returns
+        -------
+        list[AuthenticatorInfo]
+
+        """
+        response = await self._call(
+            "GetAuthenticators", accountplus_query_pb2.GetAuthenticatorsRequest(account=address),
+        )
+        return [
+            AuthenticatorInfo(id=a.id, type=a.type, config=a.config)
+            for a in response.account_authenticators
+        ]
 
     async def get_latest_block(self) -> BlockInfo:
         """

@@ -33,6 +33,14 @@ class TxResult(msgspec.Struct, frozen=True):
         return self.code == 0
 
 
+class AuthenticatorInfo(msgspec.Struct, frozen=True):
+    """One registered authenticator of an account (`accountplus.AccountAuthenticator`)."""
+
+    id: int
+    type: str
+    config: bytes
+
+
 class AccountInfo(msgspec.Struct, frozen=True):
     """An auth account: the number never changes, the sequence counts stateful txs."""
 

@@ -18,6 +18,7 @@ from nautilus_dydx._proto.cosmos.crypto.secp256k1 import keys_pb2
 from nautilus_dydx._proto.cosmos.tx.v1beta1 import tx_pb2
 from nautilus_dydx._proto.dydxprotocol.clob import order_pb2
 from nautilus_dydx._proto.dydxprotocol.clob import tx_pb2 as clob_tx_pb2
+from nautilus_dydx.sandbox import accountplus
 from nautilus_dydx.sandbox import isolated
 from nautilus_dydx.sandbox import leverage
 from nautilus_dydx.sandbox import surface
@@ -290,6 +291,7 @@ class ChainState:
         self.placements: dict[OrderKey, tuple[bytes, int, int]] = {}
         self.leverage: dict[SubaccountKey, dict[int, int]] = {}
         self.twaps: dict[OrderKey, twap.TwapOrder] = {}
+        self.accountplus = accountplus.AccountPlusState()
         self.wallets: dict[str, dict[str, int]] = {}
         self._pending_count: dict[SubaccountKey, int] = {}
         self._priority = 0
@@ -505,7 +507,15 @@ class ChainState:
             raise _sdk(9, f"account {signer} not found: unknown address")
         info = auth.signer_infos[0]
         public_key = account.pub_key
-        if info.HasField("public_key"):
+        # A TxExtension with ids selects the authenticator flow: the owner's account number and
+        # sequence, a signature by the selected authenticators' keys (any key in SignerInfo)
+        selected = accountplus.selected_authenticators(body)
+        if selected is not None:
+            public_key = b""
+            if info.HasField("public_key") and info.public_key.type_url != URL_PUBKEY:
+                raise _sdk(8, f"unsupported public key type {info.public_key.type_url}: "
+                              "invalid pubkey")
+        elif info.HasField("public_key"):
             if info.public_key.type_url != URL_PUBKEY:
                 raise _sdk(8, f"unsupported public key type {info.public_key.type_url}: "
                               "invalid pubkey")
@@ -539,7 +549,12 @@ class ChainState:
             account_number=account.account_number,
         )
         digest = hashlib.sha256(sign_doc.SerializeToString()).digest()
-        if not verify_signature(public_key, digest, raw.signatures[0]):
+        if selected is not None:
+            accountplus.authenticate(
+                self, signer, selected, [m.type_url for m in body.messages], messages,
+                lambda key: verify_signature(key, digest, raw.signatures[0]),
+            )
+        elif not verify_signature(public_key, digest, raw.signatures[0]):
             raise _sdk(
                 4,
                 f"signature verification failed; please verify account number "
@@ -553,7 +568,8 @@ class ChainState:
         else:
             self._check_stateful(messages, account, txhash, tx_bytes, simulate, use_nonce)
         if not simulate:
-            account.pub_key = public_key
+            if selected is None:
+                account.pub_key = public_key
             if use_nonce:
                 self._record_nonce(account, info.sequence)
 

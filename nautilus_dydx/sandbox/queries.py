@@ -29,6 +29,7 @@ from nautilus_dydx._proto.dydxprotocol.subaccounts import query_pb2_grpc as sub_
 from nautilus_dydx._proto.dydxprotocol.subaccounts import subaccount_pb2
 from nautilus_dydx._proto.google.protobuf import timestamp_pb2
 from nautilus_dydx._proto.tendermint.p2p import types_pb2 as p2p_pb2
+from nautilus_dydx.sandbox import accountplus
 from nautilus_dydx.sandbox.chain import STATUSES
 from nautilus_dydx.sandbox.engine import Subaccount
 from nautilus_dydx.sandbox.keys import is_valid_address
@@ -421,3 +422,4 @@ def add_query_services(node: SandboxNode, server: grpc.aio.Server) -> None:
     clob_query_grpc.add_QueryServicer_to_server(ClobQueryService(node), server)
     sub_query_grpc.add_QueryServicer_to_server(SubaccountQueryService(node), server)
     bank_query_grpc.add_QueryServicer_to_server(BankQueryService(node), server)
+    accountplus.add_query_service(node, server)

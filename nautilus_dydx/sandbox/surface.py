@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from nautilus_dydx._proto.dydxprotocol.clob import tx_pb2 as clob_tx_pb2
 from nautilus_dydx._proto.dydxprotocol.sending import tx_pb2 as sending_tx_pb2
+from nautilus_dydx.sandbox import accountplus
 from nautilus_dydx.sandbox import leverage
 from nautilus_dydx.sandbox import transfers
 from nautilus_dydx.sandbox.chain_errors import ChainError
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 MESSAGE_CLASSES: dict[str, type] = {
     leverage.URL_UPDATE_LEVERAGE: clob_tx_pb2.MsgUpdateLeverage,
     transfers.URL_CREATE_TRANSFER: sending_tx_pb2.MsgCreateTransfer,
+    **accountplus.MESSAGE_CLASSES,
 }
 _TYPES = tuple(MESSAGE_CLASSES.values())
 
@@ -56,7 +58,9 @@ def validate_basic(message: SurfaceMessage) -> None:
     ChainError
 
     """
-    if isinstance(message, clob_tx_pb2.MsgUpdateLeverage):
+    if accountplus.is_message(message):
+        accountplus.validate_basic(message)
+    elif isinstance(message, clob_tx_pb2.MsgUpdateLeverage):
         leverage.validate_basic(message)
     else:
         transfers.validate_basic(message)
@@ -76,6 +80,8 @@ def signer(message: SurfaceMessage) -> str:
     str
 
     """
+    if accountplus.is_message(message):
+        return message.sender
     if isinstance(message, clob_tx_pb2.MsgUpdateLeverage):
         return message.subaccount_id.owner
     return message.transfer.sender.owner
@@ -122,6 +128,9 @@ def check(chain: ChainState, message: SurfaceMessage, messages: list) -> None:
     ChainError
 
     """
+    if accountplus.is_message(message):
+        accountplus.check(chain, message, messages)
+        return
     if isinstance(message, clob_tx_pb2.MsgUpdateLeverage):
         leverage.check(chain, message)
         return
@@ -157,7 +166,9 @@ def deliver(
         The block time.
 
     """
-    if isinstance(message, clob_tx_pb2.MsgUpdateLeverage):
+    if accountplus.is_message(message):
+        accountplus.deliver(chain, message)
+    elif isinstance(message, clob_tx_pb2.MsgUpdateLeverage):
         leverage.deliver(chain, message)
     else:
         transfers.deliver(chain, message, tx_hash, height, time_ns)

@@ -30,6 +30,8 @@ OFFICIAL_MODULES = [
     "v4_proto.dydxprotocol.feetiers.params_pb2",
     "v4_proto.dydxprotocol.feetiers.query_pb2",
     "v4_proto.dydxprotocol.accountplus.tx_pb2",
+    "v4_proto.dydxprotocol.accountplus.models_pb2",
+    "v4_proto.dydxprotocol.accountplus.query_pb2",
     "v4_proto.cosmos.tx.v1beta1.tx_pb2",
     "v4_proto.cosmos.tx.v1beta1.service_pb2",
     "v4_proto.cosmos.base.abci.v1beta1.abci_pb2",

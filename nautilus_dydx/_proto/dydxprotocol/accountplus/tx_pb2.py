@@ -23,13 +23,21 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _POOL.AddSerializedFile(b'\n!dydxprotocol/accountplus/tx.proto\x12\x18\x64ydxprotocol.accountplus\".\n\x0bTxExtension\x12\x1f\n\x17selected_authenticators\x18\x01 \x03(\x04\x62\x06proto3')
+DESCRIPTOR = _POOL.AddSerializedFile(b'\n!dydxprotocol/accountplus/tx.proto\x12\x18\x64ydxprotocol.accountplus\"O\n\x13MsgAddAuthenticator\x12\x0e\n\x06sender\x18\x01 \x01(\t\x12\x1a\n\x12\x61uthenticator_type\x18\x02 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\".\n\x1bMsgAddAuthenticatorResponse\x12\x0f\n\x07success\x18\x01 \x01(\x08\"4\n\x16MsgRemoveAuthenticator\x12\x0e\n\x06sender\x18\x01 \x01(\t\x12\n\n\x02id\x18\x02 \x01(\x04\"1\n\x1eMsgRemoveAuthenticatorResponse\x12\x0f\n\x07success\x18\x01 \x01(\x08\".\n\x0bTxExtension\x12\x1f\n\x17selected_authenticators\x18\x01 \x03(\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'dydxprotocol.accountplus.tx_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TXEXTENSION']._serialized_start=63
-  _globals['_TXEXTENSION']._serialized_end=109
+  _globals['_MSGADDAUTHENTICATOR']._serialized_start=63
+  _globals['_MSGADDAUTHENTICATOR']._serialized_end=142
+  _globals['_MSGADDAUTHENTICATORRESPONSE']._serialized_start=144
+  _globals['_MSGADDAUTHENTICATORRESPONSE']._serialized_end=190
+  _globals['_MSGREMOVEAUTHENTICATOR']._serialized_start=192
+  _globals['_MSGREMOVEAUTHENTICATOR']._serialized_end=244
+  _globals['_MSGREMOVEAUTHENTICATORRESPONSE']._serialized_start=246
+  _globals['_MSGREMOVEAUTHENTICATORRESPONSE']._serialized_end=295
+  _globals['_TXEXTENSION']._serialized_start=297
+  _globals['_TXEXTENSION']._serialized_end=343
 # @@protoc_insertion_point(module_scope)
