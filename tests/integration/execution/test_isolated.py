@@ -1,0 +1,236 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Isolated markets through child subaccounts: collateral moved in and back, per-child state."""
+
+from __future__ import annotations
+
+import tempfile
+from decimal import Decimal
+
+import grpc
+from nautilus_trader.model.currencies import USDC
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.enums import OrderStatus
+from nautilus_trader.model.identifiers import InstrumentId
+
+from nautilus_dydx.sandbox import AccountConfig
+from nautilus_dydx.sandbox.config import MarketConfig
+from nautilus_dydx.sandbox.config import default_markets
+from tests.integration.execution.support import run
+from tests.integration.execution.support import trading_node
+from tests.integration.execution.support import venue
+from tests.integration.execution.test_orders import SHORT
+from tests.integration.sandbox.helpers import BOB
+from tests.integration.sandbox.helpers import BUY
+from tests.integration.sandbox.helpers import IOC
+from tests.integration.sandbox.helpers import K1_ADDRESS
+from tests.integration.sandbox.helpers import K1_MNEMONIC
+from tests.integration.sandbox.helpers import K2_ADDRESS
+from tests.integration.sandbox.helpers import K2_PRIVATE_KEY
+from tests.integration.sandbox.helpers import SELL
+from tests.integration.sandbox.helpers import Client
+from tests.integration.sandbox.helpers import place
+
+
+A = K1_ADDRESS
+ISO = MarketConfig(
+    "ISO-USD", 7, -7, -9, 1_000_000, 1_000_000, "10", initial_margin_ppm=200_000,
+    market_type="ISOLATED",
+)
+ISO2 = MarketConfig(
+    "ISO2-USD", 8, -7, -9, 1_000_000, 1_000_000, "20", initial_margin_ppm=100_000,
+    market_type="ISOLATED",
+)
+ISO_ID = InstrumentId.from_str("ISO-USD-PERP.DYDX")
+ISO2_ID = InstrumentId.from_str("ISO2-USD-PERP.DYDX")
+ISOLATED = {"isolated_child_subaccounts": True}
+ONE_ISO = 10_000_000  # Base quantums of one ISO (atomic resolution -7)
+
+
+def accounts(parent_usdc: int = 100_000_000_000) -> tuple:
+    return (
+        AccountConfig(mnemonic=K1_MNEMONIC, account_number=12345, sequence=7,
+                      subaccounts={0: parent_usdc}),
+        AccountConfig(private_key=K2_PRIVATE_KEY, account_number=2),
+    )
+
+
+def isolated_venue(parent_usdc: int = 100_000_000_000):
+    return venue(markets=(*default_markets(), ISO, ISO2), accounts=accounts(parent_usdc))
+
+
+async def bob_takes(sandbox, client_id: int, side: int, quantums: int, price: int,
+                    clob_pair_id: int = 7) -> None:
+    # Bob crosses our resting order with an IOC (prices in USD; 10**8 subticks per USD)
+    async with grpc.aio.insecure_channel(sandbox.grpc_endpoint) as channel:
+        result = await Client(channel).broadcast(BOB.sign_tx([place(
+            K2_ADDRESS, client_id, side, quantums, price * 100_000_000,
+            clob_pair_id=clob_pair_id, gtb=sandbox.node.height + 10, tif=IOC,
+        )]))
+        assert result.code == 0, result.raw_log
+
+
+def chain_usdc(sandbox, number: int) -> Decimal:
+    sub = sandbox.node.subaccount(A, number)
+    return Decimal(0) if sub is None else Decimal(sub["usdc"]) / 10**6
+
+
+def chain_size(sandbox, number: int, clob_pair_id: int) -> Decimal:
+    sub = sandbox.node.subaccount(A, number)
+    if sub is None or clob_pair_id not in sub["positions"]:
+        return Decimal(0)
+    return Decimal(sub["positions"][clob_pair_id]["size"]) / 10**7
+
+
+def limit(node, instrument_id, side, quantity: str, price: str):
+    instrument = node.cache.instrument(instrument_id)
+    return node.strategy.order_factory.limit(
+        instrument_id, side, instrument.make_qty(Decimal(quantity)),
+        instrument.make_price(Decimal(price)), tags=SHORT,
+    )
+
+
+def test_opening_from_an_empty_child_transfers_then_fills_and_closing_returns_it() -> None:
+    async def scenario() -> None:
+        async with isolated_venue() as sandbox:
+            async with trading_node(sandbox, config=ISOLATED) as node:
+                router = node.client.isolated
+                parent_before = chain_usdc(sandbox, 0)
+                assert sandbox.node.subaccount(A, 128) is None  # No child collateral at all
+                order = limit(node, ISO_ID, OrderSide.BUY, "1", "9")
+                node.strategy.submit_order(order)
+                await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+                # 1 ISO x 9 USD x 20 % initial margin x 1.1 buffer, moved before the order
+                assert chain_usdc(sandbox, 128) == Decimal("1.98")
+                assert chain_usdc(sandbox, 0) == parent_before - Decimal("1.98")
+                assert node.client.venue_order(order.client_order_id).subaccount_number == 128
+                assert node.of(order.client_order_id)[1:3] == ["OrderSubmitted", "OrderAccepted"]
+                await bob_takes(sandbox, 1, SELL, ONE_ISO, 9)
+                await node.wait(lambda: order.status == OrderStatus.FILLED)
+                assert chain_size(sandbox, 128, 7) == 1
+                assert chain_size(sandbox, 0, 7) == 0
+                # The stream's per-child view equals the chain's, and the account totals them
+                await node.wait(lambda: router.positions().get(128) == {"ISO-USD": Decimal(1)})
+                await node.wait(lambda: router.books[128].usdc == chain_usdc(sandbox, 128))
+                await node.wait(lambda: node.client._usdc == chain_usdc(sandbox, 0))
+                account = node.cache.account_for_venue(node.client.venue)
+                venue_total = chain_usdc(sandbox, 0) + chain_usdc(sandbox, 128) + 1 * 10
+                await node.wait(
+                    lambda: account.balance_total(USDC).as_decimal() == venue_total,
+                )
+                info = account.last_event.info["subaccounts"]
+                assert Decimal(info["128"]["equity"]) == chain_usdc(sandbox, 128) + 10
+                assert Decimal(info["0"]["equity"]) == chain_usdc(sandbox, 0)
+                assert info["128"]["positions"] == {"ISO-USD": "1"}
+                positions = node.cache.positions_open()
+                assert [p.instrument_id for p in positions] == [ISO_ID]
+                # Close: a reducing order needs no collateral; flat, the child pays back
+                close = limit(node, ISO_ID, OrderSide.SELL, "1", "9")
+                node.strategy.submit_order(close)
+                await node.wait(lambda: close.status == OrderStatus.ACCEPTED)
+                assert router.transfers_sent == 1
+                await bob_takes(sandbox, 2, BUY, ONE_ISO, 9)
+                await node.wait(lambda: close.status == OrderStatus.FILLED)
+                await node.wait(lambda: router.transfers_returned == 1)
+                await node.wait(lambda: sandbox.node.subaccount(A, 128)["usdc"] == 0)
+                # Everything is back in the parent, less the two fills' fees
+                fees = sum(f.commission.as_decimal() for f in (
+                    e for e in node.events if type(e).__name__ == "OrderFilled"
+                ))
+                assert chain_usdc(sandbox, 0) == parent_before - fees
+                await node.wait(lambda: router.books[128].usdc == 0)
+
+    run(scenario())
+
+
+def test_two_isolated_markets_use_two_children_and_canceled_orders_return_collateral() -> None:
+    async def scenario() -> None:
+        async with isolated_venue() as sandbox:
+            async with trading_node(sandbox, config=ISOLATED) as node:
+                router = node.client.isolated
+                first = limit(node, ISO_ID, OrderSide.BUY, "2", "8")
+                second = limit(node, ISO2_ID, OrderSide.SELL, "1", "25")
+                third = limit(node, ISO_ID, OrderSide.BUY, "1", "7")
+                for order in (first, second, third):
+                    node.strategy.submit_order(order)
+                await node.wait(lambda: all(
+                    o.status == OrderStatus.ACCEPTED for o in (first, second, third)
+                ))
+                numbers = [
+                    node.client.venue_order(o.client_order_id).subaccount_number
+                    for o in (first, second, third)
+                ]
+                assert numbers == [128, 256, 128]
+                # ISO: 2 x 8 x 0.2 x 1.1 = 3.52, then 1 x 7 x 0.2 x 1.1 = 1.54 more
+                # ISO2: 1 x 25 x 0.1 x 1.1 = 2.75
+                assert chain_usdc(sandbox, 128) == Decimal("3.52") + Decimal("1.54")
+                assert chain_usdc(sandbox, 256) == Decimal("2.75")
+                assert router.transfers_sent == 3
+                for order in (first, second, third):
+                    node.strategy.cancel_order(order)
+                await node.wait(lambda: all(
+                    o.status == OrderStatus.CANCELED for o in (first, second, third)
+                ))
+                await node.wait(lambda: chain_usdc(sandbox, 128) == 0 and (
+                    chain_usdc(sandbox, 256) == 0
+                ))
+                assert chain_usdc(sandbox, 0) == 100_000
+
+    run(scenario())
+
+
+def test_a_restart_mid_position_finds_the_same_child() -> None:
+    async def scenario() -> None:
+        with tempfile.TemporaryDirectory() as state_dir:
+            async with isolated_venue() as sandbox:
+                async with trading_node(sandbox, state_dir=state_dir, config=ISOLATED) as node:
+                    order = limit(node, ISO2_ID, OrderSide.BUY, "1", "20")
+                    node.strategy.submit_order(order)
+                    await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+                    await bob_takes(sandbox, 1, SELL, ONE_ISO, 20, clob_pair_id=8)
+                    await node.wait(lambda: order.status == OrderStatus.FILLED)
+                    assert chain_size(sandbox, 128, 8) == 1
+                async with trading_node(sandbox, state_dir=state_dir, config=ISOLATED) as node:
+                    router = node.client.isolated
+                    assert router.positions()[128] == {"ISO2-USD": Decimal(1)}
+                    # Another market takes the next child; the held one stays with its market
+                    other = limit(node, ISO_ID, OrderSide.BUY, "1", "5")
+                    more = limit(node, ISO2_ID, OrderSide.BUY, "1", "19")
+                    node.strategy.submit_order(other)
+                    node.strategy.submit_order(more)
+                    await node.wait(lambda: other.status == OrderStatus.ACCEPTED and (
+                        more.status == OrderStatus.ACCEPTED
+                    ))
+                    assert node.client.venue_order(other.client_order_id).subaccount_number == 256
+                    assert node.client.venue_order(more.client_order_id).subaccount_number == 128
+
+    run(scenario())
+
+
+def test_a_transfer_the_chain_refuses_denies_the_order_and_places_nothing() -> None:
+    async def scenario() -> None:
+        async with isolated_venue(parent_usdc=1_000_000) as sandbox:  # 1 USDC in the parent
+            async with trading_node(sandbox, config=ISOLATED) as node:
+                sequence = node.client.sender.next_sequence
+                order = limit(node, ISO_ID, OrderSide.BUY, "10", "9")  # Needs 19.8 USDC
+                node.strategy.submit_order(order)
+                await node.wait(lambda: order.status == OrderStatus.DENIED)
+                reason = node.kinds(order.client_order_id)[-1].reason
+                assert "subaccounts 102" in reason and "from subaccount 0 to 128" in reason
+                assert "OrderSubmitted" not in node.of(order.client_order_id)
+                assert node.client.venue_order(order.client_order_id) is None
+                assert sandbox.node.subaccount(A, 128) is None
+                assert chain_usdc(sandbox, 0) == 1
+                # A refused CheckTx consumes no sequence
+                assert node.client.sender.next_sequence == sequence
+                venue_orders = [
+                    o async for o in node.client._http.iter_orders(A, 0, parent=True)
+                ]
+                assert venue_orders == []
+                # The market stays usable: a smaller order goes through the same child
+                small = limit(node, ISO_ID, OrderSide.BUY, "0.2", "9")  # 0.396 USDC
+                node.strategy.submit_order(small)
+                await node.wait(lambda: small.status == OrderStatus.ACCEPTED)
+                assert node.client.venue_order(small.client_order_id).subaccount_number == 128
+                assert chain_usdc(sandbox, 128) == Decimal("0.396")
+
+    run(scenario())
