@@ -587,6 +587,21 @@ class IsolatedRouter:
 
     # -- Submission ----------------------------------------------------------------------------
 
+    def is_waiting(self, client_order_id: ClientOrderId) -> bool:
+        """
+        Return whether an order is waiting for its child's collateral (not yet placed).
+
+        Parameters
+        ----------
+        client_order_id : ClientOrderId
+
+        Returns
+        -------
+        bool
+
+        """
+        return client_order_id in self._pending
+
     def cancel_pending(self, client_order_id: ClientOrderId) -> bool:
         """
         Cancel an order still waiting for its collateral; return whether one was waiting.
@@ -644,6 +659,7 @@ class IsolatedRouter:
         finally:
             self._pending.pop(order.client_order_id, None)
             self._canceled.discard(order.client_order_id)
+            self._maybe_return(child)  # Collateral moved in for an order never placed
 
     async def _submit_locked(self, order: Order, instrument: Any, ticker: str, child: int,
                              command_ns: int) -> None:
@@ -665,11 +681,9 @@ class IsolatedRouter:
             self.transfers_sent += 1
         if order.client_order_id in self._canceled or order.is_closed:
             client._deny(order, "canceled while its collateral transfer was pending")
-            self._maybe_return(child)
             return
         prepared = self._prepare(order, instrument, child, command_ns)
         if prepared is None:
-            self._maybe_return(child)
             return
         state, message = prepared
         if required > 0:
@@ -769,7 +783,7 @@ class IsolatedRouter:
         if not self._return or number in self._returning:
             return
         book = self.books.get(number)
-        if book is None or book.positions or book.usdc <= 0 or self._open_orders(number):
+        if book is None or book.positions or self._open_orders(number):
             return
         self._returning.add(number)
         self._client.create_task(self._return_collateral(number), log_msg="isolated return")
@@ -809,7 +823,8 @@ class IsolatedRouter:
         failure = await self._await_inclusion(outcome.txhash, what)
         if failure is not None:
             return failure
-        await self._await_balance(recipient, before + usdc)
+        if recipient != self.parent:  # The child's book must show the funds before sizing again
+            await self._await_balance(recipient, before + usdc)
         return None
 
     async def _await_inclusion(self, txhash: str, what: str) -> str | None:

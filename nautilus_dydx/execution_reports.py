@@ -254,18 +254,20 @@ class ExecutionReportsMixin:
             subaccounts = [await self._http.get_subaccount(self._address, self._subaccount)]
         now = self._clock.timestamp_ns()
         reports = []
-        open_positions = [
-            item for subaccount in subaccounts
-            for item in subaccount.open_perpetual_positions.items()
-        ]
-        for ticker, position in open_positions:
+        sizes: dict[str, Decimal] = {}  # Netted over the parent and its children
+        entries: dict[str, Any] = {}
+        for subaccount in subaccounts:
+            for ticker, position in subaccount.open_perpetual_positions.items():
+                sizes[ticker] = sizes.get(ticker, Decimal(0)) + Decimal(position.size)
+                entries.setdefault(ticker, position)
+        for ticker, size in sizes.items():
+            position = entries[ticker]
             instrument_id = ticker_to_instrument_id(ticker)
             if command.instrument_id is not None and command.instrument_id != instrument_id:
                 continue
             instrument = self._cache.instrument(instrument_id)
             if instrument is None:
                 continue
-            size = Decimal(position.size)
             if size == 0:
                 continue
             reports.append(PositionStatusReport(

@@ -7,6 +7,9 @@ import tempfile
 from decimal import Decimal
 
 import grpc
+from nautilus_trader.core.uuid import UUID4
+from nautilus_trader.execution.messages import GenerateOrderStatusReports
+from nautilus_trader.execution.messages import GeneratePositionStatusReports
 from nautilus_trader.model.currencies import USDC
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
@@ -165,8 +168,15 @@ def test_two_isolated_markets_use_two_children_and_canceled_orders_return_collat
                 assert chain_usdc(sandbox, 128) == Decimal("3.52") + Decimal("1.54")
                 assert chain_usdc(sandbox, 256) == Decimal("2.75")
                 assert router.transfers_sent == 3
-                for order in (first, second, third):
-                    node.strategy.cancel_order(order)
+                # A cross market beside them still trades from the parent itself
+                btc = node.limit(OrderSide.BUY, "0.001", "50000", tags=SHORT)
+                node.strategy.submit_order(btc)
+                await node.wait(lambda: btc.status == OrderStatus.ACCEPTED)
+                assert node.client.venue_order(btc.client_order_id).subaccount_number is None
+                assert router.transfers_sent == 3
+                # One batch cancel in child 128, one single cancel in child 256
+                node.strategy.cancel_all_orders(ISO_ID)
+                node.strategy.cancel_order(second)
                 await node.wait(lambda: all(
                     o.status == OrderStatus.CANCELED for o in (first, second, third)
                 ))
@@ -174,6 +184,8 @@ def test_two_isolated_markets_use_two_children_and_canceled_orders_return_collat
                     chain_usdc(sandbox, 256) == 0
                 ))
                 assert chain_usdc(sandbox, 0) == 100_000
+                await node.wait(lambda: router.transfers_returned == 2)
+                assert btc.status in (OrderStatus.ACCEPTED, OrderStatus.EXPIRED)  # Not canceled
 
     run(scenario())
 
@@ -202,6 +214,45 @@ def test_a_restart_mid_position_finds_the_same_child() -> None:
                     ))
                     assert node.client.venue_order(other.client_order_id).subaccount_number == 256
                     assert node.client.venue_order(more.client_order_id).subaccount_number == 128
+                    # Reports for reconciliation cover the children
+                    positions = await node.client.generate_position_status_reports(
+                        GeneratePositionStatusReports(
+                            instrument_id=None, start=None, end=None, command_id=UUID4(),
+                            ts_init=0,
+                        ),
+                    )
+                    assert [(r.instrument_id, r.quantity.as_decimal()) for r in positions] == [
+                        (ISO2_ID, Decimal(1)),
+                    ]
+                    reports = await node.client.generate_order_status_reports(
+                        GenerateOrderStatusReports(
+                            instrument_id=None, start=None, end=None, open_only=True,
+                            command_id=UUID4(), ts_init=0,
+                        ),
+                    )
+                    assert {r.client_order_id for r in reports} == {
+                        other.client_order_id, more.client_order_id,
+                    }
+
+
+def test_an_order_canceled_while_its_transfer_is_pending_is_never_placed() -> None:
+    async def scenario() -> None:
+        async with isolated_venue() as sandbox:
+            async with trading_node(sandbox, config=ISOLATED) as node:
+                router = node.client.isolated
+                order = limit(node, ISO_ID, OrderSide.BUY, "1", "9")
+                node.strategy.submit_order(order)
+                await node.wait(lambda: router.is_waiting(order.client_order_id))
+                node.strategy.cancel_order(order)
+                await node.wait(lambda: order.status == OrderStatus.DENIED)
+                assert "canceled while its collateral transfer" in (
+                    node.kinds(order.client_order_id)[-1].reason
+                )
+                assert node.client.venue_order(order.client_order_id) is None
+                # The collateral moved in for it goes back to the parent
+                await node.wait(lambda: router.transfers_returned == 1)
+                await node.wait(lambda: chain_usdc(sandbox, 128) == 0)
+                assert chain_usdc(sandbox, 0) == 100_000
 
     run(scenario())
 
