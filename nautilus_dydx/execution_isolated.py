@@ -59,7 +59,8 @@ def child_numbers(parent: int) -> range:
     """
     if not 0 <= parent < CHILD_STRIDE:
         raise ValueError(f"invalid parent subaccount, was {parent!r} (expected 0 to 127)")
-    return range(parent + CHILD_STRIDE, parent + CHILD_STRIDE * (MAX_CHILD_INDEX + 1), CHILD_STRIDE)
+    stop = parent + CHILD_STRIDE * (MAX_CHILD_INDEX + 1)
+    return range(parent + CHILD_STRIDE, stop, CHILD_STRIDE)
 
 
 def choose_child(
