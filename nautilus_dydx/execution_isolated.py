@@ -160,6 +160,32 @@ def transfer_quantums(required: Decimal, free: Decimal) -> int:
     return int((shortfall * QUANTUMS_PER_USDC).to_integral_value(ROUND_CEILING))
 
 
+def tier_equity(tiers: tuple | list, count: int) -> Decimal | None:
+    """
+    Return the least net collateral (USDC) the equity tiers require for `count` stateful orders.
+
+    Parameters
+    ----------
+    tiers : Sequence[EquityTier]
+        The chain's tiers (`usd_tnc_required` in quote quantums, `limit`); empty means unknown,
+        and then nothing is required.
+    count : int
+        The number of open stateful orders the subaccount would hold.
+
+    Returns
+    -------
+    Decimal | None
+        None if no tier allows that many.
+
+    """
+    if not tiers:
+        return _ZERO
+    amounts = [tier.usd_tnc_required for tier in tiers if tier.limit >= count]
+    if not amounts:
+        return None
+    return Decimal(min(amounts)) / QUANTUMS_PER_USDC
+
+
 def usdc_to_quantums_floor(amount: Decimal) -> int:
     """
     Return `amount` USDC as quantums, rounded down (never more than held).
@@ -666,13 +692,22 @@ class IsolatedRouter:
                              command_ns: int) -> None:
         client = self._client
         try:
+            # Planned first: an order the chain would refuse moves no collateral
+            stateful = self._plan_flags(order, instrument) != order_kinds.FLAGS_SHORT_TERM
             required = self._required(order, instrument, ticker, child)
+            tier = self._tier_equity(child) if stateful else _ZERO
         except OrderRefused as e:
             client._deny(order, f"{e.codespace} {e.code}: {e.reason}")
             return
+        except (ValueError, KeyError) as e:
+            client._deny(order, str(e))
+            return
         book = self.books.get(child) or SubaccountBook(child)
-        free = self._balance(child, book.usdc, book.positions).free - self._reserved_in(child)
-        quantums = transfer_quantums(required, free)
+        balance = self._balance(child, book.usdc, book.positions)
+        quantums = max(
+            transfer_quantums(required, balance.free - self._reserved_in(child)),
+            transfer_quantums(tier, balance.equity),
+        )
         if quantums:
             failure = await self._transfer(self.parent, child, quantums)
             if failure is not None:
@@ -721,6 +756,34 @@ class IsolatedRouter:
             quantity, price, Decimal(market.initial_margin_fraction), self._buffer,
         )
 
+    def _plan_flags(self, order: Order, instrument: Any) -> int:
+        from nautilus_dydx.execution import _MARKET_TYPES
+        from nautilus_dydx.execution import parse_order_tags
+
+        client = self._client
+        tags = parse_order_tags(order)
+        worst = (
+            client._worst_price(order, instrument, tags)
+            if order.order_type in _MARKET_TYPES else None
+        )
+        kinds = client._kind_config(tags)
+        fields = order_kinds.fields_from_order(order, worst)
+        return client._plan(order, fields, tags, kinds).order_flags
+
+    def _tier_equity(self, child: int) -> Decimal:
+        # The child's equity must reach the tier of one more open stateful order (clob 10001)
+        count = 1 + sum(
+            1 for s in self._client._orders.values()
+            if not s.closed and not s.is_short_term and s.subaccount_number == child
+        )
+        equity = tier_equity(self._client._equity_tiers, count)
+        if equity is None:
+            raise OrderRefused(
+                10001, "clob", f"equity tier limit: no tier allows {count} open stateful orders "
+                               f"in child subaccount {child}",
+            )
+        return equity
+
     def _prepare(self, order: Order, instrument: Any, child: int,
                  command_ns: int) -> tuple[VenueOrder, bytes] | None:
         # As the client's `_prepare`, for the child subaccount
@@ -736,8 +799,6 @@ class IsolatedRouter:
             )
             kinds = client._kind_config(tags)
             plan = client._plan(order, order_kinds.fields_from_order(order, worst), tags, kinds)
-            if plan.order_flags != order_kinds.FLAGS_SHORT_TERM:
-                client._check_equity_tier()
             client_id, metadata = client._codec.encode(order.client_order_id.value)
             encoder = client._provider.encoder(order.instrument_id, client._address, child)
             message = order_kinds.place_order_any(encoder, plan, client_id, metadata, kinds)
@@ -896,6 +957,7 @@ __all__ = [
     "choose_child",
     "create_transfer_any",
     "required_collateral",
+    "tier_equity",
     "transfer_quantums",
     "usdc_to_quantums_floor",
 ]

@@ -12,11 +12,13 @@ from hypothesis import strategies as st
 
 from nautilus_dydx._proto.dydxprotocol.sending import tx_pb2 as sending_tx_pb2
 from nautilus_dydx._proto.google.protobuf import any_pb2
+from nautilus_dydx.grpc.types import EquityTier
 from nautilus_dydx.execution_isolated import TYPE_URL_CREATE_TRANSFER
 from nautilus_dydx.execution_isolated import child_numbers
 from nautilus_dydx.execution_isolated import choose_child
 from nautilus_dydx.execution_isolated import create_transfer_any
 from nautilus_dydx.execution_isolated import required_collateral
+from nautilus_dydx.execution_isolated import tier_equity
 from nautilus_dydx.execution_isolated import transfer_quantums
 from nautilus_dydx.execution_isolated import usdc_to_quantums_floor
 
@@ -146,3 +148,14 @@ def test_create_transfer_any_refuses_empty_or_self_transfers(
 ) -> None:
     with pytest.raises(ValueError, match="transfer"):
         create_transfer_any(ADDRESS, sender, recipient, quantums)
+
+
+def test_tier_equity_is_the_least_collateral_allowing_that_many_stateful_orders() -> None:
+    # The mainnet shape: below 20 USDC no stateful order, then 10, then 20
+    tiers = (EquityTier(0, 0), EquityTier(20_000_000, 10), EquityTier(100_000_000, 20))
+
+    assert tier_equity(tiers, 1) == Decimal(20)
+    assert tier_equity(tiers, 10) == Decimal(20)
+    assert tier_equity(tiers, 11) == Decimal(100)
+    assert tier_equity(tiers, 21) is None
+    assert tier_equity((), 5) == Decimal(0)  # Tiers unknown: left to the chain

@@ -285,3 +285,37 @@ def test_a_transfer_the_chain_refuses_denies_the_order_and_places_nothing() -> N
                 assert chain_usdc(sandbox, 128) == Decimal("0.396")
 
     run(scenario())
+
+
+def test_a_long_term_order_tops_the_child_up_to_its_equity_tier_and_modifies_in_place() -> None:
+    def child_orders(sandbox) -> dict[int, int]:
+        return {
+            key[2]: order.subticks for key, order in sandbox.node.chain.stateful.items()
+            if key[0] == A and key[1] == 128
+        }
+
+    async def scenario() -> None:
+        async with isolated_venue() as sandbox:
+            async with trading_node(sandbox, config=ISOLATED) as node:
+                instrument = node.cache.instrument(ISO_ID)
+                order = node.strategy.order_factory.limit(  # GTC without tags: long-term
+                    ISO_ID, OrderSide.BUY, instrument.make_qty(Decimal(1)),
+                    instrument.make_price(Decimal(9)),
+                )
+                node.strategy.submit_order(order)
+                await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+                state = node.client.venue_order(order.client_order_id)
+                assert (state.order_flags, state.subaccount_number) == (64, 128)
+                # 1.98 USDC of margin would do, but the first stateful order needs 20 USDC
+                assert chain_usdc(sandbox, 128) == 20
+                await node.wait(lambda: child_orders(sandbox) == {state.client_id: 900_000_000})
+                node.strategy.modify_order(order, price=instrument.make_price(Decimal("8.5")))
+                await node.wait(lambda: order.price == instrument.make_price(Decimal("8.5")))
+                await node.wait(lambda: child_orders(sandbox) == {state.client_id: 850_000_000})
+                node.strategy.cancel_order(order)
+                await node.wait(lambda: order.status == OrderStatus.CANCELED)
+                await node.wait(lambda: child_orders(sandbox) == {})
+                await node.wait(lambda: chain_usdc(sandbox, 128) == 0)
+                assert chain_usdc(sandbox, 0) == 100_000
+
+    run(scenario())
