@@ -201,9 +201,14 @@ def test_a_restart_mid_position_finds_the_same_child() -> None:
                     await bob_takes(sandbox, 1, SELL, ONE_ISO, 20, clob_pair_id=8)
                     await node.wait(lambda: order.status == OrderStatus.FILLED)
                     assert chain_size(sandbox, 128, 8) == 1
-                async with trading_node(sandbox, state_dir=state_dir, config=ISOLATED) as node:
+                async with trading_node(
+                    sandbox, state_dir=state_dir, config=ISOLATED, reconcile=True,
+                ) as node:
                     router = node.client.isolated
                     assert router.positions()[128] == {"ISO2-USD": Decimal(1)}
+                    # Reconciliation from the parent routes rebuilt the child's position
+                    [position] = node.cache.positions_open()
+                    assert (position.instrument_id, position.signed_qty) == (ISO2_ID, 1.0)
                     # Another market takes the next child; the held one stays with its market
                     other = limit(node, ISO_ID, OrderSide.BUY, "1", "5")
                     more = limit(node, ISO2_ID, OrderSide.BUY, "1", "19")
@@ -233,6 +238,8 @@ def test_a_restart_mid_position_finds_the_same_child() -> None:
                     assert {r.client_order_id for r in reports} == {
                         other.client_order_id, more.client_order_id,
                     }
+
+    run(scenario())
 
 
 def test_an_order_canceled_while_its_transfer_is_pending_is_never_placed() -> None:
