@@ -326,3 +326,42 @@ def test_a_long_term_order_tops_the_child_up_to_its_equity_tier_and_modifies_in_
                 assert chain_usdc(sandbox, 0) == 100_000
 
     run(scenario())
+
+
+def test_a_transfer_whose_answer_is_lost_is_resolved_from_the_chain_never_resent() -> None:
+    from tests.integration.transport.test_grpc_sender import DropAnswers
+
+    async def scenario() -> None:
+        dropper = DropAnswers()
+        async with venue(
+            markets=(*default_markets(), ISO, ISO2), accounts=accounts(), interceptors=[dropper],
+        ) as sandbox, trading_node(sandbox, config=ISOLATED) as node:
+            dropper.armed = 1  # The transfer executes, its answer is lost
+            order = limit(node, ISO_ID, OrderSide.BUY, "1", "9")
+            node.strategy.submit_order(order)
+            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            assert dropper.calls == 2  # The transfer once, then the order
+            assert chain_usdc(sandbox, 128) == Decimal("1.98")
+            assert node.client.isolated.transfers_sent == 1
+
+    run(scenario())
+
+
+def test_a_transfer_lost_before_the_node_saw_it_denies_the_order_after_the_timeout() -> None:
+    from tests.integration.execution.test_recovery import LoseBeforeExecuting
+
+    async def scenario() -> None:
+        dropper = LoseBeforeExecuting()
+        async with venue(
+            markets=(*default_markets(), ISO, ISO2), accounts=accounts(), interceptors=[dropper],
+        ) as sandbox, trading_node(sandbox, config=ISOLATED) as node:
+            dropper.armed = 1
+            order = limit(node, ISO_ID, OrderSide.BUY, "1", "9")
+            node.strategy.submit_order(order)
+            await node.wait(lambda: order.status == OrderStatus.DENIED, timeout=30.0)
+            reason = node.kinds(order.client_order_id)[-1].reason
+            assert "not included within 30 blocks" in reason and "not re-sent" in reason
+            assert dropper.calls == 1  # Never sent again, and the order never sent
+            assert sandbox.node.subaccount(A, 128) is None
+
+    run(scenario())
