@@ -385,8 +385,9 @@ class IsolatedRouter:
 
         """
         child = choose_child(self.parent, ticker, self._markets_by_child())
-        if child is not None:
+        if child is not None and self._assigned.get(ticker) != child:
             self._assigned[ticker] = child
+            self._client._log.info(f"Isolated market {ticker} trades from subaccount {child}")
         return child
 
     def balances(self) -> dict[int, SubaccountBalance]:
