@@ -365,3 +365,26 @@ def test_a_transfer_lost_before_the_node_saw_it_denies_the_order_after_the_timeo
             assert sandbox.node.subaccount(A, 128) is None
 
     run(scenario())
+
+
+def test_a_fixed_amount_without_return_keeps_collateral_in_the_child_for_the_next_order() -> None:
+    config = dict(ISOLATED, isolated_collateral_usdc=5.0, isolated_return_collateral=False)
+
+    async def scenario() -> None:
+        async with isolated_venue() as sandbox, trading_node(sandbox, config=config) as node:
+            router = node.client.isolated
+            first = limit(node, ISO_ID, OrderSide.BUY, "1", "9")
+            node.strategy.submit_order(first)
+            await node.wait(lambda: first.status == OrderStatus.ACCEPTED)
+            assert chain_usdc(sandbox, 128) == 5  # The fixed amount, not 1.98
+            node.strategy.cancel_order(first)
+            await node.wait(lambda: first.status == OrderStatus.CANCELED)
+            # Nothing goes back; the next order finds 5 USDC free and moves nothing
+            second = limit(node, ISO_ID, OrderSide.BUY, "2", "9")
+            node.strategy.submit_order(second)
+            await node.wait(lambda: second.status == OrderStatus.ACCEPTED)
+            assert node.client.venue_order(second.client_order_id).subaccount_number == 128
+            assert router.transfers_sent == 1 and router.transfers_returned == 0
+            assert chain_usdc(sandbox, 128) == 5
+
+    run(scenario())
