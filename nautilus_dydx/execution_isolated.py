@@ -455,9 +455,9 @@ class IsolatedRouter:
             return True
         return bool(self._venue_orders.get(number)) or number in self._pending.values()
 
-    def _balance(self, number: int, usdc: Decimal, positions: dict[str, Decimal]) -> (
-        SubaccountBalance
-    ):
+    def _balance(
+        self, number: int, usdc: Decimal, positions: dict[str, Decimal],
+    ) -> SubaccountBalance:
         client = self._client
         equity = usdc
         initial = _ZERO
@@ -906,8 +906,10 @@ class IsolatedRouter:
             if result is not None:
                 if result.accepted:
                     return None
-                return f"{what} failed in its block: {result.codespace} {result.code}: " \
-                       f"{result.raw_log}"
+                return (
+                    f"{what} failed in its block: {result.codespace} {result.code}: "
+                    f"{result.raw_log}"
+                )
             if tracker.height > start + blocks:
                 break
             await asyncio.sleep(max(0.02, tracker.block_time_secs / 4))
