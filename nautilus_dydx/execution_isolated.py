@@ -716,7 +716,9 @@ class IsolatedRouter:
                 self._release_assignment(ticker, child)
                 return
             self.transfers_sent += 1
-        if order.client_order_id in self._canceled or order.is_closed:
+        if order.is_closed:
+            return
+        if order.client_order_id in self._canceled:
             client._deny(order, "canceled while its collateral transfer was pending")
             return
         prepared = self._prepare(order, instrument, child, command_ns)
