@@ -54,8 +54,10 @@ def test_required_collateral_is_notional_times_margin_times_buffer(
     ],
 )
 def test_required_collateral_refuses_bad_inputs(kwargs: dict, message: str) -> None:
-    values = dict(quantity=Decimal(1), price=Decimal(1), initial_margin_fraction=Decimal("0.1"),
-                  buffer=Decimal(1))
+    values = {
+        "quantity": Decimal(1), "price": Decimal(1), "initial_margin_fraction": Decimal("0.1"),
+        "buffer": Decimal(1),
+    }
     values.update(kwargs)
 
     with pytest.raises(ValueError, match=message):
@@ -99,8 +101,8 @@ def test_transfer_quantums_never_leave_a_shortfall_nor_overpay(
 
 def test_usdc_to_quantums_floor_never_exceeds_the_balance() -> None:
     assert usdc_to_quantums_floor(Decimal("1.9799999")) == 1_979_999
-    assert usdc_to_quantums_floor(Decimal("0")) == 0
-    assert usdc_to_quantums_floor(Decimal("-3")) == 0
+    assert usdc_to_quantums_floor(Decimal(0)) == 0
+    assert usdc_to_quantums_floor(Decimal(-3)) == 0
 
 
 def test_child_numbers_are_parent_plus_multiples_of_128() -> None:
