@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,30 @@ def _check_bool(config: Any, name: str, optional: bool = False) -> None:
     value = getattr(config, name)
     if not isinstance(value, bool) and not (optional and value is None):
         raise ValueError(f"invalid `{name}`: expected True or False, was {value!r}")
+
+
+def _check_isolated(config: Any) -> None:
+    _check_bool(config, "isolated_child_subaccounts")
+    _check_bool(config, "isolated_return_collateral")
+    _check_positive(config, "isolated_margin_buffer", "isolated_collateral_usdc")
+    buffer = config.isolated_margin_buffer
+    if not 1 <= buffer <= 100:
+        raise ValueError(
+            f"invalid `isolated_margin_buffer`: expected 1 to 100, was {buffer!r}",
+        )
+    fixed = config.isolated_collateral_usdc
+    if fixed is not None and not (math.isfinite(fixed) and fixed >= 0.000001):
+        raise ValueError(
+            f"invalid `isolated_collateral_usdc`: expected a finite amount of at least "
+            f"0.000001 USDC, was {fixed!r}",
+        )
+    if config.isolated_child_subaccounts and not (
+        isinstance(config.subaccount, int) and 0 <= config.subaccount <= 127
+    ):
+        raise ValueError(
+            "invalid `subaccount` with `isolated_child_subaccounts`: expected a parent "
+            f"subaccount 0 to 127, was {config.subaccount!r}",
+        )
 
 
 def _check_shared(config: Any) -> str:
@@ -341,6 +366,19 @@ class DYDXExecClientConfig(_EndpointsMixin, LiveExecClientConfig, frozen=True):
         `wallet_address` (required) the owner's account, and these are the owner's
         authenticator IDs that admit the key, in preference order (the first one registered
         with the key's ``SignatureVerification`` is selected on connect).
+    isolated_child_subaccounts : bool, default False
+        Trade ISOLATED markets from child subaccounts ``subaccount + 128·k`` (one per market),
+        moving collateral from the parent (`subaccount`, 0 to 127) by ``MsgCreateTransfer``;
+        events come from the ``v4_parent_subaccounts`` channel and the account state totals
+        the parent and its children.
+    isolated_margin_buffer : PositiveFloat, default 1.1
+        Collateral moved before an opening order: order notional × the market's initial
+        margin fraction × this (1 to 100).
+    isolated_collateral_usdc : PositiveFloat, optional
+        A fixed free collateral (USDC) to hold in the child before an opening order,
+        instead of the sizing by `isolated_margin_buffer`.
+    isolated_return_collateral : bool, default True
+        Move a child's USDC back to the parent once it is flat with no open orders.
 
     """
 
@@ -371,6 +409,10 @@ class DYDXExecClientConfig(_EndpointsMixin, LiveExecClientConfig, frozen=True):
     max_price_age_secs: PositiveFloat = 10.0
     sequence_mode: str = "sequential"
     authenticator_ids: list[int] | None = None
+    isolated_child_subaccounts: bool = False
+    isolated_margin_buffer: PositiveFloat = 1.1
+    isolated_collateral_usdc: PositiveFloat | None = None
+    isolated_return_collateral: bool = True
 
     def __post_init__(self) -> None:
         # Secrets are sealed first: no frame of a later error may hold them in plain text
@@ -405,6 +447,7 @@ class DYDXExecClientConfig(_EndpointsMixin, LiveExecClientConfig, frozen=True):
                 f"invalid `subaccount`: expected 0 to {MAX_SUBACCOUNT_NUMBER}, "
                 f"was {self.subaccount}",
             )
+        _check_isolated(self)
         limits.check_short_term_blocks("short_term_block_window", self.short_term_block_window)
         limits.check_gtc_horizon_days("gtc_horizon_days", self.gtc_horizon_days)
         if self.state_dir is not None:

@@ -7,7 +7,6 @@ import asyncio
 import dataclasses
 import functools
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable
 from collections.abc import Coroutine
@@ -75,6 +74,7 @@ from nautilus_dydx.common.constants import DYDX_VENUE
 from nautilus_dydx.common.symbol import ticker_to_instrument_id
 from nautilus_dydx.common.types import DYDXOrderTags
 from nautilus_dydx.config import DYDXExecClientConfig
+from nautilus_dydx.execution_isolated import IsolatedRouter
 from nautilus_dydx.execution_metrics import ExecutionMetrics
 from nautilus_dydx.execution_reports import ExecutionReportsMixin
 from nautilus_dydx.execution_state import base_client_order_id
@@ -112,6 +112,7 @@ _STATEFUL_CHUNK = 20  # Stateful cancels per transaction
 _INCLUSION_WAIT_SECS = 60.0  # Longest wait for a lost stateful answer when blocks stall
 _MARKET_TYPES = (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.MARKET_IF_TOUCHED)
 _TRIGGER_LIMIT_TYPES = (OrderType.STOP_LIMIT, OrderType.LIMIT_IF_TOUCHED)
+_ACCOUNT_CHANNELS = frozenset({"v4_subaccounts", "v4_parent_subaccounts"})
 
 
 class _RestFill:
@@ -253,6 +254,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         self._wallet: Wallet | None = None
         self._subaccount_uuid: str | None = None
         self._order_uuids: OrderUuids | None = None
+        self._child_order_uuids: dict[int, OrderUuids] = {}
         self._sender: DYDXTransactionSender | None = None
         self.tracker = BlockTracker()
         self._kinds = OrderKindConfig.from_exec_config(config)
@@ -282,6 +284,9 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         self._own_tasks: list[asyncio.Task] = []
         self.metrics = ExecutionMetrics()
         self.benign_cancels = 0  # Cancels answered "already gone / already canceling"
+        self._isolated: IsolatedRouter | None = (
+            IsolatedRouter(self, config) if config.isolated_child_subaccounts else None
+        )
 
     # -- Properties ----------------------------------------------------------------------------
 
@@ -314,6 +319,11 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
     def venue_positions(self) -> dict[str, Decimal]:
         """The open perpetual positions as last streamed: signed size by ticker (a copy)."""
         return dict(self._positions)
+
+    @property
+    def isolated(self) -> IsolatedRouter | None:
+        """The child-subaccount router of isolated markets (`isolated_child_subaccounts`)."""
+        return self._isolated
 
     def venue_order(self, client_order_id: ClientOrderId) -> VenueOrder | None:
         """
@@ -376,16 +386,22 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         for instrument in self._provider.list_all():
             if self._cache.instrument(instrument.id) is None:
                 self._cache.add_instrument(instrument)
-        try:
-            subaccount = await self._http.get_subaccount(self._address, self._subaccount)
-            self._apply_subaccount(subaccount.equity, subaccount.free_collateral, subaccount)
-        except DYDXHttpError as e:  # A subaccount not funded yet has no Indexer record
-            self._log.warning(f"No subaccount on the Indexer yet ({e!r}): zero balance")
-            self._send_account(Decimal(0), Decimal(0))
+        if self._isolated is not None:
+            await self._isolated.load()
+        else:
+            try:
+                subaccount = await self._http.get_subaccount(self._address, self._subaccount)
+                self._apply_subaccount(subaccount.equity, subaccount.free_collateral, subaccount)
+            except DYDXHttpError as e:  # A subaccount not funded yet has no Indexer record
+                self._log.warning(f"No subaccount on the Indexer yet ({e!r}): zero balance")
+                self._send_account(Decimal(0), Decimal(0))
         await self._ws.connect(timeout=config.ws_timeout_secs)
         await self._ws.subscribe_block_height()
         await self._ws.subscribe_markets()
-        await self._ws.subscribe_subaccount(self._address, self._subaccount)
+        if self._isolated is not None:  # The parent and its isolated children
+            await self._ws.subscribe_parent_subaccount(self._address, self._subaccount)
+        else:
+            await self._ws.subscribe_subaccount(self._address, self._subaccount)
         try:
             await asyncio.wait_for(self._snapshot.wait(), config.ws_timeout_secs)
         except TimeoutError:
@@ -405,7 +421,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
     # -- Stream --------------------------------------------------------------------------------
 
     def _on_stale(self, channel: str, channel_id: str | None, reason: str) -> None:
-        if channel == "v4_subaccounts":
+        if channel in _ACCOUNT_CHANNELS:
             self._log.warning(f"Subaccount stream stale ({reason}): recovering from REST")
             self._snapshot.clear()
             if self._stale_since_ns is None:
@@ -419,7 +435,9 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         missed = []
         margin_ns = 10 * _NANOS  # Block times are coarse
         try:
-            async for fill in self._http.iter_fills(self._address, self._subaccount):
+            async for fill in self._http.iter_fills(
+                self._address, self._subaccount, **self._rest_scope(),
+            ):
                 if iso_to_ns(fill.created_at) < since_ns - margin_ns:
                     break  # Newest first
                 if fill.id not in self._fill_ids:
@@ -460,17 +478,21 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
                 elif kind is MarketUpdate:
                     self._on_market(obj)
                 elif kind is AssetPositionUpdate:
-                    if obj.symbol == "USDC":
+                    if self._isolated is not None and self._isolated.take(obj):
+                        account_changed = True
+                    elif obj.symbol == "USDC":
                         size = Decimal(obj.size)
                         self._usdc = -size if obj.side == "SHORT" else size
                         account_changed = True
                 elif kind is PerpetualPositionUpdate:
-                    self._on_position(obj)
+                    if self._isolated is None or not self._isolated.take(obj):
+                        self._on_position(obj)
                     account_changed = True
                 elif kind is SubaccountInfo:
-                    self._positions.clear()
+                    if self._isolated is None or not self._isolated.take(obj):
+                        self._positions.clear()
                     account_changed = True
-                elif kind is Subscribed and obj.channel == "v4_subaccounts":
+                elif kind is Subscribed and obj.channel in _ACCOUNT_CHANNELS:
                     self._snapshot.set()
                     if self._stale_since_ns is not None:
                         since, self._stale_since_ns = self._stale_since_ns, None
@@ -514,6 +536,9 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
 
     def _publish_account(self) -> None:
         # Equity and free collateral from the balance, the positions and the oracle prices
+        if self._isolated is not None:
+            self._isolated.publish_account()  # Parent and children, in total and each
+            return
         equity = self._usdc
         initial = Decimal(0)
         maintenance = Decimal(0)
@@ -534,6 +559,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         free: Decimal,
         initial: Decimal | None = None,
         maintenance: Decimal | None = None,
+        info: dict | None = None,
     ) -> None:
         if self.account_id is None:
             return
@@ -553,7 +579,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         state = AccountState(
             account_id=self.account_id, account_type=self.account_type,
             base_currency=self.base_currency, reported=True, balances=[balance],
-            margins=margins, info={}, event_id=UUID4(), ts_event=now, ts_init=now,
+            margins=margins, info=info or {}, event_id=UUID4(), ts_event=now, ts_init=now,
         )
         if self._register_reported_account(state):
             return
@@ -582,7 +608,8 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
     # -- Order events --------------------------------------------------------------------------
 
     def _adopt(self, venue_id: str, client_id: int, metadata: int, clob_pair_id: int,
-               flags: int, ticker: str | None) -> VenueOrder | None:
+               flags: int, ticker: str | None,
+               subaccount_number: int | None = None) -> VenueOrder | None:
         # An order of ours the client has no state for (placed before a restart)
         if self._codec is None:
             return None
@@ -606,6 +633,8 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             filled_raw=order.filled_qty.raw,
         )
         state.side = order_kinds.SIDE_BUY if order.side == OrderSide.BUY else order_kinds.SIDE_SELL
+        if subaccount_number is not None and subaccount_number != self._subaccount:
+            state.subaccount_number = subaccount_number  # An isolated child's order
         self._codec.mark_seen(client_id, decoded)
         self._register(state)
         return state
@@ -619,9 +648,12 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
     def _on_order_update(self, update: OrderUpdate) -> None:
         state = self._by_venue_id.get(update.id)
         if state is None:
+            if self._isolated is not None:
+                self._isolated.on_order_update(update)
             state = self._adopt(
                 update.id, int(update.client_id or 0), int(update.client_metadata or 0),
                 int(update.clob_pair_id or 0), int(update.order_flags or 0), update.ticker,
+                update.subaccount_number,
             )
             if state is None:
                 self._external_order(update)
@@ -758,6 +790,8 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             self._codec.release(str(state.client_order_id))
             for generation in range(1, state.generation + 1):
                 self._codec.release(f"{state.client_order_id}.r{generation}")
+        if self._isolated is not None and state.subaccount_number is not None:
+            self._isolated.on_order_closed(state)
 
     def _update_ns(self, update: OrderUpdate) -> int:
         if update.updated_at:
@@ -837,7 +871,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
                 client_id, metadata = int(order.client_id), int(order.client_metadata or 0)
                 self._adopt(
                     order.id, client_id, metadata, int(order.clob_pair_id),
-                    int(order.order_flags), order.ticker,
+                    int(order.order_flags), order.ticker, order.subaccount_number,
                 )
                 ours = self._codec is not None and self._codec.decode(
                     client_id, metadata,
@@ -1014,6 +1048,14 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
                     f"the subaccount holds isolated market {other}: no other market beside it",
                 )
 
+    def _number_of(self, state: VenueOrder) -> int:
+        # The subaccount an order lives in: an isolated child's, else the client's
+        return self._subaccount if state.subaccount_number is None else state.subaccount_number
+
+    def _rest_scope(self) -> dict[str, Any]:
+        # Indexer account routes cover the isolated children too in isolated mode
+        return {"parent": True} if self._isolated is not None else {}
+
     def _check_equity_tier(self) -> None:
         if not self._equity_tiers:
             return
@@ -1045,8 +1087,15 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
                 f"equity tier limit: {open_stateful} open stateful orders, limit {limit}",
             )
 
-    def _venue_order_id(self, client_id: int, clob_pair_id: int, order_flags: int) -> str:
+    def _venue_order_id(self, client_id: int, clob_pair_id: int, order_flags: int,
+                        subaccount: int | None = None) -> str:
         # The Indexer's order UUID (§2.14), with the subaccount UUID computed once
+        if subaccount is not None and subaccount != self._subaccount:
+            assert self._address is not None  # An isolated child subaccount
+            child = self._child_order_uuids.get(subaccount)
+            if child is None:
+                child = self._child_order_uuids[subaccount] = OrderUuids(self._address, subaccount)
+            return child(client_id, clob_pair_id, order_flags)
         order_uuids = getattr(self, "_order_uuids", None)  # Set on the first call
         if order_uuids is None:
             assert self._address is not None
@@ -1234,6 +1283,9 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         if order.is_closed:
             return
         command_ns = self._clock.timestamp_ns()
+        if self._isolated is not None and self._isolated.routes(order.instrument_id):
+            await self._isolated.submit(order, command_ns)  # Through a child subaccount
+            return
         prepared = self._prepare(order, command_ns)
         if prepared is None:
             return
@@ -1416,6 +1468,9 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         stateful: list[tuple[Order, VenueOrder, bytes]] = []
         short: list[tuple[Order, VenueOrder, bytes]] = []
         for order in command.order_list.orders:
+            if self._isolated is not None and self._isolated.routes(order.instrument_id):
+                await self._isolated.submit(order, command_ns)  # Through a child subaccount
+                continue
             prepared = self._prepare(order, command_ns)
             if prepared is None:
                 continue
@@ -1437,13 +1492,18 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             flags, state.good_til_block, state.good_til_block_time,
             self.tracker.height, self.tracker.chain_time_ns(), self._kinds,
         )
-        encoder = self._provider.encoder(state.instrument_id, self._address, self._subaccount)
+        encoder = self._provider.encoder(state.instrument_id, self._address,
+                                         self._number_of(state))
         return encoder.cancel_order_any(
             state.client_id, state.order_flags, plan.good_til_block, plan.good_til_block_time,
         )
 
     async def _cancel_order(self, command: CancelOrder) -> None:
         state = self._orders.get(command.client_order_id)
+        if state is None and self._isolated is not None and self._isolated.cancel_pending(
+            command.client_order_id,
+        ):
+            return  # Waiting for its collateral: denied instead of placed
         if state is None or state.closed or self._sender is None:
             self._log.info(f"Cancel of {command.client_order_id}: no open venue order, ignored")
             return
@@ -1477,14 +1537,16 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         short = [s for s in states if s.is_short_term]
         stateful = [s for s in states if not s.is_short_term]
         tasks = []
-        if short:
+        by_subaccount: dict[int, list[VenueOrder]] = {}
+        for state in short:  # A batch cancel names one subaccount
+            by_subaccount.setdefault(self._number_of(state), []).append(state)
+        for number, group in by_subaccount.items():
             by_clob: dict[int, list[int]] = {}
-            gtb_of = {(s.clob_pair_id, s.client_id): s.good_til_block for s in short}
-            for state in short:
+            gtb_of = {(s.clob_pair_id, s.client_id): s.good_til_block for s in group}
+            for state in group:
                 state.pending_cancel = True
                 by_clob.setdefault(state.clob_pair_id, []).append(state.client_id)
-            encoder = self._provider.encoder(short[0].instrument_id, self._address,
-                                             self._subaccount)
+            encoder = self._provider.encoder(group[0].instrument_id, self._address, number)
             floor = self.tracker.height + self._kinds.blocks_ahead
             for batches in order_kinds.split_batch_cancels(by_clob):
                 gtb = max(
@@ -1532,11 +1594,14 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         if instrument_id is not None:
             filters["ticker"] = instrument_id.symbol.value.removesuffix("-PERP")
         try:
-            async for venue in self._http.iter_orders(self._address, self._subaccount, **filters):
+            async for venue in self._http.iter_orders(
+                self._address, self._subaccount, **filters, **self._rest_scope(),
+            ):
                 if venue.id not in self._by_venue_id:
                     state = self._adopt(
                         venue.id, int(venue.client_id), int(venue.client_metadata or 0),
                         int(venue.clob_pair_id), int(venue.order_flags), venue.ticker,
+                        venue.subaccount_number,
                     )
                     if state is not None:
                         self._fill_state(state, venue)
@@ -1571,7 +1636,8 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         trigger = command.trigger_price or (
             order.trigger_price if order.has_trigger_price else None
         )
-        encoder = self._provider.encoder(order.instrument_id, self._address, self._subaccount)
+        encoder = self._provider.encoder(order.instrument_id, self._address,
+                                         self._number_of(state))
         try:
             if price is None:
                 raise OrderRefused(6, "clob", "a modify needs a limit price")
@@ -1657,7 +1723,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         state.old_venue_order_ids.append(state.venue_order_id)
         state.client_id, state.client_metadata = client_id, metadata
         state.venue_order_id = self._venue_order_id(client_id, state.clob_pair_id,
-                                                    state.order_flags)
+                                                    state.order_flags, state.subaccount_number)
         self._by_venue_id[state.venue_order_id] = state
         if outcome.status == TxStatus.UNKNOWN:
             # The replacement may not have happened: no update until a block shows it

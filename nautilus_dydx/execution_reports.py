@@ -57,7 +57,7 @@ class ExecutionReportsMixin:
         if state is None:
             state = self._adopt(
                 venue.id, int(venue.client_id), int(venue.client_metadata or 0),
-                int(venue.clob_pair_id), flags, venue.ticker,
+                int(venue.clob_pair_id), flags, venue.ticker, venue.subaccount_number,
             )
             if state is not None:
                 self._fill_state(state, venue)
@@ -162,7 +162,9 @@ class ExecutionReportsMixin:
             filters["ticker"] = command.instrument_id.symbol.value.removesuffix("-PERP")
         start_ns = dt_to_unix_nanos(command.start) if command.start is not None else None
         reports = []
-        async for venue in self._http.iter_orders(self._address, self._subaccount, **filters):
+        async for venue in self._http.iter_orders(
+            self._address, self._subaccount, **filters, **self._rest_scope(),
+        ):
             report = self._order_report(venue)
             if report is None:
                 continue
@@ -194,7 +196,9 @@ class ExecutionReportsMixin:
         start_ns = dt_to_unix_nanos(command.start) if command.start is not None else None
         reports = []
         now = self._clock.timestamp_ns()
-        async for fill in self._http.iter_fills(self._address, self._subaccount, market=market):
+        async for fill in self._http.iter_fills(
+            self._address, self._subaccount, market=market, **self._rest_scope(),
+        ):
             ts = iso_to_ns(fill.created_at)
             if start_ns is not None and ts < start_ns:
                 break  # Newest first
@@ -243,17 +247,27 @@ class ExecutionReportsMixin:
         """
         if self._address is None or self.account_id is None:
             return []
-        subaccount = await self._http.get_subaccount(self._address, self._subaccount)
+        if self._isolated is not None:  # The parent and its isolated children
+            parent = await self._http.get_parent_subaccount(self._address, self._subaccount)
+            subaccounts = parent.child_subaccounts
+        else:
+            subaccounts = [await self._http.get_subaccount(self._address, self._subaccount)]
         now = self._clock.timestamp_ns()
         reports = []
-        for ticker, position in subaccount.open_perpetual_positions.items():
+        sizes: dict[str, Decimal] = {}  # Netted over the parent and its children
+        entries: dict[str, Any] = {}
+        for subaccount in subaccounts:
+            for ticker, position in subaccount.open_perpetual_positions.items():
+                sizes[ticker] = sizes.get(ticker, Decimal(0)) + Decimal(position.size)
+                entries.setdefault(ticker, position)
+        for ticker, size in sizes.items():
+            position = entries[ticker]
             instrument_id = ticker_to_instrument_id(ticker)
             if command.instrument_id is not None and command.instrument_id != instrument_id:
                 continue
             instrument = self._cache.instrument(instrument_id)
             if instrument is None:
                 continue
-            size = Decimal(position.size)
             if size == 0:
                 continue
             reports.append(PositionStatusReport(

@@ -167,6 +167,8 @@ class VenueOrder:
     good_til_block_time : int
     command_ns : int
         When the command arrived (0 when adopted from the venue).
+    subaccount_number : int, optional
+        The child subaccount of an isolated-market order; None for the client's own.
 
     """
 
@@ -197,6 +199,7 @@ class VenueOrder:
     held_terminal: object | None = None
     generation: int = 0
     old_venue_order_ids: list[str] = field(default_factory=list)
+    subaccount_number: int | None = None
 
     @property
     def is_short_term(self) -> bool:

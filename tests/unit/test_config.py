@@ -134,6 +134,14 @@ def test_every_endpoint_is_overridable() -> None:
         ({"wallet_address": "cosmos1wldnytkerzs39rs28djn0p9vvqer2x2kxxxxxx"}, "wallet_address"),
         ({"wallet_address": "dydx1abc"}, "wallet_address"),
         ({"private_key": KEY_K2}, "private_key"),  # together with the mnemonic below
+        ({"isolated_child_subaccounts": 1}, "isolated_child_subaccounts"),
+        ({"isolated_return_collateral": "yes"}, "isolated_return_collateral"),
+        ({"isolated_margin_buffer": 0.9}, "isolated_margin_buffer"),
+        ({"isolated_margin_buffer": 101.0}, "isolated_margin_buffer"),
+        ({"isolated_margin_buffer": float("nan")}, "isolated_margin_buffer"),
+        ({"isolated_collateral_usdc": 0.0}, "isolated_collateral_usdc"),
+        ({"isolated_collateral_usdc": float("inf")}, "isolated_collateral_usdc"),
+        ({"isolated_child_subaccounts": True, "subaccount": 128}, "subaccount"),
     ],
 )
 def test_invalid_exec_config_fails_naming_the_field(kwargs: dict, field: str) -> None:
@@ -280,3 +288,17 @@ def test_serialized_config_carries_no_secret_and_reloads_from_environment(
 def test_secret_cannot_be_pickled() -> None:
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(Secret(KEY_K2))
+
+
+def test_isolated_fields_default_off_with_buffer_and_return() -> None:
+    config = DYDXExecClientConfig(mnemonic=MNEMONIC_K1)
+
+    assert config.isolated_child_subaccounts is False
+    assert config.isolated_margin_buffer == 1.1
+    assert config.isolated_collateral_usdc is None
+    assert config.isolated_return_collateral is True
+    on = DYDXExecClientConfig(
+        mnemonic=MNEMONIC_K1, subaccount=127, isolated_child_subaccounts=True,
+        isolated_collateral_usdc=25.0,
+    )
+    assert on.isolated_child_subaccounts and on.isolated_collateral_usdc == 25.0
