@@ -56,10 +56,11 @@ fuzz: build  #-- Differential fuzz: FUZZ_INPUTS mutated frames (default 1000000)
 	$(BIN)/python -m tests.fuzz.run --inputs $(or $(FUZZ_INPUTS),1000000) --jobs $(or $(FUZZ_JOBS),1)
 
 reliability: build  #-- Fault suite vs the sandbox: each fault FAULT_COUNT (100) times, invariants
-	$(BIN)/python -m tests.reliability faults --faults all --count $(or $(FAULT_COUNT),100)
+	$(BIN)/python -m tests.reliability faults --faults all --count $(or $(FAULT_COUNT),100) --budget-minutes $(or $(FAULT_BUDGET_MINUTES),10)
 
 soak: build  #-- Soak vs a sandbox process (SOAK_SECONDS=300): RSS MB/hour, latency start/end
-	$(BIN)/python -m tests.reliability soak --seconds $(or $(SOAK_SECONDS),300)
+	$(BIN)/python -m tests.reliability soak --seconds $(or $(SOAK_SECONDS),300) \
+		--orders-per-second $(or $(SOAK_RATE),2) --warmup $(or $(SOAK_WARMUP),60)
 
 annotate: $(STAMP)  #-- Cython HTML annotation beside each .pyx (yellow = Python calls)
 	ANNOTATION_MODE=1 $(BIN)/python setup.py -q build_ext --inplace --force

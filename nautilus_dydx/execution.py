@@ -1244,8 +1244,10 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         # Prepared and signed here, not in a task: a short-term order's signed bytes exist
         # before the strategy's call returns; only the broadcast waits for the event loop
         order = command.order
-        if order.is_closed:
-            super().submit_order(command)
+        if order.is_closed or (
+            self._isolated is not None and self._isolated.routes(order.instrument_id)
+        ):
+            super().submit_order(command)  # The isolated route first moves collateral
             return
         try:
             sending = self._submit_now(order)
