@@ -93,6 +93,7 @@ from nautilus_dydx.execution_state import short_reason
 from nautilus_dydx.grpc.authenticators import PermissionedWallet
 from nautilus_dydx.grpc.authenticators import permissioned_wallet
 from nautilus_dydx.grpc.client import DYDXNodeClient
+from nautilus_dydx.grpc.errors import DYDXNodeError
 from nautilus_dydx.grpc.sender import DYDXTransactionSender
 from nautilus_dydx.grpc.sender import SequenceMode
 from nautilus_dydx.grpc.sender import TxOutcome
@@ -110,6 +111,7 @@ _TAGS_PREFIX = "DYDXOrderTags:"
 _NANOS = 1_000_000_000
 _STATEFUL_CHUNK = 20  # Stateful cancels per transaction
 _INCLUSION_WAIT_SECS = 60.0  # Longest wait for a lost stateful answer when blocks stall
+_REPLACEMENT_WAIT_SECS = 3.0  # Least wait for a higher good-til-block before a modify fails
 _MARKET_TYPES = (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.MARKET_IF_TOUCHED)
 _TRIGGER_LIMIT_TYPES = (OrderType.STOP_LIMIT, OrderType.LIMIT_IF_TOUCHED)
 _ACCOUNT_CHANNELS = frozenset({"v4_subaccounts", "v4_parent_subaccounts"})
@@ -1680,15 +1682,24 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
                                    quantums, subticks, trigger_subticks)
 
     async def _replacement_block(self, state: VenueOrder) -> int:
-        # A replacement needs a higher good-til-block: wait (a few blocks at most) for room
-        for _ in range(4):
-            height = self.tracker.height
+        # A replacement needs a higher good-til-block: wait (a few blocks at most) for room,
+        # asking the node itself when the height stands still (the stream may be reconnecting)
+        tracker = self.tracker
+        deadline = time.monotonic() + max(4 * tracker.block_time_secs, _REPLACEMENT_WAIT_SECS)
+        while True:
+            height = tracker.height
             gtb = max(state.good_til_block + 1, height + self._kinds.blocks_ahead)
             gtb = min(gtb, height + self._kinds.short_block_window)
             if gtb > state.good_til_block:
                 return gtb
-            await asyncio.sleep(self.tracker.block_time_secs)
-        return state.good_til_block
+            if time.monotonic() > deadline:
+                return state.good_til_block
+            await asyncio.sleep(tracker.block_time_secs / 2)
+            if tracker.height == height and self._node is not None:
+                try:
+                    await tracker.refresh(self._node)
+                except DYDXNodeError:
+                    pass  # Tried again until the deadline
 
     async def _cancel_replace(self, command: ModifyOrder, order: Order, state: VenueOrder,
                               encoder: Any, quantity: Quantity, price: Price,
