@@ -1164,8 +1164,9 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         return message, values[0], new_state
 
     def _new_state(self, order: Order, values: tuple, client_id: int, metadata: int,
-                   clob_pair_id: int, command_ns: int) -> VenueOrder:
-        # `values` as `order_kinds.plan_values`
+                   clob_pair_id: int, command_ns: int,
+                   subaccount: int | None = None) -> VenueOrder:
+        # `values` as `order_kinds.plan_values`; `subaccount` an isolated child's number
         flags, side, tif, _, gtb, gtbt, reduce_only = values[:7]
         return VenueOrder(
             client_order_id=order.client_order_id,
@@ -1175,13 +1176,14 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             client_metadata=metadata,
             clob_pair_id=clob_pair_id,
             order_flags=flags,
-            venue_order_id=self._venue_order_id(client_id, clob_pair_id, flags),
+            venue_order_id=self._venue_order_id(client_id, clob_pair_id, flags, subaccount),
             side=side,
             time_in_force=tif,
             reduce_only=reduce_only,
             good_til_block=gtb,
             good_til_block_time=gtbt,
             command_ns=command_ns,
+            subaccount_number=subaccount,
         )
 
     def _prepare_twap(self, order: Order, twap: DYDXTwapTags,

@@ -802,33 +802,18 @@ class IsolatedRouter:
             )
             kinds = client._kind_config(tags)
             plan = client._plan(order, order_kinds.fields_from_order(order, worst), tags, kinds)
+            values = order_kinds.plan_values(plan)
             client_id, metadata = client._codec.encode(order.client_order_id.value)
             encoder = client._provider.encoder(order.instrument_id, client._address, child)
-            message = order_kinds.place_order_any(encoder, plan, client_id, metadata, kinds)
+            message = order_kinds.place_values_any(encoder, values, client_id, metadata, kinds)
         except OrderRefused as e:
             client._deny(order, f"{e.codespace} {e.code}: {e.reason}")
             return None
         except (ValueError, KeyError, ClientIdCollisionError) as e:
             client._deny(order, str(e))
             return None
-        state = VenueOrder(
-            client_order_id=order.client_order_id,
-            strategy_id=order.strategy_id,
-            instrument_id=order.instrument_id,
-            client_id=client_id,
-            client_metadata=metadata,
-            clob_pair_id=encoder.clob_pair_id,
-            order_flags=plan.order_flags,
-            venue_order_id=client._venue_order_id(
-                client_id, encoder.clob_pair_id, plan.order_flags, child,
-            ),
-            side=plan.side,
-            time_in_force=plan.time_in_force,
-            reduce_only=plan.reduce_only,
-            good_til_block=plan.good_til_block,
-            good_til_block_time=plan.good_til_block_time,
-            command_ns=command_ns,
-            subaccount_number=child,
+        state = client._new_state(
+            order, values, client_id, metadata, encoder.clob_pair_id, command_ns, child,
         )
         return state, message
 
