@@ -1031,6 +1031,8 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
 
     def _check_isolation(self, instrument_id: InstrumentId) -> None:
         # An isolated market trades alone in its subaccount; a cross market never beside one
+        if not self._positions:
+            return  # Nothing held beside the order (the common case of a quoting strategy)
         params = self._provider.market_params(instrument_id)
         if params is None:
             return
