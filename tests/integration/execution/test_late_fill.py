@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
+import httpx
 import pytest
+from nautilus_trader.core.uuid import UUID4
+from nautilus_trader.execution.messages import QueryOrder
 
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
@@ -78,5 +82,51 @@ def test_an_order_nautilus_gave_up_on_is_canceled_when_the_venue_shows_it() -> N
             await node.wait(lambda: alice_stateful(sandbox) == set(), timeout=15.0)
             assert order.status == OrderStatus.REJECTED
             assert "OrderAccepted" not in node.of(order.client_order_id)
+
+    run(scenario())
+
+
+def test_the_in_flight_check_applies_the_venue_fills_the_stream_missed() -> None:
+    # The stream misses two fills; Nautilus's in-flight check then queries the order. Its
+    # report alone would make Nautilus infer one fill at the average price: the client applies
+    # the venue's own two fills (ids, prices, fees) instead
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            order = node.limit(OrderSide.BUY, "0.002", "60000", tags=SHORT)
+            node.strategy.submit_order(order)
+            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            state = node.client.venue_order(order.client_order_id)
+            sandbox.faults.pause_stream("v4_subaccounts")
+            await bob_order(sandbox, 1, SELL, 10, 60000, tif=IOC)
+            await bob_order(sandbox, 2, SELL, 10, 60000, tif=IOC)
+
+            async def venue_fills() -> list[dict]:
+                async with httpx.AsyncClient(base_url=sandbox.http_url) as http:
+                    answer = await http.get("/fills", params={
+                        "address": K1_ADDRESS, "subaccountNumber": 0, "market": "BTC-USD",
+                    })
+                return [f for f in answer.json()["fills"] if f["orderId"] == state.venue_order_id]
+
+            for _ in range(100):
+                if len(await venue_fills()) == 2:
+                    break
+                await asyncio.sleep(0.1)
+            fills = await venue_fills()
+            assert len(fills) == 2
+            assert not any(isinstance(e, OrderFilled) for e in node.events)
+            node.client.query_order(QueryOrder(
+                node.strategy.trader_id, order.strategy_id, order.instrument_id,
+                order.client_order_id, VenueOrderId(state.venue_order_id), UUID4(),
+                node.client._clock.timestamp_ns(),
+            ))
+            await node.wait(lambda: order.status == OrderStatus.FILLED)
+            sandbox.faults.resume_stream("v4_subaccounts")
+            await asyncio.sleep(1.0)  # Whatever the stream still delivers must not repeat
+            filled = [e for e in node.events if isinstance(e, OrderFilled)]
+            assert sorted(e.trade_id.value for e in filled) == sorted(f["id"] for f in fills)
+            assert [e.last_qty.as_decimal() for e in filled] == [Decimal("0.001")] * 2
+            assert sum(e.commission.as_decimal() for e in filled) == sum(
+                Decimal(f["fee"]) for f in fills
+            )
 
     run(scenario())
