@@ -399,7 +399,7 @@ class Faults:
 
     def skew_sequence(self, address: str, delta: int) -> int:
         """
-        Shift the stored account sequence of `address` by `delta`; return the new sequence.
+        Shift the stored account sequence of `address` by `delta` (not below zero).
 
         Parameters
         ----------
@@ -414,6 +414,8 @@ class Faults:
 
         """
         account = self.sandbox.node.chain.accounts[address]  # type: ignore[union-attr]
+        # A sequence is unsigned on chain: a skew below zero stops at zero
+        delta = max(delta, -account.sequence, -account.check_sequence)
         account.sequence += delta
         account.check_sequence += delta
         self._count("sequence_skew", f"{address} {delta:+d}")

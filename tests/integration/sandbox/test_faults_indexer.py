@@ -152,6 +152,10 @@ def test_grpc_errors_sequence_skew_and_block_stall() -> None:
             assert (await client.account(K1_ADDRESS)).sequence == 10
             faults.skew_sequence(K1_ADDRESS, -3)
             assert (await client.broadcast(tx)).code == 0
+            # An unsigned sequence: a skew past zero stops there, and queries still answer
+            assert faults.skew_sequence(K1_ADDRESS, -100) == 0
+            assert (await client.account(K1_ADDRESS)).sequence == 0
+            faults.skew_sequence(K1_ADDRESS, 8)
             # Block production: the sandbox node runs on a timer in this test
             sandbox.node.resume()
             start = sandbox.node.height
