@@ -23,7 +23,6 @@ from nautilus_dydx._proto.dydxprotocol.sending import transfer_pb2
 from nautilus_dydx._proto.dydxprotocol.sending import tx_pb2 as sending_tx_pb2
 from nautilus_dydx._proto.dydxprotocol.subaccounts import subaccount_pb2
 from nautilus_dydx.client_ids import ClientIdCollisionError
-from nautilus_dydx.client_ids import subaccount_uuid
 from nautilus_dydx.execution_state import OPEN_STATUSES
 from nautilus_dydx.execution_state import VenueOrder
 from nautilus_dydx.execution_twap import parse_twap_tags
@@ -329,7 +328,6 @@ class IsolatedRouter:
         self._pending: dict[ClientOrderId, int] = {}  # Orders waiting for collateral
         self._canceled: set[ClientOrderId] = set()
         self._reserved: dict[ClientOrderId, tuple[int, Decimal]] = {}  # Opening orders' margin
-        self._uuids: dict[int, str] = {}
         self.transfers_sent = 0
         self.transfers_returned = 0
 
@@ -918,24 +916,6 @@ class IsolatedRouter:
             return self._client._usdc
         book = self.books.get(number)
         return book.usdc if book is not None else _ZERO
-
-    def subaccount_uuid(self, number: int) -> str:
-        """
-        Return the Indexer subaccount UUID of `number` (cached).
-
-        Parameters
-        ----------
-        number : int
-
-        Returns
-        -------
-        str
-
-        """
-        value = self._uuids.get(number)
-        if value is None:
-            value = self._uuids[number] = str(subaccount_uuid(self._client._address, number))
-        return value
 
 
 __all__ = [
