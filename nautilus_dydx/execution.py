@@ -82,8 +82,8 @@ from nautilus_dydx.execution_reports import ExecutionReportsMixin
 from nautilus_dydx.execution_state import base_client_order_id
 from nautilus_dydx.execution_twap import FLAGS_TWAP
 from nautilus_dydx.execution_twap import FLAGS_TWAP_SUBORDER
+from nautilus_dydx.execution_twap import TWAP_TAGS_PREFIX
 from nautilus_dydx.execution_twap import DYDXTwapTags
-from nautilus_dydx.execution_twap import parse_twap_tags
 from nautilus_dydx.execution_twap import twap_place_order_any
 from nautilus_dydx.execution_state import BENIGN_CANCEL_CODES
 from nautilus_dydx.execution_state import EXPIRED_REASONS
@@ -157,14 +157,46 @@ def parse_order_tags(order: Order) -> DYDXOrderTags | None:
         If the tag's JSON does not parse.
 
     """
-    for tag in order.tags or ():
-        if tag.startswith(_TAGS_PREFIX):
-            return _parse_order_tags_json(tag[len(_TAGS_PREFIX):])
-    return None
+    return order_tags(order)[0]
 
 
-# A strategy reuses a few tag strings: parse each once (frozen, so safe to share)
-_parse_order_tags_json = functools.lru_cache(maxsize=256)(DYDXOrderTags.parse)
+def order_tags(order: Order) -> tuple[DYDXOrderTags | None, DYDXTwapTags | None]:
+    """
+    Return the `DYDXOrderTags` and `DYDXTwapTags` of an order (each None if absent).
+
+    Parameters
+    ----------
+    order : Order
+
+    Returns
+    -------
+    tuple[DYDXOrderTags | None, DYDXTwapTags | None]
+
+    Raises
+    ------
+    ValueError
+        If a tag's JSON does not parse or does not fit its fields.
+
+    """
+    tags = order.tags
+    if not tags:
+        return _NO_TAGS
+    return _parse_tags(tuple(tags))
+
+
+_NO_TAGS: tuple[None, None] = (None, None)
+
+
+# A strategy reuses a few tag lists: parse each once (frozen, so safe to share)
+@functools.lru_cache(maxsize=256)
+def _parse_tags(tags: tuple[str, ...]) -> tuple[DYDXOrderTags | None, DYDXTwapTags | None]:
+    order_tags = twap = None
+    for tag in tags:
+        if order_tags is None and tag.startswith(_TAGS_PREFIX):
+            order_tags = DYDXOrderTags.parse(tag[len(_TAGS_PREFIX):])
+        elif twap is None and tag.startswith(TWAP_TAGS_PREFIX):
+            twap = DYDXTwapTags.parse(tag[len(TWAP_TAGS_PREFIX):])
+    return order_tags, twap
 
 
 class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
@@ -1187,7 +1219,11 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         if reason is not None:
             self._deny(order, f"clob 34: {reason}")
             return None
-        twap = parse_twap_tags(order)
+        try:
+            tags, twap = order_tags(order)
+        except ValueError as e:
+            self._deny(order, f"invalid order tags: {e}")
+            return None
         if twap is not None:
             prepared = self._prepare_twap(order, twap, command_ns)
             if prepared is None:
@@ -1195,7 +1231,6 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             state, message = prepared
             return message, state.order_flags, lambda: state
         try:
-            tags = parse_order_tags(order)
             worst = (
                 self._worst_price(order, instrument, tags)
                 if order.order_type in _MARKET_TYPES else None

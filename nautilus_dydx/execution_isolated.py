@@ -670,7 +670,12 @@ class IsolatedRouter:
         if reason is not None:
             client._deny(order, f"clob 34: {reason}")
             return
-        if parse_twap_tags(order) is not None:
+        try:
+            twap = parse_twap_tags(order)
+        except ValueError as e:
+            client._deny(order, f"invalid order tags: {e}")
+            return
+        if twap is not None:
             client._deny(order, "a TWAP order on an isolated market is not supported through "
                                 "child subaccounts")
             return

@@ -18,7 +18,7 @@ from nautilus_dydx.order_errors import OrderRefused
 
 FLAGS_TWAP: Final = 128
 FLAGS_TWAP_SUBORDER: Final = 256
-_PREFIX = "DYDXTwapTags:"
+TWAP_TAGS_PREFIX: Final = "DYDXTwapTags:"
 
 
 class DYDXTwapTags(NautilusConfig, frozen=True):
@@ -48,7 +48,7 @@ class DYDXTwapTags(NautilusConfig, frozen=True):
         """
         Return the tag string, ``DYDXTwapTags:{json}``.
         """
-        return f"{_PREFIX}{self.json().decode()}"
+        return f"{TWAP_TAGS_PREFIX}{self.json().decode()}"
 
     def check(self) -> None:
         """
@@ -87,8 +87,8 @@ def parse_twap_tags(order: Any) -> DYDXTwapTags | None:
 
     """
     for tag in order.tags or ():
-        if tag.startswith(_PREFIX):
-            return DYDXTwapTags.parse(tag[len(_PREFIX):])
+        if tag.startswith(TWAP_TAGS_PREFIX):
+            return DYDXTwapTags.parse(tag[len(TWAP_TAGS_PREFIX):])
     return None
 
 

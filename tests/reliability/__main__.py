@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     soak.add_argument("--no-purge", action="store_true",
                       help="keep closed orders in the cache (measures the per-order cost)")
     soak.add_argument("--orders-per-second", type=float, default=2.0,
-                      help="order actions per second through the execution client")
+                      help="order actions per second through the execution client (0: data only)")
     soak.add_argument("--client-closed-kept", type=int, default=None,
                       help="closed orders the execution client remembers (default 10 000)")
     soak.add_argument("--tracemalloc", action="store_true",

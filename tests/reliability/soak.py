@@ -296,12 +296,13 @@ class OrderFlow:
 
     async def run(self, duration: float, control_url: str, rate: float,
                   first_drop: float = WS_DROP_EVERY_S) -> None:
-        interval = 1.0 / rate
+        interval = 1.0 / rate if rate > 0 else 1.0
         next_drop = first_drop
         drops: list[asyncio.Future] = []
         async with httpx.AsyncClient(timeout=30.0) as http:
             while (elapsed := time.perf_counter() - self.started) < duration:
-                self.step()
+                if rate > 0:
+                    self.step()
                 if elapsed >= next_drop:
                     next_drop += WS_DROP_EVERY_S
                     self.report.ws_drops += 1

@@ -87,6 +87,37 @@ def test_invalid_twap_parameters_are_denied() -> None:
     run(scenario())
 
 
+def test_malformed_tags_deny_the_order_and_the_next_order_still_goes() -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            instrument = node.cache.instrument(BTC_PERP)
+            factory = node.strategy.order_factory
+
+            def limit(tags: list[str] | None):
+                return factory.limit(
+                    BTC_PERP, OrderSide.BUY, instrument.make_qty(Decimal("0.001")),
+                    instrument.make_price(Decimal(60000)), tags=tags,
+                )
+
+            bad = [
+                limit(['DYDXTwapTags:{"duration_secs": "five minutes"}']),
+                limit(["DYDXTwapTags:{not json"]),
+                limit(["DYDXOrderTags:{not json"]),
+            ]
+            good = limit(None)
+            for order in [*bad, good]:
+                node.strategy.submit_order(order)
+            await node.wait(lambda: all(o.status == OrderStatus.DENIED for o in bad))
+            await node.wait(lambda: good.status == OrderStatus.ACCEPTED)
+            for order in bad:
+                assert node.of(order.client_order_id) == ["OrderInitialized", "OrderDenied"]
+                assert node.kinds(order.client_order_id)[-1].reason.startswith(
+                    "invalid order tags: ",
+                )
+
+    run(scenario())
+
+
 def test_limit_twap_is_canceled_like_a_stateful_order() -> None:
     async def scenario() -> None:
         async with venue() as sandbox, trading_node(sandbox) as node:
