@@ -391,6 +391,8 @@ class DYDXDataClient(LiveMarketDataClient):
         self._checked_deltas = bool(self._stale_books) or any(
             DEPTH in kinds for kinds in self._book_kinds.values()
         )
+        # Trades, and deltas that need no check, go from the compiled listener to the engine
+        self._ws.set_direct(self._handle_data, deltas=not self._checked_deltas)
 
     def _publish_instrument(self, instrument: Instrument) -> None:
         # Nautilus 1.221's MessageBus.subscribe matches a new pattern subscription against

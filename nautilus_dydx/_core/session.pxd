@@ -28,6 +28,12 @@ cdef class SessionListener(DYDXWsListener):
     cdef readonly MessageIdTracker tracker
     """The message_id tracker of this connection.\n\n:returns: `MessageIdTracker`"""
     cdef object _owner       # Python object with the on_* connection callbacks
+    cdef public object direct
+    """Receives each leading trade (and book deltas if `direct_deltas`) of a message instead
+    of the handler, or None.\n\n:returns: `Callable[[object], None] | None`"""
+    cdef public bint direct_deltas
+    """If leading `OrderBookDeltas` go to `direct` too.\n\n:returns: `bool`"""
 
     cdef void _deliver(self, list objects, bint found, uint64_t message_id) except *
+    cdef list _direct(self, list objects)
     cdef void _gap(self, object missing) except *

@@ -24,6 +24,8 @@ class MessageIdTracker:
 
 class SessionListener(DYDXWsListener):
     tracker: MessageIdTracker
+    direct: Callable[[Any], None] | None
+    direct_deltas: bool
     def __init__(
         self,
         parser: FrameParser,

@@ -7,6 +7,8 @@ from nautilus_dydx._core.frames import ResyncNeeded
 from nautilus_dydx._core.frames import Subscribed
 from nautilus_dydx._core.frames import Unsubscribed
 from nautilus_dydx._core.frames import WsError
+from nautilus_trader.model.data import OrderBookDeltas
+from nautilus_trader.model.data import TradeTick
 
 from cpython.bytes cimport PyBytes_AS_STRING
 from cpython.bytes cimport PyBytes_GET_SIZE
@@ -35,6 +37,8 @@ cdef object _WsError = WsError
 cdef object _Subscribed = Subscribed
 cdef object _Unsubscribed = Unsubscribed
 cdef object _ResyncNeeded = ResyncNeeded
+cdef object _OrderBookDeltas = OrderBookDeltas
+cdef object _TradeTick = TradeTick
 
 
 cdef inline bint scan_message_id_c(
@@ -194,6 +198,12 @@ cdef class SessionListener(DYDXWsListener):
     ``subscribed``, ``unsubscribed``, ``error``) go to the connection first, and a `ResyncNeeded`
     record is reported to it.
 
+    With `direct` set, the leading trades of a message (and its leading book deltas, with
+    `direct_deltas`) go one by one to `direct` from compiled code, in order, and the handler
+    gets only the rest of the message (not called if nothing is left): objects a subscriber
+    takes as they are skip the interpreted dispatch. An object `direct` raises on is reported
+    to ``on_handler_error`` alone; the ones after it are still delivered.
+
     Parameters
     ----------
     parser : FrameParser
@@ -215,6 +225,8 @@ cdef class SessionListener(DYDXWsListener):
         DYDXWsListener.__init__(self, parser, handler, on_error)
         self._owner = owner
         self.tracker = MessageIdTracker()
+        self.direct = None
+        self.direct_deltas = False
 
     cpdef on_ws_connected(self, WSTransport transport):
         self._owner.on_ws_connected(transport)
@@ -295,10 +307,39 @@ cdef class SessionListener(DYDXWsListener):
             self._owner.on_resync(objects[-1])
         if forward:
             try:
+                if self.direct is not None:
+                    objects = self._direct(objects)
+                    if objects is None:
+                        return
                 self._handler(objects)
             except Exception as e:
                 # The owner's bug must not take the connection down with it
                 self._owner.on_handler_error(e, objects)
+
+    cdef list _direct(self, list objects):
+        # The leading trades (and deltas) to `direct`; the rest for the handler, or None
+        cdef Py_ssize_t n = len(objects)
+        cdef Py_ssize_t i = 0
+        cdef object obj
+        cdef object kind
+        cdef object sink = self.direct
+        while i < n:
+            obj = objects[i]
+            kind = type(obj)
+            if kind is _TradeTick or (kind is _OrderBookDeltas and self.direct_deltas):
+                try:
+                    sink(obj)
+                except Exception as e:
+                    # One failing object must not drop its neighbours
+                    self._owner.on_handler_error(e, [obj])
+                i += 1
+            else:
+                break
+        if i == 0:
+            return objects
+        if i == n:
+            return None
+        return objects[i:]
 
     cdef void _gap(self, object missing) except *:
         self._owner.on_gap(missing)

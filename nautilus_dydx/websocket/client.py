@@ -142,6 +142,8 @@ class DYDXWebSocketClient:
             )
         self.url = url
         self.handler = handler
+        self.direct: Callable[[Any], None] | None = None
+        self.direct_deltas = False
         self.parser = parser if parser is not None else FrameParser()
         self.on_stale = on_stale
         self.on_reconnected = on_reconnected
@@ -177,6 +179,30 @@ class DYDXWebSocketClient:
         )
 
     # -- Markets -------------------------------------------------------------------------------
+
+    def set_direct(self, sink: Callable[[Any], None] | None, deltas: bool = False) -> None:
+        """
+        Send each frame's leading trades (and book deltas, if `deltas`) to `sink` directly.
+
+        They skip `handler`, which still gets the rest of each frame in order (see
+        `SessionListener`). Applies to live connections at once and to every new one.
+
+        Parameters
+        ----------
+        sink : Callable[[object], None] | None
+            Receives one `TradeTick` or `OrderBookDeltas` at a time; None sends all to
+            `handler`.
+        deltas : bool, default False
+            Whether `OrderBookDeltas` go to `sink` too.
+
+        """
+        self.direct = sink
+        self.direct_deltas = deltas
+        for connection in self._connections:
+            listener = connection.listener
+            if listener is not None:
+                listener.direct = sink
+                listener.direct_deltas = deltas
 
     def register_market(
         self,

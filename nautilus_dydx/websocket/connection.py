@@ -253,6 +253,8 @@ class PooledConnection:
     def _new_listener(self) -> SessionListener:
         client = self.client
         self.listener = SessionListener(client.parser, client.handler, self, client.on_error)
+        self.listener.direct = client.direct
+        self.listener.direct_deltas = client.direct_deltas
         return self.listener
 
     # -- Listener callbacks (called by SessionListener) ----------------------------------------

@@ -11,6 +11,8 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 from nautilus_trader.model.data import OrderBookDeltas
+from nautilus_trader.model.data import QuoteTick
+from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.identifiers import InstrumentId
 from picows import WSMsgType
 from picows.picows import _make_test_ws_frame
@@ -277,3 +279,107 @@ def test_listener_survives_a_handler_that_raises() -> None:
     assert len(calls) == 2
     assert [type(e) for e, _ in owner.handler_errors] == [RuntimeError]
     assert listener.tracker.last_message_id == 2
+
+
+def _trades(message_id: int, ids: list[str]) -> dict:
+    return {
+        "type": "channel_data", "connection_id": CID, "message_id": message_id,
+        "id": "BTC-USD", "channel": "v4_trades", "version": "2.1.0",
+        "contents": {"trades": [
+            {"id": trade_id, "side": "BUY", "size": "0.001", "price": "90000", "type": "LIMIT",
+             "createdAt": "2026-01-01T00:00:00.000Z", "createdAtHeight": "10"}
+            for trade_id in ids
+        ]},
+    }
+
+
+def _session_frames() -> list:
+    return [
+        _text({"type": "connected", "connection_id": CID, "message_id": 0}),
+        _text({
+            "type": "subscribed", "connection_id": CID, "message_id": 1,
+            "channel": "v4_orderbook", "id": "BTC-USD",
+            "contents": {"bids": [["89990", "1"]], "asks": [["90010", "2"]]},
+        }),
+        _text(_book(2)),  # A new best bid: deltas, then a quote
+        _text(_trades(3, ["a1", "a2", "a3"])),
+        _text(_book(4, "5")),  # The same best bid, a new size: deltas and a quote
+    ]
+
+
+def _flatten(delivered: list[list]) -> list:
+    return [obj for objects in delivered for obj in objects]
+
+
+def _content(obj) -> object:
+    # What an object carries, without its receive timestamps
+    if type(obj) is OrderBookDeltas:
+        return [(d.action, d.order.side, d.order.price, d.order.size) for d in obj.deltas]
+    if type(obj) is TradeTick:
+        return obj.trade_id.value
+    if type(obj) is QuoteTick:
+        return (obj.bid_price, obj.ask_price, obj.bid_size, obj.ask_size)
+    return type(obj).__name__
+
+
+@pytest.mark.parametrize("deltas", [True, False])
+def test_direct_sink_takes_leading_trades_and_deltas_in_order(deltas: bool) -> None:
+    # Oracle: the same frames through a listener without a sink
+    plain, _, expected, _ = _listener()
+    for frame in _session_frames():
+        plain.on_ws_frame(None, frame)
+    listener, owner, delivered, errors = _listener()
+    direct: list = []
+    stream: list = []  # Everything either side received, as it arrived
+
+    def sink(obj) -> None:
+        direct.append(obj)
+        stream.append(obj)
+
+    def handler(objects: list) -> None:
+        delivered.append(objects)
+        stream.extend(objects)
+
+    listener = compiled.SessionListener(listener.parser, handler, owner, errors.append)
+    listener.direct = sink
+    listener.direct_deltas = deltas
+    for frame in _session_frames():
+        listener.on_ws_frame(None, frame)
+
+    # The snapshot comes behind its `subscribed` record: the handler's, as every control frame
+    assert [type(o) for o in direct if type(o) is OrderBookDeltas] == (
+        [OrderBookDeltas] * 2 if deltas else []
+    )
+    assert [t.trade_id.value for t in direct if type(t) is TradeTick] == ["a1", "a2", "a3"]
+    # Nothing lost, nothing doubled, nothing reordered
+    assert [_content(o) for o in stream] == [_content(o) for o in _flatten(expected)]
+    # The handler gets no frame it has nothing left of, and every quote after its deltas
+    assert all(delivered)
+    assert all(type(objects[0]) is not TradeTick for objects in delivered)
+    if deltas:
+        # Control frames whole; of the updates, only their quotes
+        assert [type(o).__name__ for o in _flatten(delivered)] == [
+            "Connected", "Subscribed", "OrderBookDeltas", "QuoteTick", "QuoteTick", "QuoteTick",
+        ]
+    assert owner.handler_errors == [] and errors == []
+
+
+def test_direct_sink_that_raises_is_reported_and_the_connection_goes_on() -> None:
+    listener, owner, delivered, errors = _listener()
+    taken: list = []
+
+    def sink(obj) -> None:
+        taken.append(obj)
+        if len(taken) == 2:
+            raise RuntimeError("engine bug")
+
+    listener.direct = sink
+    listener.direct_deltas = True
+    for frame in _session_frames():
+        listener.on_ws_frame(None, frame)
+
+    assert [type(e) for e, _ in owner.handler_errors] == [RuntimeError]
+    assert [_content(o) for _, objects in owner.handler_errors for o in objects] == ["a1"]
+    # The trades after it in the same frame, and later frames, are still delivered
+    assert [t.trade_id.value for t in taken if type(t) is TradeTick] == ["a1", "a2", "a3"]
+    assert type(delivered[-1][0]) is QuoteTick
