@@ -10,6 +10,8 @@ import pytest
 
 from nautilus_dydx.client_id_store import ClientIdStore
 from nautilus_dydx.client_ids import ClientIdCodec
+from nautilus_dydx.client_ids import pack_any_client_order_id
+from nautilus_dydx.client_ids import pack_client_order_id
 
 
 ADDRESS = "dydx1wldnytkerzs39rs28djn0p9vvqer2x2k5x8hjy"
@@ -61,3 +63,16 @@ def test_decode_stored_id(benchmark, codec: ClientIdCodec) -> None:
     pair = codec.encode("O-20260101-000000-ALPHA-MOMENTUM-16777216")
     fresh = ClientIdCodec(codec.store)
     assert benchmark(fresh.decode, *pair) == "O-20260101-000000-ALPHA-MOMENTUM-16777216"
+
+
+@pytest.mark.parametrize("form", ["compiled", "interpreted"])
+def test_pack_default_id(benchmark, form: str) -> None:
+    # The stateless layout of a new default ID: the compiled form (ASCII IDs, the submit
+    # path's) beside the interpreted one (regex and calendar, any ID) on the same IDs
+    pack = pack_client_order_id if form == "compiled" else pack_any_client_order_id
+    ids = [f"O-20260101-000000-001-002-{n}" for n in range(1, 16_384)]
+    cycle = itertools.cycle(ids)
+
+    benchmark.group = "client order id: pack a default id"
+    benchmark(lambda: pack(next(cycle)))
+    assert pack(ids[-1]) == pack_any_client_order_id(ids[-1]) is not None

@@ -14,6 +14,7 @@ from time import gmtime
 from typing import Any
 from typing import Final
 
+from nautilus_dydx._core.orders import pack_ascii_client_order_id
 from nautilus_dydx.client_id_store import KIND_PREFIX
 from nautilus_dydx.client_id_store import ClientIdStore
 from nautilus_dydx.common.limits import CLIENT_ID_RETENTION_SECS
@@ -93,6 +94,24 @@ def pack_client_order_id(client_order_id: str) -> tuple[int, int] | None:
     ----------
     client_order_id : str
         An ID such as ``"O-20260101-000000-001-001-1"``.
+
+    Returns
+    -------
+    tuple[int, int] | None
+
+    """
+    if client_order_id.isascii():
+        return pack_ascii_client_order_id(client_order_id)  # Compiled, same result
+    return pack_any_client_order_id(client_order_id)
+
+
+def pack_any_client_order_id(client_order_id: str) -> tuple[int, int] | None:
+    """
+    Return `pack_client_order_id` of any ID, interpreted (``\\d`` is any Unicode digit).
+
+    Parameters
+    ----------
+    client_order_id : str
 
     Returns
     -------

@@ -14,9 +14,11 @@ from cpython.bytearray cimport PyByteArray_AS_STRING
 from cpython.bytes cimport PyBytes_AS_STRING
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.bytes cimport PyBytes_GET_SIZE
+from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 from libc.stdint cimport UINT32_MAX
 from libc.stdint cimport UINT64_MAX
 from libc.stdint cimport int32_t
+from libc.stdint cimport int64_t
 from libc.stdint cimport uint32_t
 from libc.stdint cimport uint64_t
 from libc.string cimport memcmp
@@ -1283,3 +1285,125 @@ cdef class TxSigner:
         cdef bytes prefix = length_delimited(1, body) + length_delimited(2, auth)
         cdef bytes sig = self.sign_digest(_sha256(prefix + self._sign_doc_tail).digest())
         return prefix + b"\x1a\x40" + sig
+
+
+# -- Client order IDs -------------------------------------------------------------------------
+# The packed layout of `nautilus_dydx.client_ids` (documented there), for ASCII IDs
+
+cdef int64_t _PACK_EPOCH_SECONDS = 1_704_067_200  # 2024-01-01T00:00:00Z
+cdef int _PACK_TIME_BITS = 28
+cdef int _PACK_TAG_BITS = 10
+cdef int _PACK_COUNT_BITS = 14
+cdef Py_ssize_t _PACK_PREFIX_LENGTH = 26  # len("O-YYYYMMDD-HHMMSS-TTT-SSS-")
+
+
+cdef inline bint _ascii_digits(const char* p, Py_ssize_t n, int64_t* out) noexcept nogil:
+    cdef int64_t value = 0
+    cdef Py_ssize_t i
+    for i in range(n):
+        if p[i] < 48 or p[i] > 57:
+            return False
+        value = value * 10 + (p[i] - 48)
+    out[0] = value
+    return True
+
+
+cdef inline int64_t _days_from_civil(int64_t y, int64_t m, int64_t d) noexcept nogil:
+    # Days since 1970-01-01 of a proleptic Gregorian date (y >= 0)
+    cdef int64_t era
+    cdef int64_t yoe
+    cdef int64_t doy
+    cdef int64_t doe
+    if m <= 2:
+        y -= 1
+    era = (y if y >= 0 else y - 399) // 400
+    yoe = y - era * 400
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+cdef inline int64_t _days_in_month(int64_t y, int64_t m) noexcept nogil:
+    if m == 2:
+        return 29 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 28
+    if m == 4 or m == 6 or m == 9 or m == 11:
+        return 30
+    return 31
+
+
+cdef inline uint32_t _mix32(uint32_t value) noexcept nogil:
+    # Murmur3 finaliser, as `client_ids._mix32`
+    value ^= value >> 16
+    value = value * 0x85EBCA6BU
+    value ^= value >> 13
+    value = value * 0xC2B2AE35U
+    value ^= value >> 16
+    return value
+
+
+@cython.cdivision(False)
+def pack_ascii_client_order_id(str client_order_id not None):
+    """
+    Return the packed ``(client_id, client_metadata)`` of an ASCII ID, or ``None``.
+
+    The compiled form of `nautilus_dydx.client_ids.pack_client_order_id` for ASCII IDs
+    (``O-YYYYMMDD-HHMMSS-TTT-SSS-N``, N without leading zeros and below 16384, generated
+    from 2024 until the 28-bit time runs out); ``None`` for any other ID, non-ASCII included.
+
+    Parameters
+    ----------
+    client_order_id : str
+        The Nautilus client order ID.
+
+    Returns
+    -------
+    tuple[int, int] | None
+
+    """
+    cdef Py_ssize_t n = 0
+    cdef const char* p
+    cdef int64_t year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0
+    cdef int64_t trader = 0, strategy = 0, count = 0, seconds
+    cdef uint64_t payload
+    cdef uint32_t metadata
+    if not client_order_id.isascii():
+        return None
+    p = PyUnicode_AsUTF8AndSize(client_order_id, &n)
+    if n <= _PACK_PREFIX_LENGTH or n > _PACK_PREFIX_LENGTH + 5:
+        return None
+    if (
+        p[0] != 79 or p[1] != 45 or p[10] != 45 or p[17] != 45 or p[21] != 45
+        or p[25] != 45  # "O-", then "-" after the date, time and both tags
+    ):
+        return None
+    if not (
+        _ascii_digits(p + 2, 4, &year) and _ascii_digits(p + 6, 2, &month)
+        and _ascii_digits(p + 8, 2, &day) and _ascii_digits(p + 11, 2, &hour)
+        and _ascii_digits(p + 13, 2, &minute) and _ascii_digits(p + 15, 2, &second)
+        and _ascii_digits(p + 18, 3, &trader) and _ascii_digits(p + 22, 3, &strategy)
+    ):
+        return None
+    if not 1 <= month <= 12 or not 1 <= day <= _days_in_month(year, month):
+        return None
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    # The count: 1 to 5 digits, no leading zero, below 2**14
+    if p[26] < 49 or p[26] > 57 or not _ascii_digits(p + 26, n - 26, &count):
+        return None
+    if count >= (1 << _PACK_COUNT_BITS):
+        return None
+    seconds = (
+        _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
+        - _PACK_EPOCH_SECONDS
+    )
+    if seconds < 0 or seconds >= (<int64_t>1 << _PACK_TIME_BITS):
+        return None
+    payload = (
+        ((((<uint64_t>seconds << _PACK_TAG_BITS) | <uint64_t>trader) << _PACK_TAG_BITS)
+         | <uint64_t>strategy) << _PACK_COUNT_BITS
+    )
+    metadata = <uint32_t>(0x8000_0000 | (payload >> 32))
+    return (
+        (<uint32_t>(payload & 0xFFFF_FFFF) | <uint32_t>count) ^ _mix32(metadata),
+        metadata,
+    )

@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
                       help="order actions per second through the execution client (0: data only)")
     soak.add_argument("--client-closed-kept", type=int, default=None,
                       help="closed orders the execution client remembers (default 10 000)")
+    soak.add_argument("--tick-capacity", type=int, default=None,
+                      help="quotes, trades and bars Nautilus's cache keeps per instrument "
+                           "(default 100: filled within the warm-up)")
     soak.add_argument("--tracemalloc", action="store_true",
                       help="name the allocation sites that grew after the warm-up (slower)")
     args = parser.parse_args(argv)
@@ -58,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         args.seconds, args.sample_every, console, warmup=args.warmup,
         purge=not args.no_purge, trace=args.tracemalloc,
         rate=args.orders_per_second, closed_kept=args.client_closed_kept,
+        **({} if args.tick_capacity is None else {"tick_capacity": args.tick_capacity}),
     ))
     return 0 if report.ok else 1
 

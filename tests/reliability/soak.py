@@ -20,6 +20,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import httpx
+from nautilus_trader.config import CacheConfig
 from nautilus_trader.config import LiveExecEngineConfig
 from nautilus_trader.config import LiveRiskEngineConfig
 from nautilus_trader.config import LoggingConfig
@@ -65,6 +66,10 @@ WARMUP_S = 10.0
 # dYdX sandbox default chain id (SandboxConfig.chain_id)
 SANDBOX_CHAIN_ID = "dydx-sandbox-1"
 WS_DROP_EVERY_S = 60.0
+# Nautilus's cache keeps the last `tick_capacity` quotes and trades per instrument (10 000 by
+# default): bounded, but at the soak's rates it would fill for hours and read as growth. A small
+# capacity fills within the warm-up, so the slope after it is what is never freed
+TICK_CAPACITY = 100
 TRACE_FRAMES = 8
 # Far from the market (the sandbox oracles start near 66 000 and 3 300)
 FAR_BID = {BTC_PERP: Decimal(30_000), ETH_PERP: Decimal(1_000)}
@@ -112,6 +117,7 @@ class SoakReport:
     seconds: float
     warmup: float = 60.0
     purge: bool = True
+    tick_capacity: int = TICK_CAPACITY
     samples: list[tuple[float, float, float, int, int]] = field(default_factory=list)
     message_start: list[float] = field(default_factory=list)
     message_end: deque = field(default_factory=lambda: deque(maxlen=2_000))
@@ -342,7 +348,8 @@ def engine_config(purge: bool) -> LiveExecEngineConfig:
 async def run_soak(seconds: float, sample_every: float = 5.0, console: Console | None = None,
                    warmup: float = 60.0, purge: bool = True, trace: bool = False,
                    rate: float = ORDERS_PER_SECOND,
-                   closed_kept: int | None = None) -> SoakReport:
+                   closed_kept: int | None = None,
+                   tick_capacity: int = TICK_CAPACITY) -> SoakReport:
     """
     Run the soak for `seconds`; print and return the report.
 
@@ -351,7 +358,8 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
     warm-up and at the end name the allocation sites that grew (the run is slower then).
     """
     console = console or Console()
-    report = SoakReport(seconds, warmup=warmup, purge=purge, rate=rate)
+    report = SoakReport(seconds, warmup=warmup, purge=purge, rate=rate,
+                        tick_capacity=tick_capacity)
     if trace:
         tracemalloc.start(TRACE_FRAMES)
     with sandbox_process(seconds) as (process, endpoints), \
@@ -367,6 +375,7 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
                 data_clients={DYDX: data_config(endpoints)},
                 exec_clients={DYDX: exec_config(endpoints, state_dir)},
                 exec_engine=engine_config(purge),
+                cache=CacheConfig(tick_capacity=tick_capacity, bar_capacity=tick_capacity),
                 risk_engine=LiveRiskEngineConfig(max_order_submit_rate="1000/00:00:01",
                                                  max_order_modify_rate="1000/00:00:01"),
             ),
@@ -529,6 +538,8 @@ def print_soak(report: SoakReport, console: Console) -> None:
                     f"{report.sandbox_growth_mb_per_hour:.2f}")
     summary.add_row("closed orders purged from the cache",
                     "every minute (1 min buffer)" if report.purge else "never")
+    summary.add_row("quotes, trades and bars the cache keeps per instrument",
+                    f"{report.tick_capacity}")
     summary.add_row("orders in the cache / in the client at the end",
                     f"{report.cached_orders} / {report.client_orders}")
     summary.add_row("client maps at the end",

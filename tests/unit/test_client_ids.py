@@ -26,6 +26,8 @@ from nautilus_dydx.client_ids import ClientIdCodec
 from nautilus_dydx.client_ids import ClientIdCollisionError
 from nautilus_dydx.client_ids import open_client_id_codec
 from nautilus_dydx.client_ids import order_uuid
+from nautilus_dydx._core.orders import pack_ascii_client_order_id
+from nautilus_dydx.client_ids import pack_any_client_order_id
 from nautilus_dydx.client_ids import pack_client_order_id
 from nautilus_dydx.client_ids import split_count
 from nautilus_dydx.client_ids import subaccount_uuid
@@ -477,3 +479,50 @@ def test_codec_of_an_exec_config_uses_its_state_dir(
     assert codec.store.path.name == store_file_name(config.endpoints.chain_id, K2, 3)
     codec.store.close()
     assert open_client_id_codec(config, K2).decode(*pair) == "custom-7"
+
+
+_DIGITS = st.text(alphabet="0123456789", min_size=0, max_size=6)
+
+
+@st.composite
+def _near_packed_ids(draw) -> str:
+    # IDs of the packed shape with each part possibly off: dates and times out of range,
+    # month ends, leap days, counts with leading zeros, too long or too large, other separators
+    year = draw(st.sampled_from(["2024", "2026", "2028", "2032", "2100", "0000", "9999", "202"]))
+    month = draw(st.sampled_from(["01", "02", "04", "12", "00", "13", "1"]))
+    day = draw(st.sampled_from(["01", "28", "29", "30", "31", "00", "32"]))
+    time = draw(st.sampled_from(["000000", "235959", "240000", "236000", "235960", "212415"]))
+    trader = draw(st.sampled_from(["000", "001", "999", "01", "0001"]))
+    strategy = draw(st.sampled_from(["000", "002", "999", "1000"]))
+    count = draw(st.one_of(
+        st.integers(min_value=0, max_value=20_000).map(str), _DIGITS,
+        st.sampled_from(["01", "16383", "16384", "99999", "123456", "1a", ""]),
+    ))
+    sep = draw(st.sampled_from(["-", "-", "-", "_"]))
+    head = draw(st.sampled_from(["O", "O", "X", "o"]))
+    return f"{head}-{year}{month}{day}{sep}{time}-{trader}-{strategy}-{count}"
+
+
+@settings(max_examples=3_000, deadline=None)
+@given(_near_packed_ids() | st.text(max_size=40))
+def test_compiled_packing_matches_the_interpreted_one(client_order_id: str) -> None:
+    # Oracle: the regex and calendar form (any ID); the compiled form takes ASCII IDs only
+    expected = pack_any_client_order_id(client_order_id)
+
+    assert pack_client_order_id(client_order_id) == expected
+    if client_order_id.isascii():
+        assert pack_ascii_client_order_id(client_order_id) == expected
+    else:
+        assert pack_ascii_client_order_id(client_order_id) is None
+
+
+def test_packing_takes_unicode_digits_through_the_interpreted_form() -> None:
+    # The head's "\d" matches any decimal digit (the count takes ASCII only): an ID with
+    # Arabic-Indic digits in its head packs as its ASCII twin
+    ascii_id = "O-20260101-000000-001-002-1"
+    arabic = ascii_id[:-1].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")) + "1"
+
+    assert pack_ascii_client_order_id(arabic) is None
+    assert pack_client_order_id(arabic) == pack_client_order_id(ascii_id) == (
+        3420836831, 2400117248,
+    )
