@@ -93,6 +93,36 @@ def test_perf_tick_to_trade_signed_tx_stateful(benchmark, kind: str) -> None:
     _tick_to_trade(benchmark, kind)
 
 
+def test_perf_tick_to_trade_floor_without_adapter(benchmark) -> None:
+    # The same path with no adapter work: the frame parsed, Nautilus's order factory builds
+    # the strategy's order, and a bare secp256k1 sign of a fixed digest stands in for the
+    # encoding and signing. What no adapter can go below, beside the bare sign's target
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            parser = FrameParser(emit_quotes=True)
+            parser.register("BTC-USD", BTC_PERP, 0, 4)
+            parser.parse(snapshot_frame(50))
+            updates = book_update_frames()
+            factory = node.strategy.order_factory
+            quantity = node.cache.instrument(BTC_PERP).make_qty(0.001)
+            key = coincurve.PrivateKey(bytes.fromhex(K1_PRIVATE_KEY))
+            digest = hashlib.sha256(b"sign doc").digest()
+            count = [0]
+
+            def floor() -> bytes:
+                count[0] += 1
+                objects = parser.parse(updates[count[0] & 1])
+                quote = next(o for o in objects if type(o) is QuoteTick)
+                _order(factory, "short_term", quantity, quote.bid_price)
+                return key.sign_recoverable(digest, None)
+
+            assert len(floor()) == 65
+            benchmark.pedantic(floor, rounds=ROUNDS, warmup_rounds=WARMUP)
+            _percentiles(benchmark)
+
+    asyncio.run(scenario())
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_perf_submit_path_over_bare_encode_sign_paired(benchmark, kind: str) -> None:
     # The adapter from the order to its signed bytes (`_encode`: checks, plan, client ID,
