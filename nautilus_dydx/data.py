@@ -365,6 +365,9 @@ class DYDXDataClient(LiveMarketDataClient):
                     context = self._parser.context(instrument_id_to_ticker(instrument_id))
                     if context is not None and context.book.check_cross(now):
                         self.resync_book(instrument_id, "crossed longer than allowed")
+                # Also here: a crossing level the uncrossed view hides goes without deltas
+                for instrument_id in list(self._lossy_tops):
+                    self._check_lossy_snapshot(instrument_id)
             except Exception as e:
                 self._log.exception("Housekeeping failed", e)
 
