@@ -97,6 +97,8 @@ _BOOK_OBJECT_KINDS = frozenset((DELTAS, SNAPSHOTS, DEPTH))
 
 _UNBOUNDED_DEPTH = 1 << 20
 _HOUSEKEEPING_SECS = 0.25
+# In the reason of a resync because a book stayed crossed (parser and housekeeping alike)
+_CROSSED = "crossed"
 
 
 def ns_to_iso(ns: int) -> str:
@@ -192,7 +194,9 @@ class DYDXDataClient(LiveMarketDataClient):
     ``v4_candles``; mark and index prices, ``DYDXOraclePrice``, funding rates, instrument
     status and instrument changes from ``v4_markets``. A book is resubscribed (and its fresh
     snapshot published with ``F_SNAPSHOT`` after a ``CLEAR``) after a message-id gap, a
-    reconnect, or a cross that lasts longer than ``book_resync_cross_secs``.
+    reconnect, or a cross that lasts longer than ``book_resync_cross_secs``; after such a cross,
+    once more when the top of the snapshot goes, as the Indexer's uncrossed snapshot may have
+    left out levels it never streams again.
 
     Parameters
     ----------
@@ -258,6 +262,12 @@ class DYDXDataClient(LiveMarketDataClient):
         )
         self._book_kinds: dict[InstrumentId, set[str]] = {}
         self._stale_books: set[InstrumentId] = set()
+        # Books resubscribed because they stayed crossed: the Indexer uncrosses its snapshot by
+        # leaving out the losing levels (§3.9) and never streams them again while unchanged,
+        # so the top of such a snapshot is watched and the book resubscribed once more when
+        # the winning level goes (the venue's own cross is over by then)
+        self._cross_resyncs: set[InstrumentId] = set()
+        self._lossy_tops: dict[InstrumentId, tuple[int, int]] = {}
         self._last_quotes: dict[InstrumentId, tuple[int, int, int, int]] = {}
         self._trades: set[InstrumentId] = set()
         self._bars: dict[BarType, str] = {}
@@ -355,6 +365,9 @@ class DYDXDataClient(LiveMarketDataClient):
                     context = self._parser.context(instrument_id_to_ticker(instrument_id))
                     if context is not None and context.book.check_cross(now):
                         self.resync_book(instrument_id, "crossed longer than allowed")
+                # Also here: a crossing level the uncrossed view hides goes without deltas
+                for instrument_id in list(self._lossy_tops):
+                    self._check_lossy_snapshot(instrument_id)
             except Exception as e:
                 self._log.exception("Housekeeping failed", e)
 
@@ -388,7 +401,7 @@ class DYDXDataClient(LiveMarketDataClient):
             )
             context.publish_quotes = QUOTES in kinds
             context.publish_trades = instrument_id in self._trades
-        self._checked_deltas = bool(self._stale_books) or any(
+        self._checked_deltas = bool(self._stale_books) or bool(self._lossy_tops) or any(
             DEPTH in kinds for kinds in self._book_kinds.values()
         )
         # Trades, and deltas that need no check, go from the compiled listener to the engine
@@ -429,6 +442,9 @@ class DYDXDataClient(LiveMarketDataClient):
         self._log.warning(f"Resubscribing the {ticker} book: {reason}")
         self.resyncs += 1
         self._stale_books.add(instrument_id)
+        self._lossy_tops.pop(instrument_id, None)
+        if _CROSSED in reason:
+            self._cross_resyncs.add(instrument_id)
         self._last_quotes.pop(instrument_id, None)
         self._route(instrument_id)
         self._ws.resync_orderbook(ticker, reason)
@@ -450,6 +466,9 @@ class DYDXDataClient(LiveMarketDataClient):
             return
         instrument_id = context.instrument_id
         self._stale_books.add(instrument_id)
+        self._lossy_tops.pop(instrument_id, None)
+        if _CROSSED in reason:
+            self._cross_resyncs.add(instrument_id)
         self._last_quotes.pop(instrument_id, None)
         self._route(instrument_id)
         self._log.warning(f"Book {channel_id} is stale ({reason}); waiting for a fresh snapshot")
@@ -472,15 +491,46 @@ class DYDXDataClient(LiveMarketDataClient):
         if deltas.is_snapshot:
             if instrument_id in self._stale_books:
                 self._stale_books.discard(instrument_id)
+                if instrument_id in self._cross_resyncs:
+                    self._cross_resyncs.discard(instrument_id)
+                    self._watch_lossy_snapshot(instrument_id)
                 self._route(instrument_id)
         elif instrument_id in self._stale_books:
             return
+        elif instrument_id in self._lossy_tops:
+            self._check_lossy_snapshot(instrument_id)
         if not _DELTA_KINDS.isdisjoint(kinds):
             self._handle_data(deltas)
         if DEPTH in kinds:
             context = self._parser.context(instrument_id_to_ticker(instrument_id))
             if context is not None:
                 self._handle_data(context.book.depth10(deltas.ts_event, deltas.ts_init))
+
+    def _watch_lossy_snapshot(self, instrument_id: InstrumentId) -> None:
+        context = self._parser.context(instrument_id_to_ticker(instrument_id))
+        if context is None:
+            return
+        bids, asks = context.book.levels()
+        self._lossy_tops[instrument_id] = (
+            bids[0][0] if bids else 0, asks[0][0] if asks else 0,
+        )
+
+    def _check_lossy_snapshot(self, instrument_id: InstrumentId) -> None:
+        # The snapshot's best bid or ask left the raw book (not just the uncrossed view, which
+        # newer levels of the other side may hide): what it hid may show at the venue now
+        context = self._parser.context(instrument_id_to_ticker(instrument_id))
+        if context is None:
+            return
+        bid, ask = self._lossy_tops[instrument_id]
+        bids, asks = context.book.levels()
+        bid_gone = bid and (not bids or bids[0][0] < bid)
+        ask_gone = ask and (not asks or asks[0][0] > ask)
+        if bid_gone or ask_gone:
+            self._lossy_tops.pop(instrument_id, None)
+            self._route(instrument_id)
+            self.resync_book(
+                instrument_id, "the top of a snapshot taken during a cross is gone",
+            )
 
     def _on_quote(self, quote: QuoteTick) -> None:
         instrument_id = quote.instrument_id

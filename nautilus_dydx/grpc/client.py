@@ -218,7 +218,14 @@ class DYDXNodeClient:
             None if broadcast_rate_per_min is None
             else TokenBucket(broadcast_rate_per_min, 60.0)
         )
+        # gRPC dials an endpoint that keeps failing after an exponential backoff (up to
+        # 120 s by default): one probed while dead would stay unreachable long after it came
+        # back, so failing over to it would find "no endpoint ready". Capped below the
+        # connect timeout, a revived endpoint is dialled within one broadcast's wait.
+        backoff_ms = max(100, int(connect_timeout_secs * 500))
         self._options = [
+            ("grpc.initial_reconnect_backoff_ms", min(1_000, backoff_ms)),
+            ("grpc.max_reconnect_backoff_ms", backoff_ms),
             ("grpc.keepalive_time_ms", int(keepalive_secs * 1000)),
             ("grpc.keepalive_timeout_ms", 20_000),
             ("grpc.keepalive_permit_without_calls", 0),

@@ -83,17 +83,23 @@ async def run_concurrency(rig: Rig, rounds: int = 5, per_market: int = 8) -> Fau
                                                 good_til_block_time=gtbt))))
                     stateful_live[client_id] = (encoder, gtbt)
                 placed.add(client_id)
-        # Cancel half of last round's short-term orders; cancel-replace half of its stateful
-        for client_id in [c for c in list(short_live) if c not in placed_this(jobs)][::2]:
+        # Cancel all of last round's orders, cancel-replacing half of its stateful ones: what
+        # rests stays one round's worth, under the equity tier's stateful cap (and no
+        # short-term order outlives its good-til-block unnoticed)
+        this_round = placed_this(jobs)
+        for client_id in [c for c in list(short_live) if c not in this_round]:
             encoder, order_gtb = short_live.pop(client_id)
             jobs.append(("cancel", client_id, rig.sender.send_short_term(
                 encoder.cancel_order_any(client_id, SHORT_TERM, good_til_block=order_gtb))))
             cancelled.add(client_id)
-        for client_id in [c for c in list(stateful_live) if c not in placed_this(jobs)][::2]:
+        previous_stateful = [c for c in list(stateful_live) if c not in this_round]
+        for index, client_id in enumerate(previous_stateful):
             encoder, order_gtbt = stateful_live.pop(client_id)
             jobs.append(("cancel", client_id, rig.sender.send_stateful(
                 encoder.cancel_order_any(client_id, LONG_TERM, good_til_block_time=order_gtbt))))
             cancelled.add(client_id)
+            if index % 2:
+                continue
             new_id = ids()
             jobs.append(("place", new_id, rig.sender.send_stateful(
                 encoder.place_order_any(new_id, LONG_TERM, BUY, encoder.step_base_quantums,
@@ -140,8 +146,38 @@ async def run_concurrency(rig: Rig, rounds: int = 5, per_market: int = 8) -> Fau
         if trial.recovery_s is not None:
             result.recovery_s.append(trial.recovery_s)
         result.failed_runs += len(result.violations) > violations_before
+    result.violations.extend(await cancel_left(rig, short_live, stateful_live))
     result.violations.extend(f"unhandled: {e}" for e in rig.errors[errors_before:])
     return result
+
+
+async def cancel_left(rig: Rig, short_live: dict, stateful_live: dict) -> list[str]:
+    """Cancel what the last round left resting, so later runs start under the tier cap."""
+    cancels = [
+        rig.sender.send_short_term(encoder.cancel_order_any(
+            client_id, SHORT_TERM, good_til_block=order_gtb,
+        ))
+        for client_id, (encoder, order_gtb) in short_live.items()
+    ]
+    cancels += [
+        rig.sender.send_stateful(encoder.cancel_order_any(
+            client_id, LONG_TERM, good_til_block_time=order_gtbt,
+        ))
+        for client_id, (encoder, order_gtbt) in stateful_live.items()
+    ]
+    outcomes = await asyncio.gather(*cancels)
+    violations = [
+        f"final cancel: {o.status.name} {o.codespace}/{o.code} {o.raw_log[:60]}"
+        for o in outcomes if o.status != TxStatus.ACCEPTED
+    ]
+    rig.step(1)
+    await asyncio.sleep(0.05)
+    left = [k for k in ours_on_venue(rig) if k[0] > FIRST_ID]
+    if left:
+        violations.append(f"orders left resting after the final cancels: {left[:3]}")
+    short_live.clear()
+    stateful_live.clear()
+    return violations
 
 
 def placed_this(jobs: list) -> set[int]:

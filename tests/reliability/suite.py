@@ -14,6 +14,7 @@ from decimal import Decimal
 from nautilus_dydx.grpc import DYDXNodeClient
 from nautilus_dydx.grpc import DYDXTransactionSender
 from nautilus_dydx.grpc import TxStatus
+from nautilus_dydx.sandbox.engine import SIDE_SELL
 from tests.integration.sandbox.helpers import CHAIN_ID
 from tests.integration.sandbox.helpers import K1_ADDRESS
 from tests.integration.transport.support import alice
@@ -147,7 +148,41 @@ async def stalled_blocks(rig: Rig, ids: OrderIds) -> Trial:
     return trial
 
 
+# Position size of the liquidation trial, in size steps, and its leverage over the collateral
+LIQUIDATION_STEPS = 50
+LIQUIDATION_LEVERAGE = 11
+
+
 async def liquidation(rig: Rig, ids: OrderIds) -> Trial:
+    """
+    Open a levered long on a fresh account, force its liquidation, check the books recover.
+
+    Forcing moves the BTC oracle about 9 % down and the agents quote around it for a few
+    blocks. Left alone, the next run's long buys those stale cheap asks, its liquidation price
+    is lower still, and the runs walk the book down until the long needs no borrowed USDC and
+    no positive price liquidates it. So the oracle is put back afterwards and each run first
+    waits until no ask rests below the oracle; the collateral follows the notional at the
+    oracle so the leverage is the same every run.
+    """
+    chain = rig.sandbox.node.chain
+    oracle_before = chain.markets[0].oracle_price
+    try:
+        return await _liquidation(rig, ids)
+    finally:
+        chain.set_oracle_price(0, oracle_before)
+
+
+async def _asks_above_oracle(rig: Rig, market) -> bool:
+    # Stale asks expire with their good-til-block: at most twice the agents' re-quote period
+    for _ in range(4 * rig.sandbox.agents.config.requote_every):
+        asks = market.book.levels(SIDE_SELL)
+        if not asks or asks[0][0] > market.oracle_subticks:
+            return True
+        await flow_blocks(rig, 1)
+    return False
+
+
+async def _liquidation(rig: Rig, ids: OrderIds) -> Trial:
     from nautilus_dydx.sandbox.keys import key_from_seed
     from tests.integration.sandbox.helpers import IOC
 
@@ -155,14 +190,21 @@ async def liquidation(rig: Rig, ids: OrderIds) -> Trial:
     index = 20_000 + ids()
     key = key_from_seed(rig.sandbox.node.config.seed, index)
     chain.add_account(key, 2_000_000 + index % 1_000_000)
-    chain.fund(key.address, 0, 30 * 10**6)  # 30 USDC behind ~0.005 BTC: about 11x
     market = chain.markets[0]
+    if not await _asks_above_oracle(rig, market):
+        return Trial(["setup: asks below the oracle did not expire"], None)
+    step = market.config.step_base_quantums
+    quantums = LIQUIDATION_STEPS * step
+    notional = Decimal(quantums).scaleb(market.config.atomic_resolution) * Decimal(
+        market.oracle_price,
+    )
+    # Quote quantums (1e-6 USDC) behind the long: about LIQUIDATION_LEVERAGE x
+    chain.fund(key.address, 0, int(notional * 10**6) // LIQUIDATION_LEVERAGE)
     agents = rig.sandbox.agents
     agents._account_numbers[key.address] = chain.accounts[key.address].account_number
-    step = market.config.step_base_quantums
     limit = market.oracle_subticks * 2
     limit -= limit % market.config.subticks_per_tick
-    agents._send(key, [agents._order(key, 0, 1, 50 * step, limit, chain.height + 5, IOC)])
+    agents._send(key, [agents._order(key, 0, 1, quantums, limit, chain.height + 5, IOC)])
     await flow_blocks(rig, 1)
     position = chain.subaccounts[(key.address, 0)].positions.get(0)
     if position is None or position.size <= 0:
@@ -173,9 +215,10 @@ async def liquidation(rig: Rig, ids: OrderIds) -> Trial:
     except ValueError as e:
         return Trial([f"setup: {e}"], None)
     await flow_blocks(rig, 3)
-    trial = await settle_books(rig, started)
     position = chain.subaccounts[(key.address, 0)].positions.get(0)
-    if position is not None and position.size > 0:
+    liquidated = position is None or position.size <= 0
+    trial = await settle_books(rig, started)
+    if not liquidated:
         trial.violations.append("setup: the position was not liquidated")
     return trial
 
