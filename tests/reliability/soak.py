@@ -119,6 +119,7 @@ class SoakReport:
     purge: bool = True
     tick_capacity: int = TICK_CAPACITY
     samples: list[tuple[float, float, float, int, int]] = field(default_factory=list)
+    traced: list[tuple[float, float]] = field(default_factory=list)  # (s, MB) with tracemalloc
     message_start: list[float] = field(default_factory=list)
     message_end: deque = field(default_factory=lambda: deque(maxlen=2_000))
     order_start: list[float] = field(default_factory=list)
@@ -482,6 +483,8 @@ def _sample(actor: TimedCollector, report: SoakReport, started: float, pid: int)
     report.samples.append((
         time.perf_counter() - started, rss_mb(), rss_mb(pid), actor.delta_count, report.orders,
     ))
+    if tracemalloc.is_tracing():
+        report.traced.append((report.samples[-1][0], tracemalloc.get_traced_memory()[0] / 2**20))
 
 
 def top_growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot,
@@ -534,6 +537,11 @@ def print_soak(report: SoakReport, console: Console) -> None:
                     f"{report.growth_mb_per_hour:.2f} +- {report.growth_stderr:.2f}")
     summary.add_row("node RSS growth, 2nd half (MB/hour)",
                     f"{report.half_growth_mb_per_hour:.2f}")
+    if report.traced:
+        # What Python allocated and still holds; the rest of the RSS growth is native
+        traced = [t for t in report.traced if t[0] >= report.warmup]
+        summary.add_row(f"Python-allocated (tracemalloc) growth {warm} (MB/hour)",
+                        f"{slope_per_hour(traced):.2f}")
     summary.add_row(f"sandbox RSS growth {warm} (MB/hour)",
                     f"{report.sandbox_growth_mb_per_hour:.2f}")
     summary.add_row("closed orders purged from the cache",
