@@ -55,13 +55,18 @@ def _sign(client, kind: str, message: bytes) -> bytes:
     return sender._started().sign_tx(message, sender.next_sequence, sender.memo)
 
 
+def _book_parser() -> tuple[FrameParser, list[bytes]]:
+    # A BTC-USD book from a 50-level snapshot, and two updates that move its top in turn
+    parser = FrameParser(emit_quotes=True)
+    parser.register("BTC-USD", BTC_PERP, 0, 4)
+    parser.parse(snapshot_frame(50))
+    return parser, book_update_frames()
+
+
 def _tick_to_trade(benchmark, kind: str) -> None:
     async def scenario() -> None:
         async with venue() as sandbox, trading_node(sandbox) as node:
-            parser = FrameParser(emit_quotes=True)
-            parser.register("BTC-USD", BTC_PERP, 0, 4)
-            parser.parse(snapshot_frame(50))
-            updates = book_update_frames()
+            parser, updates = _book_parser()
             client, factory = node.client, node.strategy.order_factory
             instrument = node.cache.instrument(BTC_PERP)
             quantity = instrument.make_qty(0.001)
@@ -99,10 +104,7 @@ def test_perf_tick_to_trade_floor_without_adapter(benchmark) -> None:
     # encoding and signing. What no adapter can go below, beside the bare sign's target
     async def scenario() -> None:
         async with venue() as sandbox, trading_node(sandbox) as node:
-            parser = FrameParser(emit_quotes=True)
-            parser.register("BTC-USD", BTC_PERP, 0, 4)
-            parser.parse(snapshot_frame(50))
-            updates = book_update_frames()
+            parser, updates = _book_parser()
             factory = node.strategy.order_factory
             quantity = node.cache.instrument(BTC_PERP).make_qty(0.001)
             key = coincurve.PrivateKey(bytes.fromhex(K1_PRIVATE_KEY))
