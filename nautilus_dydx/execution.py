@@ -1608,12 +1608,23 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             self._log.info(f"Cancel of {command.client_order_id}: no open venue order, ignored")
             return
         state.pending_cancel = True
+        outcome = await self._send_cancel(state)
+        if outcome.status == TxStatus.UNKNOWN and not state.is_short_term:
+            # The answer was lost. A short-term order expires by itself; a stateful one would
+            # stay open and pending cancel, so once no block holds the cancel it goes again
+            # (repeating a cancel is harmless: the second finds the order gone)
+            outcome = await self._await_inclusion(outcome)
+            if outcome.codespace == "unknown" and not state.closed:
+                self._log.warning(f"Cancel of {state.client_order_id} was lost; sending again")
+                outcome = await self._send_cancel(state)
+        self._on_cancel_outcome([state], outcome)
+
+    async def _send_cancel(self, state: VenueOrder) -> TxOutcome:
+        assert self._sender is not None
         message = self._cancel_message(state)
         if state.is_short_term:
-            outcome = await self._sender.send_short_term(message)
-        else:
-            outcome = await self._sender.send_stateful(message)
-        self._on_cancel_outcome([state], outcome)
+            return await self._sender.send_short_term(message)
+        return await self._sender.send_stateful(message)
 
     def _on_cancel_outcome(self, states: list[VenueOrder], outcome: TxOutcome) -> None:
         if outcome.status != TxStatus.REJECTED:

@@ -154,3 +154,22 @@ def test_a_lost_answer_is_not_rejected_while_gettx_fails() -> None:
             ]
 
     run(scenario())
+
+
+def test_a_stateful_cancel_that_never_ran_is_sent_again_and_the_order_ends_canceled() -> None:
+    async def scenario() -> None:
+        dropper = LoseBeforeExecuting()
+        async with venue(interceptors=[dropper]) as sandbox, trading_node(sandbox) as node:
+            order = node.limit(OrderSide.BUY, "0.001", "50000")
+            node.strategy.submit_order(order)
+            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            dropper.armed = 1  # The cancel's broadcast fails before the node sees it
+            node.strategy.cancel_order(order)
+            await node.wait(lambda: order.status == OrderStatus.CANCELED)
+            await node.wait(lambda: alice_stateful(sandbox) == set())
+            # The place, the lost cancel, the cancel sent again (the sender re-signs it if the
+            # lost one left its sequence behind)
+            assert dropper.calls >= 3
+            assert node.of(order.client_order_id)[-2:] == ["OrderPendingCancel", "OrderCanceled"]
+
+    run(scenario())
