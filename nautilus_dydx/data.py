@@ -441,13 +441,18 @@ class DYDXDataClient(LiveMarketDataClient):
         ticker = instrument_id_to_ticker(instrument_id)
         self._log.warning(f"Resubscribing the {ticker} book: {reason}")
         self.resyncs += 1
+        self._mark_stale(instrument_id, reason)
+        self._ws.resync_orderbook(ticker, reason)
+
+    def _mark_stale(self, instrument_id: InstrumentId, reason: str) -> None:
+        # Nothing of the book is published until its fresh snapshot; after a cross, the top of
+        # that snapshot is watched
         self._stale_books.add(instrument_id)
         self._lossy_tops.pop(instrument_id, None)
         if _CROSSED in reason:
             self._cross_resyncs.add(instrument_id)
         self._last_quotes.pop(instrument_id, None)
         self._route(instrument_id)
-        self._ws.resync_orderbook(ticker, reason)
 
     # -- WebSocket callbacks -------------------------------------------------------------------
 
@@ -464,13 +469,7 @@ class DYDXDataClient(LiveMarketDataClient):
         context = self._parser.context(channel_id)
         if context is None:
             return
-        instrument_id = context.instrument_id
-        self._stale_books.add(instrument_id)
-        self._lossy_tops.pop(instrument_id, None)
-        if _CROSSED in reason:
-            self._cross_resyncs.add(instrument_id)
-        self._last_quotes.pop(instrument_id, None)
-        self._route(instrument_id)
+        self._mark_stale(context.instrument_id, reason)
         self._log.warning(f"Book {channel_id} is stale ({reason}); waiting for a fresh snapshot")
 
     def _on_reconnected(self, index: int, keys: list) -> None:
@@ -526,8 +525,6 @@ class DYDXDataClient(LiveMarketDataClient):
         bid_gone = bid and (not bids or bids[0][0] < bid)
         ask_gone = ask and (not asks or asks[0][0] > ask)
         if bid_gone or ask_gone:
-            self._lossy_tops.pop(instrument_id, None)
-            self._route(instrument_id)
             self.resync_book(
                 instrument_id, "the top of a snapshot taken during a cross is gone",
             )
