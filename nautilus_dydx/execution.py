@@ -10,6 +10,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from collections.abc import Coroutine
+from collections.abc import Iterable
 from decimal import ROUND_CEILING
 from decimal import ROUND_FLOOR
 from decimal import Decimal
@@ -113,6 +114,7 @@ _TAGS_PREFIX = "DYDXOrderTags:"
 _NANOS = 1_000_000_000
 _STATEFUL_CHUNK = 20  # Stateful cancels per transaction
 _INCLUSION_WAIT_SECS = 60.0  # Longest wait for a lost stateful answer when blocks stall
+_MAX_EARLY_CANCELS = 10_000  # Cancels remembered for orders whose submit has not arrived
 _CATCH_UP_FILLS_SCAN = 5_000  # Newest fills read at most to find an order's missed fills
 _REPLACEMENT_WAIT_SECS = 3.0  # Least wait for a higher good-til-block before a modify fails
 _MARKET_TYPES = (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.MARKET_IF_TOUCHED)
@@ -307,6 +309,14 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             handshake_timeout_s=config.ws_timeout_secs,
         )
         self._orders: dict[ClientOrderId, VenueOrder] = {}
+        # Cancels that arrived before their order's submit (the risk engine queues submits;
+        # cancels go straight to the execution engine): such an order is never placed
+        self._early_cancels: dict[ClientOrderId, None] = {}
+        # Per instrument, when the latest cancel-all of each side (none, buy, sell) was issued;
+        # a submit issued before it that arrives after it is not placed either
+        self._cancel_all_marks: dict[InstrumentId, list[int]] = {}
+        self._latest_cancel_all_ns = -1
+        self._cancel_all_snapshots: dict[UUID4, list[VenueOrder]] = {}
         self._by_venue_id: dict[str, VenueOrder] = {}
         self._fill_ids = IdRing(1 << 16)  # Fill IDs already applied (recent ones)
         self._orphan_fills: dict[str, list[FillUpdate]] = {}
@@ -1342,6 +1352,10 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         # Prepared and signed here, not in a task: a short-term order's signed bytes exist
         # before the strategy's call returns; only the broadcast waits for the event loop
         order = command.order
+        if (self._early_cancels or command.ts_init <= self._latest_cancel_all_ns) and (
+            self._canceled_before_submit(order, command.ts_init)
+        ):
+            return
         if order.is_closed or (
             self._isolated is not None and self._isolated.routes(order.instrument_id)
         ):
@@ -1380,7 +1394,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
 
     async def _submit_order(self, command: SubmitOrder) -> None:
         order = command.order
-        if order.is_closed:
+        if order.is_closed or self._canceled_before_submit(order, command.ts_init):
             return
         command_ns = self._clock.timestamp_ns()
         if self._isolated is not None and self._isolated.routes(order.instrument_id):
@@ -1568,6 +1582,8 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         stateful: list[tuple[Order, VenueOrder, bytes]] = []
         short: list[tuple[Order, VenueOrder, bytes]] = []
         for order in command.order_list.orders:
+            if self._canceled_before_submit(order, command.ts_init):
+                continue
             if self._isolated is not None and self._isolated.routes(order.instrument_id):
                 await self._isolated.submit(order, command_ns)  # Through a child subaccount
                 continue
@@ -1604,6 +1620,8 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             command.client_order_id,
         ):
             return  # Waiting for its collateral: denied instead of placed
+        if state is None and self._cancel_early(command.client_order_id):
+            return
         if state is None or state.closed or self._sender is None:
             self._log.info(f"Cancel of {command.client_order_id}: no open venue order, ignored")
             return
@@ -1618,6 +1636,37 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
                 self._log.warning(f"Cancel of {state.client_order_id} was lost; sending again")
                 outcome = await self._send_cancel(state)
         self._on_cancel_outcome([state], outcome)
+
+    def _cancel_early(self, client_order_id: ClientOrderId) -> bool:
+        # A cancel of an order Nautilus holds as INITIALIZED: its submit has not reached this
+        # client yet, so it is remembered and the order is canceled instead of placed
+        order = self._cache.order(client_order_id)
+        if order is None or order.status != OrderStatus.INITIALIZED or order.is_emulated:
+            return False
+        if len(self._early_cancels) >= _MAX_EARLY_CANCELS:
+            del self._early_cancels[next(iter(self._early_cancels))]
+        self._early_cancels[client_order_id] = None
+        self._log.info(f"Cancel of {client_order_id} arrived before its submit: not placing it")
+        return True
+
+    def _canceled_before_submit(self, order: Order, submitted_ns: int) -> bool:
+        # Whether a cancel, or a cancel-all, issued after this order's submit got here first;
+        # the order is then canceled instead of placed
+        if order.client_order_id in self._early_cancels:
+            del self._early_cancels[order.client_order_id]
+        elif (submitted_ns > self._latest_cancel_all_ns
+                or order.status != OrderStatus.INITIALIZED or order.exec_algorithm_id is not None):
+            return False
+        else:
+            marks = self._cancel_all_marks.get(order.instrument_id)
+            side = 1 if order.side == OrderSide.BUY else 2
+            if marks is None or submitted_ns > max(marks[0], marks[side]):
+                return False
+        self.generate_order_canceled(
+            order.strategy_id, order.instrument_id, order.client_order_id, None,
+            self._clock.timestamp_ns(),
+        )
+        return True
 
     async def _send_cancel(self, state: VenueOrder) -> TxOutcome:
         assert self._sender is not None
@@ -1681,26 +1730,52 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         states = []
         for cancel in command.cancels:
             state = self._orders.get(cancel.client_order_id)
-            if state is not None and not state.closed:
+            if state is None:
+                self._cancel_early(cancel.client_order_id)
+            elif not state.closed:
                 states.append(state)
         await self._cancel_states(states)
 
-    async def _cancel_all_orders(self, command: CancelAllOrders) -> None:
-        await self._adopt_open_orders(command.instrument_id)
+    def cancel_all_orders(self, command: CancelAllOrders) -> None:
+        # The orders to cancel are taken when the command arrives, not in its task: a strategy
+        # may cancel all and quote again at once, and its new orders must survive. Submits
+        # issued before the command that arrive after it are not placed (the mark)
+        marks = self._cancel_all_marks.setdefault(command.instrument_id, [-1, -1, -1])
         side = command.order_side
-        states = [
-            s for s in self._orders.values()
+        index = 0 if side == OrderSide.NO_ORDER_SIDE else (1 if side == OrderSide.BUY else 2)
+        marks[index] = max(marks[index], command.ts_init)
+        self._latest_cancel_all_ns = max(self._latest_cancel_all_ns, command.ts_init)
+        self._cancel_all_snapshots[command.id] = self._open_states(
+            self._orders.values(), command,
+        )
+        super().cancel_all_orders(command)
+
+    @staticmethod
+    def _open_states(states: Iterable[VenueOrder], command: CancelAllOrders) -> list[VenueOrder]:
+        side = command.order_side
+        return [
+            s for s in states
             if not s.closed and s.instrument_id == command.instrument_id and (
                 side == OrderSide.NO_ORDER_SIDE
                 or (s.side == order_kinds.SIDE_BUY) == (side == OrderSide.BUY)
             )
         ]
-        await self._cancel_states(states)
 
-    async def _adopt_open_orders(self, instrument_id: InstrumentId | None = None) -> None:
-        # Orders placed before a restart, from the Indexer's open orders and decoded client ids
+    async def _cancel_all_orders(self, command: CancelAllOrders) -> None:
+        states = self._cancel_all_snapshots.pop(command.id, None)
+        if states is None:
+            states = self._open_states(self._orders.values(), command)
+        adopted = await self._adopt_open_orders(command.instrument_id)
+        await self._cancel_states(states + self._open_states(adopted, command))
+
+    async def _adopt_open_orders(
+        self, instrument_id: InstrumentId | None = None,
+    ) -> list[VenueOrder]:
+        # Orders placed before a restart, from the Indexer's open orders and decoded client ids;
+        # returns those adopted now
+        adopted: list[VenueOrder] = []
         if self._address is None:
-            return
+            return adopted
         filters: dict[str, Any] = {"status": ["OPEN", "BEST_EFFORT_OPENED", "UNTRIGGERED"]}
         if instrument_id is not None:
             filters["ticker"] = instrument_id.symbol.value.removesuffix("-PERP")
@@ -1716,8 +1791,10 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
                     )
                     if state is not None:
                         self._fill_state(state, venue)
+                        adopted.append(state)
         except Exception as e:
             self._log.warning(f"Cannot list open orders: {e!r}")
+        return adopted
 
     @staticmethod
     def _fill_state(state: VenueOrder, venue: Any) -> None:

@@ -207,7 +207,10 @@ async def run_demo(options: DemoOptions) -> tuple[Summary, Path | None]:
             }
             summary = build_summary(
                 options.network, options.seconds, record, flags, client.metrics.percentiles(),
-                open_orders=len(cache.orders_open(instrument_id=instrument_id)),
+                open_orders=[
+                    f"{o.client_order_id} {o.order_type.name} {o.status.name}"
+                    for o in cache.orders_open(instrument_id=instrument_id)
+                ],
             )
             check_against_venue(summary, ticker, record.fills, position, pnl, start, end)
     chart = None

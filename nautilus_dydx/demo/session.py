@@ -391,10 +391,16 @@ async def stop_strategies(node: TradingNode, settle_timeout: float = 10.0) -> bo
         Whether every order closed in time.
 
     """
-    for strategy in node.trader.strategies():
-        if strategy.is_running:
-            strategy.stop()
+    strategies = [s for s in node.trader.strategies() if s.is_running]
+    for strategy in strategies:
+        strategy.stop()
     cache = node.kernel.cache
+    await wait_until(lambda: not cache.orders_inflight(), settle_timeout / 2)
+    # Nautilus's cancel-all leaves out orders still in flight, and sends nothing when none is
+    # open: an order accepted after it is canceled here
+    for strategy in strategies:
+        for instrument_id in {o.instrument_id for o in cache.orders_open(strategy_id=strategy.id)}:
+            strategy.cancel_all_orders(instrument_id)
     return await wait_until(
         lambda: not cache.orders_open() and not cache.orders_inflight()
         and not cache.orders_emulated(),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
@@ -427,7 +428,7 @@ def build_summary(
     order_flags: dict,
     metrics: dict | None,
     execution: bool = True,
-    open_orders: int = 0,
+    open_orders: Sequence[str] = (),
 ) -> Summary:
     """
     Return the summary of the Nautilus side of a run (venue checks come after).
@@ -442,8 +443,8 @@ def build_summary(
         The execution client's `metrics.percentiles()` (microseconds), if any.
     execution : bool, default True
         Whether the execution client ran.
-    open_orders : int, default 0
-        Orders still open after the strategies stopped.
+    open_orders : Sequence[str], default ()
+        Orders still open after the strategies stopped, one line each (named in the problem).
 
     Returns
     -------
@@ -467,7 +468,10 @@ def build_summary(
     if not fills:
         summary.problems.append("no order was filled")
     if open_orders:
-        summary.problems.append(f"{open_orders} order(s) still open after the strategy stopped")
+        summary.problems.append(
+            f"{len(open_orders)} order(s) still open after the strategy stopped: "
+            + "; ".join(open_orders),
+        )
     latency = order_latencies(record.events)
     if metrics:
         for stage, label in (("venue_ack", "command -> venue ack (client)"),

@@ -206,10 +206,11 @@ def test_venue_check_flags_pnl_beyond_a_cent_and_fee_gaps() -> None:
 
 def test_build_summary_flags_missing_data_and_no_fills() -> None:
     record = RunRecord(BTC, data_counts=Counter(deltas=3, quotes=0, trades=1), instruments=2)
-    summary = build_summary("sandbox", 5.0, record, {}, None, open_orders=1)
+    summary = build_summary("sandbox", 5.0, record, {}, None, open_orders=["O-1 LIMIT ACCEPTED"])
     assert "no quotes received" in summary.problems
     assert "no order was filled" in summary.problems
-    assert "1 order(s) still open after the strategy stopped" in summary.problems
+    problem = "1 order(s) still open after the strategy stopped: O-1 LIMIT ACCEPTED"
+    assert problem in summary.problems
     text = format_summary(summary)
     assert "INCONSISTENT" in text and "instruments loaded: 2" in text
 
