@@ -1628,14 +1628,23 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         state.pending_cancel = True
         outcome = await self._send_cancel(state)
         if outcome.status == TxStatus.UNKNOWN and not state.is_short_term:
-            # The answer was lost. A short-term order expires by itself; a stateful one would
-            # stay open and pending cancel, so once no block holds the cancel it goes again
-            # (repeating a cancel is harmless: the second finds the order gone)
-            outcome = await self._await_inclusion(outcome)
-            if outcome.codespace == "unknown" and not state.closed:
-                self._log.warning(f"Cancel of {state.client_order_id} was lost; sending again")
-                outcome = await self._send_cancel(state)
-        self._on_cancel_outcome([state], outcome)
+            await self._settle_lost_cancel([state], outcome)
+        else:
+            self._on_cancel_outcome([state], outcome)
+
+    async def _settle_lost_cancel(self, states: list[VenueOrder], outcome: TxOutcome) -> None:
+        # A stateful cancel whose answer was lost. A short-term order expires by itself; a
+        # stateful one would stay open and pending cancel, so once no block holds the cancel it
+        # goes again (repeating a cancel is harmless: the second finds the order gone)
+        assert self._sender is not None
+        outcome = await self._await_inclusion(outcome)
+        still_open = [s for s in states if not s.closed]
+        if outcome.codespace == "unknown" and still_open:
+            names = ", ".join(str(s.client_order_id) for s in still_open)
+            self._log.warning(f"Cancel of {names} was lost; sending again")
+            states = still_open
+            outcome = await self._sender.send_stateful([self._cancel_message(s) for s in states])
+        self._on_cancel_outcome(states, outcome)
 
     def _cancel_early(self, client_order_id: ClientOrderId) -> bool:
         # A cancel of an order Nautilus holds as INITIALIZED: its submit has not reached this
@@ -1719,12 +1728,18 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             if outcome.status == TxStatus.REJECTED and outcome.code != 46:
                 self._log.warning(f"Batch cancel rejected: {outcome.codespace} "
                                   f"{outcome.code}: {outcome.raw_log}")
+        lost = []
         for start in range(0, len(stateful), _STATEFUL_CHUNK):
             chunk = stateful[start:start + _STATEFUL_CHUNK]
             for state in chunk:
                 state.pending_cancel = True
             outcome = await self._sender.send_stateful([self._cancel_message(s) for s in chunk])
-            self._on_cancel_outcome(chunk, outcome)
+            if outcome.status == TxStatus.UNKNOWN:
+                lost.append(self._settle_lost_cancel(chunk, outcome))
+            else:
+                self._on_cancel_outcome(chunk, outcome)
+        if lost:  # Settled together, after every chunk went out
+            await asyncio.gather(*lost)
 
     async def _batch_cancel_orders(self, command: BatchCancelOrders) -> None:
         states = []

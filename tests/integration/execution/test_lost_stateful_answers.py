@@ -173,3 +173,26 @@ def test_a_stateful_cancel_that_never_ran_is_sent_again_and_the_order_ends_cance
             assert node.of(order.client_order_id)[-2:] == ["OrderPendingCancel", "OrderCanceled"]
 
     run(scenario())
+
+
+def test_a_cancel_all_whose_stateful_chunk_never_ran_is_sent_again() -> None:
+    async def scenario() -> None:
+        dropper = LoseBeforeExecuting()
+        async with venue(interceptors=[dropper]) as sandbox, trading_node(sandbox) as node:
+            orders = [node.limit(OrderSide.BUY, "0.001", p) for p in ("50000", "49990")]
+            for order in orders:
+                node.strategy.submit_order(order)
+            await node.wait(lambda: all(o.status == OrderStatus.ACCEPTED for o in orders))
+            await node.wait(lambda: len(alice_stateful(sandbox)) == 2)
+            calls = dropper.calls
+            dropper.armed = 1  # The chunk's broadcast fails before the node sees it
+            node.strategy.cancel_all_orders(BTC_PERP)
+            await node.wait(lambda: all(o.status == OrderStatus.CANCELED for o in orders),
+                            timeout=20.0)
+            await node.wait(lambda: alice_stateful(sandbox) == set())
+            assert dropper.calls >= calls + 2  # The lost chunk, and the chunk sent again
+            for order in orders:
+                events = node.of(order.client_order_id)
+                assert events[-1] == "OrderCanceled" and "OrderCancelRejected" not in events
+
+    run(scenario())
