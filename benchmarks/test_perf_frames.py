@@ -121,3 +121,21 @@ def test_book_levels_batch_vs_data(benchmark, kind) -> None:
     data = LEVEL_DATA if kind == "channel_data" else LEVEL_BATCH
     out = benchmark(parser.parse, data, TS)
     assert len(out[0].deltas) == 10
+
+
+def test_id_ring_add_new_id(benchmark) -> None:
+    # The trade-id memory at capacity: each add forgets the oldest id
+    benchmark.group = "trade-id memory (capacity 10,000)"
+    ring = compiled.IdRing(10_000)
+    ids = [f"{i:08d}-1c4e-5b2a-9d3f-{i:012d}" for i in range(30_000)]
+    for item in ids[:10_000]:
+        ring.add(item)
+    position = [10_000]
+
+    def add_next() -> bool:
+        i = position[0]
+        position[0] = i + 1 if i + 1 < len(ids) else 0
+        return ring.add(ids[i])
+
+    assert benchmark(add_next) is True
+    assert len(ring) == 10_000

@@ -25,11 +25,17 @@ cdef struct TradeScan:
 
 
 cdef class IdRing:
-    cdef set _ids
-    cdef list _ring
+    cdef uint64_t* _ring
+    cdef uint64_t* _table
+    cdef Py_ssize_t _mask
     cdef Py_ssize_t _pos
+    cdef Py_ssize_t _count
     cdef Py_ssize_t _capacity
 
+    cdef uint64_t _key(self, str item) except? 0
+    cdef Py_ssize_t _find(self, uint64_t key) noexcept
+    cdef void _insert(self, uint64_t key) noexcept
+    cdef void _remove(self, uint64_t key) noexcept
     cdef bint add_c(self, str item) except -1
 
 

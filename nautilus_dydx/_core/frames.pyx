@@ -21,6 +21,7 @@ import orjson
 
 from cpython.bytes cimport PyBytes_AS_STRING
 from cpython.bytes cimport PyBytes_GET_SIZE
+from cpython.mem cimport PyMem_Calloc
 from cpython.mem cimport PyMem_Free
 from cpython.mem cimport PyMem_Realloc
 from cpython.memoryview cimport PyMemoryView_FromMemory
@@ -454,7 +455,12 @@ cdef TradeTick _trade_tick(
 
 cdef class IdRing:
     """
-    The newest `capacity` ids seen (bounded memory): a set plus a ring of insertion order.
+    The newest `capacity` ids seen, in memory fixed at construction.
+
+    Ids are kept as their 64-bit string hashes (in this process) in an insertion-order ring and
+    an open-addressing table, so memory does not grow as ids arrive: 24 bytes per id of
+    capacity, against about 140 for the strings themselves in a set. Two distinct ids share a
+    hash with probability about 2^-64 per pair.
 
     Parameters
     ----------
@@ -463,24 +469,79 @@ cdef class IdRing:
 
     """
 
-    def __init__(self, Py_ssize_t capacity=MAX_SEEN_IDS) -> None:
+    def __cinit__(self, Py_ssize_t capacity=MAX_SEEN_IDS) -> None:
+        cdef Py_ssize_t size = 1
         if capacity < 1:
             raise ValueError(f"invalid capacity, was {capacity}")
-        self._ids = set()
-        self._ring = [None] * capacity
+        while size < 2 * capacity:  # Load factor at most one half
+            size <<= 1
+        self._ring = <uint64_t*>PyMem_Calloc(capacity, sizeof(uint64_t))
+        self._table = <uint64_t*>PyMem_Calloc(size, sizeof(uint64_t))
+        if self._ring == NULL or self._table == NULL:
+            raise MemoryError()
+        self._mask = size - 1
         self._pos = 0
+        self._count = 0
         self._capacity = capacity
+
+    def __dealloc__(self) -> None:
+        PyMem_Free(self._ring)
+        PyMem_Free(self._table)
+
+    cdef uint64_t _key(self, str item) except? 0:
+        cdef uint64_t key = <uint64_t>hash(item)
+        return key if key != 0 else 1  # 0 marks an empty slot
+
+    cdef Py_ssize_t _find(self, uint64_t key) noexcept:
+        # The slot holding `key`, or -1 (linear probing)
+        cdef Py_ssize_t i = <Py_ssize_t>(key & <uint64_t>self._mask)
+        while self._table[i] != 0:
+            if self._table[i] == key:
+                return i
+            i = (i + 1) & self._mask
+        return -1
+
+    cdef void _insert(self, uint64_t key) noexcept:
+        cdef Py_ssize_t i = <Py_ssize_t>(key & <uint64_t>self._mask)
+        while self._table[i] != 0:
+            i = (i + 1) & self._mask
+        self._table[i] = key
+        self._count += 1
+
+    cdef void _remove(self, uint64_t key) noexcept:
+        # Backward-shift deletion: no tombstones, so probes stay short
+        cdef Py_ssize_t hole = self._find(key)
+        cdef Py_ssize_t j, home
+        if hole < 0:
+            return
+        j = hole
+        while True:
+            j = (j + 1) & self._mask
+            if self._table[j] == 0:
+                break
+            home = <Py_ssize_t>(self._table[j] & <uint64_t>self._mask)
+            # The entry at j stays when its home lies cyclically in (hole, j]
+            if hole <= j:
+                if hole < home <= j:
+                    continue
+            elif hole < home or home <= j:
+                continue
+            self._table[hole] = self._table[j]
+            hole = j
+        self._table[hole] = 0
+        self._count -= 1
 
     cdef bint add_c(self, str item) except -1:
         # True if `item` is new (and remembers it), False if seen
-        cdef object old
-        if item in self._ids:
+        cdef uint64_t key = self._key(item)
+        cdef uint64_t old
+        if self._find(key) >= 0:
             return False
         old = self._ring[self._pos]
-        if old is not None:
-            self._ids.discard(old)
-        self._ring[self._pos] = item
-        self._ids.add(item)
+        if old != 0:
+            self._remove(old)
+        self._ring[self._pos] = key
+        self._insert(key)
         self._pos += 1
         if self._pos == self._capacity:
             self._pos = 0
@@ -503,10 +564,12 @@ cdef class IdRing:
         return self.add_c(item)
 
     def __contains__(self, item) -> bool:
-        return item in self._ids
+        if not isinstance(item, str):
+            return False
+        return self._find(self._key(item)) >= 0
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return self._count
 
 
 cdef Bar _make_bar(MarketContext ctx, str resolution, tuple candle, uint64_t ts_init):

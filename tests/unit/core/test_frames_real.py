@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
+import collections
 import json
+import tracemalloc
 from decimal import Decimal
 from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 from nautilus_trader.model.data import FundingRateUpdate
 from nautilus_trader.model.data import InstrumentStatus
 from nautilus_trader.model.data import MarkPriceUpdate
@@ -251,6 +256,42 @@ def test_trade_ids_are_remembered_with_bounded_memory() -> None:
     assert "b" not in ring
     with pytest.raises(ValueError):
         compiled.IdRing(0)
+
+
+def test_id_ring_memory_is_fixed_when_it_is_built() -> None:
+    # 50,000 trade-id-like strings through a ring of 10,000: nothing is kept per id
+    ring = compiled.IdRing(10_000)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(50_000):
+            ring.add(f"{i:08d}-0000-5000-8000-000000000000")
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(ring) == 10_000
+    assert grown < 4096
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    capacity=st.integers(min_value=1, max_value=16),
+    ids=st.lists(st.text(alphabet="abcdefgh", min_size=1, max_size=2), max_size=300),
+)
+def test_id_ring_equals_a_set_and_queue_of_the_newest_ids(capacity: int, ids: list[str]) -> None:
+    # Small tables with many removals exercise probing clusters and backward-shift deletion
+    ring = compiled.IdRing(capacity)
+    newest: collections.deque[str] = collections.deque()
+    for item in ids:
+        expected = item not in newest
+        if expected:
+            if len(newest) == capacity:
+                newest.popleft()
+            newest.append(item)
+        assert ring.add(item) is expected
+        assert len(ring) == len(newest)
+    for item in set(ids):
+        assert (item in ring) == (item in newest)
 
 
 # -- Candles: a bar only once closed, published once --------------------------------------------
