@@ -17,6 +17,7 @@ from nautilus_trader.config import LiveRiskEngineConfig
 from nautilus_trader.config import StrategyConfig
 from nautilus_trader.live.execution_engine import LiveExecutionEngine
 from nautilus_trader.live.risk_engine import LiveRiskEngine
+from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.identifiers import TraderId
 from nautilus_trader.portfolio.portfolio import Portfolio
@@ -93,6 +94,13 @@ class Node:
             self.cache.instrument(BTC_PERP).make_qty(Decimal(quantity)),
             self.cache.instrument(BTC_PERP).make_price(Decimal(price)), **kwargs,
         )
+
+    async def accepted_limit(self, side, quantity: str, price: str, **kwargs):
+        """Submit a limit order (as `limit`) and return it once the venue accepted it."""
+        order = self.limit(side, quantity, price, **kwargs)
+        self.strategy.submit_order(order)
+        await self.wait(lambda: order.status == OrderStatus.ACCEPTED)
+        return order
 
 
 def exec_config(sandbox: IndexerSandbox, state_dir: str, **kwargs) -> DYDXExecClientConfig:

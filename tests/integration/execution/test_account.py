@@ -46,9 +46,7 @@ def test_account_state_follows_fills_live() -> None:
             account = node.cache.account_for_venue(node.client.venue)
             assert account.balance_total(USDC).as_decimal() == venue_equity(sandbox)
             states = len(account.events)
-            order = node.limit(OrderSide.BUY, "0.01", "60000", tags=SHORT)
-            node.strategy.submit_order(order)
-            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            order = await node.accepted_limit(OrderSide.BUY, "0.01", "60000", tags=SHORT)
             await bob_order(sandbox, 1, SELL, 100, 60000, tif=IOC)
             await node.wait(lambda: order.status == OrderStatus.FILLED)
             await node.wait(lambda: account.balance_total(USDC).as_decimal() == venue_equity(
@@ -155,9 +153,7 @@ def test_equity_tier_cap_denies_the_stateful_order_beyond_the_limit() -> None:
             reason = node.kinds(orders[10].client_order_id)[-1].reason
             assert reason.startswith("clob 10001: equity tier limit: 10 open stateful orders")
             # A short-term order is not capped
-            short = node.limit(OrderSide.BUY, "0.0001", "49000", tags=SHORT)
-            node.strategy.submit_order(short)
-            await node.wait(lambda: short.status == OrderStatus.ACCEPTED)
+            short = await node.accepted_limit(OrderSide.BUY, "0.0001", "49000", tags=SHORT)
             assert len(alice_stateful(sandbox)) == 10
 
     run(scenario())

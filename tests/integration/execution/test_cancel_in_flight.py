@@ -58,9 +58,7 @@ def test_a_cancel_sent_with_the_submit_cancels_the_order_without_placing_it() ->
             assert await _venue_client_ids(node) == []
             assert alice_stateful(sandbox) == set()
             # A later order on the same client still goes through
-            later = node.limit(OrderSide.BUY, "0.001", "47000")
-            node.strategy.submit_order(later)
-            await node.wait(lambda: later.status == OrderStatus.ACCEPTED)
+            later = await node.accepted_limit(OrderSide.BUY, "0.001", "47000")
             assert len(await _venue_client_ids(node)) == 1
 
     run(scenario())
@@ -69,9 +67,7 @@ def test_a_cancel_sent_with_the_submit_cancels_the_order_without_placing_it() ->
 def test_cancel_all_takes_orders_whose_submit_is_still_queued_but_not_newer_ones() -> None:
     async def scenario() -> None:
         async with venue(block_time_ms=200) as sandbox, trading_node(sandbox) as node:
-            resting = node.limit(OrderSide.BUY, "0.001", "50000")
-            node.strategy.submit_order(resting)
-            await node.wait(lambda: resting.status == OrderStatus.ACCEPTED)
+            resting = await node.accepted_limit(OrderSide.BUY, "0.001", "50000")
             queued = [_stop(node, "90000"), node.limit(OrderSide.BUY, "0.001", "49000")]
             for order in queued:
                 node.strategy.submit_order(order)

@@ -67,9 +67,7 @@ def test_cancel_fails_over_to_an_endpoint_that_came_back_after_failed_dials() ->
             refusing = RefusingEndpoint()
             try:
                 async with trading_node(sandbox, config=config) as node:
-                    order = node.limit(OrderSide.BUY, "0.001", "30000")
-                    node.strategy.submit_order(order)
-                    await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+                    order = await node.accepted_limit(OrderSide.BUY, "0.001", "30000")
 
                     # The second endpoint refuses for a while; its channel keeps dialling
                     await second.kill()

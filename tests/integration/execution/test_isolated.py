@@ -188,9 +188,7 @@ def test_two_isolated_markets_use_two_children_and_canceled_orders_return_collat
                 assert chain_usdc(sandbox, 256) == Decimal("2.75")
                 assert router.transfers_sent == 3
                 # A cross market beside them still trades from the parent itself
-                btc = node.limit(OrderSide.BUY, "0.001", "50000", tags=SHORT)
-                node.strategy.submit_order(btc)
-                await node.wait(lambda: btc.status == OrderStatus.ACCEPTED)
+                btc = await node.accepted_limit(OrderSide.BUY, "0.001", "50000", tags=SHORT)
                 assert node.client.venue_order(btc.client_order_id).subaccount_number is None
                 assert router.transfers_sent == 3
                 # One batch cancel in child 128, one single cancel in child 256

@@ -32,9 +32,7 @@ from tests.integration.sandbox.helpers import SELL
 def test_a_fill_after_nautilus_closed_the_order_still_reaches_the_position(purge: bool) -> None:
     async def scenario() -> None:
         async with venue() as sandbox, trading_node(sandbox) as node:
-            order = node.limit(OrderSide.BUY, "0.002", "60000", tags=SHORT)
-            node.strategy.submit_order(order)
-            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            order = await node.accepted_limit(OrderSide.BUY, "0.002", "60000", tags=SHORT)
             # What LiveExecutionEngine does to an order it thinks stuck: close it locally,
             # while the order still rests on the venue
             state = node.client.venue_order(order.client_order_id)
@@ -92,9 +90,7 @@ def test_the_in_flight_check_applies_the_venue_fills_the_stream_missed() -> None
     # the venue's own two fills (ids, prices, fees) instead
     async def scenario() -> None:
         async with venue() as sandbox, trading_node(sandbox) as node:
-            order = node.limit(OrderSide.BUY, "0.002", "60000", tags=SHORT)
-            node.strategy.submit_order(order)
-            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            order = await node.accepted_limit(OrderSide.BUY, "0.002", "60000", tags=SHORT)
             state = node.client.venue_order(order.client_order_id)
             sandbox.faults.pause_stream("v4_subaccounts")
             await bob_order(sandbox, 1, SELL, 10, 60000, tif=IOC)

@@ -31,9 +31,7 @@ def alice_stateful(sandbox) -> set[int]:
 def test_best_effort_canceled_order_still_fills_then_is_canceled() -> None:
     async def scenario() -> None:
         async with venue() as sandbox, trading_node(sandbox) as node:
-            order = node.limit(OrderSide.BUY, "0.002", "60000", tags=SHORT)
-            node.strategy.submit_order(order)
-            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            order = await node.accepted_limit(OrderSide.BUY, "0.002", "60000", tags=SHORT)
             state = node.client.venue_order(order.client_order_id)
             # Another process cancels with a lower good-til-block: the order stays live
             encoder = node.client._provider.encoder(BTC_PERP, K1_ADDRESS, 0)
@@ -81,9 +79,7 @@ def test_stop_limit_is_accepted_untriggered_then_triggered_by_the_oracle() -> No
 def test_short_term_modify_replaces_in_place_and_fills_at_the_new_price() -> None:
     async def scenario() -> None:
         async with venue() as sandbox, trading_node(sandbox) as node:
-            order = node.limit(OrderSide.BUY, "0.001", "60000", tags=SHORT)
-            node.strategy.submit_order(order)
-            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            order = await node.accepted_limit(OrderSide.BUY, "0.001", "60000", tags=SHORT)
             state = node.client.venue_order(order.client_order_id)
             old_gtb = state.good_til_block
             new_price = node.cache.instrument(BTC_PERP).make_price(Decimal("61000"))
@@ -106,9 +102,7 @@ def test_short_term_modify_replaces_in_place_and_fills_at_the_new_price() -> Non
 def test_stateful_modify_is_a_cancel_replace_in_one_transaction() -> None:
     async def scenario() -> None:
         async with venue() as sandbox, trading_node(sandbox) as node:
-            order = node.limit(OrderSide.BUY, "0.001", "50000")
-            node.strategy.submit_order(order)
-            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            order = await node.accepted_limit(OrderSide.BUY, "0.001", "50000")
             state = node.client.venue_order(order.client_order_id)
             first = (state.client_id, order.venue_order_id)
             new_price = node.cache.instrument(BTC_PERP).make_price(Decimal("51000"))
@@ -192,9 +186,7 @@ def test_stateful_post_only_removed_by_the_venue_is_rejected_with_the_reason() -
 def test_cancel_of_an_order_already_canceled_elsewhere_is_not_an_error() -> None:
     async def scenario() -> None:
         async with venue() as sandbox, trading_node(sandbox) as node:
-            order = node.limit(OrderSide.BUY, "0.001", "50000")
-            node.strategy.submit_order(order)
-            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            order = await node.accepted_limit(OrderSide.BUY, "0.001", "50000")
             channel_id = f"{K1_ADDRESS}/0"
             sandbox.faults.pause_stream("v4_subaccounts", channel_id)
             state = node.client.venue_order(order.client_order_id)

@@ -28,9 +28,7 @@ def test_a_modify_that_ran_but_lost_its_answer_is_applied_once() -> None:
     async def scenario() -> None:
         dropper = DropAnswers()
         async with venue(interceptors=[dropper]) as sandbox, trading_node(sandbox) as node:
-            order = node.limit(OrderSide.BUY, "0.001", "50000")
-            node.strategy.submit_order(order)
-            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            order = await node.accepted_limit(OrderSide.BUY, "0.001", "50000")
             first_id = order.venue_order_id
             new_price = node.cache.instrument(BTC_PERP).make_price(Decimal("49990"))
             dropper.armed = 1
@@ -53,9 +51,7 @@ def test_a_modify_that_never_ran_is_rejected_and_the_original_order_stands() -> 
     async def scenario() -> None:
         dropper = LoseBeforeExecuting()
         async with venue(interceptors=[dropper]) as sandbox, trading_node(sandbox) as node:
-            order = node.limit(OrderSide.BUY, "0.001", "50000")
-            node.strategy.submit_order(order)
-            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            order = await node.accepted_limit(OrderSide.BUY, "0.001", "50000")
             original = node.client.venue_order(order.client_order_id).client_id
             first_id, first_price = order.venue_order_id, order.price
             dropper.armed = 1
@@ -82,9 +78,7 @@ def test_a_cancel_sent_while_a_lost_modify_is_resolved_cancels_the_original() ->
     async def scenario() -> None:
         dropper = LoseBeforeExecuting()
         async with venue(interceptors=[dropper]) as sandbox, trading_node(sandbox) as node:
-            order = node.limit(OrderSide.BUY, "0.001", "50000")
-            node.strategy.submit_order(order)
-            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            order = await node.accepted_limit(OrderSide.BUY, "0.001", "50000")
             dropper.armed = 1
             node.strategy.modify_order(
                 order, price=node.cache.instrument(BTC_PERP).make_price(Decimal("49990")),
@@ -103,9 +97,7 @@ def test_a_second_modify_while_the_first_is_unresolved_is_rejected() -> None:
     async def scenario() -> None:
         dropper = LoseBeforeExecuting()
         async with venue(interceptors=[dropper]) as sandbox, trading_node(sandbox) as node:
-            order = node.limit(OrderSide.BUY, "0.001", "50000")
-            node.strategy.submit_order(order)
-            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            order = await node.accepted_limit(OrderSide.BUY, "0.001", "50000")
             first_id = order.venue_order_id
             instrument = node.cache.instrument(BTC_PERP)
             dropper.armed = 1
@@ -160,9 +152,7 @@ def test_a_stateful_cancel_that_never_ran_is_sent_again_and_the_order_ends_cance
     async def scenario() -> None:
         dropper = LoseBeforeExecuting()
         async with venue(interceptors=[dropper]) as sandbox, trading_node(sandbox) as node:
-            order = node.limit(OrderSide.BUY, "0.001", "50000")
-            node.strategy.submit_order(order)
-            await node.wait(lambda: order.status == OrderStatus.ACCEPTED)
+            order = await node.accepted_limit(OrderSide.BUY, "0.001", "50000")
             dropper.armed = 1  # The cancel's broadcast fails before the node sees it
             node.strategy.cancel_order(order)
             await node.wait(lambda: order.status == OrderStatus.CANCELED)

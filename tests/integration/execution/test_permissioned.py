@@ -98,9 +98,7 @@ def test_short_term_long_term_and_batch_cancel_through_a_permissioned_key() -> N
                 assert str(node.client.account_id).endswith(f"{K1_ADDRESS}-0")
                 sent = _spy_broadcasts(node.client)
                 # Short-term maker filled by Bob: the fill lands on the owner's subaccount
-                maker = node.limit(OrderSide.BUY, "0.002", "60000", tags=SHORT)
-                node.strategy.submit_order(maker)
-                await node.wait(lambda: maker.status == OrderStatus.ACCEPTED)
+                maker = await node.accepted_limit(OrderSide.BUY, "0.002", "60000", tags=SHORT)
                 await bob_order(sandbox, 1, SELL, 20, 60000, tif=IOC)
                 await node.wait(lambda: maker.status == OrderStatus.FILLED)
                 fill = node.kinds(maker.client_order_id)[-1]
@@ -108,9 +106,7 @@ def test_short_term_long_term_and_batch_cancel_through_a_permissioned_key() -> N
                 positions = sandbox.node.subaccount(K1_ADDRESS)["positions"]
                 assert positions[0]["size"] == 20 * 1_000_000  # 0.002 BTC in quantums
                 # Long-term: accepted in a block, then canceled (stateful, owner's sequence)
-                resting = node.limit(OrderSide.BUY, "0.001", "50000")
-                node.strategy.submit_order(resting)
-                await node.wait(lambda: resting.status == OrderStatus.ACCEPTED)
+                resting = await node.accepted_limit(OrderSide.BUY, "0.001", "50000")
                 node.strategy.cancel_order(resting)
                 await node.wait(lambda: resting.status == OrderStatus.CANCELED)
                 # Batch cancel of short-term orders

@@ -57,18 +57,14 @@ def test_lost_answers_are_resolved_from_the_venue_without_sending_twice() -> Non
         dropper = DropAnswers()
         async with venue(interceptors=[dropper]) as sandbox, trading_node(sandbox) as node:
             dropper.armed = 1
-            short = node.limit(OrderSide.BUY, "0.001", "60000", tags=SHORT)
-            node.strategy.submit_order(short)
-            await node.wait(lambda: short.status == OrderStatus.ACCEPTED)
+            short = await node.accepted_limit(OrderSide.BUY, "0.001", "60000", tags=SHORT)
             state = node.client.venue_order(short.client_order_id)
             # The stream's acceptance can come before the lost broadcast's error is back
             await node.wait(lambda: state.unknown_txhash is not None)
             assert dropper.calls == 1 and set(alice_short(sandbox)) == {state.client_id}
 
             dropper.armed = 1
-            stateful = node.limit(OrderSide.BUY, "0.001", "50000")
-            node.strategy.submit_order(stateful)
-            await node.wait(lambda: stateful.status == OrderStatus.ACCEPTED)
+            stateful = await node.accepted_limit(OrderSide.BUY, "0.001", "50000")
             assert dropper.calls == 2
             stateful_id = node.client.venue_order(stateful.client_order_id).client_id
             assert alice_stateful(sandbox) == {stateful_id}
