@@ -4,17 +4,21 @@
 from __future__ import annotations
 
 import math
-from collections import deque
+from array import array
 from typing import Final
 
 
 # Stages of one order, in the order they happen
 STAGES: Final = ("signed", "broadcast", "venue_ack", "first_fill")
+_MAX_NS: Final = (1 << 63) - 1
 
 
 class LatencyHistogram:
     """
     A bounded sample of latencies (nanoseconds) with percentile queries.
+
+    Samples are kept as 8-byte integers in a ring (not one Python int each), so a full
+    histogram holds ``8 * capacity`` bytes.
 
     Parameters
     ----------
@@ -26,8 +30,20 @@ class LatencyHistogram:
     def __init__(self, capacity: int = 100_000) -> None:
         if capacity < 1:
             raise ValueError(f"invalid capacity, was {capacity}")
-        self._samples: deque[int] = deque(maxlen=capacity)
+        self._samples = array("q")
+        self._capacity = capacity
+        self._next = 0  # Where the next sample goes once the ring is full
         self.count = 0
+
+    @property
+    def capacity(self) -> int:
+        """The most samples kept."""
+        return self._capacity
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes the kept samples take (at most ``8 * capacity``)."""
+        return self._samples.itemsize * len(self._samples)
 
     def record(self, value_ns: int) -> None:
         """
@@ -39,7 +55,12 @@ class LatencyHistogram:
             The latency in nanoseconds.
 
         """
-        self._samples.append(max(0, int(value_ns)))
+        value = min(max(0, int(value_ns)), _MAX_NS)
+        if len(self._samples) < self._capacity:
+            self._samples.append(value)
+        else:
+            self._samples[self._next] = value
+            self._next = (self._next + 1) % self._capacity
         self.count += 1
 
     def percentile(self, q: float) -> int | None:

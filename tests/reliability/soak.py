@@ -138,6 +138,7 @@ class SoakReport:
     in_flight_at_end: int = 0
     cached_orders: int = 0
     client_orders: int = 0
+    position_fills: int = 0
     failure_reasons: Counter = field(default_factory=Counter)
     deltas: int = 0
     resyncs: int = 0
@@ -421,9 +422,13 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
             ].resyncs
             report.cached_orders = len(node.cache.orders())
             report.client_orders = len(client._orders)
+            # Nautilus keeps every fill of an open position (freed only once it closes)
+            report.position_fills = sum(p.event_count for p in node.cache.positions_open())
             report.client_maps = {
                 "orders": len(client._orders), "by venue id": len(client._by_venue_id),
                 "closed kept": len(client._closed), "orphan fills": len(client._orphan_fills),
+                "fill ids": len(client._fill_ids),
+                "latency samples": sum(len(h) for h in client.metrics.histograms.values()),
                 **{f"codec {k}": v for k, v in client.codec.sizes().items()},
             }
         finally:
@@ -550,6 +555,8 @@ def print_soak(report: SoakReport, console: Console) -> None:
                     f"{report.tick_capacity}")
     summary.add_row("orders in the cache / in the client at the end",
                     f"{report.cached_orders} / {report.client_orders}")
+    summary.add_row("fills kept by Nautilus's open positions at the end",
+                    str(report.position_fills))
     summary.add_row("client maps at the end",
                     ", ".join(f"{k} {v}" for k, v in report.client_maps.items() if v))
     summary.add_row("book delta messages / s", f"{report.deltas / duration:.1f}")

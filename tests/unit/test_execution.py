@@ -54,6 +54,31 @@ def test_histogram_keeps_the_latest_samples_but_counts_all() -> None:
     assert histogram.percentile(100) == 3
 
 
+def test_histogram_memory_stays_at_its_capacity_after_wrapping() -> None:
+    # A ring of 8-byte samples: however many are recorded, the newest `capacity` are kept
+    histogram = LatencyHistogram(capacity=5)
+    for value in range(1, 10_001):
+        histogram.record(value)
+    assert len(histogram) == 5 and histogram.count == 10_000
+    assert histogram.nbytes == 5 * 8
+    assert [histogram.percentile(q) for q in (0, 20, 40, 60, 80, 100)] == [
+        9_996, 9_996, 9_997, 9_998, 9_999, 10_000,
+    ]
+    histogram.record(1 << 70)  # Beyond int64: clamped, not an OverflowError
+    assert histogram.percentile(100) == (1 << 63) - 1 and len(histogram) == 5
+
+
+def test_metrics_histograms_are_bounded_per_stage() -> None:
+    metrics = ExecutionMetrics(capacity=100)
+    for index in range(1_000):
+        for stage in ("signed", "broadcast", "venue_ack", "first_fill"):
+            metrics.record(stage, 0, index)
+    assert {stage: len(h) for stage, h in metrics.histograms.items()} == {
+        "signed": 100, "broadcast": 100, "venue_ack": 100, "first_fill": 100,
+    }
+    assert all(h.nbytes == 800 and h.count == 1_000 for h in metrics.histograms.values())
+
+
 def test_metrics_report_microseconds_per_stage() -> None:
     metrics = ExecutionMetrics()
     metrics.record("signed", 1_000, 3_000)
