@@ -48,6 +48,7 @@ class Faults:
         self._reorder = 0
         self._reorder_buffer: bytes | None = None
         self._snapshot_fail: set[str] = set()
+        self._stalled = False  # Whether `stall_blocks` paused the node's block timer
         self._rest_status: int | None = None
         self._rest_remaining: int | None = None
         self._rest_prefix = ""
@@ -423,7 +424,10 @@ class Faults:
 
     def stall_blocks(self, on: bool = True) -> None:
         """
-        Stop (or resume) block production.
+        Stop (or resume) block production on the node's timer.
+
+        A node stepped by hand (`auto_blocks` off, or paused) is left so: resuming starts no
+        timer there.
 
         Parameters
         ----------
@@ -433,10 +437,15 @@ class Faults:
         """
         node = self.sandbox.node  # type: ignore[union-attr]
         if on:
-            node.pause()
+            # Only a timer that runs is stopped (and later restarted): resuming a node stepped
+            # by hand would start its timer, and blocks would then come at random moments
+            if not node.paused:
+                node.pause()
+                self._stalled = True
             self._count("block_stall")
-        else:
+        elif self._stalled:
             node.resume()
+            self._stalled = False
 
     def clear(self) -> None:
         """Switch every fault off (held updates are released)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -943,9 +944,12 @@ class IndexerState:
         return data
 
     def _prune_orders(self, sub: SubaccountView) -> None:
+        # The scan stops at the oldest `excess` final orders: at the cap every new order prunes
+        # one, and reading all 10 000 each time slowed block production about fivefold
         excess = len(sub.orders) - self.max_history
         final = ("FILLED", "CANCELED")
-        for order_id in [i for i, o in sub.orders.items() if o["status"] in final][:excess]:
+        oldest_final = (i for i, o in sub.orders.items() if o["status"] in final)
+        for order_id in list(itertools.islice(oldest_final, excess)):
             del sub.orders[order_id]
             self.orders.pop(order_id, None)
 

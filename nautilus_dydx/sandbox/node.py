@@ -279,6 +279,11 @@ class SandboxNode:
         return self.chain.height
 
     @property
+    def paused(self) -> bool:
+        """Whether the timer produces no blocks (`auto_blocks` off, or `pause` called)."""
+        return self._paused
+
+    @property
     def block_time_ns(self) -> int:
         """The latest committed block time in unix nanoseconds."""
         return self.chain.time_ns

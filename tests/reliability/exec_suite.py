@@ -262,8 +262,19 @@ async def stalled_blocks(rig: ExecRig, index: int) -> ExecTrial:
         rig.sandbox.faults.stall_blocks(False)
 
 
+def _held_size(sub) -> int:
+    position = sub.positions.get(0)
+    return 0 if position is None else position.size
+
+
 async def liquidation(rig: ExecRig, index: int) -> ExecTrial:
-    """Open a ~11x long with the strategy on a thin subaccount; the venue liquidates it."""
+    """
+    Open a ~11x long with the strategy on a thin subaccount; the venue liquidates it.
+
+    When the bids above the bankruptcy price run out, the venue closes only part of the
+    position and the rest is healthy (no oracle price liquidates it): the strategy must then
+    hold that remainder, and the next run buys on top of it.
+    """
     node = rig.liquidated_node
     chain = rig.sandbox.node.chain
     key = (K1_ADDRESS, LIQUIDATED_SUBACCOUNT)
@@ -278,33 +289,41 @@ async def liquidation(rig: ExecRig, index: int) -> ExecTrial:
         BTC_PERP, OrderSide.BUY, quantity, instrument.make_price(oracle * Decimal("1.05")),
         time_in_force=TimeInForce.IOC, tags=SHORT,
     )
+    held = _held_size(sub)  # A healthy remainder of an earlier partial liquidation
     node.strategy.submit_order(order)
     if not await settle(node, [order]):
         return ExecTrial([f"setup: the levered buy is {order.status.name}"], None)
-    position = sub.positions.get(0)
-    if position is None or position.size <= 0:
+    bought = _held_size(sub)
+    if bought <= held:
         return ExecTrial([f"setup: the levered buy did not fill ({order.status.name})"], None)
     started = time.perf_counter()
     before = market.oracle_price
     violations = []
     deadline = time.perf_counter() + SETTLE_TIMEOUT_S
     try:
-        while (p := sub.positions.get(0)) is not None and p.size > 0:
+        while (size := _held_size(sub)) > 0:
             if time.perf_counter() > deadline:
                 violations.append("setup: the position was not liquidated")
                 break
-            with contextlib.suppress(ValueError):  # Liquidated since the last look
+            try:
                 chain.liquidator.force(K1_ADDRESS, LIQUIDATED_SUBACCOUNT, 0)
+            except ValueError:
+                # No price liquidates what is left: a partial liquidation made it healthy
+                if size < bought:
+                    break
             await asyncio.sleep(0.15)
     finally:
         chain.set_oracle_price(0, before)
+    atomic = market.config.atomic_resolution
 
-    def flat_in_nautilus() -> bool:
+    def venue_position_in_nautilus() -> bool:
+        venue_qty = Decimal(_held_size(sub)).scaleb(atomic)
         positions = node.cache.positions_open(instrument_id=BTC_PERP)
         net = sum((p.signed_decimal_qty() for p in positions), Decimal(0))
-        return net == 0 and "BTC-USD" not in node.client.venue_positions
+        streamed = node.client.venue_positions.get("BTC-USD", Decimal(0))
+        return net == venue_qty and streamed == venue_qty
 
-    while not flat_in_nautilus():
+    while not venue_position_in_nautilus():
         if time.perf_counter() > deadline:
             violations.append("the liquidation did not reach the strategy's position")
             return ExecTrial(violations, None)

@@ -172,6 +172,27 @@ def test_grpc_errors_sequence_skew_and_block_stall() -> None:
     run(scenario())
 
 
+def test_a_stall_leaves_a_node_stepped_by_hand_without_its_block_timer() -> None:
+    # Resuming after a stall started the timer of a node stepped by hand: the reliability
+    # rig then got blocks at random moments, between a book check and its REST snapshot
+    async def scenario() -> None:
+        async with running_sandbox() as (sandbox, _, _):
+            node, faults = sandbox.node, sandbox.faults
+            assert node.paused
+            faults.stall_blocks()
+            faults.stall_blocks(on=False)
+            assert node.paused
+            # A node on its timer is stopped and restarted
+            node.resume()
+            faults.stall_blocks()
+            assert node.paused
+            faults.stall_blocks(on=False)
+            assert not node.paused
+            assert faults.counters["block_stall"] == 2
+
+    run(scenario())
+
+
 def test_replay_serves_recorded_frames_in_order(tmp_path) -> None:
     frames = [{"type": "connected", "connection_id": "c", "message_id": 0}] + [
         {"type": "channel_data", "connection_id": "c", "message_id": i, "channel": "v4_trades",
