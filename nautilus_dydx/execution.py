@@ -189,6 +189,13 @@ def order_tags(order: Order) -> tuple[DYDXOrderTags | None, DYDXTwapTags | None]
 _NO_TAGS: tuple[None, None] = (None, None)
 
 
+def _mark_index(side: OrderSide) -> int:
+    # The slot of a cancel-all mark: 0 both sides, 1 buy, 2 sell
+    if side == OrderSide.NO_ORDER_SIDE:
+        return 0
+    return 1 if side == OrderSide.BUY else 2
+
+
 # A strategy reuses a few tag lists: parse each once (frozen, so safe to share)
 @functools.lru_cache(maxsize=256)
 def _parse_tags(tags: tuple[str, ...]) -> tuple[DYDXOrderTags | None, DYDXTwapTags | None]:
@@ -1668,8 +1675,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             return False
         else:
             marks = self._cancel_all_marks.get(order.instrument_id)
-            side = 1 if order.side == OrderSide.BUY else 2
-            if marks is None or submitted_ns > max(marks[0], marks[side]):
+            if marks is None or submitted_ns > max(marks[0], marks[_mark_index(order.side)]):
                 return False
         self.generate_order_canceled(
             order.strategy_id, order.instrument_id, order.client_order_id, None,
@@ -1756,8 +1762,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         # may cancel all and quote again at once, and its new orders must survive. Submits
         # issued before the command that arrive after it are not placed (the mark)
         marks = self._cancel_all_marks.setdefault(command.instrument_id, [-1, -1, -1])
-        side = command.order_side
-        index = 0 if side == OrderSide.NO_ORDER_SIDE else (1 if side == OrderSide.BUY else 2)
+        index = _mark_index(command.order_side)
         marks[index] = max(marks[index], command.ts_init)
         self._latest_cancel_all_ns = max(self._latest_cancel_all_ns, command.ts_init)
         self._cancel_all_snapshots[command.id] = self._open_states(
