@@ -174,6 +174,27 @@ class Rig:
             for i, t in TICKERS.items()
         )
 
+    def book_difference(self) -> str:
+        """Where the strategy's books differ from the node's: the first differing level each."""
+        notes = []
+        for instrument_id, ticker in TICKERS.items():
+            ours = book_levels(self.actor, instrument_id)
+            venue = tuple(expected_levels(self.sandbox, ticker))
+            for side, mine, theirs in zip(("bids", "asks"), ours, venue, strict=True):
+                if mine == theirs:
+                    continue
+                index = next(
+                    (i for i, (a, b) in enumerate(zip(mine, theirs)) if a != b),
+                    min(len(mine), len(theirs)),
+                )
+                notes.append(
+                    f"{ticker} {side}: {len(mine)} vs {len(theirs)} levels, first difference at "
+                    f"{index}: {mine[index:index + 1]} vs {theirs[index:index + 1]}",
+                )
+        client = self.client
+        notes.append(f"client gaps={client._ws.gaps} resyncs={client._ws.resyncs}")
+        return "; ".join(notes)
+
     async def books_equal_rest(self) -> bool:
         http = self.client._http
         for instrument_id, ticker in TICKERS.items():

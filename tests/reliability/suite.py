@@ -72,7 +72,10 @@ async def settle_books(rig: Rig, started: float) -> Trial:
     matched = await wait(rig.books_equal_node, RECOVERY_TIMEOUT_S)
     recovery = time.perf_counter() - started
     if not matched:
-        violations.append("book differs from the node's book after the recovery timeout")
+        violations.append(
+            f"book differs from the node's book after the recovery timeout: "
+            f"{rig.book_difference()}",
+        )
     elif not await rig.books_equal_rest():
         violations.append("book differs from the Indexer REST snapshot")
     if rig.crossed():
