@@ -144,6 +144,34 @@ def test_scanner_refuses_unpaired_surrogate_escape_like_orjson() -> None:
     assert results["scanner"] == results["walk"]
 
 
+SPECIALS = {
+    "escaped quote": b'\\"',
+    "escaped backslash": b"\\\\",
+    "unicode escape": b"\\u0041",
+    "bad escape": b"\\x",
+    "control byte": b"\x01",
+    "non-ascii": "\u00e9".encode(),
+    "closing quote only": b"",
+}
+
+
+@pytest.mark.parametrize("special", SPECIALS)
+def test_scanner_strings_with_a_special_byte_at_every_offset(special) -> None:
+    # The scanner skips plain string bytes eight at a time: put the byte that stops it at every
+    # offset of an 8-byte word, with short tails, in a field it reads (the trade id) and in one
+    # it only validates and skips (an unknown field), and check all parsers still agree
+    for offset in range(0, 20):
+        for tail in (0, 1, 7, 8, 9):
+            text = b"a" * offset + SPECIALS[special] + b"b" * tail
+            for trade_id, extra in ((text, b"x"), (b"t1", text)):
+                data = (b'{"type":"channel_data","message_id":7,"id":"BTC-USD",'
+                        b'"channel":"v4_trades","contents":{"trades":[{"id":"' + trade_id +
+                        b'","note":"' + extra + b'","side":"SELL","size":"1","price":"90110",'
+                        b'"type":"LIMIT","createdAt":"2025-12-08T16:11:59.450Z",'
+                        b'"createdAtHeight":"66624133"}]}}')
+                assert_agree(data)
+
+
 @pytest.mark.parametrize(
     ("market", "expected_precision"),
     [({"tickSize": 1, "stepSize": "0.001"}, (0, 3)), ({"tickSize": "1", "stepSize": 5}, (0, 0))],

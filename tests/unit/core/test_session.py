@@ -50,6 +50,21 @@ def test_scan_message_id(module, data: bytes, expected: int | None) -> None:
     assert result == expected
 
 
+@given(
+    head=st.binary(max_size=40).map(lambda b: b.replace(b"m", b"n")),
+    noise=st.lists(st.sampled_from([b"m", b'"m', b'"message_id"', b'"message_id:', b"x"]),
+                   max_size=6),
+    message_id=st.integers(0, 10**18),
+    cut=st.integers(0, 80),
+)
+@settings(max_examples=300, deadline=None)
+def test_scan_message_id_finds_the_first_key_wherever_it_sits(head, noise, message_id, cut):
+    # Near-misses before the key, and frames cut anywhere (the key split by the end of the data)
+    data = (head + b"".join(noise) + b'"message_id":' + str(message_id).encode() + b",")[:cut]
+
+    assert compiled.scan_message_id(data) == reference.scan_message_id(data)
+
+
 @pytest.mark.parametrize("module", MODULES)
 def test_in_order_ids_never_report(module) -> None:
     tracker = module.MessageIdTracker()
