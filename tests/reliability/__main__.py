@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     soak.add_argument("--tick-capacity", type=int, default=None,
                       help="quotes, trades and bars Nautilus's cache keeps per instrument "
                            "(default 100: filled within the warm-up)")
+    soak.add_argument("--ws-drop-every", type=float, default=60.0,
+                      help="seconds between injected WebSocket drops (0: none)")
     soak.add_argument("--tracemalloc", action="store_true",
                       help="name the allocation sites that grew after the warm-up (slower)")
     args = parser.parse_args(argv)
@@ -61,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         args.seconds, args.sample_every, console, warmup=args.warmup,
         purge=not args.no_purge, trace=args.tracemalloc,
         rate=args.orders_per_second, closed_kept=args.client_closed_kept,
+        drop_every=args.ws_drop_every,
         **({} if args.tick_capacity is None else {"tick_capacity": args.tick_capacity}),
     ))
     return 0 if report.ok else 1

@@ -303,16 +303,17 @@ class OrderFlow:
         self.strategy.submit_order(order)
 
     async def run(self, duration: float, control_url: str, rate: float,
-                  first_drop: float = WS_DROP_EVERY_S) -> None:
+                  first_drop: float = WS_DROP_EVERY_S,
+                  drop_every: float = WS_DROP_EVERY_S) -> None:
         interval = 1.0 / rate if rate > 0 else 1.0
-        next_drop = first_drop
+        next_drop = first_drop if drop_every > 0 else float("inf")
         drops: list[asyncio.Future] = []
         async with httpx.AsyncClient(timeout=30.0) as http:
             while (elapsed := time.perf_counter() - self.started) < duration:
                 if rate > 0:
                     self.step()
                 if elapsed >= next_drop:
-                    next_drop += WS_DROP_EVERY_S
+                    next_drop += drop_every
                     self.report.ws_drops += 1
                     # Not awaited: a busy sandbox answers late, the order flow goes on
                     drops.append(asyncio.ensure_future(http.post(f"{control_url}/ws/drop")))
@@ -351,7 +352,8 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
                    warmup: float = 60.0, purge: bool = True, trace: bool = False,
                    rate: float = ORDERS_PER_SECOND,
                    closed_kept: int | None = None,
-                   tick_capacity: int = TICK_CAPACITY) -> SoakReport:
+                   tick_capacity: int = TICK_CAPACITY,
+                   drop_every: float = WS_DROP_EVERY_S) -> SoakReport:
     """
     Run the soak for `seconds`; print and return the report.
 
@@ -401,7 +403,8 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
             orders = OrderFlow(node, strategy, report, started)
             # The first stream-gap recovery raises the allocator's high-water mark once
             # (~20 MB of transient REST objects): let it happen inside the warm-up
-            flow = loop.create_task(orders.run(seconds, control_url, rate, warmup / 2))
+            flow = loop.create_task(orders.run(seconds, control_url, rate, warmup / 2,
+                                               drop_every))
             next_sample = 0.0
             baseline = None
             while (elapsed := time.perf_counter() - started) < seconds:
