@@ -45,6 +45,9 @@ from tests.integration.transport.support import alice
 
 
 TICKERS = {BTC: "BTC-USD", ETH: "ETH-USD", PEPE: "PEPE-USD"}
+# The Indexer's book snapshot holds the top 100 levels per side (protocol §2.6, §3.8): after a
+# resync a client knows deeper levels only once an update touches them
+SNAPSHOT_DEPTH = 100
 # Seconds between manual blocks while the flow runs (20 blocks/s)
 FLOW_INTERVAL_S = 0.05
 
@@ -170,8 +173,9 @@ class Rig:
 
     def books_equal_node(self) -> bool:
         return all(
-            book_levels(self.actor, i) == tuple(expected_levels(self.sandbox, t))
+            side_matches(mine, theirs)
             for i, t in TICKERS.items()
+            for mine, theirs in zip(book_levels(self.actor, i), expected_levels(self.sandbox, t))
         )
 
     def book_difference(self) -> str:
@@ -181,7 +185,7 @@ class Rig:
             ours = book_levels(self.actor, instrument_id)
             venue = tuple(expected_levels(self.sandbox, ticker))
             for side, mine, theirs in zip(("bids", "asks"), ours, venue, strict=True):
-                if mine == theirs:
+                if side_matches(mine, theirs):
                     continue
                 index = next(
                     (i for i, (a, b) in enumerate(zip(mine, theirs)) if a != b),
@@ -199,12 +203,26 @@ class Rig:
         http = self.client._http
         for instrument_id, ticker in TICKERS.items():
             rest = await http.get_orderbook(ticker)
-            if book_levels(self.actor, instrument_id) != rest_levels(rest):
+            bids, asks = book_levels(self.actor, instrument_id)
+            if (bids[:SNAPSHOT_DEPTH], asks[:SNAPSHOT_DEPTH]) != rest_levels(rest):
                 return False
         return True
 
     def crossed(self) -> int:
         return len(self.actor.crossed_books) + len(self.actor.crossed_quotes)
+
+
+def side_matches(mine: list[tuple[int, int]], theirs: list[tuple[int, int]]) -> bool:
+    """
+    One side of the strategy's book against the venue's, as far as a client can know it.
+
+    The top `SNAPSHOT_DEPTH` levels must be equal; every deeper level the client holds must
+    have the venue's size at its price (deeper venue levels it never heard of are allowed).
+    """
+    if mine[:SNAPSHOT_DEPTH] != theirs[:SNAPSHOT_DEPTH]:
+        return False
+    deep = dict(theirs[SNAPSHOT_DEPTH:])
+    return all(deep.get(price) == size for price, size in mine[SNAPSHOT_DEPTH:])
 
 
 def rig_config(**overrides):

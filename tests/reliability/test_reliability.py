@@ -4,19 +4,33 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
+from nautilus_dydx.grpc import TxStatus
+from tests.integration.data.support import BTC
+from tests.integration.data.support import book_levels
+from tests.integration.data.support import expected_levels
+from tests.reliability.concurrency import BUY
+from tests.reliability.concurrency import FIRST_ID
+from tests.reliability.concurrency import SHORT_TERM
+from tests.reliability.concurrency import encoders
+from tests.reliability.concurrency import far_bid
 from tests.reliability.concurrency import run_concurrency
 from tests.reliability.exec_suite import run_exec_suite
 from tests.reliability.proxy import TcpProxy
 from tests.reliability.report import percentile
 from tests.reliability.runner import EXEC_NAMES
+from tests.reliability.rig import SNAPSHOT_DEPTH
 from tests.reliability.rig import running_rig
+from tests.reliability.rig import side_matches
+from tests.reliability.rig import wait
 from tests.reliability.soak import slope_per_hour
 from tests.reliability.soak import slope_stderr_per_hour
 from tests.reliability.suite import FAULTS
 from tests.reliability.suite import run_suite
+from tests.reliability.suite import settle_books
 
 
 def run(coro, timeout: float = 240.0):
@@ -70,6 +84,58 @@ def test_execution_faults_leave_every_order_and_fill_equal_to_the_venue() -> Non
     assert concurrency.runs == 2
     orders, modified = (int(w) for w in concurrency.detail.split()[0:3:2])
     assert orders == 24 and modified >= 4
+
+
+def test_side_matches_wants_the_snapshot_depth_equal_and_known_deep_levels_right() -> None:
+    venue = [(1_000 - i, 1) for i in range(SNAPSHOT_DEPTH + 5)]
+    # Only the snapshot's depth known (after a resync), or all of it: both match
+    assert side_matches(venue[:SNAPSHOT_DEPTH], venue)
+    assert side_matches(venue, venue)
+    # A deep level heard of through an update, with the venue's size: matches; a stale one not
+    assert side_matches(venue[:SNAPSHOT_DEPTH] + [venue[-1]], venue)
+    assert not side_matches(venue[:SNAPSHOT_DEPTH] + [(venue[-1][0], 2)], venue)
+    assert not side_matches(venue[:SNAPSHOT_DEPTH] + [(1, 1)], venue)
+    # Within the depth every level counts, and a short book must be short at the venue too
+    assert not side_matches(venue[:SNAPSHOT_DEPTH - 1], venue)
+    assert not side_matches(venue[:3], venue[:4])
+
+
+def test_a_book_deeper_than_the_snapshot_recovers_to_what_the_venue_shows() -> None:
+    # More bid levels than the Indexer's 100-level snapshot: after a drop the strategy's book
+    # holds the snapshot's depth, and the suite's recovery check accepts exactly that
+    async def scenario():
+        async with running_rig() as rig:
+            for _ in range(10):
+                rig.step(1)
+                await asyncio.sleep(0.05)
+            btc = encoders(rig)[0]
+            gtb = rig.sandbox.node.height + 15
+            outcomes = await asyncio.gather(*(
+                rig.sender.send_short_term(btc.place_order_any(
+                    FIRST_ID + k, SHORT_TERM, BUY, btc.step_base_quantums,
+                    far_bid(rig, btc.clob_pair_id, k), good_til_block=gtb,
+                ))
+                for k in range(SNAPSHOT_DEPTH + 10)
+            ))
+            rig.step(1)
+            deep = await wait(lambda: len(book_levels(rig.actor, BTC)[0]) > SNAPSHOT_DEPTH, 10.0)
+            started = time.perf_counter()
+            rig.sandbox.faults.drop_ws()
+            for _ in range(3):
+                rig.step(1)
+                await asyncio.sleep(0.05)
+            trial = await settle_books(rig, started)
+            bids = book_levels(rig.actor, BTC)[0]
+            venue_bids = expected_levels(rig.sandbox, "BTC-USD")[0]
+            return outcomes, deep, trial, bids, venue_bids
+
+    outcomes, deep, trial, bids, venue_bids = run(scenario())
+    assert all(o.status == TxStatus.ACCEPTED for o in outcomes)
+    assert deep  # Before the drop the updates had shown every level
+    assert trial.violations == []
+    assert len(venue_bids) > SNAPSHOT_DEPTH + 5
+    assert bids[:SNAPSHOT_DEPTH] == venue_bids[:SNAPSHOT_DEPTH]
+    assert len(bids) < len(venue_bids)  # The levels past the snapshot are not known again
 
 
 def test_slope_per_hour_is_the_least_squares_slope() -> None:
