@@ -97,7 +97,8 @@ _BOOK_OBJECT_KINDS = frozenset((DELTAS, SNAPSHOTS, DEPTH))
 
 _UNBOUNDED_DEPTH = 1 << 20
 _HOUSEKEEPING_SECS = 0.25
-# In the reason of a resync because a book stayed crossed (parser and housekeeping alike)
+# In the reason of a resync because a book stayed crossed (parser and housekeeping alike), or
+# of any resync or reconnect that found the book crossed (the WebSocket client adds it)
 _CROSSED = "crossed"
 
 
@@ -195,8 +196,9 @@ class DYDXDataClient(LiveMarketDataClient):
     status and instrument changes from ``v4_markets``. A book is resubscribed (and its fresh
     snapshot published with ``F_SNAPSHOT`` after a ``CLEAR``) after a message-id gap, a
     reconnect, or a cross that lasts longer than ``book_resync_cross_secs``; after such a cross,
-    once more when the top of the snapshot goes, as the Indexer's uncrossed snapshot may have
-    left out levels it never streams again.
+    or any resync or reconnect while the book was crossed, once more when the top of the
+    snapshot goes, as the Indexer's uncrossed snapshot may have left out levels it never
+    streams again.
 
     Parameters
     ----------

@@ -500,6 +500,10 @@ class DYDXWebSocketClient:
         if channel == ORDERBOOK and channel_id is not None:
             context = self.parser.context(channel_id)
             if context is not None:
+                # The venue's book may be crossed now, so its uncrossed snapshot may leave out
+                # levels it never streams again: say so (the owner watches that snapshot)
+                if context.book.is_crossed():
+                    reason = f"{reason}; the book was crossed"
                 context.book.reset()
         if self.on_stale is not None:
             self._call(self.on_stale, channel, channel_id, reason)

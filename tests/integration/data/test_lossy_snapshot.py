@@ -72,3 +72,40 @@ def test_a_resync_during_a_cross_is_repeated_once_the_crossing_level_is_gone() -
                 assert actor.crossed_books == [] and actor.crossed_quotes == []
 
     run(scenario())
+
+
+def test_a_reconnect_during_a_cross_also_gets_the_levels_its_snapshot_left_out() -> None:
+    # Not a resync for the cross: the connection drops while the venue is crossed, so the
+    # snapshot after the reconnect is the lossy one
+    async def scenario() -> None:
+        async with running_sandbox(agents=False) as sandbox:
+            state = sandbox.state
+            market = state.markets[TICKER]
+            tick = market.tick_size
+            step = market.step_size
+            for k in range(1, 6):
+                state.set_level(TICKER, "SELL", Decimal(60_000) + k * tick, step)
+                state.set_level(TICKER, "BUY", Decimal(60_000) - k * tick, step * 2)
+            actor = Collector((BTC,))
+            async with running_node(sandbox, actor) as node:
+                client = data_client(node)
+                await wait_for(lambda: book_levels(actor, BTC) == indexer_levels(sandbox))
+                crossed_bid = Decimal(sandbox.faults.force_crossed_book(TICKER, ticks=2))
+                await wait_for(
+                    lambda: client._parser.context(TICKER).book.is_crossed(), 10.0,
+                )
+
+                before = snapshots(actor)
+                sandbox.faults.drop_ws()
+                await wait_for(lambda: snapshots(actor) > before, 10.0)
+                hidden = [p for p, _ in indexer_levels(sandbox)[1][:3]]
+                assert not {p for p, _ in book_levels(actor, BTC)[1]} & set(hidden)
+
+                resyncs = client.resyncs
+                state.set_level(TICKER, "BUY", crossed_bid, 0)
+                await wait_for(lambda: book_levels(actor, BTC) == indexer_levels(sandbox), 10.0)
+                assert client.resyncs == resyncs + 1
+                assert {p for p, _ in book_levels(actor, BTC)[1]} >= set(hidden)
+                assert actor.crossed_books == [] and actor.crossed_quotes == []
+
+    run(scenario())
