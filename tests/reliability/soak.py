@@ -307,7 +307,15 @@ class OrderFlow:
                   drop_every: float = WS_DROP_EVERY_S) -> None:
         interval = 1.0 / rate if rate > 0 else 1.0
         next_drop = first_drop if drop_every > 0 else float("inf")
-        drops: list[asyncio.Future] = []
+        # Only unanswered drops are kept: the soak measures the node's memory, its own included
+        drops: set[asyncio.Future] = set()
+
+        def answered(future: asyncio.Future) -> None:
+            drops.discard(future)
+            failed = future.cancelled() or future.exception() is not None
+            if failed or future.result().status_code != 200:
+                self.report.ws_drop_errors += 1
+
         async with httpx.AsyncClient(timeout=30.0) as http:
             while (elapsed := time.perf_counter() - self.started) < duration:
                 if rate > 0:
@@ -316,12 +324,11 @@ class OrderFlow:
                     next_drop += drop_every
                     self.report.ws_drops += 1
                     # Not awaited: a busy sandbox answers late, the order flow goes on
-                    drops.append(asyncio.ensure_future(http.post(f"{control_url}/ws/drop")))
+                    drop = asyncio.ensure_future(http.post(f"{control_url}/ws/drop"))
+                    drops.add(drop)
+                    drop.add_done_callback(answered)
                 await asyncio.sleep(interval)
-            answers = await asyncio.gather(*drops, return_exceptions=True)
-            self.report.ws_drop_errors = sum(
-                1 for a in answers if isinstance(a, Exception) or a.status_code != 200
-            )
+            await asyncio.gather(*drops, return_exceptions=True)
         # Whatever still rests: cancel it so the run ends clean
         for order in self.node.cache.orders_open(strategy_id=self.strategy.id):
             self.strategy.cancel_order(order)
