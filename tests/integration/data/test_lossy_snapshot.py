@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from nautilus_trader.model.enums import RecordFlag
 
 from tests.integration.data.support import BTC
@@ -35,30 +36,42 @@ def indexer_levels(sandbox) -> tuple[list[tuple[int, int]], list[tuple[int, int]
     return [raw(*level) for level in bids], [raw(*level) for level in asks]
 
 
+def small_book(sandbox):
+    """Five asks at 60 000 + 1..5 ticks and five bids below, straight on the Indexer."""
+    state = sandbox.state
+    market = state.markets[TICKER]
+    for k in range(1, 6):
+        state.set_level(TICKER, "SELL", Decimal(60_000) + k * market.tick_size, market.step_size)
+        state.set_level(TICKER, "BUY", Decimal(60_000) - k * market.tick_size,
+                        market.step_size * 2)
+    return state
+
+
 def snapshots(actor: Collector) -> int:
     return sum(1 for d in actor.of("deltas", BTC) if d.flags & RecordFlag.F_SNAPSHOT)
 
 
-def test_a_resync_during_a_cross_is_repeated_once_the_crossing_level_is_gone() -> None:
+@pytest.mark.parametrize("resync", ["cross lasts", "reconnect during the cross"])
+def test_a_snapshot_taken_during_a_cross_is_repeated_once_the_crossing_level_is_gone(resync):
+    # "cross lasts": the client resyncs because the book stays crossed past 0.5 s. "reconnect":
+    # the connection drops while the venue is crossed, so the snapshot after it is the lossy one
     async def scenario() -> None:
         async with running_sandbox(agents=False) as sandbox:
-            state = sandbox.state
-            market = state.markets[TICKER]
-            tick = market.tick_size
-            step = market.step_size
-            # A small book straight on the Indexer: asks 60 000 + 1..5 ticks, bids below
-            for k in range(1, 6):
-                state.set_level(TICKER, "SELL", Decimal(60_000) + k * tick, step)
-                state.set_level(TICKER, "BUY", Decimal(60_000) - k * tick, step * 2)
+            state = small_book(sandbox)
             actor = Collector((BTC,))
             async with running_node(sandbox, actor) as node:
                 client = data_client(node)
                 await wait_for(lambda: book_levels(actor, BTC) == indexer_levels(sandbox))
 
                 # A newer, larger bid 2 ticks above the best ask: the Indexer's snapshot drops
-                # the three asks it crosses (§3.9); the client resyncs after 0.5 s crossed
+                # the three asks it crosses (§3.9)
                 before = snapshots(actor)
                 price = sandbox.faults.force_crossed_book(TICKER, ticks=2)
+                if resync != "cross lasts":
+                    book = client._parser.context(TICKER).book
+                    await wait_for(book.is_crossed, 10.0)
+                    before = snapshots(actor)
+                    sandbox.faults.drop_ws()
                 await wait_for(lambda: snapshots(actor) > before, 10.0)
                 hidden = [p for p, _ in indexer_levels(sandbox)[1][:3]]
                 assert not {p for p, _ in book_levels(actor, BTC)[1]} & set(hidden)
@@ -66,43 +79,6 @@ def test_a_resync_during_a_cross_is_repeated_once_the_crossing_level_is_gone() -
                 # The venue's cross ends (the bid goes); the three asks never change again
                 resyncs = client.resyncs
                 state.set_level(TICKER, "BUY", price, 0)
-                await wait_for(lambda: book_levels(actor, BTC) == indexer_levels(sandbox), 10.0)
-                assert client.resyncs == resyncs + 1
-                assert {p for p, _ in book_levels(actor, BTC)[1]} >= set(hidden)
-                assert actor.crossed_books == [] and actor.crossed_quotes == []
-
-    run(scenario())
-
-
-def test_a_reconnect_during_a_cross_also_gets_the_levels_its_snapshot_left_out() -> None:
-    # Not a resync for the cross: the connection drops while the venue is crossed, so the
-    # snapshot after the reconnect is the lossy one
-    async def scenario() -> None:
-        async with running_sandbox(agents=False) as sandbox:
-            state = sandbox.state
-            market = state.markets[TICKER]
-            tick = market.tick_size
-            step = market.step_size
-            for k in range(1, 6):
-                state.set_level(TICKER, "SELL", Decimal(60_000) + k * tick, step)
-                state.set_level(TICKER, "BUY", Decimal(60_000) - k * tick, step * 2)
-            actor = Collector((BTC,))
-            async with running_node(sandbox, actor) as node:
-                client = data_client(node)
-                await wait_for(lambda: book_levels(actor, BTC) == indexer_levels(sandbox))
-                crossed_bid = Decimal(sandbox.faults.force_crossed_book(TICKER, ticks=2))
-                await wait_for(
-                    lambda: client._parser.context(TICKER).book.is_crossed(), 10.0,
-                )
-
-                before = snapshots(actor)
-                sandbox.faults.drop_ws()
-                await wait_for(lambda: snapshots(actor) > before, 10.0)
-                hidden = [p for p, _ in indexer_levels(sandbox)[1][:3]]
-                assert not {p for p, _ in book_levels(actor, BTC)[1]} & set(hidden)
-
-                resyncs = client.resyncs
-                state.set_level(TICKER, "BUY", crossed_bid, 0)
                 await wait_for(lambda: book_levels(actor, BTC) == indexer_levels(sandbox), 10.0)
                 assert client.resyncs == resyncs + 1
                 assert {p for p, _ in book_levels(actor, BTC)[1]} >= set(hidden)
