@@ -370,7 +370,7 @@ async def _serve(args: argparse.Namespace) -> int:
     config = build_config(args)
     sandbox = IndexerSandbox(
         config, http_port=args.http_port, ws_port=args.ws_port,
-        rate_limit=None if args.no_rate_limit else "default",
+        rate_limit=None if args.no_rate_limit else "default", keep_history=False,
     )
     await sandbox.start()
     try:

@@ -34,6 +34,10 @@ class IndexerSandbox:
         WebSocket limits and intervals.
     rate_limit : RateLimiter | None, default RateLimiter()
         The REST rate limiter: the venue's documented budgets by default; None = unlimited.
+    keep_history : bool, default True
+        Whether the node's event bus keeps every event after start (tests read it). The
+        Indexer state needs only the events up to start; a long-running sandbox (the command
+        line) drops them, or its memory grows with every order the agents send.
 
     """
 
@@ -44,8 +48,10 @@ class IndexerSandbox:
         ws_port: int = 0,
         ws_settings: WsSettings | None = None,
         rate_limit: RateLimiter | None | str = "default",
+        keep_history: bool = True,
     ) -> None:
         self.faults = Faults(self)
+        self._keep_history = keep_history
         self.node = SandboxNode(config, interceptors=[FaultInterceptor(self.faults)])
         self.state: IndexerState | None = None
         self.rest: IndexerRestServer | None = None
@@ -63,6 +69,9 @@ class IndexerSandbox:
         await self.node.start()
         try:
             self.state = IndexerState.from_node(self.node)
+            if not self._keep_history:
+                self.node.bus.record = False
+                self.node.bus.history.clear()
             self.rest = IndexerRestServer(
                 self.state, self.node.config.host, self._http_port, self._rate_limit, self.faults,
             )
