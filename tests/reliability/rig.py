@@ -36,6 +36,7 @@ from tests.integration.data.support import book_levels
 from tests.integration.data.support import data_client
 from tests.integration.data.support import data_config
 from tests.integration.data.support import expected_levels
+from tests.integration.data.support import indexer_levels
 from tests.integration.data.support import rest_levels
 from tests.integration.data.support import sandbox_config
 from tests.integration.sandbox.helpers import CHAIN_ID
@@ -195,8 +196,18 @@ class Rig:
                     f"{ticker} {side}: {len(mine)} vs {len(theirs)} levels, first difference at "
                     f"{index}: {mine[index:index + 1]} vs {theirs[index:index + 1]}",
                 )
+        # Whether the Indexer itself still agrees with the node (a sandbox-side divergence) or
+        # the strategy's book went wrong against both
+        indexer = {
+            ticker: indexer_levels(self.sandbox, ticker)
+            == tuple(expected_levels(self.sandbox, ticker))
+            for ticker in TICKERS.values()
+        }
         client = self.client
-        notes.append(f"client gaps={client._ws.gaps} resyncs={client._ws.resyncs}")
+        notes.append(
+            f"Indexer equals node: {indexer}; client gaps={client._ws.gaps} "
+            f"resyncs={client._ws.resyncs}",
+        )
         return "; ".join(notes)
 
     async def books_equal_rest(self) -> bool:

@@ -192,6 +192,23 @@ def expected_levels(
     return [raw(*level) for level in bids], [raw(*level) for level in asks]
 
 
+def indexer_levels(
+    sandbox: IndexerSandbox, ticker: str,
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The Indexer's raw (not uncrossed) book as Nautilus raw integers, best first."""
+    market = sandbox.state.markets[ticker]
+    config = market.config
+    price_unit = config.quantum_conversion_exponent - 6 - config.atomic_resolution
+    bids, asks = market.levels(uncross=False, depth=None)
+
+    def raw(subticks: int, quantums: int) -> tuple[int, int]:
+        price = Decimal(subticks).scaleb(price_unit + 16)
+        size = Decimal(quantums).scaleb(config.atomic_resolution + 16)
+        return int(price), int(size)
+
+    return [raw(*level) for level in bids], [raw(*level) for level in asks]
+
+
 def rest_levels(snapshot) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """A REST order book snapshot as Nautilus raw integers."""
 

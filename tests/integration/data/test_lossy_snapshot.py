@@ -12,6 +12,7 @@ from tests.integration.data.support import BTC
 from tests.integration.data.support import Collector
 from tests.integration.data.support import book_levels
 from tests.integration.data.support import data_client
+from tests.integration.data.support import indexer_levels
 from tests.integration.data.support import run
 from tests.integration.data.support import running_node
 from tests.integration.data.support import running_sandbox
@@ -19,21 +20,6 @@ from tests.integration.data.support import wait_for
 
 
 TICKER = "BTC-USD"
-
-
-def indexer_levels(sandbox) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """The Indexer's raw (not uncrossed) BTC book as Nautilus raw integers, best first."""
-    market = sandbox.state.markets[TICKER]
-    config = market.config
-    price_unit = config.quantum_conversion_exponent - 6 - config.atomic_resolution
-    bids, asks = market.levels(uncross=False, depth=None)
-
-    def raw(subticks: int, quantums: int) -> tuple[int, int]:
-        price = Decimal(subticks).scaleb(price_unit + 16)
-        size = Decimal(quantums).scaleb(config.atomic_resolution + 16)
-        return int(price), int(size)
-
-    return [raw(*level) for level in bids], [raw(*level) for level in asks]
 
 
 def small_book(sandbox):
@@ -61,7 +47,7 @@ def test_a_snapshot_taken_during_a_cross_is_repeated_once_the_crossing_level_is_
             actor = Collector((BTC,))
             async with running_node(sandbox, actor) as node:
                 client = data_client(node)
-                await wait_for(lambda: book_levels(actor, BTC) == indexer_levels(sandbox))
+                await wait_for(lambda: book_levels(actor, BTC) == indexer_levels(sandbox, TICKER))
 
                 # A newer, larger bid 2 ticks above the best ask: the Indexer's snapshot drops
                 # the three asks it crosses (§3.9)
@@ -73,13 +59,13 @@ def test_a_snapshot_taken_during_a_cross_is_repeated_once_the_crossing_level_is_
                     before = snapshots(actor)
                     sandbox.faults.drop_ws()
                 await wait_for(lambda: snapshots(actor) > before, 10.0)
-                hidden = [p for p, _ in indexer_levels(sandbox)[1][:3]]
+                hidden = [p for p, _ in indexer_levels(sandbox, TICKER)[1][:3]]
                 assert not {p for p, _ in book_levels(actor, BTC)[1]} & set(hidden)
 
                 # The venue's cross ends (the bid goes); the three asks never change again
                 resyncs = client.resyncs
                 state.set_level(TICKER, "BUY", price, 0)
-                await wait_for(lambda: book_levels(actor, BTC) == indexer_levels(sandbox), 10.0)
+                await wait_for(lambda: book_levels(actor, BTC) == indexer_levels(sandbox, TICKER), 10.0)
                 assert client.resyncs == resyncs + 1
                 assert {p for p, _ in book_levels(actor, BTC)[1]} >= set(hidden)
                 assert actor.crossed_books == [] and actor.crossed_quotes == []
