@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from rich.console import Console
@@ -14,6 +13,7 @@ from tests.reliability.rig import running_rig
 from tests.reliability.suite import EXEC_MISSING
 from tests.reliability.suite import FAULTS
 from tests.reliability.suite import FaultResult
+from tests.reliability.suite import flow_blocks
 from tests.reliability.suite import run_suite
 
 
@@ -58,9 +58,7 @@ async def run_faults(names: list[str], count: int, console: Console | None = Non
     if data_names:
         async with running_rig() as rig:
             # Let the books fill before the first injection
-            for _ in range(10):
-                rig.step(1)
-                await asyncio.sleep(0.05)
+            await flow_blocks(rig, 10)
             results += await run_suite(rig, data_names, count, progress, budget_s)
             if concurrency_rounds:
                 results.append(await run_concurrency(rig, rounds=concurrency_rounds))

@@ -29,6 +29,7 @@ from tests.reliability.rig import wait
 from tests.reliability.soak import slope_per_hour
 from tests.reliability.soak import slope_stderr_per_hour
 from tests.reliability.suite import FAULTS
+from tests.reliability.suite import flow_blocks
 from tests.reliability.suite import run_suite
 from tests.reliability.suite import settle_books
 
@@ -40,9 +41,7 @@ def run(coro, timeout: float = 240.0):
 def test_every_fault_twice_leaves_the_book_equal_and_orders_placed_once() -> None:
     async def scenario():
         async with running_rig() as rig:
-            for _ in range(10):
-                rig.step(1)
-                await asyncio.sleep(0.05)
+            await flow_blocks(rig, 10)
             faults = await run_suite(rig, list(FAULTS), count=2)
             concurrency = await run_concurrency(rig, rounds=3, per_market=6)
             return faults, concurrency, dict(rig.sandbox.faults.counters), rig.accepted["K1"]
@@ -105,9 +104,7 @@ def test_a_book_deeper_than_the_snapshot_recovers_to_what_the_venue_shows() -> N
     # holds the snapshot's depth, and the suite's recovery check accepts exactly that
     async def scenario():
         async with running_rig() as rig:
-            for _ in range(10):
-                rig.step(1)
-                await asyncio.sleep(0.05)
+            await flow_blocks(rig, 10)
             btc = encoders(rig)[0]
             gtb = rig.sandbox.node.height + 15
             outcomes = await asyncio.gather(*(
@@ -121,9 +118,7 @@ def test_a_book_deeper_than_the_snapshot_recovers_to_what_the_venue_shows() -> N
             deep = await wait(lambda: len(book_levels(rig.actor, BTC)[0]) > SNAPSHOT_DEPTH, 10.0)
             started = time.perf_counter()
             rig.sandbox.faults.drop_ws()
-            for _ in range(3):
-                rig.step(1)
-                await asyncio.sleep(0.05)
+            await flow_blocks(rig, 3)
             trial = await settle_books(rig, started)
             bids = book_levels(rig.actor, BTC)[0]
             venue_bids = expected_levels(rig.sandbox, "BTC-USD")[0]

@@ -180,16 +180,7 @@ def expected_levels(
     market = next(
         m.config for m in sandbox.node.chain.markets.values() if m.config.ticker == ticker
     )
-    price_unit = market.quantum_conversion_exponent - 6 - market.atomic_resolution
-    bids, asks = sandbox.node.orderbook(ticker)
-
-    def raw(subticks: int, quantums: int) -> tuple[int, int]:
-        price = Decimal(subticks).scaleb(price_unit + 16)
-        size = Decimal(quantums).scaleb(market.atomic_resolution + 16)
-        assert price == price.to_integral_value() and size == size.to_integral_value()
-        return int(price), int(size)
-
-    return [raw(*level) for level in bids], [raw(*level) for level in asks]
+    return _raw_levels(market, *sandbox.node.orderbook(ticker))
 
 
 def indexer_levels(
@@ -197,13 +188,19 @@ def indexer_levels(
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """The Indexer's raw (not uncrossed) book as Nautilus raw integers, best first."""
     market = sandbox.state.markets[ticker]
-    config = market.config
-    price_unit = config.quantum_conversion_exponent - 6 - config.atomic_resolution
-    bids, asks = market.levels(uncross=False, depth=None)
+    return _raw_levels(market.config, *market.levels(uncross=False, depth=None))
+
+
+def _raw_levels(
+    market, bids: list[tuple[int, int]], asks: list[tuple[int, int]],
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    # (subticks, quantums) levels of `market` as Nautilus raw (price, size) integers
+    price_unit = market.quantum_conversion_exponent - 6 - market.atomic_resolution
 
     def raw(subticks: int, quantums: int) -> tuple[int, int]:
         price = Decimal(subticks).scaleb(price_unit + 16)
-        size = Decimal(quantums).scaleb(config.atomic_resolution + 16)
+        size = Decimal(quantums).scaleb(market.atomic_resolution + 16)
+        assert price == price.to_integral_value() and size == size.to_integral_value()
         return int(price), int(size)
 
     return [raw(*level) for level in bids], [raw(*level) for level in asks]
