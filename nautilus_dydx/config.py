@@ -262,6 +262,11 @@ class DYDXDataClientConfig(_EndpointsMixin, LiveDataClientConfig, frozen=True):
         Interval between reloads of the instruments from the venue.
     book_resync_cross_secs : PositiveFloat, default 5.0
         Resubscribe an order book that stays crossed longer than this.
+    book_audit : bool, default True
+        After each book snapshot, once its best bid or ask leaves the book, compare the book
+        with the Indexer's REST book (one request) and resubscribe it where they still differ
+        a second later: a snapshot taken while the venue's book was crossed lacks levels the
+        Indexer never streams again.
 
     """
 
@@ -278,6 +283,7 @@ class DYDXDataClientConfig(_EndpointsMixin, LiveDataClientConfig, frozen=True):
     http_rate_limit_per_10s: PositiveInt = 100
     update_instruments_interval_mins: PositiveInt | None = 60
     book_resync_cross_secs: PositiveFloat = 5.0
+    book_audit: bool = True
 
     def __post_init__(self) -> None:
         network = _check_shared(self)
@@ -289,6 +295,7 @@ class DYDXDataClientConfig(_EndpointsMixin, LiveDataClientConfig, frozen=True):
             "update_instruments_interval_mins",
             "book_resync_cross_secs",
         )
+        _check_bool(self, "book_audit")
         _resolve_wallet_address(self, network)
 
 

@@ -71,6 +71,9 @@ from nautilus_dydx._core.frames import FrameError
 from nautilus_dydx._core.frames import FrameParser
 from nautilus_dydx._core.frames import MarketUpdate
 from nautilus_dydx._core.frames import iso_to_ns
+from nautilus_dydx.book_audit import BookAuditor
+from nautilus_dydx.book_audit import book_tops
+from nautilus_dydx.book_audit import top_gone
 from nautilus_dydx.common.constants import DYDX
 from nautilus_dydx.common.constants import DYDX_VENUE
 from nautilus_dydx.common.enums import RESOLUTION_NANOS
@@ -258,6 +261,7 @@ class DYDXDataClient(LiveMarketDataClient):
             on_stale=self._on_stale,
             on_reconnected=self._on_reconnected,
             on_error=self._on_frame_error,
+            on_snapshot=self._on_snapshot,
             reconnect_delay_initial_s=delay_initial_ms / 1000.0,
             reconnect_delay_max_s=delay_max_ms / 1000.0,
             handshake_timeout_s=config.ws_timeout_secs,
@@ -270,6 +274,11 @@ class DYDXDataClient(LiveMarketDataClient):
         # the winning level goes (the venue's own cross is over by then)
         self._cross_resyncs: set[InstrumentId] = set()
         self._lossy_tops: dict[InstrumentId, tuple[int, int]] = {}
+        # Any other snapshot may have been taken in a cross the stream never showed: checked
+        # against the REST book once its top goes
+        self._auditor = BookAuditor(
+            client, self._parser, self.resync_book, self._stale_books.__contains__,
+        ) if config.book_audit else None
         self._last_quotes: dict[InstrumentId, tuple[int, int, int, int]] = {}
         self._trades: set[InstrumentId] = set()
         self._bars: dict[BarType, str] = {}
@@ -352,6 +361,8 @@ class DYDXDataClient(LiveMarketDataClient):
         for task in self._background_tasks:
             task.cancel()
         self._background_tasks.clear()
+        if self._auditor is not None:
+            self._auditor.close()
         self._provider.remove_listener(self._on_market_change)
         await self._ws.disconnect()
 
@@ -370,6 +381,8 @@ class DYDXDataClient(LiveMarketDataClient):
                 # Also here: a crossing level the uncrossed view hides goes without deltas
                 for instrument_id in list(self._lossy_tops):
                     self._check_lossy_snapshot(instrument_id)
+                if self._auditor is not None:
+                    self._auditor.poll()
             except Exception as e:
                 self._log.exception("Housekeeping failed", e)
 
@@ -451,6 +464,8 @@ class DYDXDataClient(LiveMarketDataClient):
         # that snapshot is watched
         self._stale_books.add(instrument_id)
         self._lossy_tops.pop(instrument_id, None)
+        if self._auditor is not None:
+            self._auditor.forget(instrument_id)
         if _CROSSED in reason:
             self._cross_resyncs.add(instrument_id)
         self._last_quotes.pop(instrument_id, None)
@@ -473,6 +488,17 @@ class DYDXDataClient(LiveMarketDataClient):
             return
         self._mark_stale(context.instrument_id, reason)
         self._log.warning(f"Book {channel_id} is stale ({reason}); waiting for a fresh snapshot")
+
+    def _on_snapshot(self, channel: str, channel_id: str | None) -> None:
+        # A snapshot taken for a cross is watched by `_on_deltas` (it is known to be lossy)
+        if self._auditor is None or channel != ORDERBOOK or channel_id is None:
+            return
+        context = self._parser.context(channel_id)
+        if context is None:
+            return
+        instrument_id = context.instrument_id
+        if instrument_id in self._book_kinds and instrument_id not in self._cross_resyncs:
+            self._auditor.watch(instrument_id)
 
     def _on_reconnected(self, index: int, keys: list) -> None:
         self._log.info(f"WebSocket {index} reconnected; resubscribing {len(keys)} channels")
@@ -508,25 +534,14 @@ class DYDXDataClient(LiveMarketDataClient):
                 self._handle_data(context.book.depth10(deltas.ts_event, deltas.ts_init))
 
     def _watch_lossy_snapshot(self, instrument_id: InstrumentId) -> None:
-        context = self._parser.context(instrument_id_to_ticker(instrument_id))
-        if context is None:
-            return
-        bids, asks = context.book.levels()
-        self._lossy_tops[instrument_id] = (
-            bids[0][0] if bids else 0, asks[0][0] if asks else 0,
-        )
+        tops = book_tops(self._parser, instrument_id)
+        if tops is not None:
+            self._lossy_tops[instrument_id] = tops
 
     def _check_lossy_snapshot(self, instrument_id: InstrumentId) -> None:
         # The snapshot's best bid or ask left the raw book (not just the uncrossed view, which
         # newer levels of the other side may hide): what it hid may show at the venue now
-        context = self._parser.context(instrument_id_to_ticker(instrument_id))
-        if context is None:
-            return
-        bid, ask = self._lossy_tops[instrument_id]
-        bids, asks = context.book.levels()
-        bid_gone = bid and (not bids or bids[0][0] < bid)
-        ask_gone = ask and (not asks or asks[0][0] > ask)
-        if bid_gone or ask_gone:
+        if top_gone(self._parser, instrument_id, self._lossy_tops[instrument_id]):
             self.resync_book(
                 instrument_id, "the top of a snapshot taken during a cross is gone",
             )
@@ -630,6 +645,10 @@ class DYDXDataClient(LiveMarketDataClient):
             del self._book_kinds[instrument_id]
             self._stale_books.discard(instrument_id)
             self._last_quotes.pop(instrument_id, None)
+            self._lossy_tops.pop(instrument_id, None)
+            self._cross_resyncs.discard(instrument_id)
+            if self._auditor is not None:
+                self._auditor.forget(instrument_id)
         self._route(instrument_id)
         await self._ws.unsubscribe_orderbook(instrument_id_to_ticker(instrument_id))
 

@@ -68,6 +68,9 @@ class DYDXWebSocketClient:
         subscriptions are being sent again and message ids restart from 0.
     on_error : Callable[[FrameError], None] | None, default None
         Receives each malformed frame's `FrameError` (the frame is dropped).
+    on_snapshot : Callable[[str, str | None], None] | None, default None
+        Called with (channel, id) for each ``subscribed`` message, just after its snapshot was
+        parsed (a book's local book then holds exactly that snapshot).
     max_subscriptions_per_connection : int, default 32
         The cap per market channel per connection (the Indexer allows 32).
     subscribe_rate : int, default 2
@@ -111,6 +114,7 @@ class DYDXWebSocketClient:
         on_stale: Callable[[str, str | None, str], None] | None = None,
         on_reconnected: Callable[[int, list[Key]], None] | None = None,
         on_error: Callable[[FrameError], None] | None = None,
+        on_snapshot: Callable[[str, str | None], None] | None = None,
         max_subscriptions_per_connection: int = 32,
         subscribe_rate: int = 2,
         subscribe_window_s: float = 1.2,
@@ -148,6 +152,7 @@ class DYDXWebSocketClient:
         self.on_stale = on_stale
         self.on_reconnected = on_reconnected
         self.on_error = on_error
+        self.on_snapshot = on_snapshot
         self.max_subscriptions_per_connection = max_subscriptions_per_connection
         self.subscribe_rate = subscribe_rate
         self.subscribe_window_s = subscribe_window_s
@@ -507,6 +512,19 @@ class DYDXWebSocketClient:
                 context.book.reset()
         if self.on_stale is not None:
             self._call(self.on_stale, channel, channel_id, reason)
+
+    def notify_snapshot(self, key: Key) -> None:
+        """
+        Tell the owner the snapshot of `key` was just parsed.
+
+        Parameters
+        ----------
+        key : tuple[str, str | None]
+            The subscription.
+
+        """
+        if self.on_snapshot is not None:
+            self._call(self.on_snapshot, *key)
 
     def notify_reconnected(self, connection: PooledConnection, keys: list[Key]) -> None:
         """

@@ -295,6 +295,7 @@ class PooledConnection:
             self._answered(key)
             if key in self.subscriptions:
                 self.subscriptions[key] = SubscriptionState.ACTIVE
+                self.client.notify_snapshot(key)
             return True
         if kind is Connected:
             self._on_connected(record)  # type: ignore[arg-type]
