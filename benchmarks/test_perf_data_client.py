@@ -50,7 +50,7 @@ except ImportError:  # pragma: no cover - uvloop is optional
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 UPDATE_FRAMES = 60_000
-ROUNDS = 3
+ROUNDS = 5
 TIMEOUT_S = 300.0
 WALLET = "dydx14zzueazeh0hj67cghhf9jypslcf9sh2n5k6art"  # Public test vector K2, never funded
 RESULTS: dict[str, dict[str, float]] = {}
