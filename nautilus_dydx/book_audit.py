@@ -227,22 +227,8 @@ class BookAuditor:
 
 
 def book_tops(parser: FrameParser, instrument_id: InstrumentId) -> tuple[int, int] | None:
-    """
-    Return the raw best bid and ask prices of a local book (0 for an empty side).
-
-    Parameters
-    ----------
-    parser : FrameParser
-        The parser holding the book.
-    instrument_id : InstrumentId
-        The instrument.
-
-    Returns
-    -------
-    tuple[int, int] or None
-        ``None`` when the market is not registered.
-
-    """
+    """Return the raw best bid and ask prices of a local book (0 for an empty side), or
+    ``None`` when `parser` has no such market."""
     context = parser.context(instrument_id_to_ticker(instrument_id))
     if context is None:
         return None
@@ -251,23 +237,8 @@ def book_tops(parser: FrameParser, instrument_id: InstrumentId) -> tuple[int, in
 
 
 def top_gone(parser: FrameParser, instrument_id: InstrumentId, tops: tuple[int, int]) -> bool:
-    """
-    Return whether a remembered best bid or ask has left the raw book (not just moved out).
-
-    Parameters
-    ----------
-    parser : FrameParser
-        The parser holding the book.
-    instrument_id : InstrumentId
-        The instrument.
-    tops : tuple[int, int]
-        The remembered raw best bid and ask prices (0 for none).
-
-    Returns
-    -------
-    bool
-
-    """
+    """Return whether the remembered raw best bid or ask `tops` (from `book_tops`) has left
+    the raw book, not just been bettered."""
     now = book_tops(parser, instrument_id)
     if now is None:
         return False
