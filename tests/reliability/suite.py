@@ -383,6 +383,7 @@ async def run_suite(rig: Rig, names: list[str], count: int,
             result.not_run = EXEC_MISSING
             continue
         budget_end = time.perf_counter() + budget_s
+        audit_resyncs = _audit_resyncs(rig)
         for index in range(count):
             if time.perf_counter() > budget_end:
                 result.detail = f"time budget {budget_s:.0f} s spent after {index} runs; "
@@ -402,5 +403,13 @@ async def run_suite(rig: Rig, names: list[str], count: int,
             rig.actor.forget()
             if progress is not None:
                 progress(name, index + 1)
+        healed = _audit_resyncs(rig) - audit_resyncs
+        if healed:
+            result.detail += f"{healed} books resynced by the REST audit"
         rig.sandbox.faults.clear()
     return results
+
+
+def _audit_resyncs(rig: Rig) -> int:
+    auditor = rig.client._auditor
+    return auditor.resyncs if auditor is not None else 0

@@ -345,12 +345,19 @@ def test_book_in_a_terminal_repaints_a_table_and_exits_after_the_count(
     assert "bid=" not in screen  # Not the plain-line mode
 
 
+def _default_sigint() -> None:
+    # As in a terminal. A test run started in the background by a shell without job control
+    # (`cmd &` in a script) has SIGINT ignored, the child inherits that, and Python then leaves
+    # it ignored: the view would rightly not stop
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_a_live_view_cleanly(venue: SandboxThread) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "nautilus_dydx.cli", "trades", "BTC-USD", "--duration", "60",
          *venue.network_args()],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_subprocess_env(),
-        cwd=REPO,
+        cwd=REPO, preexec_fn=_default_sigint,
     )
     try:
         # The first trade line proves the view is running before the interrupt
