@@ -171,6 +171,8 @@ class BookAuditor:
     def _done(self, instrument_id: InstrumentId, task: asyncio.Task) -> None:
         if self._tasks.get(instrument_id) is task:
             del self._tasks[instrument_id]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("The %s book audit failed: %r", instrument_id, task.exception())
 
     async def _audit(self, instrument_id: InstrumentId) -> None:
         ticker = instrument_id_to_ticker(instrument_id)

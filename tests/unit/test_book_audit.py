@@ -228,3 +228,23 @@ def test_forget_cancels_a_running_audit() -> None:
         assert rig.resynced == [] and rig.auditor.watched == 0
 
     run(scenario())
+
+
+def test_a_failing_resync_is_logged_not_lost(caplog) -> None:
+    async def scenario() -> None:
+        venue = rest(BIDS_AFTER, ASKS)
+        rig = Rig(venue, venue)
+
+        def broken(instrument_id: InstrumentId, reason: str) -> None:
+            raise RuntimeError("resync broke")
+
+        rig.auditor._resync = broken
+        rig.auditor.watch(BTC)
+        rig.crossing_bid_goes()
+        rig.auditor.poll()
+        await asyncio.gather(*rig.auditor._tasks.values(), return_exceptions=True)
+        await asyncio.sleep(0)
+        assert rig.auditor.watched == 0
+
+    run(scenario())
+    assert "book audit failed: RuntimeError('resync broke')" in caplog.text
