@@ -79,9 +79,9 @@ class BookAuditor:
     The Indexer uncrosses a snapshot by leaving out the losing levels (protocol §3.9) and
     never streams them again while they stay unchanged, so a snapshot taken while the venue's
     book was briefly crossed lacks them for good; the subscriber cannot tell from the stream.
-    Such a snapshot's best bid (or ask) is the level that won the cross, so once it leaves
-    the book, the book is compared with the Indexer's REST book; where a difference is still
-    there `AUDIT_CONFIRM_SECS` later, the book is resubscribed.
+    Such a snapshot's best bid (or ask) is the level that won the cross, so each time one of
+    the two leaves the book, the book is compared with the Indexer's REST book; where a
+    difference is still there `AUDIT_CONFIRM_SECS` later, the book is resubscribed.
 
     Parameters
     ----------
@@ -148,9 +148,12 @@ class BookAuditor:
         Start the audit of every watched book whose snapshot top has left the book.
         """
         for instrument_id, tops in list(self._tops.items()):
-            if top_gone(self._parser, instrument_id, tops):
+            remaining = tops_remaining(self._parser, instrument_id, tops)
+            if remaining != tops:
                 del self._tops[instrument_id]
-                task = asyncio.get_running_loop().create_task(self._audit(instrument_id))
+                task = asyncio.get_running_loop().create_task(
+                    self._audit(instrument_id, remaining),
+                )
                 self._tasks[instrument_id] = task
                 task.add_done_callback(lambda t, key=instrument_id: self._done(key, t))
 
@@ -174,13 +177,20 @@ class BookAuditor:
         if not task.cancelled() and task.exception() is not None:
             log.error("The %s book audit failed: %r", instrument_id, task.exception())
 
-    async def _audit(self, instrument_id: InstrumentId) -> None:
+    async def _audit(self, instrument_id: InstrumentId, remaining: tuple[int, int]) -> None:
+        # While the venue is still crossed its REST book leaves out the same levels, so the
+        # first side to go may not be the cross's winner: the other side stays watched
+        if not await self._judge(instrument_id) and any(remaining):
+            self._tops[instrument_id] = remaining
+
+    async def _judge(self, instrument_id: InstrumentId) -> bool:
+        # Whether the book was resubscribed
         ticker = instrument_id_to_ticker(instrument_id)
         self.audits += 1
         try:
             first = await self._differences(instrument_id, ticker)
             if not first:
-                return
+                return False
             await asyncio.sleep(AUDIT_CONFIRM_SECS)
             second = await self._differences(instrument_id, ticker)
         except asyncio.CancelledError:
@@ -188,20 +198,22 @@ class BookAuditor:
         except Exception as e:
             self.failures += 1
             log.warning("Cannot audit the %s book against the Indexer: %r", ticker, e)
-            return
+            return False
         lasting = {
             key: size for key, size in second.items() if first.get(key) == size
         }
-        if lasting and not self._is_stale(instrument_id):
-            (side, price), size = min(lasting.items())
-            context = self._parser.context(ticker)
-            pp, sp = (context.price_precision, context.size_precision) if context else (16, 16)
-            self.resyncs += 1
-            self._resync(
-                instrument_id,
-                f"differs from the Indexer's book at {len(lasting)} levels (first: {side} "
-                f"{format_raw(price, pp)}, venue size {format_raw(size, sp)})",
-            )
+        if not lasting or self._is_stale(instrument_id):
+            return False
+        (side, price), size = min(lasting.items())
+        context = self._parser.context(ticker)
+        pp, sp = (context.price_precision, context.size_precision) if context else (16, 16)
+        self.resyncs += 1
+        self._resync(
+            instrument_id,
+            f"differs from the Indexer's book at {len(lasting)} levels (first: {side} "
+            f"{format_raw(price, pp)}, venue size {format_raw(size, sp)})",
+        )
+        return True
 
     async def _differences(
         self, instrument_id: InstrumentId, ticker: str,
@@ -238,14 +250,22 @@ def book_tops(parser: FrameParser, instrument_id: InstrumentId) -> tuple[int, in
     return (bids[0][0] if bids else 0, asks[0][0] if asks else 0)
 
 
-def top_gone(parser: FrameParser, instrument_id: InstrumentId, tops: tuple[int, int]) -> bool:
-    """Return whether the remembered raw best bid or ask `tops` (from `book_tops`) has left
-    the raw book, not just been bettered."""
+def tops_remaining(
+    parser: FrameParser, instrument_id: InstrumentId, tops: tuple[int, int],
+) -> tuple[int, int]:
+    """Return the remembered raw best bid and ask `tops` (from `book_tops`) with 0 for each
+    that has left the raw book (not just been bettered)."""
     now = book_tops(parser, instrument_id)
     if now is None:
-        return False
+        return tops
     bid, ask = tops
     bid_now, ask_now = now
-    return bool(bid and (not bid_now or bid_now < bid)) or bool(
-        ask and (not ask_now or ask_now > ask),
+    return (
+        0 if bid and (not bid_now or bid_now < bid) else bid,
+        0 if ask and (not ask_now or ask_now > ask) else ask,
     )
+
+
+def top_gone(parser: FrameParser, instrument_id: InstrumentId, tops: tuple[int, int]) -> bool:
+    """Return whether either of the remembered raw best bid and ask `tops` left the raw book."""
+    return tops_remaining(parser, instrument_id, tops) != tops

@@ -165,7 +165,9 @@ def test_an_agreeing_book_is_left_alone_after_one_request() -> None:
         rig.auditor.watch(BTC)
         rig.crossing_bid_goes()
         await rig.audit()
-        assert rig.http.requests == 1 and rig.resynced == [] and rig.auditor.watched == 0
+        assert rig.http.requests == 1 and rig.resynced == []
+        # The ask side of the snapshot stays watched, the bid side is done
+        assert rig.auditor._tops == {BTC: (0, raw("103", "0")[0])}
 
     run(scenario())
 
@@ -248,3 +250,25 @@ def test_a_failing_resync_is_logged_not_lost(caplog) -> None:
 
     run(scenario())
     assert "book audit failed: RuntimeError('resync broke')" in caplog.text
+
+
+def test_the_side_still_in_the_book_stays_watched_until_it_goes_too() -> None:
+    # The snapshot's ask goes first while the venue is still crossed: its REST book leaves out
+    # the same asks, so they agree. Only when the crossing bid goes does the REST book show them.
+    async def scenario() -> None:
+        during_cross = rest([("102", "5"), ("99", "1")], [])
+        after = rest(BIDS_AFTER, [("101", "1"), ("102", "1")])
+        rig = Rig(during_cross, after, after)
+        rig.auditor.watch(BTC)
+        rig.book.apply_update([], [raw("103", "0")], 2)
+        await rig.audit()
+        assert rig.resynced == [] and rig.auditor._tops == {BTC: (raw("102", "0")[0], 0)}
+        rig.book.apply_update([raw("102", "0")], [], 3)
+        await rig.audit()
+        assert rig.http.requests == 3
+        assert [reason for _, reason in rig.resynced] == [
+            "differs from the Indexer's book at 2 levels (first: ask 101, venue size 1)",
+        ]
+        assert rig.auditor.watched == 0
+
+    run(scenario())

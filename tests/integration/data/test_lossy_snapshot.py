@@ -81,14 +81,19 @@ def test_a_snapshot_taken_during_a_cross_is_repeated_once_the_crossing_level_is_
     run(scenario())
 
 
-@pytest.mark.parametrize("audit", [True, False])
-def test_a_snapshot_that_crossed_unseen_is_caught_by_the_audit(audit):
+@pytest.mark.parametrize(("audit", "ask_goes_first"), [
+    (True, False), (False, False), (True, True),
+], ids=["audit", "no audit", "audit, the top ask goes first"])
+def test_a_snapshot_that_crossed_unseen_is_caught_by_the_audit(audit, ask_goes_first):
     # The resync goes out, then the venue crosses before it builds the snapshot: the client's
     # book was never crossed, so nothing marks the snapshot as lossy. The audit against the
-    # REST book, once the crossing bid goes, finds the asks the snapshot left out.
+    # REST book, once the crossing bid goes, finds the asks the snapshot left out. When the
+    # snapshot's top ask goes first, the venue is still crossed and its REST book leaves out
+    # the same asks: that audit agrees, and the bid side stays watched.
     async def scenario() -> None:
         async with running_sandbox(agents=False) as sandbox:
             state = small_book(sandbox)
+            tick = state.markets[TICKER].tick_size
             actor = Collector((BTC,))
             async with running_node(sandbox, actor, book_audit=audit) as node:
                 client = data_client(node)
@@ -102,6 +107,11 @@ def test_a_snapshot_that_crossed_unseen_is_caught_by_the_audit(audit):
                 assert not {p for p, _ in book_levels(actor, BTC)[1]} & set(hidden)
 
                 resyncs = client.resyncs
+                if ask_goes_first:
+                    state.set_level(TICKER, "SELL", Decimal(60_000) + 4 * tick, 0)
+                    auditor = client._auditor
+                    await wait_for(lambda: auditor.audits == 1 and not auditor._tasks, 5.0)
+                    assert client.resyncs == resyncs
                 state.set_level(TICKER, "BUY", price, 0)
                 healed = await holds_within(
                     lambda: book_levels(actor, BTC) == indexer_levels(sandbox, TICKER), 5.0,
