@@ -405,7 +405,7 @@ async def run_suite(rig: Rig, names: list[str], count: int,
                 progress(name, index + 1)
         healed = _audit_resyncs(rig) - audit_resyncs
         if healed:
-            result.detail += f"{healed} books resynced by the REST audit"
+            result.detail += f"REST audit resynced a book {healed}x"
         rig.sandbox.faults.clear()
     return results
 
