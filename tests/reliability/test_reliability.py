@@ -186,3 +186,38 @@ def test_a_killed_proxy_cuts_its_connections_and_revives_on_the_same_port() -> N
 
     same_port, kills, bytes_up = run(scenario(), timeout=30.0)
     assert same_port and kills == 2 and bytes_up == 8
+
+
+def test_an_order_closes_at_its_cancel_expiry_or_last_fill_if_filled() -> None:
+    from types import SimpleNamespace
+
+    from nautilus_trader.model.enums import OrderStatus
+    from nautilus_trader.model.identifiers import ClientOrderId
+    from nautilus_trader.model.identifiers import TradeId
+    from nautilus_trader.model.objects import Quantity
+    from nautilus_trader.test_kit.providers import TestInstrumentProvider
+    from nautilus_trader.test_kit.stubs.events import TestEventStubs
+    from nautilus_trader.test_kit.stubs.execution import TestExecStubs
+
+    from tests.reliability.exec_concurrency import closing_indexes
+
+    instrument = TestInstrumentProvider.btcusdt_binance()
+    canceled, filled, partial = (
+        TestExecStubs.limit_order(instrument=instrument, client_order_id=ClientOrderId(f"O-{k}"))
+        for k in (1, 2, 3)
+    )
+    half = Quantity.from_str("50")
+    events = [
+        TestEventStubs.order_filled(filled, instrument, last_qty=half, trade_id=TradeId("T1")),
+        TestEventStubs.order_canceled(canceled),
+        TestEventStubs.order_filled(filled, instrument, last_qty=half, trade_id=TradeId("T2")),
+        TestEventStubs.order_filled(partial, instrument, last_qty=half, trade_id=TradeId("T3")),
+    ]
+    status = {filled.client_order_id: OrderStatus.FILLED,
+              partial.client_order_id: OrderStatus.PARTIALLY_FILLED}
+    cache = SimpleNamespace(
+        order=lambda i: SimpleNamespace(status=status[i]) if i in status else None,
+    )
+    assert closing_indexes(events, SimpleNamespace(cache=cache)) == {
+        canceled.client_order_id: 1, filled.client_order_id: 2,
+    }
