@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Sequence
 
 from nautilus_trader.model.identifiers import InstrumentId
@@ -15,6 +16,7 @@ from nautilus_dydx._core.decimal import parse_decimal_rounded
 from nautilus_dydx._core.frames import FrameParser
 from nautilus_dydx.common.symbol import instrument_id_to_ticker
 from nautilus_dydx.http.client import DYDXHttpClient
+from nautilus_dydx.schemas.indexer import BookLevel
 
 
 log = logging.getLogger(__name__)
@@ -54,15 +56,11 @@ def level_differences(local: Levels, venue: Levels, descending: bool,
 
     """
     bounds = [levels[depth - 1][0] for levels in (local, venue) if len(levels) >= depth]
-    if not bounds:
-        def covered(price: int) -> bool:
-            return True
-    elif descending:
-        def covered(price: int) -> bool:
-            return price >= max(bounds)
-    else:
-        def covered(price: int) -> bool:
-            return price <= min(bounds)
+    bound = (max(bounds) if descending else min(bounds)) if bounds else None
+
+    def covered(price: int) -> bool:
+        return bound is None or (price >= bound if descending else price <= bound)
+
     mine = {price: size for price, size in local if covered(price)}
     theirs = {price: size for price, size in venue if covered(price)}
     return {
@@ -205,13 +203,13 @@ class BookAuditor:
         if not lasting or self._is_stale(instrument_id):
             return False
         (side, price), size = min(lasting.items())
-        context = self._parser.context(ticker)
-        pp, sp = (context.price_precision, context.size_precision) if context else (16, 16)
+        context = self._parser.context(ticker)  # Present: `second` was judged just now
         self.resyncs += 1
         self._resync(
             instrument_id,
             f"differs from the Indexer's book at {len(lasting)} levels (first: {side} "
-            f"{format_raw(price, pp)}, venue size {format_raw(size, sp)})",
+            f"{format_raw(price, context.price_precision)}, "
+            f"venue size {format_raw(size, context.size_precision)})",
         )
         return True
 
@@ -230,14 +228,21 @@ class BookAuditor:
             ("bid", local_bids, response.bids, True),
             ("ask", local_asks, response.asks, False),
         ):
-            raw = [
-                (parse_decimal_rounded(level.price, pp)[0],
-                 parse_decimal_rounded(level.size, sp)[0])
-                for level in venue
-            ]
+            raw = raw_levels(venue, pp, sp)
             for price, size in level_differences(local, raw, descending).items():
                 differences[(side, price)] = size
         return differences
+
+
+def raw_levels(levels: Iterable[BookLevel], price_precision: int,
+               size_precision: int) -> list[tuple[int, int]]:
+    """Return REST book levels as raw (price, size), rounded half-even to the precisions as
+    the compiled parser rounds the stream's."""
+    return [
+        (parse_decimal_rounded(level.price, price_precision)[0],
+         parse_decimal_rounded(level.size, size_precision)[0])
+        for level in levels
+    ]
 
 
 def book_tops(parser: FrameParser, instrument_id: InstrumentId) -> tuple[int, int] | None:

@@ -73,6 +73,7 @@ from nautilus_dydx._core.frames import MarketUpdate
 from nautilus_dydx._core.frames import iso_to_ns
 from nautilus_dydx.book_audit import BookAuditor
 from nautilus_dydx.book_audit import book_tops
+from nautilus_dydx.book_audit import raw_levels
 from nautilus_dydx.book_audit import top_gone
 from nautilus_dydx.common.constants import DYDX
 from nautilus_dydx.common.constants import DYDX_VENUE
@@ -990,14 +991,12 @@ class DYDXDataClient(LiveMarketDataClient):
         now = self._clock.timestamp_ns()
         depth = request.limit or None
         pp, sp = instrument.price_precision, instrument.size_precision
-
-        def raw(levels: list) -> list[tuple[int, int]]:
-            return [
-                (_price(level.price, pp).raw, _quantity(level.size, sp).raw)
-                for level in levels[:depth]
-            ]
-
-        deltas = snapshot_deltas(instrument_id, raw(book.bids), raw(book.asks), pp, sp, 0, now)
+        deltas = snapshot_deltas(
+            instrument_id,
+            raw_levels(book.bids[:depth], pp, sp),
+            raw_levels(book.asks[:depth], pp, sp),
+            pp, sp, 0, now,
+        )
         self._handle_data_response(
             DataType(OrderBookDeltas, metadata={"instrument_id": instrument_id}),
             [deltas],
