@@ -4,8 +4,12 @@
 from libc.stdint cimport uint8_t
 from libc.stdint cimport uint64_t
 
+from nautilus_trader.core.rust.model cimport BookAction
+from nautilus_trader.core.rust.model cimport OrderBookDelta_t
+from nautilus_trader.core.rust.model cimport OrderSide
 from nautilus_trader.core.rust.model cimport PriceRaw
 from nautilus_trader.core.rust.model cimport QuantityRaw
+from nautilus_trader.model.data cimport OrderBookDeltas
 from nautilus_trader.model.data cimport QuoteTick
 from nautilus_trader.model.identifiers cimport InstrumentId
 
@@ -59,6 +63,10 @@ cdef class L2Book:
     cdef QuantityRaw _size_limit  # Largest raw size Nautilus can represent and format
     cdef QuantityRaw* _old_sizes  # Raw size each pending level replaced, for the current frame
     cdef Py_ssize_t _cap_old
+    # The deltas of the current frame, copied into one OrderBookDeltas at its end
+    cdef OrderBookDelta_t* _out
+    cdef Py_ssize_t _nout
+    cdef Py_ssize_t _cap_out
     # The book last published in deltas: the raw book from the cut levels outwards, the cut
     # level itself with the (possibly netted) size; `_pub_raw` when it equals the raw book
     cdef bint _pub_raw
@@ -81,21 +89,26 @@ cdef class L2Book:
         self, const PendingLevel* levels, Py_ssize_t count, bint snapshot,
         uint64_t message_id, uint64_t ts_event, uint64_t ts_init,
     )
-    cdef list publish_snapshot_c(
+    cdef OrderBookDeltas _deltas_from_objects(self)
+    cdef int push_c(
+        self, BookAction action, OrderSide side, PriceRaw price, QuantityRaw size,
+        uint8_t flags, uint64_t message_id, uint64_t ts_event, uint64_t ts_init,
+    ) except -1
+    cdef int publish_snapshot_c(
         self, Py_ssize_t bid_index, QuantityRaw bid_size, Py_ssize_t ask_index,
         QuantityRaw ask_size, uint64_t message_id, uint64_t ts_event, uint64_t ts_init,
-    )
-    cdef list publish_raw_c(
+    ) except -1
+    cdef int publish_raw_c(
         self, const PendingLevel* levels, Py_ssize_t count,
         uint64_t message_id, uint64_t ts_event, uint64_t ts_init,
-    )
-    cdef list publish_diff_c(
+    ) except -1
+    cdef int publish_diff_c(
         self, const PendingLevel* levels, Py_ssize_t count,
         bint old_bid_on, PriceRaw old_bid_price, QuantityRaw old_bid_size,
         bint old_ask_on, PriceRaw old_ask_price, QuantityRaw old_ask_size,
         Py_ssize_t bid_index, QuantityRaw bid_size, Py_ssize_t ask_index, QuantityRaw ask_size,
         uint64_t message_id, uint64_t ts_event, uint64_t ts_init,
-    )
+    ) except -1
     cdef void remember_published_c(
         self, Py_ssize_t bid_index, QuantityRaw bid_size, Py_ssize_t ask_index,
         QuantityRaw ask_size,

@@ -1,7 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """Compiled L2 price-level book for one dYdX market, stamped by Indexer message id."""
 
+import os
+
 import cython
+
+import nautilus_trader.model.data as _nautilus_data
 
 from cpython.mem cimport PyMem_Free
 from cpython.mem cimport PyMem_Realloc
@@ -19,6 +23,13 @@ from nautilus_trader.core.rust.model cimport OrderSide
 from nautilus_trader.core.rust.model cimport PriceRaw
 from nautilus_trader.core.rust.model cimport QuantityRaw
 from nautilus_trader.core.rust.model cimport RecordFlag
+from nautilus_trader.core.rust.core cimport CVec
+from nautilus_trader.core.rust.model cimport InstrumentId_t
+from nautilus_trader.core.rust.model cimport OrderBookDeltas_API
+from posix.dlfcn cimport RTLD_LOCAL
+from posix.dlfcn cimport RTLD_NOW
+from posix.dlfcn cimport dlopen
+from posix.dlfcn cimport dlsym
 from nautilus_trader.model.data cimport BookOrder
 from nautilus_trader.model.data cimport OrderBookDelta
 from nautilus_trader.model.data cimport OrderBookDeltas
@@ -66,6 +77,37 @@ cdef inline Py_ssize_t _search(
     return lo
 
 
+ctypedef OrderBookDeltas_API (*DeltasNew)(InstrumentId_t, const CVec*) noexcept nogil
+
+# Nautilus's own constructor of an OrderBookDeltas from a vector of delta structs (the Rust
+# function its `OrderBookDeltas.__init__` calls after copying each object's struct). It is not
+# linked into this module: it is looked up in the loaded `nautilus_trader.model.data`. Without
+# it, each delta becomes an object for `OrderBookDeltas(...)` as before (same result, slower)
+cdef DeltasNew _deltas_new = NULL
+cdef DeltasNew _deltas_new_found = NULL
+
+
+cdef void _find_deltas_new():
+    global _deltas_new, _deltas_new_found
+    cdef void* handle = dlopen(os.fsencode(_nautilus_data.__file__), RTLD_NOW | RTLD_LOCAL)
+    if handle != NULL:  # Already loaded: the same handle, kept for the process
+        _deltas_new_found = <DeltasNew>dlsym(handle, b"orderbook_deltas_new")
+    _deltas_new = _deltas_new_found
+
+
+_find_deltas_new()
+
+
+def _direct_deltas(bint enabled) -> bool:
+    """
+    Build `OrderBookDeltas` through Nautilus's vector constructor (True, if found) or through
+    its Python constructor (False); return whether the vector constructor is now used. For tests.
+    """
+    global _deltas_new
+    _deltas_new = _deltas_new_found if enabled else NULL
+    return _deltas_new != NULL
+
+
 cdef class L2Book:
     """
     Maintain a dYdX v4 L2 (price-level) book in C arrays.
@@ -106,6 +148,9 @@ cdef class L2Book:
         self._cap_asks = 0
         self._old_sizes = NULL
         self._cap_old = 0
+        self._out = NULL
+        self._nout = 0
+        self._cap_out = 0
 
     def __init__(
         self,
@@ -138,6 +183,7 @@ cdef class L2Book:
         PyMem_Free(self._bids)
         PyMem_Free(self._asks)
         PyMem_Free(self._old_sizes)
+        PyMem_Free(self._out)
 
     def reset(self) -> None:
         """
@@ -248,7 +294,8 @@ cdef class L2Book:
         # Levels were validated by the caller; the range check below only keeps values Nautilus
         # cannot represent (it aborts the process) out of the book, before anything changes
         cdef:
-            list deltas
+            OrderBookDeltas out
+            CVec vec
             Py_ssize_t i
             Py_ssize_t bid_index = 0
             Py_ssize_t ask_index = 0
@@ -274,13 +321,14 @@ cdef class L2Book:
                     f"level outside the Nautilus range, was {(levels[i].price, levels[i].size)!r}"
                     f" side {levels[i].side}",
                 )
+        self._nout = 0
         if snapshot:
             self.reset()
             self.last_message_id = message_id
             for i in range(count):
                 self.set_level_c(levels[i].side, levels[i].price, levels[i].size, message_id, NULL)
             self.top_c(&bid, &bid_size, &ask, &ask_size, &bid_index, &ask_index)
-            deltas = self.publish_snapshot_c(
+            self.publish_snapshot_c(
                 bid_index, bid_size, ask_index, ask_size, message_id, ts_event, ts_init,
             )
         else:
@@ -300,9 +348,9 @@ cdef class L2Book:
             self.top_c(&bid, &bid_size, &ask, &ask_size, &bid_index, &ask_index)
             if was_raw and bid_index == 0 and ask_index == 0:
                 # Common case: published and raw books agree before and after the frame
-                deltas = self.publish_raw_c(levels, count, message_id, ts_event, ts_init)
+                self.publish_raw_c(levels, count, message_id, ts_event, ts_init)
             else:
-                deltas = self.publish_diff_c(
+                self.publish_diff_c(
                     levels, count,
                     old_bid_on, old_bid_price, old_bid_size,
                     old_ask_on, old_ask_price, old_ask_size,
@@ -311,90 +359,126 @@ cdef class L2Book:
                 )
         self.remember_published_c(bid_index, bid_size, ask_index, ask_size)
         self.track_cross_c(ts_init)
-        if not deltas:
+        if self._nout == 0:
             return None
+        if _deltas_new == NULL:
+            return self._deltas_from_objects()
+        # OrderBookDeltas(instrument_id, [OrderBookDelta, ...]) copies each delta's struct into
+        # a Rust vector and drops the objects: copy the structs from the buffer instead
+        out = OrderBookDeltas.__new__(OrderBookDeltas)
+        vec.ptr = self._out
+        vec.len = self._nout
+        vec.cap = self._nout
+        out._mem = _deltas_new(self.instrument_id._mem, &vec)
+        return out
+
+    cdef OrderBookDeltas _deltas_from_objects(self):
+        cdef list deltas = []
+        cdef OrderBookDelta delta
+        cdef Py_ssize_t i
+        for i in range(self._nout):
+            delta = OrderBookDelta.__new__(OrderBookDelta)
+            delta._mem = self._out[i]
+            deltas.append(delta)
         return OrderBookDeltas(self.instrument_id, deltas)
 
     @cython.boundscheck(False)
     @cython.wraparound(False)
-    cdef list publish_snapshot_c(
+    cdef int push_c(
+        self, BookAction action, OrderSide side, PriceRaw price, QuantityRaw size,
+        uint8_t flags, uint64_t message_id, uint64_t ts_event, uint64_t ts_init,
+    ) except -1:
+        # One delta into the frame's buffer: the fields OrderBookDelta.from_raw_c fills, and its
+        # one check (a positive size to add or update)
+        cdef OrderBookDelta_t* delta
+        if size == 0 and (action == BookAction.ADD or action == BookAction.UPDATE):
+            raise ValueError(f"invalid `size_raw` for {self.instrument_id}: not positive, was 0")
+        if self._nout == self._cap_out:
+            self._cap_out = 2 * self._cap_out + 8
+            self._out = <OrderBookDelta_t*>_realloc(
+                self._out, self._cap_out * sizeof(OrderBookDelta_t),
+            )
+        delta = &self._out[self._nout]
+        delta.instrument_id = self.instrument_id._mem
+        delta.action = action
+        delta.order.side = side
+        delta.order.price.raw = price
+        delta.order.size.raw = size
+        if action == BookAction.CLEAR:  # As Nautilus's own CLEAR: zero precision
+            delta.order.price.precision = 0
+            delta.order.size.precision = 0
+        else:
+            delta.order.price.precision = self.price_precision
+            delta.order.size.precision = self.size_precision
+        delta.order.order_id = 0  # Price-level book, no venue order ID
+        delta.flags = flags
+        delta.sequence = message_id
+        delta.ts_event = ts_event
+        delta.ts_init = ts_init
+        self._nout += 1
+        return 0
+
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    cdef int publish_snapshot_c(
         self, Py_ssize_t bid_index, QuantityRaw bid_size, Py_ssize_t ask_index,
         QuantityRaw ask_size, uint64_t message_id, uint64_t ts_event, uint64_t ts_init,
-    ):
+    ) except -1:
         # CLEAR then the uncrossed levels, best first, bids then asks
         cdef:
-            list deltas = []
             Py_ssize_t k
             Py_ssize_t last_bid = self._nbids - 1
             Py_ssize_t last_ask = self._nasks - 1
             bint no_asks = ask_index >= self._nasks
             uint8_t flags
-        deltas.append(
-            OrderBookDelta.from_raw_c(
-                self.instrument_id, BookAction.CLEAR, OrderSide.NO_ORDER_SIDE,
-                0, 0, 0, 0, 0,
-                RecordFlag.F_SNAPSHOT | (
-                    RecordFlag.F_LAST if bid_index >= self._nbids and no_asks else 0
-                ),
-                message_id, ts_event, ts_init,
+        self.push_c(
+            BookAction.CLEAR, OrderSide.NO_ORDER_SIDE, 0, 0,
+            RecordFlag.F_SNAPSHOT | (
+                RecordFlag.F_LAST if bid_index >= self._nbids and no_asks else 0
             ),
+            message_id, ts_event, ts_init,
         )
         for k in range(bid_index, self._nbids):
             flags = RecordFlag.F_SNAPSHOT | (
                 RecordFlag.F_LAST if k == last_bid and no_asks else 0
             )
-            deltas.append(
-                OrderBookDelta.from_raw_c(
-                    self.instrument_id, BookAction.ADD, OrderSide.BUY,
-                    self._bids[k].price, self.price_precision,
-                    bid_size if k == bid_index else self._bids[k].size, self.size_precision,
-                    0, flags, message_id, ts_event, ts_init,
-                ),
+            self.push_c(
+                BookAction.ADD, OrderSide.BUY, self._bids[k].price,
+                bid_size if k == bid_index else self._bids[k].size,
+                flags, message_id, ts_event, ts_init,
             )
         for k in range(ask_index, self._nasks):
             flags = RecordFlag.F_SNAPSHOT | (RecordFlag.F_LAST if k == last_ask else 0)
-            deltas.append(
-                OrderBookDelta.from_raw_c(
-                    self.instrument_id, BookAction.ADD, OrderSide.SELL,
-                    self._asks[k].price, self.price_precision,
-                    ask_size if k == ask_index else self._asks[k].size, self.size_precision,
-                    0, flags, message_id, ts_event, ts_init,
-                ),
+            self.push_c(
+                BookAction.ADD, OrderSide.SELL, self._asks[k].price,
+                ask_size if k == ask_index else self._asks[k].size,
+                flags, message_id, ts_event, ts_init,
             )
-        return deltas
+        return 0
 
     @cython.boundscheck(False)
     @cython.wraparound(False)
-    cdef list publish_raw_c(
+    cdef int publish_raw_c(
         self, const PendingLevel* levels, Py_ssize_t count,
         uint64_t message_id, uint64_t ts_event, uint64_t ts_init,
-    ):
+    ) except -1:
         # One delta per level as the venue sent it: UPDATE, or DELETE for size 0
-        cdef:
-            list deltas = []
-            Py_ssize_t i
+        cdef Py_ssize_t i
         for i in range(count):
-            deltas.append(
-                OrderBookDelta.from_raw_c(
-                    self.instrument_id,
-                    BookAction.DELETE if levels[i].size == 0 else BookAction.UPDATE,
-                    <OrderSide>levels[i].side,
-                    levels[i].price, self.price_precision,
-                    levels[i].size, self.size_precision,
-                    0,  # Price-level book, no venue order ID
-                    RecordFlag.F_LAST if i == count - 1 else 0,
-                    message_id, ts_event, ts_init,
-                ),
+            self.push_c(
+                BookAction.DELETE if levels[i].size == 0 else BookAction.UPDATE,
+                <OrderSide>levels[i].side, levels[i].price, levels[i].size,
+                RecordFlag.F_LAST if i == count - 1 else 0, message_id, ts_event, ts_init,
             )
-        return deltas
+        return 0
 
-    cdef list publish_diff_c(
+    cdef int publish_diff_c(
         self, const PendingLevel* levels, Py_ssize_t count,
         bint old_bid_on, PriceRaw old_bid_price, QuantityRaw old_bid_size,
         bint old_ask_on, PriceRaw old_ask_price, QuantityRaw old_ask_size,
         Py_ssize_t bid_index, QuantityRaw bid_size, Py_ssize_t ask_index, QuantityRaw ask_size,
         uint64_t message_id, uint64_t ts_event, uint64_t ts_init,
-    ):
+    ) except -1:
         # Deltas from the last published book to the new one: DELETEs first, then ADD/UPDATE
         cdef:
             list bid_deletes = []
@@ -402,7 +486,6 @@ cdef class L2Book:
             list bid_changes = []
             list ask_changes = []
             list changes
-            list deltas = []
             Py_ssize_t k
             Py_ssize_t n
         _diff_side(
@@ -417,15 +500,11 @@ cdef class L2Book:
         n = len(changes)
         for k in range(n):
             action, side, price, size = changes[k]
-            deltas.append(
-                OrderBookDelta.from_raw_c(
-                    self.instrument_id, <BookAction>action, <OrderSide>side,
-                    <PriceRaw>price, self.price_precision,
-                    <QuantityRaw>size, self.size_precision,
-                    0, RecordFlag.F_LAST if k == n - 1 else 0, message_id, ts_event, ts_init,
-                ),
+            self.push_c(
+                <BookAction>action, <OrderSide>side, <PriceRaw>price, <QuantityRaw>size,
+                RecordFlag.F_LAST if k == n - 1 else 0, message_id, ts_event, ts_init,
             )
-        return deltas
+        return 0
 
     cdef void remember_published_c(
         self, Py_ssize_t bid_index, QuantityRaw bid_size, Py_ssize_t ask_index,

@@ -96,6 +96,9 @@ cdef class FrameParser:
     """If book frames also return a `QuoteTick` when the top of book changes.\n\n:returns: `bool`"""
     cdef readonly bint scanner
     """If hot frames are parsed in place instead of by orjson.\n\n:returns: `bool`"""
+    cdef bint scanned_id
+    # The envelope's message_id of the last frame, if the in-place scanner parsed it
+    cdef uint64_t scanned_message_id
 
     cdef list parse_c(self, const char* ptr, Py_ssize_t size, uint64_t ts_init)
     cdef list dispatch_c(self, object msg, uint64_t ts_init)

@@ -5,7 +5,7 @@
 # - Hot frames (book, trades; channel_data and channel_batch_data) are scanned in place from the
 #   frame bytes into C values; every other frame is orjson.loads + the typed walk below. Both give
 #   equal objects (tests run both and the pure-Python twin in tests/reference/frames.py).
-# - OrderBookDelta: OrderBookDelta.from_raw_c, inside L2Book.apply_c (book.pyx).
+# - OrderBookDelta(s): structs in L2Book.push_c, one OrderBookDeltas per frame (book.pyx).
 # - QuoteTick: book.make_quote_c; TradeTick: _trade_tick; Bar: _make_bar; Mark/IndexPriceUpdate:
 #   _oracle. Each is __new__ plus filling _mem: from_raw_c of these types passes bare 128-bit raws
 #   on the stack, where this compiler and the one that built the Nautilus wheel disagree on
@@ -616,6 +616,31 @@ cdef inline int _hex(char c) noexcept nogil:
     return (48 <= c <= 57) or (65 <= c <= 70) or (97 <= c <= 102)
 
 
+cdef extern from *:
+    """
+    #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+    #define DYDX_SWAR 1
+    #define DYDX_CTZ64(x) __builtin_ctzll(x)
+    #else
+    #define DYDX_SWAR 0
+    #define DYDX_CTZ64(x) 0
+    #endif
+    """
+    const bint DYDX_SWAR
+    int DYDX_CTZ64(uint64_t x) nogil
+
+
+cdef inline uint64_t _special8(uint64_t x) noexcept nogil:
+    # The high bit of each byte of `x` that is '"', '\\', a control character or non-ASCII. Only
+    # the lowest flagged byte is exact (a borrow can flag bytes above it), and only it is used
+    cdef uint64_t ones = 0x0101010101010101
+    cdef uint64_t quote = x ^ (ones * 34)
+    cdef uint64_t backslash = x ^ (ones * 92)
+    return (
+        ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) | ((x - ones * 32) & ~x) | x
+    ) & (ones * 128)
+
+
 @cython.boundscheck(False)
 @cython.wraparound(False)
 cdef Py_ssize_t _string_end(
@@ -623,8 +648,18 @@ cdef Py_ssize_t _string_end(
 ) noexcept nogil:
     # p[i] is '"': index after the closing quote, or -1 (ASCII only; escapes validated)
     cdef unsigned char c
+    cdef uint64_t word = 0
+    cdef uint64_t special = 0
     i += 1
     while i < n:
+        if DYDX_SWAR and i + 8 <= n:
+            # Eight plain bytes at a time; else straight to the first byte that needs a look
+            memcpy(&word, p + i, 8)
+            special = _special8(word)
+            if special == 0:
+                i += 8
+                continue
+            i += DYDX_CTZ64(special) >> 3
         c = <unsigned char>p[i]
         if c == 34:
             return i + 1
@@ -1543,6 +1578,7 @@ cdef class FrameParser:
         cdef object msg
         cdef object fast
         self.frames += 1
+        self.scanned_id = False
         if ts_init == 0:
             ts_init = _now_ns()
         if self.scanner:
@@ -1793,6 +1829,9 @@ cdef class FrameParser:
                 p, contents_at, n, channel, ctx, snapshot, batched, &k, &count,
             ) < 0:
                 return None
+        # `seen` holds the message_id bit: the session need not search the frame for it
+        self.scanned_id = True
+        self.scanned_message_id = message_id
         if channel == 2:
             return self._trades_finish(p, ctx, count, ts_init)
         if not snapshot:

@@ -245,13 +245,17 @@ cdef class SessionListener(DYDXWsListener):
                 self._partial = bytearray(frame.get_payload_as_bytes())
                 return
             self._partial = None
-            found = scan_message_id_c(frame.payload_ptr, frame.payload_size, &message_id)
             try:
                 objects = self.parser.parse_c(frame.payload_ptr, frame.payload_size, 0)
             except FrameError as e:
                 if self._on_error is not None:
                     self._on_error(e)
                 return
+            if self.parser.scanned_id:
+                found = True
+                message_id = self.parser.scanned_message_id
+            else:
+                found = scan_message_id_c(frame.payload_ptr, frame.payload_size, &message_id)
             self._deliver(objects, found, message_id)
         elif msg_type == WSMsgType.CONTINUATION:
             if self._partial is None:
@@ -261,9 +265,6 @@ cdef class SessionListener(DYDXWsListener):
                 return
             data = bytes(self._partial)
             self._partial = None
-            found = scan_message_id_c(
-                PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), &message_id,
-            )
             try:
                 objects = self.parser.parse_c(
                     PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), 0,
@@ -272,6 +273,13 @@ cdef class SessionListener(DYDXWsListener):
                 if self._on_error is not None:
                     self._on_error(e)
                 return
+            if self.parser.scanned_id:
+                found = True
+                message_id = self.parser.scanned_message_id
+            else:
+                found = scan_message_id_c(
+                    PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), &message_id,
+                )
             self._deliver(objects, found, message_id)
         elif msg_type == WSMsgType.CLOSE:
             transport.disconnect()

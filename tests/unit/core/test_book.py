@@ -263,3 +263,30 @@ def test_property_crossed_streams_never_produce_a_crossed_quote(updates) -> None
             # Never more than the venue sent for that level
             assert 0 < quote.bid_size.raw <= sent[(1, quote.bid_price.raw)]
             assert 0 < quote.ask_size.raw <= sent[(2, quote.ask_price.raw)]
+
+
+def test_deltas_equal_through_either_nautilus_constructor() -> None:
+    # The compiled book copies its delta structs into OrderBookDeltas with Nautilus's vector
+    # constructor (looked up at import); without it, through OrderBookDeltas(...) with objects.
+    # Snapshot, raw updates, a cross (the diff path) and a delete give equal deltas both ways
+    def run() -> list[str]:
+        book = new_book(compiled)
+        out = [
+            book.apply_snapshot([(100 * E, E), (99 * E, 2 * E)], [(101 * E, 3 * E)], 1, 5, 6),
+            book.apply_update([(98 * E, 4 * E)], [(102 * E, 2 * E)], 2, 7, 8),
+            book.apply_update([(101 * E, 5 * E)], [], 3, 9, 10),
+            book.apply_update([], [(100 * E, E)], 4, 11, 12),
+            book.apply_update([(99 * E, 0)], [], 5, 13, 14),
+        ]
+        return [repr(d) for d in out] + [repr(d.deltas) for d in out if d is not None]
+
+    assert compiled._direct_deltas(True) is True  # Found in this Nautilus build
+    direct = run()
+    try:
+        assert compiled._direct_deltas(False) is False
+        objects = run()
+    finally:
+        compiled._direct_deltas(True)
+
+    assert direct == objects
+    assert "action=CLEAR" in direct[0] and "action=DELETE" in direct[4]
