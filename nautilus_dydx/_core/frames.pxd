@@ -71,6 +71,7 @@ cdef class MarketContext:
 
 cdef class FrameParser:
     cdef dict _contexts
+    cdef list _context_slots  # (ticker bytes, MarketContext) or None, by _slot(ticker)
     cdef set _known_tickers
     cdef IdRing _fill_ids
     cdef PendingLevel* _pending
@@ -105,6 +106,7 @@ cdef class FrameParser:
     cdef int _reserve(self, Py_ssize_t n) except -1
     cdef int _reserve_trades(self, Py_ssize_t n) except -1
     cdef object _scan_c(self, const char* p, Py_ssize_t n, uint64_t ts_init)
+    cdef object _context_at(self, const char* ticker, Py_ssize_t length)
     cdef int _skip(self, str what, object e) except -1
     cdef int _adapt(self, str reason) except -1
     cdef int _unknown(self, str field, object value) except -1

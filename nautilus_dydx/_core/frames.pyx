@@ -604,6 +604,7 @@ cdef Bar _make_bar(MarketContext ctx, str resolution, tuple candle, uint64_t ts_
 
 cdef enum:
     SCAN_MAX_DEPTH = 32
+    _CONTEXT_SLOTS = 64  # A power of two
 
 
 cdef inline Py_ssize_t _ws(const char* p, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
@@ -1351,6 +1352,7 @@ cdef class FrameParser:
 
     def __init__(self, bint emit_quotes=True, bint scanner=True) -> None:
         self._contexts = {}
+        self._context_slots = [None] * _CONTEXT_SLOTS
         self._known_tickers = set()
         self._fill_ids = IdRing(_MAX_SEEN_IDS)
         self.unknown_enums = {}
@@ -1441,6 +1443,7 @@ cdef class FrameParser:
             ticker, instrument_id, price_precision, size_precision, max_cross_ns,
         )
         self._contexts[ticker] = ctx
+        self._context_slots = [None] * _CONTEXT_SLOTS
         self._known_tickers.add(ticker)
         return ctx
 
@@ -1784,7 +1787,7 @@ cdef class FrameParser:
                 bit = 4
                 i = _plain_string(p, i, n, &id_s, &id_l)
                 if i >= 0:
-                    ctx_obj = self._contexts.get(PyUnicode_DecodeASCII(p + id_s, id_l, NULL))
+                    ctx_obj = self._context_at(p + id_s, id_l)
                     if ctx_obj is None:
                         return None
                     ctx = <MarketContext>ctx_obj
@@ -1841,6 +1844,31 @@ cdef class FrameParser:
             None if cid_s < 0 else PyUnicode_DecodeASCII(p + cid_s, cid_l, NULL), message_id,
         )
         return [sub] + self._book_finish(ctx, _CH_BOOK, k, True, message_id, ts_init)
+
+    cdef object _context_at(self, const char* ticker, Py_ssize_t length):
+        # The market of a frame's id without making a str of it each time: a small cache keyed
+        # by the id's length and first, middle and last bytes, checked byte for byte
+        cdef Py_ssize_t slot
+        cdef object entry
+        cdef object ctx
+        cdef bytes key
+        if length == 0:
+            return None
+        slot = (
+            length * 131 + <unsigned char>ticker[0] * 31 + <unsigned char>ticker[length // 2] * 7
+            + <unsigned char>ticker[length - 1]
+        ) & (_CONTEXT_SLOTS - 1)
+        entry = self._context_slots[slot]
+        if entry is not None:
+            key = <bytes>(<tuple>entry)[0]
+            if PyBytes_GET_SIZE(key) == length and memcmp(
+                PyBytes_AS_STRING(key), ticker, length,
+            ) == 0:
+                return (<tuple>entry)[1]
+        ctx = self._contexts.get(PyUnicode_DecodeASCII(ticker, length, NULL))
+        if ctx is not None:
+            self._context_slots[slot] = (ticker[:length], ctx)
+        return ctx
 
     cdef Py_ssize_t _scan_contents(
         self, const char* p, Py_ssize_t i, Py_ssize_t n, int channel, MarketContext ctx,

@@ -871,3 +871,25 @@ def test_conformance_with_captures(impl, path) -> None:
     if path.name == "ws_trades_update.json":
         # Hand-edited trade type MARKET: kept and counted
         assert parser.unknown_enums == {("type", "MARKET"): 1}
+
+
+def test_scanner_finds_each_market_when_tickers_share_a_cache_slot() -> None:
+    # The scanner caches market lookups by the id's length and first, middle and last bytes:
+    # "BTC-USD" and "BXC-USD" share a slot, and a market registered again with new precisions
+    # replaces the cached one
+    parser = compiled.FrameParser()
+    parser.register("BTC-USD", BTC, 0, 4)
+    bxc = InstrumentId.from_str("BXC-USD-PERP.DYDX")
+    parser.register("BXC-USD", bxc, 1, 3)
+
+    seen = []
+    for ticker in ("BTC-USD", "BXC-USD", "BTC-USD", "BTC-USD", "BXC-USD"):
+        out = parser.parse(frame("orderbook_update", id=ticker), TS)
+        seen.append(next(o for o in out if isinstance(o, OrderBookDeltas)).instrument_id)
+    parser.register("BXC-USD", bxc, 2, 3)
+    again = parser.parse(frame("orderbook_update", id="BXC-USD"), TS)
+
+    assert seen == [BTC, bxc, BTC, BTC, bxc]
+    assert parser.scanned_frames == 6
+    deltas = next(o for o in again if isinstance(o, OrderBookDeltas)).deltas
+    assert {d.order.price.precision for d in deltas} == {2}
