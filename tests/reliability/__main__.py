@@ -36,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
                            "(default 100: filled within the warm-up)")
     soak.add_argument("--ws-drop-every", type=float, default=60.0,
                       help="seconds between injected WebSocket drops (0: none)")
+    soak.add_argument("--one-sided", action="store_true",
+                      help="never close the positions: Nautilus keeps every fill of an open "
+                           "position (about 1.1 KB each), which reads as growth")
     soak.add_argument("--tracemalloc", action="store_true",
                       help="name the allocation sites that grew after the warm-up (slower)")
     args = parser.parse_args(argv)
@@ -63,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         args.seconds, args.sample_every, console, warmup=args.warmup,
         purge=not args.no_purge, trace=args.tracemalloc,
         rate=args.orders_per_second, closed_kept=args.client_closed_kept,
-        drop_every=args.ws_drop_every,
+        drop_every=args.ws_drop_every, round_trip=not args.one_sided,
         **({} if args.tick_capacity is None else {"tick_capacity": args.tick_capacity}),
     ))
     return 0 if report.ok else 1

@@ -126,6 +126,8 @@ class SoakReport:
     order_end: deque = field(default_factory=lambda: deque(maxlen=2_000))
     orders: int = 0
     fills: int = 0
+    round_trip: bool = True
+    closes: int = 0
     ws_drops: int = 0
     ws_drop_errors: int = 0
     rate: float = 5.0
@@ -210,14 +212,21 @@ class OrderFlow:
     conditional stop that replaces the previous one (stateful orders stay inside the chain's
     20 per 100 blocks). Accepted latency is command to
     OrderAccepted; only in-flight orders are remembered.
+
+    With `round_trip`, each IOC that filled is answered at once by an IOC that closes the
+    position, as a taker that hedges would; the positions are flat nearly all the time, so the
+    minute's purge finds them closed. Nautilus keeps every fill of an open position (about
+    1.1 KB each) until it closes: a position that never closes grows by its fill rate.
     """
 
     def __init__(self, node: TradingNode, strategy: Strategy, report: SoakReport,
-                 started: float) -> None:
+                 started: float, round_trip: bool = True) -> None:
         self.node = node
         self.strategy = strategy
         self.report = report
         self.started = started
+        self.round_trip = round_trip
+        self.closing: dict = {}  # instrument id -> its closing IOC's client order id
         self.sent: dict = {}  # client order id -> (t0, cancel once accepted)
         self.stateful: deque = deque()
         self.conditional = None
@@ -240,13 +249,58 @@ class OrderFlow:
                 self.strategy.cancel_order(order)
         elif kind in (OrderRejected, OrderDenied, OrderModifyRejected, OrderCancelRejected):
             self.sent.pop(event.client_order_id, None)
+            if kind in (OrderRejected, OrderDenied):
+                self._after_refusal(event)
             self.report.order_failures += 1
             self.report.failure_reasons[f"{kind.__name__}: {event.reason[:60]}"] += 1
         elif kind is OrderFilled:
             self.report.fills += 1
             self.sent.pop(event.client_order_id, None)
+            self._after_taker(event)
         elif kind in (OrderCanceled, OrderExpired):
             self.sent.pop(event.client_order_id, None)
+            self._after_taker(event)
+
+    def _is_closing(self, order) -> bool:
+        # Nautilus's identifiers raise when compared with None
+        closing = self.closing.get(order.instrument_id)
+        return closing is not None and closing == order.client_order_id
+
+    def _after_refusal(self, event) -> None:
+        order = self.node.cache.order(event.client_order_id)
+        if order is not None and self._is_closing(order):
+            del self.closing[order.instrument_id]
+
+    def _after_taker(self, event) -> None:
+        if not self.round_trip:
+            return
+        order = self.node.cache.order(event.client_order_id)
+        if order is None or order.time_in_force != TimeInForce.IOC or not order.is_closed:
+            return
+        if self._is_closing(order):
+            del self.closing[order.instrument_id]
+        if order.filled_qty.as_decimal() > 0:
+            # The engine updates the position after it publishes the order event
+            asyncio.get_running_loop().call_soon(self._flatten, order.instrument_id)
+
+    def _flatten(self, instrument_id) -> None:
+        if instrument_id in self.closing:
+            return
+        net = sum((p.signed_decimal_qty() for p in self.node.cache.positions_open(
+            instrument_id=instrument_id, strategy_id=self.strategy.id,
+        )), Decimal(0))
+        if not net:
+            return
+        instrument = self.node.cache.instrument(instrument_id)
+        side = OrderSide.SELL if net > 0 else OrderSide.BUY
+        cross = FAR_BID[instrument_id] * (4 if side == OrderSide.BUY else Decimal("0.25"))
+        order = self.strategy.order_factory.limit(
+            instrument_id, side, instrument.make_qty(abs(net)), instrument.make_price(cross),
+            time_in_force=TimeInForce.IOC, tags=SOAK_SHORT,
+        )
+        self.closing[instrument_id] = order.client_order_id
+        self.report.closes += 1
+        self._submit(order)
 
     def step(self) -> None:
         self.tick += 1
@@ -343,14 +397,18 @@ def exec_config(endpoints: SimpleNamespace, state_dir: str) -> DYDXExecClientCon
     )
 
 
-def engine_config(purge: bool) -> LiveExecEngineConfig:
+def engine_config(purge: bool, round_trip: bool = True) -> LiveExecEngineConfig:
     if not purge:
         return LiveExecEngineConfig(reconciliation=False)
-    # What a long-running node should do: drop closed orders and positions after a minute
+    # What a long-running node should do: drop closed orders after a minute, and closed
+    # positions. A NETTING position that reopens keeps a pickled copy of each closed round
+    # (`Cache.snapshot_position`) until it is purged while closed: a position that is flat
+    # between round trips is purged at once, or it would rarely be closed for a whole minute
     return LiveExecEngineConfig(
         reconciliation=False,
         purge_closed_orders_interval_mins=1, purge_closed_orders_buffer_mins=1,
-        purge_closed_positions_interval_mins=1, purge_closed_positions_buffer_mins=1,
+        purge_closed_positions_interval_mins=1,
+        purge_closed_positions_buffer_mins=0 if round_trip else 1,
         purge_account_events_interval_mins=1, purge_account_events_lookback_mins=1,
     )
 
@@ -360,7 +418,8 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
                    rate: float = ORDERS_PER_SECOND,
                    closed_kept: int | None = None,
                    tick_capacity: int = TICK_CAPACITY,
-                   drop_every: float = WS_DROP_EVERY_S) -> SoakReport:
+                   drop_every: float = WS_DROP_EVERY_S,
+                   round_trip: bool = True) -> SoakReport:
     """
     Run the soak for `seconds`; print and return the report.
 
@@ -370,7 +429,7 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
     """
     console = console or Console()
     report = SoakReport(seconds, warmup=warmup, purge=purge, rate=rate,
-                        tick_capacity=tick_capacity)
+                        tick_capacity=tick_capacity, round_trip=round_trip)
     if trace:
         tracemalloc.start(TRACE_FRAMES)
     with sandbox_process(seconds) as (process, endpoints), \
@@ -385,7 +444,7 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
                 trader_id="SOAK-001", logging=LoggingConfig(log_level="ERROR"),
                 data_clients={DYDX: data_config(endpoints)},
                 exec_clients={DYDX: exec_config(endpoints, state_dir)},
-                exec_engine=engine_config(purge),
+                exec_engine=engine_config(purge, round_trip),
                 cache=CacheConfig(tick_capacity=tick_capacity, bar_capacity=tick_capacity),
                 risk_engine=LiveRiskEngineConfig(max_order_submit_rate="1000/00:00:01",
                                                  max_order_modify_rate="1000/00:00:01"),
@@ -407,7 +466,7 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
             if closed_kept is not None:  # How many closed orders the client remembers
                 client._max_closed = closed_kept
             started = time.perf_counter()
-            orders = OrderFlow(node, strategy, report, started)
+            orders = OrderFlow(node, strategy, report, started, round_trip)
             # The first stream-gap recovery raises the allocator's high-water mark once
             # (~20 MB of transient REST objects): let it happen inside the warm-up
             flow = loop.create_task(orders.run(seconds, control_url, rate, warmup / 2,
@@ -573,6 +632,9 @@ def print_soak(report: SoakReport, console: Console) -> None:
     summary.add_row(f"orders sent / s (execution client, target {report.rate:g})",
                     f"{report.orders / duration:.1f}")
     summary.add_row("fills", str(report.fills))
+    summary.add_row("closing IOCs (round trips)" if report.round_trip else
+                    "closing IOCs (none: one-sided flow, positions never close)",
+                    str(report.closes))
     summary.add_row("WebSocket drops injected (control errors)",
                     f"{report.ws_drops} ({report.ws_drop_errors})")
     summary.add_row("orders rejected, denied or refused a modify/cancel",
