@@ -66,6 +66,7 @@ WARMUP_S = 10.0
 # dYdX sandbox default chain id (SandboxConfig.chain_id)
 SANDBOX_CHAIN_ID = "dydx-sandbox-1"
 WS_DROP_EVERY_S = 60.0
+VENUE_SETTLE_S = 10.0
 # Nautilus's cache keeps the last `tick_capacity` quotes and trades per instrument (10 000 by
 # default): bounded, but at the soak's rates it would fill for hours and read as growth. A small
 # capacity fills within the warm-up, so the slope after it is what is never freed
@@ -133,6 +134,7 @@ class SoakReport:
     rate: float = 5.0
     client_maps: dict = field(default_factory=dict)
     venue_open: int = -1
+    venue_open_orders: list[str] = field(default_factory=list)
     nautilus_open: int = -1
     nautilus_in_flight: int = -1
     position_mismatches: list[str] = field(default_factory=list)
@@ -534,11 +536,22 @@ async def end_state(node: TradingNode, strategy: Strategy, http_url: str,
         1 for o in node.cache.orders(strategy_id=strategy.id) if o.is_inflight
     )
     async with httpx.AsyncClient(base_url=http_url, timeout=30.0) as http:
-        orders = (await http.get("/orders", params={
-            "address": K1_ADDRESS, "subaccountNumber": 0, "limit": 1000,
-            "status": "OPEN,UNTRIGGERED,BEST_EFFORT_OPENED",
-        })).json()
+        # The Indexer shows a cancel a block or two after the node's answer: an order that
+        # stays open on the venue for VENUE_SETTLE_S is a real difference
+        deadline = time.monotonic() + VENUE_SETTLE_S
+        while True:
+            orders = (await http.get("/orders", params={
+                "address": K1_ADDRESS, "subaccountNumber": 0, "limit": 1000,
+                "status": "OPEN,UNTRIGGERED,BEST_EFFORT_OPENED",
+            })).json()
+            if len(orders) == report.nautilus_open or time.monotonic() >= deadline:
+                break
+            await asyncio.sleep(0.5)
         report.venue_open = len(orders)
+        report.venue_open_orders = [
+            f"{o.get('clientId')} {o.get('status')} {o.get('orderFlags')} {o.get('type')}"
+            for o in orders[:5]
+        ]
         sub = (await http.get(f"/addresses/{K1_ADDRESS}/subaccountNumber/0")).json()
     positions = sub["subaccount"]["openPerpetualPositions"]
     for instrument_id in (BTC_PERP, ETH_PERP):
@@ -643,6 +656,9 @@ def print_soak(report: SoakReport, console: Console) -> None:
                     str(report.in_flight_at_end))
     summary.add_row("after the final cancels: open on the venue / open, in flight in Nautilus",
                     f"{report.venue_open} / {report.nautilus_open}, {report.nautilus_in_flight}")
+    if report.venue_open_orders:
+        summary.add_row("still open on the venue (client id, status, flags, type)",
+                        "; ".join(report.venue_open_orders))
     summary.add_row("positions equal the venue's",
                     "yes" if not report.position_mismatches else
                     "; ".join(report.position_mismatches))
