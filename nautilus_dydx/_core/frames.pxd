@@ -71,7 +71,7 @@ cdef class MarketContext:
 
 cdef class FrameParser:
     cdef dict _contexts
-    cdef list _context_slots  # (ticker bytes, MarketContext) or None, by _slot(ticker)
+    cdef list _context_slots  # (ticker bytes, MarketContext) or None; see _context_at
     cdef set _known_tickers
     cdef IdRing _fill_ids
     cdef PendingLevel* _pending
@@ -97,8 +97,8 @@ cdef class FrameParser:
     """If book frames also return a `QuoteTick` when the top of book changes.\n\n:returns: `bool`"""
     cdef readonly bint scanner
     """If hot frames are parsed in place instead of by orjson.\n\n:returns: `bool`"""
-    cdef bint scanned_id
     # The envelope's message_id of the last frame, if the in-place scanner parsed it
+    cdef bint scanned_id
     cdef uint64_t scanned_message_id
 
     cdef list parse_c(self, const char* ptr, Py_ssize_t size, uint64_t ts_init)

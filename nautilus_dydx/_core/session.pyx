@@ -64,6 +64,16 @@ cdef inline bint scan_message_id_c(
     return True
 
 
+cdef inline bint _message_id(
+    FrameParser parser, const char* p, Py_ssize_t n, uint64_t* out,
+) noexcept:
+    # After `parser` parsed the frame: the message_id its scanner read, else a search of p
+    if parser.scanned_id:
+        out[0] = parser.scanned_message_id
+        return True
+    return scan_message_id_c(p, n, out)
+
+
 def scan_message_id(bytes data not None) -> int | None:
     """
     Return the envelope's ``message_id`` of a raw Indexer frame, or ``None`` if absent.
@@ -251,11 +261,7 @@ cdef class SessionListener(DYDXWsListener):
                 if self._on_error is not None:
                     self._on_error(e)
                 return
-            if self.parser.scanned_id:
-                found = True
-                message_id = self.parser.scanned_message_id
-            else:
-                found = scan_message_id_c(frame.payload_ptr, frame.payload_size, &message_id)
+            found = _message_id(self.parser, frame.payload_ptr, frame.payload_size, &message_id)
             self._deliver(objects, found, message_id)
         elif msg_type == WSMsgType.CONTINUATION:
             if self._partial is None:
@@ -273,13 +279,9 @@ cdef class SessionListener(DYDXWsListener):
                 if self._on_error is not None:
                     self._on_error(e)
                 return
-            if self.parser.scanned_id:
-                found = True
-                message_id = self.parser.scanned_message_id
-            else:
-                found = scan_message_id_c(
-                    PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), &message_id,
-                )
+            found = _message_id(
+                self.parser, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), &message_id,
+            )
             self._deliver(objects, found, message_id)
         elif msg_type == WSMsgType.CLOSE:
             transport.disconnect()
