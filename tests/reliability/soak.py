@@ -160,6 +160,13 @@ class SoakReport:
                 and not self.position_mismatches)
 
 
+def net_position(cache, instrument_id, strategy_id=None) -> Decimal:
+    """The signed size of the open positions of a market (of one strategy, if given)."""
+    return sum((p.signed_decimal_qty() for p in cache.positions_open(
+        instrument_id=instrument_id, strategy_id=strategy_id,
+    )), Decimal(0))
+
+
 def free_port() -> int:
     return int(closed_port_endpoint().rsplit(":", 1)[1])
 
@@ -251,54 +258,40 @@ class OrderFlow:
                 self.strategy.cancel_order(order)
         elif kind in (OrderRejected, OrderDenied, OrderModifyRejected, OrderCancelRejected):
             self.sent.pop(event.client_order_id, None)
-            if kind in (OrderRejected, OrderDenied):
-                self._after_refusal(event)
+            self._after_close(event)
             self.report.order_failures += 1
             self.report.failure_reasons[f"{kind.__name__}: {event.reason[:60]}"] += 1
         elif kind is OrderFilled:
             self.report.fills += 1
             self.sent.pop(event.client_order_id, None)
-            self._after_taker(event)
+            self._after_close(event)
         elif kind in (OrderCanceled, OrderExpired):
             self.sent.pop(event.client_order_id, None)
-            self._after_taker(event)
+            self._after_close(event)
 
-    def _is_closing(self, order) -> bool:
-        # Nautilus's identifiers raise when compared with None
+    def _after_close(self, event) -> None:
+        # Once an order has closed: it is no longer its market's closing IOC in flight, and a
+        # taker that filled gets its position closed
+        order = self.node.cache.order(event.client_order_id)
+        if order is None or not order.is_closed:
+            return
         closing = self.closing.get(order.instrument_id)
-        return closing is not None and closing == order.client_order_id
-
-    def _after_refusal(self, event) -> None:
-        order = self.node.cache.order(event.client_order_id)
-        if order is not None and self._is_closing(order):
+        if closing is not None and closing == order.client_order_id:  # None raises in ==
             del self.closing[order.instrument_id]
-
-    def _after_taker(self, event) -> None:
-        if not self.round_trip:
-            return
-        order = self.node.cache.order(event.client_order_id)
-        if order is None or order.time_in_force != TimeInForce.IOC or not order.is_closed:
-            return
-        if self._is_closing(order):
-            del self.closing[order.instrument_id]
-        if order.filled_qty.as_decimal() > 0:
+        if (self.round_trip and order.time_in_force == TimeInForce.IOC
+                and order.filled_qty.as_decimal() > 0):
             # The engine updates the position after it publishes the order event
             asyncio.get_running_loop().call_soon(self._flatten, order.instrument_id)
 
     def _flatten(self, instrument_id) -> None:
         if instrument_id in self.closing:
             return
-        net = sum((p.signed_decimal_qty() for p in self.node.cache.positions_open(
-            instrument_id=instrument_id, strategy_id=self.strategy.id,
-        )), Decimal(0))
+        net = net_position(self.node.cache, instrument_id, self.strategy.id)
         if not net:
             return
         instrument = self.node.cache.instrument(instrument_id)
-        side = OrderSide.SELL if net > 0 else OrderSide.BUY
-        cross = FAR_BID[instrument_id] * (4 if side == OrderSide.BUY else Decimal("0.25"))
-        order = self.strategy.order_factory.limit(
-            instrument_id, side, instrument.make_qty(abs(net)), instrument.make_price(cross),
-            time_in_force=TimeInForce.IOC, tags=SOAK_SHORT,
+        order = self._taker(
+            instrument, OrderSide.SELL if net > 0 else OrderSide.BUY, instrument.make_qty(abs(net)),
         )
         self.closing[instrument_id] = order.client_order_id
         self.report.closes += 1
@@ -348,10 +341,15 @@ class OrderFlow:
             self._submit(self.conditional)
         else:
             side = OrderSide.BUY if tick % 20 in (9, 16) else OrderSide.SELL
-            cross = FAR_BID[instrument.id] * (4 if side == OrderSide.BUY else Decimal("0.25"))
-            order = factory.limit(instrument.id, side, quantity, instrument.make_price(cross),
-                                  time_in_force=TimeInForce.IOC, tags=SOAK_SHORT)
-            self._submit(order)
+            self._submit(self._taker(instrument, side, quantity))
+
+    def _taker(self, instrument, side: OrderSide, quantity):
+        # A short-term IOC priced far through the book: it takes what rests there
+        cross = FAR_BID[instrument.id] * (4 if side == OrderSide.BUY else Decimal("0.25"))
+        return self.strategy.order_factory.limit(
+            instrument.id, side, quantity, instrument.make_price(cross),
+            time_in_force=TimeInForce.IOC, tags=SOAK_SHORT,
+        )
 
     def _submit(self, order, cancel: bool = False) -> None:
         self.sent[order.client_order_id] = (time.perf_counter(), cancel)
@@ -557,9 +555,7 @@ async def end_state(node: TradingNode, strategy: Strategy, http_url: str,
     for instrument_id in (BTC_PERP, ETH_PERP):
         ticker = instrument_id.symbol.value.removesuffix("-PERP")
         venue = Decimal(positions.get(ticker, {}).get("size", "0"))
-        net = sum((p.signed_decimal_qty() for p in node.cache.positions_open(
-            instrument_id=instrument_id,
-        )), Decimal(0))
+        net = net_position(node.cache, instrument_id)
         if venue != net:
             report.position_mismatches.append(f"{ticker} Nautilus {net} != venue {venue}")
 
