@@ -508,9 +508,10 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             self._log.warning(f"Recovery after a stream gap incomplete: {e!r}")
 
     async def _query_order(self, command: QueryOrder) -> None:
-        # Nautilus's in-flight check asks here, and infers one fill at the average price
-        # from a report that shows more filled than its events: the venue's own fills are
-        # fetched and applied first, and the report is left for the next check
+        # Nautilus's in-flight check asks here. The engine reconciles a report at once but
+        # queues events, and infers one fill (new trade id, no price) from a report showing
+        # more filled than its order: a report must neither overtake this client's queued
+        # events nor run ahead of fills still to come, or the real fills arrive as doubles
         report = await self.generate_order_status_report(GenerateOrderStatusReport(
             instrument_id=command.instrument_id,
             client_order_id=command.client_order_id,
@@ -522,13 +523,34 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             self._log.warning(f"No order status report for {command.client_order_id!r}")
             return
         state = self._orders.get(command.client_order_id)
-        if (
-            state is not None and not state.closed
-            and report.filled_qty.raw > state.filled_raw
-            and await self._catch_up_fills(state, report.filled_qty.raw)
-        ):
+        if state is None:
+            self._send_order_status_report(report)
             return
+        if not state.closed and report.filled_qty.raw > state.filled_raw:
+            await self._catch_up_fills(state, report.filled_qty.raw)
+            if report.filled_qty.raw > state.filled_raw:
+                # Filled on the venue, the fills not readable yet: they come by stream or
+                # the next check; the venue holds the order, so it is accepted meanwhile
+                self._log.info(
+                    f"{command.client_order_id!r} has fills not yet delivered: waiting for them",
+                )
+                self._accept(state, report.ts_accepted or self._clock.timestamp_ns())
+                return
+        if self._engine_behind(state):
+            return  # The events already sent carry the order to what the venue holds
         self._send_order_status_report(report)
+
+    def _engine_behind(self, state: VenueOrder) -> bool:
+        # Whether events this client sent for the order are still in the engine's queue
+        order = self._cache.order(state.client_order_id)
+        if order is None:
+            return False
+        return (
+            order.filled_qty.raw < state.filled_raw
+            or (state.accepted and order.status in (OrderStatus.INITIALIZED,
+                                                    OrderStatus.SUBMITTED))
+            or (state.closed and order.is_open)
+        )
 
     async def _catch_up_fills(self, state: VenueOrder, venue_filled_raw: int) -> bool:
         # The order's fills the stream did not deliver, from REST (newest first), applied
