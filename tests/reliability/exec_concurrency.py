@@ -24,6 +24,7 @@ from tests.reliability.exec_suite import MARKETS
 from tests.reliability.exec_suite import SETTLE_TIMEOUT_S
 from tests.reliability.exec_suite import ExecRig
 from tests.reliability.exec_suite import check_venue
+from tests.reliability.exec_suite import venue_differences
 from tests.reliability.exec_suite import settle
 from tests.reliability.suite import FaultResult
 
@@ -125,6 +126,7 @@ async def run_exec_concurrency(rig: ExecRig, rounds: int = 5,
     node = rig.node
     errors_before = len(rig.errors)
     events_before = len(node.events)
+    baseline = await venue_differences(node, rig.sandbox, rig.http)
     live: list = []
     every: list = []
     violations_before = 0
@@ -170,7 +172,7 @@ async def run_exec_concurrency(rig: ExecRig, rounds: int = 5,
     if not await settle(node, remaining):
         result.violations.append("final cancels did not settle")
     await asyncio.sleep(0.3)
-    result.violations.extend(await check_venue(node, rig.sandbox, rig.http))
+    result.violations.extend(await check_venue(node, rig.sandbox, rig.http, baseline))
     events = node.events[events_before:]
     closed_at = closing_indexes(events, node)
     for i, event in enumerate(events):

@@ -121,57 +121,77 @@ async def _venue_fill_count(http: httpx.AsyncClient, subaccount: int) -> int:
     return count
 
 
-async def _account_violations(node, sandbox, http: httpx.AsyncClient) -> list[str]:
-    # Positions (Nautilus and the client's streamed view) and the USDC balance against the
-    # chain; the Nautilus account's equity against the venue's at the client's oracle prices
-    violations = []
+async def venue_differences(node, sandbox, http: httpx.AsyncClient) -> dict[str, Decimal]:
+    """
+    What Nautilus and the client hold minus what the venue holds: positions (Nautilus's and
+    the client's streamed view), the USDC balance and the number of fills (0 when equal).
+    """
     chain = sandbox.node.chain
     subaccount = node.client._subaccount
     sub = sandbox.node.subaccount(K1_ADDRESS, subaccount) or {"usdc": 0, "positions": {}}
     streamed = node.client.venue_positions
-    venue_equity = Decimal(sub["usdc"]).scaleb(-6)
-    gross = Decimal(0)
+    differences = {}
     for instrument_id, perpetual_id, ticker in MARKETS:
-        venue_size = sub["positions"].get(perpetual_id, {"size": 0})["size"]
-        atomic = chain.markets[perpetual_id].config.atomic_resolution
-        venue_qty = Decimal(venue_size).scaleb(atomic)
+        venue_qty = _venue_qty(chain, sub, perpetual_id)
         positions = node.cache.positions_open(instrument_id=instrument_id)
         net = sum((p.signed_decimal_qty() for p in positions), Decimal(0))
-        if venue_qty != net:
-            violations.append(f"{instrument_id} Nautilus position {net} != venue {venue_qty}")
-        if streamed.get(ticker, Decimal(0)) != venue_qty:
-            violations.append(
-                f"{ticker} client position {streamed.get(ticker, 0)} != venue {venue_qty}",
-            )
+        differences[f"{instrument_id} Nautilus position"] = net - venue_qty
+        differences[f"{ticker} client position"] = streamed.get(ticker, Decimal(0)) - venue_qty
+    differences["USDC balance"] = node.client.usdc_balance - Decimal(sub["usdc"]).scaleb(-6)
+    fills = sum(isinstance(e, OrderFilled) for e in node.events)
+    differences["OrderFilled count"] = Decimal(fills - await _venue_fill_count(http, subaccount))
+    return differences
+
+
+def _venue_qty(chain, sub: dict, perpetual_id: int) -> Decimal:
+    venue_size = sub["positions"].get(perpetual_id, {"size": 0})["size"]
+    return Decimal(venue_size).scaleb(chain.markets[perpetual_id].config.atomic_resolution)
+
+
+def _equity_violations(node, sandbox) -> list[str]:
+    # The Nautilus account's equity against the venue's at the client's oracle prices
+    chain = sandbox.node.chain
+    sub = sandbox.node.subaccount(K1_ADDRESS, node.client._subaccount) or {
+        "usdc": 0, "positions": {},
+    }
+    venue_equity = Decimal(sub["usdc"]).scaleb(-6)
+    gross = Decimal(0)
+    for _, perpetual_id, ticker in MARKETS:
+        venue_qty = _venue_qty(chain, sub, perpetual_id)
         oracle = node.client._oracle.get(ticker, (Decimal(chain.markets[perpetual_id]
                                                            .oracle_price), 0))[0]
         venue_equity += venue_qty * oracle
         gross += abs(venue_qty * oracle)
-    cash = Decimal(sub["usdc"]).scaleb(-6)
-    if node.client.usdc_balance != cash:
-        violations.append(f"USDC balance {node.client.usdc_balance} != venue {cash}")
     account = node.cache.account(node.client.account_id)
     if account is None:
-        violations.append("no Nautilus account")
-    else:
-        total = account.balance_total(USDC).as_decimal()
-        # The account is re-valued on account events, not on every oracle tick
-        tolerance = gross * Decimal("0.01") + Decimal("0.01")
-        if abs(total - max(venue_equity, Decimal(0))) > tolerance:
-            violations.append(f"account equity {total} != venue {venue_equity:.6f}")
-    venue_fills = await _venue_fill_count(http, subaccount)
-    fills = sum(isinstance(e, OrderFilled) for e in node.events)
-    if venue_fills != fills:
-        violations.append(f"venue fills {venue_fills} != OrderFilled {fills}")
-    return violations
+        return ["no Nautilus account"]
+    total = account.balance_total(USDC).as_decimal()
+    # The account is re-valued on account events, not on every oracle tick
+    tolerance = gross * Decimal("0.01") + Decimal("0.01")
+    if abs(total - max(venue_equity, Decimal(0))) > tolerance:
+        return [f"account equity {total} != venue {venue_equity:.6f}"]
+    return []
 
 
-async def check_venue(node, sandbox, http: httpx.AsyncClient) -> list[str]:
-    """Every invariant of the brief for one node; the account view may catch up for a while."""
+async def check_venue(node, sandbox, http: httpx.AsyncClient,
+                      baseline: dict[str, Decimal] | None = None) -> list[str]:
+    """
+    Every invariant of the brief for one node; the account view may catch up for a while.
+
+    A difference from the venue counts when it is not the one in `baseline` (taken when a
+    run starts), so a difference one run leaves is reported by that run, not by every later
+    one.
+    """
+    baseline = baseline or {}
     deadline = time.perf_counter() + ACCOUNT_CATCH_UP_S
     while True:
-        violations = _order_violations(node, sandbox)
-        violations += await _account_violations(node, sandbox, http)
+        violations = _order_violations(node, sandbox) + _equity_violations(node, sandbox)
+        for name, difference in (await venue_differences(node, sandbox, http)).items():
+            before = baseline.get(name, Decimal(0))
+            if difference != before:
+                violations.append(
+                    f"{name} differs from the venue's by {difference} (by {before} before)",
+                )
         if not violations or time.perf_counter() > deadline:
             return violations
         await asyncio.sleep(0.2)
@@ -408,6 +428,7 @@ async def run_exec_suite(names: list[str], count: int,
                     break
                 errors_before = len(rig.errors)
                 violations_before = len(result.violations)
+                baseline = await venue_differences(node, rig.sandbox, rig.http)
                 try:
                     trial = await EXEC_FAULTS[name](rig, index)
                 except Exception as e:  # noqa: BLE001 (a raising trial is a violation)
@@ -417,7 +438,7 @@ async def run_exec_suite(names: list[str], count: int,
                 if trial.recovery_s is not None:
                     result.recovery_s.append(trial.recovery_s)
                 await asyncio.sleep(0.3)  # let the last fills arrive on the stream
-                result.violations.extend(await check_venue(node, rig.sandbox, rig.http))
+                result.violations.extend(await check_venue(node, rig.sandbox, rig.http, baseline))
                 result.violations.extend(f"unhandled: {e}" for e in rig.errors[errors_before:])
                 result.failed_runs += len(result.violations) > violations_before
                 if progress is not None:

@@ -7,6 +7,9 @@ import asyncio
 import time
 
 import pytest
+from nautilus_trader.test_kit.providers import TestInstrumentProvider
+from nautilus_trader.test_kit.stubs.events import TestEventStubs
+from nautilus_trader.test_kit.stubs.execution import TestExecStubs
 
 from nautilus_dydx.grpc import TxStatus
 from tests.integration.data.support import BTC
@@ -18,7 +21,10 @@ from tests.reliability.concurrency import SHORT_TERM
 from tests.reliability.concurrency import encoders
 from tests.reliability.concurrency import far_bid
 from tests.reliability.concurrency import run_concurrency
+from tests.reliability.exec_suite import check_venue
+from tests.reliability.exec_suite import exec_rig
 from tests.reliability.exec_suite import run_exec_suite
+from tests.reliability.exec_suite import venue_differences
 from tests.reliability.proxy import TcpProxy
 from tests.reliability.report import percentile
 from tests.reliability.runner import EXEC_NAMES
@@ -83,6 +89,26 @@ def test_execution_faults_leave_every_order_and_fill_equal_to_the_venue() -> Non
     assert concurrency.runs == 2
     orders, modified = (int(w) for w in concurrency.detail.split()[0:3:2])
     assert orders == 24 and modified >= 4
+
+
+def test_the_venue_check_reports_a_doubled_fill_once_not_in_every_later_run() -> None:
+    async def scenario():
+        async with exec_rig() as rig:
+            node = rig.node
+            assert await check_venue(node, rig.sandbox, rig.http) == []
+            # One more OrderFilled than the venue made: what a doubled fill looks like
+            node.events.append(TestEventStubs.order_filled(
+                TestExecStubs.limit_order(), TestInstrumentProvider.btcusdt_binance(),
+            ))
+            doubled = await check_venue(node, rig.sandbox, rig.http)
+            baseline = await venue_differences(node, rig.sandbox, rig.http)
+            later = await check_venue(node, rig.sandbox, rig.http, baseline)
+            return doubled, baseline, later
+
+    doubled, baseline, later = run(scenario())
+    assert doubled == ["OrderFilled count differs from the venue's by 1 (by 0 before)"]
+    assert baseline["OrderFilled count"] == 1
+    assert later == []
 
 
 def test_side_matches_wants_the_snapshot_depth_equal_and_known_deep_levels_right() -> None:
@@ -195,9 +221,6 @@ def test_an_order_closes_at_its_cancel_expiry_or_last_fill_if_filled() -> None:
     from nautilus_trader.model.identifiers import ClientOrderId
     from nautilus_trader.model.identifiers import TradeId
     from nautilus_trader.model.objects import Quantity
-    from nautilus_trader.test_kit.providers import TestInstrumentProvider
-    from nautilus_trader.test_kit.stubs.events import TestEventStubs
-    from nautilus_trader.test_kit.stubs.execution import TestExecStubs
 
     from tests.reliability.exec_concurrency import closing_indexes
 
