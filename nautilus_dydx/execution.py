@@ -1903,6 +1903,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
                 VenueOrderId(state.venue_order_id), quantity, price, trigger,
                 self._clock.timestamp_ns(), False,
             )
+            self._cancel_replacement_if_pending(state)
             return
         await self._cancel_replace(command, order, state, encoder, quantity, price, trigger,
                                    quantums, subticks, trigger_subticks)
@@ -1981,6 +1982,14 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             VenueOrderId(state.venue_order_id), quantity, price, trigger,
             self._clock.timestamp_ns(), True,
         )
+        self._cancel_replacement_if_pending(state)
+
+    def _cancel_replacement_if_pending(self, state: VenueOrder) -> None:
+        # A cancel sent while the replace was in flight named a stateful order's old id,
+        # which the replace (first in the signer's sequence) removed: the replacement would
+        # rest, so it is canceled now (for a short-term order, a harmless second cancel)
+        if state.pending_cancel and not state.closed:
+            self.create_task(self._cancel_states([state]), log_msg="cancel the replacement")
 
     def _revert_replace(self, state: VenueOrder, previous: tuple[str, int, int]) -> None:
         # A cancel-replace that never executed: the original order stands; read its state

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.enums import TriggerType
@@ -221,5 +222,44 @@ def test_closed_orders_are_forgotten_beyond_the_bound() -> None:
             known = [o for o in orders if node.client.venue_order(o.client_order_id)]
             assert len(known) == 4  # The four closed last
             assert len(node.client._by_venue_id) == 4
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("short_term", [False, True], ids=["stateful", "short-term"])
+def test_a_cancel_sent_while_a_modify_is_in_flight_cancels_the_replacement(
+    short_term: bool,
+) -> None:
+    # The cancel names the order as it was: a stateful order's old id, which the replace
+    # (first in the signer's sequence) has removed when the cancel lands, so the replacement
+    # must be canceled too. A short-term replace keeps its id: the cancel reaches it
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            tags = {"tags": SHORT} if short_term else {}
+            order = await node.accepted_limit(OrderSide.BUY, "0.001", "50000", **tags)
+            state = node.client.venue_order(order.client_order_id)
+            sender = node.client.sender
+            name = "send_short_term" if short_term else "send_stateful"
+            send = getattr(sender, name)
+
+            async def replace_then_cancel(*args, **kwargs):
+                # The replace is on its way; its answer waits until the cancel is built
+                setattr(sender, name, send)
+                outcome = await send(*args, **kwargs)
+                node.strategy.cancel_order(order)
+                await node.wait(lambda: state.pending_cancel)
+                return outcome
+
+            setattr(sender, name, replace_then_cancel)
+            new_price = node.cache.instrument(BTC_PERP).make_price(Decimal("51000"))
+            node.strategy.modify_order(order, price=new_price)
+            await node.wait(lambda: order.status == OrderStatus.CANCELED, timeout=15.0)
+            resting = (lambda: {k[2] for k in sandbox.node.chain.short_orders
+                                if k[0] == K1_ADDRESS}) if short_term else (
+                lambda: alice_stateful(sandbox))
+            await node.wait(lambda: resting() == set(), timeout=15.0)
+            assert node.of(order.client_order_id)[3:] == [
+                "OrderPendingUpdate", "OrderPendingCancel", "OrderUpdated", "OrderCanceled",
+            ]
 
     run(scenario())
