@@ -56,7 +56,8 @@ fuzz: build  #-- Differential fuzz: FUZZ_INPUTS mutated frames (default 1000000)
 	$(BIN)/python -m tests.fuzz.run --inputs $(or $(FUZZ_INPUTS),1000000) --jobs $(or $(FUZZ_JOBS),1)
 
 reliability: build  #-- Fault suite vs the sandbox: each fault FAULT_COUNT (100) times, invariants
-	$(BIN)/python -m tests.reliability faults --faults all --count $(or $(FAULT_COUNT),100) --budget-minutes $(or $(FAULT_BUDGET_MINUTES),10)
+	$(BIN)/python -m tests.reliability faults --faults all --count $(or $(FAULT_COUNT),100) --budget-minutes $(or $(FAULT_BUDGET_MINUTES),15) \
+		--concurrency-rounds $(or $(FAULT_ROUNDS),20)
 
 soak: build  #-- Soak vs a sandbox process (SOAK_SECONDS=300): RSS MB/hour, latency start/end
 	$(BIN)/python -m tests.reliability soak --seconds $(or $(SOAK_SECONDS),300) \
