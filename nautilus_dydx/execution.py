@@ -552,15 +552,15 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             or (state.closed and order.is_open)
         )
 
-    async def _catch_up_fills(self, state: VenueOrder, venue_filled_raw: int) -> bool:
+    async def _catch_up_fills(self, state: VenueOrder, venue_filled_raw: int) -> None:
         # The order's fills the stream did not deliver, from REST (newest first), applied
-        # oldest first; True if any was applied
+        # oldest first
         if self._address is None:
-            return False
+            return
         params = self._provider.market_params(state.instrument_id)
         instrument = self._cache.instrument(state.instrument_id)
         if params is None or instrument is None:
-            return False
+            return
         venue_ids = {state.venue_order_id, *state.old_venue_order_ids}
         missing: list = []
         missing_raw = venue_filled_raw - state.filled_raw
@@ -578,10 +578,9 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
                     break
         except Exception as e:
             self._log.warning(f"Fills of {state.client_order_id!r} not read: {e!r}")
-            return False
+            return
         for fill in reversed(missing):
             self._on_fill(_RestFill(fill))
-        return bool(missing)
 
     def _on_objects_terminal(self, update: Any) -> None:
         try:
