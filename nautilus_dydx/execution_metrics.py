@@ -17,22 +17,22 @@ class LatencyHistogram:
     """
     A bounded sample of latencies (nanoseconds) with percentile queries.
 
-    Samples are kept as 8-byte integers in a ring (not one Python int each), so a full
-    histogram holds ``8 * capacity`` bytes.
+    Samples are kept as 8-byte integers in a ring allocated whole at construction (not one
+    Python int each, and no growth while it fills), so a histogram holds ``8 * capacity`` bytes.
 
     Parameters
     ----------
-    capacity : int, default 100_000
+    capacity : int, default 10_000
         The most recent samples kept.
 
     """
 
-    def __init__(self, capacity: int = 100_000) -> None:
+    def __init__(self, capacity: int = 10_000) -> None:
         if capacity < 1:
             raise ValueError(f"invalid capacity, was {capacity}")
-        self._samples = array("q")
+        self._ring = array("q", bytes(8 * capacity))
         self._capacity = capacity
-        self._next = 0  # Where the next sample goes once the ring is full
+        self._next = 0  # Where the next sample goes
         self.count = 0
 
     @property
@@ -42,8 +42,8 @@ class LatencyHistogram:
 
     @property
     def nbytes(self) -> int:
-        """The bytes the kept samples take (at most ``8 * capacity``)."""
-        return self._samples.itemsize * len(self._samples)
+        """The bytes the ring takes (``8 * capacity``)."""
+        return self._ring.itemsize * len(self._ring)
 
     def record(self, value_ns: int) -> None:
         """
@@ -55,12 +55,8 @@ class LatencyHistogram:
             The latency in nanoseconds.
 
         """
-        value = min(max(0, int(value_ns)), _MAX_NS)
-        if len(self._samples) < self._capacity:
-            self._samples.append(value)
-        else:
-            self._samples[self._next] = value
-            self._next = (self._next + 1) % self._capacity
+        self._ring[self._next] = min(max(0, int(value_ns)), _MAX_NS)
+        self._next = (self._next + 1) % self._capacity
         self.count += 1
 
     def percentile(self, q: float) -> int | None:
@@ -79,14 +75,14 @@ class LatencyHistogram:
         """
         if not 0 <= q <= 100:
             raise ValueError(f"invalid percentile, was {q}")
-        if not self._samples:
+        if not self.count:
             return None
-        ordered = sorted(self._samples)
+        ordered = sorted(self._ring[:len(self)])
         rank = max(1, math.ceil(q / 100 * len(ordered)))
         return ordered[rank - 1]
 
     def __len__(self) -> int:
-        return len(self._samples)
+        return min(self.count, self._capacity)
 
 
 class ExecutionMetrics:
@@ -95,12 +91,12 @@ class ExecutionMetrics:
 
     Parameters
     ----------
-    capacity : int, default 100_000
+    capacity : int, default 10_000
         Samples kept per stage.
 
     """
 
-    def __init__(self, capacity: int = 100_000) -> None:
+    def __init__(self, capacity: int = 10_000) -> None:
         self.histograms = {stage: LatencyHistogram(capacity) for stage in STAGES}
 
     def record(self, stage: str, start_ns: int, end_ns: int) -> None:

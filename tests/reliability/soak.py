@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import subprocess
 import sys
@@ -86,6 +87,39 @@ def rss_mb(pid: int | None = None) -> float:
     return float("nan")
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost",
+    )]
+
+
+def _mallinfo2():
+    try:
+        function = ctypes.CDLL("libc.so.6").mallinfo2  # glibc 2.33 and later
+    except (OSError, AttributeError):
+        return None
+    function.restype = _MallInfo2
+    return function
+
+
+_MALLINFO2 = _mallinfo2()
+
+
+def malloc_in_use_mb() -> float:
+    """
+    The bytes this process holds from malloc, in MB (NaN without glibc's `mallinfo2`).
+
+    Native allocations (Nautilus's Rust core, compiled extensions) and Python's objects larger
+    than 512 bytes; Python's small objects live in its own arenas, outside it. RSS growth beyond
+    it is freed memory the allocator keeps, or Python's small objects.
+    """
+    if _MALLINFO2 is None:
+        return float("nan")
+    info = _MALLINFO2()
+    return (info.uordblks + info.hblkhd) / 2**20
+
+
 def slope_per_hour(points: list[tuple[float, float]]) -> float:
     """Least-squares slope of (seconds, MB) points, in MB per hour."""
     n = len(points)
@@ -121,6 +155,8 @@ class SoakReport:
     tick_capacity: int = TICK_CAPACITY
     samples: list[tuple[float, float, float, int, int]] = field(default_factory=list)
     traced: list[tuple[float, float]] = field(default_factory=list)  # (s, MB) with tracemalloc
+    # (s, MB held from malloc, Python blocks allocated)
+    heap: list[tuple[float, float, int]] = field(default_factory=list)
     message_start: list[float] = field(default_factory=list)
     message_end: deque = field(default_factory=lambda: deque(maxlen=2_000))
     order_start: list[float] = field(default_factory=list)
@@ -151,6 +187,8 @@ class SoakReport:
     growth_stderr: float = float("nan")
     half_growth_mb_per_hour: float = float("nan")
     sandbox_growth_mb_per_hour: float = float("nan")
+    malloc_growth_mb_per_hour: float = float("nan")
+    blocks_growth_per_hour: float = float("nan")
     top_growth: list[tuple[str, int, int]] = field(default_factory=list)
 
     @property
@@ -516,6 +554,9 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
     report.half_growth_mb_per_hour = slope_per_hour([(s[0], s[1]) for s in half])
     report.sandbox_growth_mb_per_hour = slope_per_hour([(s[0], s[2]) for s in after])
     report.rss_after_warmup = after[0][1] if after else float("nan")
+    heap = [h for h in report.heap if h[0] >= warmup]
+    report.malloc_growth_mb_per_hour = slope_per_hour([(h[0], h[1]) for h in heap])
+    report.blocks_growth_per_hour = slope_per_hour([(h[0], h[2]) for h in heap])
     print_soak(report, console)
     return report
 
@@ -566,6 +607,7 @@ def _sample(actor: TimedCollector, report: SoakReport, started: float, pid: int)
     report.samples.append((
         time.perf_counter() - started, rss_mb(), rss_mb(pid), actor.delta_count, report.orders,
     ))
+    report.heap.append((report.samples[-1][0], malloc_in_use_mb(), sys.getallocatedblocks()))
     if tracemalloc.is_tracing():
         report.traced.append((report.samples[-1][0], tracemalloc.get_traced_memory()[0] / 2**20))
 
@@ -625,6 +667,10 @@ def print_soak(report: SoakReport, console: Console) -> None:
         traced = [t for t in report.traced if t[0] >= report.warmup]
         summary.add_row(f"Python-allocated (tracemalloc) growth {warm} (MB/hour)",
                         f"{slope_per_hour(traced):.2f}")
+    summary.add_row(f"held from malloc (native, Python objects > 512 B): growth {warm} (MB/hour)",
+                    f"{report.malloc_growth_mb_per_hour:.2f}")
+    summary.add_row(f"Python objects alive (allocated blocks): growth {warm} (per hour)",
+                    f"{report.blocks_growth_per_hour:,.0f}")
     summary.add_row(f"sandbox RSS growth {warm} (MB/hour)",
                     f"{report.sandbox_growth_mb_per_hour:.2f}")
     summary.add_row("closed orders purged from the cache",

@@ -68,6 +68,16 @@ def test_histogram_memory_stays_at_its_capacity_after_wrapping() -> None:
     assert histogram.percentile(100) == (1 << 63) - 1 and len(histogram) == 5
 
 
+def test_histogram_takes_its_whole_ring_at_once_and_reads_only_what_was_recorded() -> None:
+    # Allocated whole, so a filling ring never reads as growth; its unused slots are not samples
+    histogram = LatencyHistogram(capacity=1_000)
+    assert histogram.nbytes == 8_000 and len(histogram) == 0 and histogram.percentile(0) is None
+    for value in (500, 700, 600):
+        histogram.record(value)
+    assert histogram.nbytes == 8_000 and len(histogram) == 3
+    assert [histogram.percentile(q) for q in (0, 50, 100)] == [500, 600, 700]
+
+
 def test_metrics_histograms_are_bounded_per_stage() -> None:
     metrics = ExecutionMetrics(capacity=100)
     for index in range(1_000):

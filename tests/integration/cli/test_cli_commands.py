@@ -345,19 +345,23 @@ def test_book_in_a_terminal_repaints_a_table_and_exits_after_the_count(
     assert "bid=" not in screen  # Not the plain-line mode
 
 
-def _default_sigint() -> None:
-    # As in a terminal. A test run started in the background by a shell without job control
-    # (`cmd &` in a script) has SIGINT ignored, the child inherits that, and Python then leaves
-    # it ignored: the view would rightly not stop
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+# SIGINT as in a terminal. A test run started in the background by a shell without job control
+# (`cmd &` in a script) has SIGINT ignored, the child inherits that, and Python then leaves it
+# ignored: the view would rightly not stop. Restored in the child's Python, not by a `preexec_fn`:
+# that makes subprocess fork rather than spawn, and gRPC's fork handlers (the sandbox's server
+# runs in this process) then restart a poller in the child that logs an error when its fds close
+_CLI_WITH_SIGINT = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'nautilus_dydx.cli'; runpy.run_module('nautilus_dydx.cli', run_name='__main__')"
+)
 
 
 def test_ctrl_c_stops_a_live_view_cleanly(venue: SandboxThread) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "nautilus_dydx.cli", "trades", "BTC-USD", "--duration", "60",
+        [sys.executable, "-c", _CLI_WITH_SIGINT, "trades", "BTC-USD", "--duration", "60",
          *venue.network_args()],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_subprocess_env(),
-        cwd=REPO, preexec_fn=_default_sigint,
+        cwd=REPO,
     )
     try:
         # The first trade line proves the view is running before the interrupt
