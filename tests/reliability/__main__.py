@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
                            "position (about 1.1 KB each), which reads as growth")
     soak.add_argument("--tracemalloc", action="store_true",
                       help="name the allocation sites that grew after the warm-up (slower)")
+    soak.add_argument("--containers", action="store_true",
+                      help="name the dicts, sets, lists and deques that grew after the warm-up")
     args = parser.parse_args(argv)
     console = Console(width=150)
     if args.command == "faults":
@@ -67,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         purge=not args.no_purge, trace=args.tracemalloc,
         rate=args.orders_per_second, closed_kept=args.client_closed_kept,
         drop_every=args.ws_drop_every, round_trip=not args.one_sided,
+        containers=args.containers,
         **({} if args.tick_capacity is None else {"tick_capacity": args.tick_capacity}),
     ))
     return 0 if report.ok else 1

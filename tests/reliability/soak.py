@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import gc
 import os
 import subprocess
 import sys
@@ -190,6 +191,8 @@ class SoakReport:
     malloc_growth_mb_per_hour: float = float("nan")
     blocks_growth_per_hour: float = float("nan")
     top_growth: list[tuple[str, int, int]] = field(default_factory=list)
+    grown_containers: list[tuple[str, int, int]] = field(default_factory=list)
+    grown_types: list[tuple[str, int, int]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -457,13 +460,16 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
                    closed_kept: int | None = None,
                    tick_capacity: int = TICK_CAPACITY,
                    drop_every: float = WS_DROP_EVERY_S,
-                   round_trip: bool = True) -> SoakReport:
+                   round_trip: bool = True, containers: bool = False) -> SoakReport:
     """
     Run the soak for `seconds`; print and return the report.
 
     RSS growth is the least-squares slope over the samples after `warmup` seconds (start-up
     allocations settle first). With `trace`, tracemalloc snapshots taken at the end of the
-    warm-up and at the end name the allocation sites that grew (the run is slower then).
+    warm-up and at the end name the allocation sites that grew (the run is slower then). With
+    `containers`, the lengths of every live dict, set, list and deque are taken at the same two
+    points and the ones that grew most are named by their owner (the table of lengths is held
+    meanwhile, so the RSS figures of such a run are not the product's).
     """
     console = console or Console()
     report = SoakReport(seconds, warmup=warmup, purge=purge, rate=rate,
@@ -511,16 +517,26 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
                                                drop_every))
             next_sample = 0.0
             baseline = None
+            lengths = None
             while (elapsed := time.perf_counter() - started) < seconds:
                 if elapsed >= next_sample:
                     _sample(actor, report, started, process.pid)
                     next_sample += sample_every
                 if trace and baseline is None and elapsed >= warmup:
                     baseline = tracemalloc.take_snapshot()
+                if containers and lengths is None and elapsed >= warmup:
+                    lengths = container_lengths()
+                    types = type_counts()
                 await asyncio.sleep(0.2)
             _sample(actor, report, started, process.pid)
             if trace and baseline is not None:
                 report.top_growth = top_growth(baseline, tracemalloc.take_snapshot())
+            if lengths is not None:
+                report.grown_containers = grown_containers(lengths)
+                after_types = type_counts()
+                report.grown_types = [(name, after_types[name], count) for name, count in
+                                      (after_types - types).most_common(12)]
+                lengths = None
             await flow
             await end_state(node, strategy, endpoints.http_url, report)
             report.deltas = actor.delta_count
@@ -625,6 +641,70 @@ def top_growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot,
     return result
 
 
+_CONTAINERS = (dict, set, list, deque)
+
+
+def container_lengths() -> dict[int, tuple[type, int]]:
+    """The type and length of every live container the collector tracks, by id."""
+    gc.collect()
+    return {id(o): (type(o), len(o)) for o in gc.get_objects() if isinstance(o, _CONTAINERS)}
+
+
+def type_counts() -> Counter:
+    """Live objects by type: the collector's and, one level down, the untracked ones they hold."""
+    gc.collect()
+    seen: set[int] = set()
+    counts: Counter = Counter()
+    for o in gc.get_objects():
+        for x in (o, *gc.get_referents(o)):
+            if id(x) not in seen:
+                seen.add(id(x))
+                counts[type(x).__name__] += 1
+    return counts
+
+
+def grown_containers(before: dict[int, tuple[type, int]],
+                     limit: int = 12) -> list[tuple[str, int, int]]:
+    """The containers alive at both points that grew most: (owner and kind, length, growth)."""
+    gc.collect()
+    grown = []
+    for o in gc.get_objects():
+        if isinstance(o, _CONTAINERS):
+            kind, length = before.get(id(o), (None, 0))
+            if kind is type(o) and len(o) > length:
+                grown.append((len(o) - length, o))
+    grown.sort(key=lambda g: g[0], reverse=True)
+    return [(_describe(o), len(o), growth) for growth, o in grown[:limit]]
+
+
+def _describe(container) -> str:
+    # Owner: the object holding it (an instance's attribute name where there is one) and the
+    # type of one element, which is usually enough to tell which index it is
+    owner = "?"
+    for ref in gc.get_referrers(container):
+        if isinstance(ref, dict):
+            name = next((k for k, v in ref.items() if v is container), None)
+            holders = [h for h in gc.get_referrers(ref) if getattr(h, "__dict__", None) is ref]
+            if holders:
+                owner = f"{type(holders[0]).__name__}.{name}"
+                break
+            if name is not None and "__name__" in ref:
+                owner = f"{ref['__name__']}.{name}"
+                break
+        elif not isinstance(ref, (*_CONTAINERS, type(gc.get_referrers))) and \
+                type(ref).__module__ != "builtins":
+            # An instance whose attributes live inline (no dict object) refers to them itself
+            attributes = getattr(ref, "__dict__", {})
+            name = next((k for k, v in attributes.items() if v is container), None)
+            owner = type(ref).__name__ + ("" if name is None else f".{name}")
+            break
+    item = next(iter(container), None)
+    if isinstance(container, dict) and item is not None:
+        value = container[item]
+        return f"{owner} ({type(container).__name__} {type(item).__name__} -> {type(value).__name__})"
+    return f"{owner} ({type(container).__name__} of {type(item).__name__})"
+
+
 def _short(path: str) -> str:
     for marker in ("site-packages/", "nautilus_dydx/", "tests/"):
         if marker in path:
@@ -723,3 +803,17 @@ def print_soak(report: SoakReport, console: Console) -> None:
         for site, size, count in report.top_growth:
             growth.add_row(site, f"{size / 1024:.1f}", str(count))
         console.print(growth)
+    if report.grown_containers:
+        grown = Table(title="containers grown after the warm-up")
+        for column in ("owner (container: element)", "length at the end", "grown by"):
+            grown.add_column(column, justify="left" if column.startswith("owner") else "right")
+        for name, length, growth in report.grown_containers:
+            grown.add_row(name, f"{length:,}", f"{growth:,}")
+        console.print(grown)
+    if report.grown_types:
+        types = Table(title="object types grown after the warm-up")
+        for column in ("type", "alive at the end", "grown by"):
+            types.add_column(column, justify="left" if column == "type" else "right")
+        for name, alive, growth in report.grown_types:
+            types.add_row(name, f"{alive:,}", f"{growth:,}")
+        console.print(types)

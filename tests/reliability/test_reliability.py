@@ -32,8 +32,11 @@ from tests.reliability.rig import SNAPSHOT_DEPTH
 from tests.reliability.rig import running_rig
 from tests.reliability.rig import side_matches
 from tests.reliability.rig import wait
+from tests.reliability.soak import container_lengths
+from tests.reliability.soak import grown_containers
 from tests.reliability.soak import slope_per_hour
 from tests.reliability.soak import slope_stderr_per_hour
+from tests.reliability.soak import type_counts
 from tests.reliability.suite import FAULTS
 from tests.reliability.suite import flow_blocks
 from tests.reliability.suite import run_suite
@@ -171,6 +174,25 @@ def test_slope_per_hour_is_the_least_squares_slope() -> None:
         (1.8 / 2 / 5) ** 0.5 * 3600,
     )
     assert slope_stderr_per_hour([(0, 100), (60, 101), (120, 102)]) == 0.0
+
+
+class _Holder:
+    def __init__(self) -> None:
+        self.grows: dict = {"first": [0.0]}  # Holds a list: the collector tracks it
+        self.stays: list = [1, 2, 3]
+
+
+def test_soak_diagnostics_name_the_container_and_the_types_that_grew() -> None:
+    holder = _Holder()
+    lengths, types = container_lengths(), type_counts()
+    for i in range(500):
+        holder.grows[f"key-{i}"] = [float(i)]  # One list and one float per entry
+    grown = grown_containers(lengths)
+    assert grown[0] == ("_Holder.grows (dict str -> list)", 501, 500)
+    assert all("_Holder.stays" not in name for name, _, _ in grown)
+    growth = type_counts() - types
+    assert growth["list"] >= 500
+    assert growth["float"] >= 500
 
 
 def test_percentile_picks_the_nearest_rank() -> None:
