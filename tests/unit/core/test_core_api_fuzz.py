@@ -9,7 +9,6 @@ with MemoryError (which the child reports) instead of pushing the machine into s
 
 from __future__ import annotations
 
-import resource
 import subprocess
 import sys
 
@@ -18,15 +17,21 @@ import pytest
 from tests.conftest import REPO_ROOT
 
 
-def limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, 2 * 1024**3))
+# The limit is set by the child's Python, not by a `preexec_fn`: that makes subprocess fork, and
+# in a test process where a sandbox's gRPC server runs, gRPC's fork handlers leave a poller in the
+# child that can abort it (exit -6, an `epoll_wait` error) when its fds close
+_FUZZ_WITH_MEMORY_LIMIT = (
+    "import resource, runpy, sys; "
+    "resource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, 2 * 1024**3)); "
+    "sys.argv[0] = 'tests.fuzz.api'; runpy.run_module('tests.fuzz.api', run_name='__main__')"
+)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_calls_return_or_raise_and_never_abort(seed) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "tests.fuzz.api", "--seed", str(seed), "--calls", "1500"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, preexec_fn=limit_memory,
+        [sys.executable, "-c", _FUZZ_WITH_MEMORY_LIMIT, "--seed", str(seed), "--calls", "1500"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, (
         f"seed {seed}: exit {result.returncode}; replay with `python -m tests.fuzz.api "
