@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
                       help="name the allocation sites that grew after the warm-up (slower)")
     soak.add_argument("--containers", action="store_true",
                       help="name the dicts, sets, lists and deques that grew after the warm-up")
+    soak.add_argument("--malloc-trim-every", type=float, default=0.0,
+                      help="seconds between malloc_trim(0) calls in the node (0: none); tells "
+                           "freed memory malloc keeps from memory in use")
     args = parser.parse_args(argv)
     console = Console(width=150)
     if args.command == "faults":
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         purge=not args.no_purge, trace=args.tracemalloc,
         rate=args.orders_per_second, closed_kept=args.client_closed_kept,
         drop_every=args.ws_drop_every, round_trip=not args.one_sided,
-        containers=args.containers,
+        containers=args.containers, trim_every=args.malloc_trim_every,
         **({} if args.tick_capacity is None else {"tick_capacity": args.tick_capacity}),
     ))
     return 0 if report.ok else 1

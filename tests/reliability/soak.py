@@ -42,6 +42,7 @@ from nautilus_trader.model.events import OrderModifyRejected
 from nautilus_trader.model.events import OrderRejected
 from nautilus_trader.trading.strategy import Strategy
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from nautilus_dydx import DYDX
@@ -74,6 +75,7 @@ VENUE_SETTLE_S = 10.0
 # capacity fills within the warm-up, so the slope after it is what is never freed
 TICK_CAPACITY = 100
 TRACE_FRAMES = 8
+MAPPINGS_EVERY = 6  # samples between readings of the memory map
 # Far from the market (the sandbox oracles start near 66 000 and 3 300)
 FAR_BID = {BTC_PERP: Decimal(30_000), ETH_PERP: Decimal(1_000)}
 SOAK_SHORT = [DYDXOrderTags(is_short_term_order=True, num_blocks_open=10).value]
@@ -105,6 +107,7 @@ def _mallinfo2():
 
 
 _MALLINFO2 = _mallinfo2()
+_LIBC = ctypes.CDLL(None)
 
 
 def malloc_in_use_mb() -> float:
@@ -119,6 +122,46 @@ def malloc_in_use_mb() -> float:
         return float("nan")
     info = _MALLINFO2()
     return (info.uordblks + info.hblkhd) / 2**20
+
+
+_THREAD_ARENA = 64 * 2**20  # glibc's per-thread malloc heaps: 64 MiB-aligned regions
+_PYMALLOC_ARENA = 2**20  # Python's small-object arenas: one 1 MiB mmap each (3.10 and later)
+
+
+def mapping_rss() -> Counter:
+    """
+    Resident kB of this process by kind of mapping, from /proc/self/smaps.
+
+    The kinds tell which allocator holds a growth: malloc's main heap (`[heap]`), its
+    per-thread arenas, Python's object arenas, other anonymous maps (large mallocs, the
+    Rust core's allocations, thread stacks) and file-backed pages (code, read-only data).
+    """
+    totals: Counter = Counter()
+    kind = "other"
+    try:
+        with open("/proc/self/smaps") as f:
+            for line in f:
+                head = line.split(maxsplit=5)
+                if "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
+                    start, end = (int(x, 16) for x in head[0].split("-"))
+                    path = head[5].strip() if len(head) > 5 else ""
+                    if path == "[heap]":
+                        kind = "malloc main heap"
+                    elif path.startswith("["):
+                        kind = path
+                    elif path:
+                        kind = "file-backed"
+                    elif start % _THREAD_ARENA == 0:
+                        kind = "malloc thread arenas"
+                    elif end - start == _PYMALLOC_ARENA:
+                        kind = "Python object arenas"
+                    else:
+                        kind = "other anonymous"
+                elif head[0] == "Rss:":
+                    totals[kind] += int(head[1])
+    except OSError:
+        pass
+    return totals
 
 
 def slope_per_hour(points: list[tuple[float, float]]) -> float:
@@ -158,6 +201,9 @@ class SoakReport:
     traced: list[tuple[float, float]] = field(default_factory=list)  # (s, MB) with tracemalloc
     # (s, MB held from malloc, Python blocks allocated)
     heap: list[tuple[float, float, int]] = field(default_factory=list)
+    mappings: list[tuple[float, Counter]] = field(default_factory=list)  # (s, kB by kind)
+    mapping_growth: list[tuple[str, float, float]] = field(default_factory=list)
+    trim_seconds: list[float] = field(default_factory=list)
     message_start: list[float] = field(default_factory=list)
     message_end: deque = field(default_factory=lambda: deque(maxlen=2_000))
     order_start: list[float] = field(default_factory=list)
@@ -460,7 +506,8 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
                    closed_kept: int | None = None,
                    tick_capacity: int = TICK_CAPACITY,
                    drop_every: float = WS_DROP_EVERY_S,
-                   round_trip: bool = True, containers: bool = False) -> SoakReport:
+                   round_trip: bool = True, containers: bool = False,
+                   trim_every: float = 0.0) -> SoakReport:
     """
     Run the soak for `seconds`; print and return the report.
 
@@ -516,12 +563,18 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
             flow = loop.create_task(orders.run(seconds, control_url, rate, warmup / 2,
                                                drop_every))
             next_sample = 0.0
+            next_trim = trim_every or float("inf")
             baseline = None
             lengths = None
             while (elapsed := time.perf_counter() - started) < seconds:
                 if elapsed >= next_sample:
                     _sample(actor, report, started, process.pid)
                     next_sample += sample_every
+                if elapsed >= next_trim:
+                    t0 = time.perf_counter()
+                    _LIBC.malloc_trim(0)
+                    report.trim_seconds.append(time.perf_counter() - t0)
+                    next_trim += trim_every
                 if trace and baseline is None and elapsed >= warmup:
                     baseline = tracemalloc.take_snapshot()
                 if containers and lengths is None and elapsed >= warmup:
@@ -573,6 +626,13 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
     heap = [h for h in report.heap if h[0] >= warmup]
     report.malloc_growth_mb_per_hour = slope_per_hour([(h[0], h[1]) for h in heap])
     report.blocks_growth_per_hour = slope_per_hour([(h[0], h[2]) for h in heap])
+    mapped = [m for m in report.mappings if m[0] >= warmup]
+    kinds = sorted({k for _, m in mapped for k in m})
+    report.mapping_growth = sorted(
+        ((k, mapped[-1][1][k] / 1024,
+          slope_per_hour([(t, m[k] / 1024) for t, m in mapped])) for k in kinds),
+        key=lambda g: g[2], reverse=True,
+    ) if len(mapped) > 1 else []
     print_soak(report, console)
     return report
 
@@ -624,6 +684,8 @@ def _sample(actor: TimedCollector, report: SoakReport, started: float, pid: int)
         time.perf_counter() - started, rss_mb(), rss_mb(pid), actor.delta_count, report.orders,
     ))
     report.heap.append((report.samples[-1][0], malloc_in_use_mb(), sys.getallocatedblocks()))
+    if len(report.samples) % MAPPINGS_EVERY == 1:  # Reading smaps takes ~15 ms
+        report.mappings.append((report.samples[-1][0], mapping_rss()))
     if tracemalloc.is_tracing():
         report.traced.append((report.samples[-1][0], tracemalloc.get_traced_memory()[0] / 2**20))
 
@@ -751,6 +813,16 @@ def print_soak(report: SoakReport, console: Console) -> None:
                     f"{report.malloc_growth_mb_per_hour:.2f}")
     summary.add_row(f"Python objects alive (allocated blocks): growth {warm} (per hour)",
                     f"{report.blocks_growth_per_hour:,.0f}")
+    if report.trim_seconds:
+        summary.add_row("malloc_trim calls, ms each (median / max)",
+                        f"{len(report.trim_seconds)}, "
+                        f"{percentile(report.trim_seconds, 0.5) * 1000:.1f} / "
+                        f"{max(report.trim_seconds) * 1000:.1f}")
+    for kind, mb, growth in report.mapping_growth:
+        if mb < 1.0 and abs(growth) < 0.05:
+            continue
+        summary.add_row(f"  RSS in {escape(kind)}: MB at the end, growth {warm} (MB/hour)",
+                        f"{mb:.1f}, {growth:+.2f}")
     summary.add_row(f"sandbox RSS growth {warm} (MB/hour)",
                     f"{report.sandbox_growth_mb_per_hour:.2f}")
     summary.add_row("closed orders purged from the cache",

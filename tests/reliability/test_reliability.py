@@ -34,6 +34,8 @@ from tests.reliability.rig import side_matches
 from tests.reliability.rig import wait
 from tests.reliability.soak import container_lengths
 from tests.reliability.soak import grown_containers
+from tests.reliability.soak import mapping_rss
+from tests.reliability.soak import rss_mb
 from tests.reliability.soak import slope_per_hour
 from tests.reliability.soak import slope_stderr_per_hour
 from tests.reliability.soak import type_counts
@@ -193,6 +195,19 @@ def test_soak_diagnostics_name_the_container_and_the_types_that_grew() -> None:
     growth = type_counts() - types
     assert growth["list"] >= 500
     assert growth["float"] >= 500
+
+
+def test_soak_memory_map_splits_the_rss_by_allocator() -> None:
+    before = mapping_rss()
+    assert abs(sum(before.values()) / 1024 - rss_mb()) < 0.1 * rss_mb()
+    assert before["file-backed"] > 0 and before["malloc main heap"] > 0
+    # 64 MB from malloc is mmapped on its own: it shows among the other anonymous maps once
+    # its pages are touched
+    block = bytearray(64 * 2**20)
+    block[::4096] = b"x" * len(range(0, len(block), 4096))
+    grown = mapping_rss()["other anonymous"] - before["other anonymous"]
+    assert grown >= 60 * 1024
+    del block
 
 
 def test_percentile_picks_the_nearest_rank() -> None:
