@@ -110,6 +110,18 @@ _MALLINFO2 = _mallinfo2()
 _LIBC = ctypes.CDLL(None)
 
 
+def malloc_free_mb() -> float:
+    """
+    The bytes malloc holds free in its heaps, in MB (NaN without glibc's `mallinfo2`).
+
+    Freed memory it keeps for reuse: a growth here beside a flat in-use figure is
+    fragmentation (free pieces too small or too scattered for the new requests).
+    """
+    if _MALLINFO2 is None:
+        return float("nan")
+    return _MALLINFO2().fordblks / 2**20
+
+
 def malloc_in_use_mb() -> float:
     """
     The bytes this process holds from malloc, in MB (NaN without glibc's `mallinfo2`).
@@ -135,6 +147,8 @@ def mapping_rss() -> Counter:
     The kinds tell which allocator holds a growth: malloc's main heap (`[heap]`), its
     per-thread arenas, Python's object arenas, other anonymous maps (large mallocs, the
     Rust core's allocations, thread stacks) and file-backed pages (code, read-only data).
+    "malloc main heap, mapped" is the heap's whole extent, resident or not: the heap's RSS
+    can grow inside it without malloc asking for more (free pages touched for the first time).
     """
     totals: Counter = Counter()
     kind = "other"
@@ -159,6 +173,8 @@ def mapping_rss() -> Counter:
                         kind = "other anonymous"
                 elif head[0] == "Rss:":
                     totals[kind] += int(head[1])
+                elif head[0] == "Size:" and kind == "malloc main heap":
+                    totals["malloc main heap, mapped"] += int(head[1])
     except OSError:
         pass
     return totals
@@ -199,8 +215,8 @@ class SoakReport:
     tick_capacity: int = TICK_CAPACITY
     samples: list[tuple[float, float, float, int, int]] = field(default_factory=list)
     traced: list[tuple[float, float]] = field(default_factory=list)  # (s, MB) with tracemalloc
-    # (s, MB held from malloc, Python blocks allocated)
-    heap: list[tuple[float, float, int]] = field(default_factory=list)
+    # (s, MB held from malloc, Python blocks allocated, MB free inside malloc's heaps)
+    heap: list[tuple[float, float, int, float]] = field(default_factory=list)
     mappings: list[tuple[float, Counter]] = field(default_factory=list)  # (s, kB by kind)
     mapping_growth: list[tuple[str, float, float]] = field(default_factory=list)
     trim_seconds: list[float] = field(default_factory=list)
@@ -236,6 +252,7 @@ class SoakReport:
     sandbox_growth_mb_per_hour: float = float("nan")
     malloc_growth_mb_per_hour: float = float("nan")
     blocks_growth_per_hour: float = float("nan")
+    malloc_free_growth_mb_per_hour: float = float("nan")
     top_growth: list[tuple[str, int, int]] = field(default_factory=list)
     grown_containers: list[tuple[str, int, int]] = field(default_factory=list)
     grown_types: list[tuple[str, int, int]] = field(default_factory=list)
@@ -626,6 +643,7 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
     heap = [h for h in report.heap if h[0] >= warmup]
     report.malloc_growth_mb_per_hour = slope_per_hour([(h[0], h[1]) for h in heap])
     report.blocks_growth_per_hour = slope_per_hour([(h[0], h[2]) for h in heap])
+    report.malloc_free_growth_mb_per_hour = slope_per_hour([(h[0], h[3]) for h in heap])
     mapped = [m for m in report.mappings if m[0] >= warmup]
     kinds = sorted({k for _, m in mapped for k in m})
     report.mapping_growth = sorted(
@@ -683,7 +701,8 @@ def _sample(actor: TimedCollector, report: SoakReport, started: float, pid: int)
     report.samples.append((
         time.perf_counter() - started, rss_mb(), rss_mb(pid), actor.delta_count, report.orders,
     ))
-    report.heap.append((report.samples[-1][0], malloc_in_use_mb(), sys.getallocatedblocks()))
+    report.heap.append((report.samples[-1][0], malloc_in_use_mb(), sys.getallocatedblocks(),
+                        malloc_free_mb()))
     if len(report.samples) % MAPPINGS_EVERY == 1:  # Reading smaps takes ~15 ms
         report.mappings.append((report.samples[-1][0], mapping_rss()))
     if tracemalloc.is_tracing():
@@ -811,6 +830,9 @@ def print_soak(report: SoakReport, console: Console) -> None:
                         f"{slope_per_hour(traced):.2f}")
     summary.add_row(f"held from malloc (native, Python objects > 512 B): growth {warm} (MB/hour)",
                     f"{report.malloc_growth_mb_per_hour:.2f}")
+    summary.add_row(f"free but kept by malloc: MB at the end, growth {warm} (MB/hour)",
+                    f"{report.heap[-1][3] if report.heap else float('nan'):.1f}, "
+                    f"{report.malloc_free_growth_mb_per_hour:.2f}")
     summary.add_row(f"Python objects alive (allocated blocks): growth {warm} (per hour)",
                     f"{report.blocks_growth_per_hour:,.0f}")
     if report.trim_seconds:
@@ -820,6 +842,10 @@ def print_soak(report: SoakReport, console: Console) -> None:
                         f"{max(report.trim_seconds) * 1000:.1f}")
     for kind, mb, growth in report.mapping_growth:
         if mb < 1.0 and abs(growth) < 0.05:
+            continue
+        if kind.endswith(", mapped"):
+            summary.add_row(f"  {kind}: MB at the end, growth {warm} (MB/hour)",
+                            f"{mb:.1f}, {growth:+.2f}")
             continue
         summary.add_row(f"  RSS in {escape(kind)}: MB at the end, growth {warm} (MB/hour)",
                         f"{mb:.1f}, {growth:+.2f}")
