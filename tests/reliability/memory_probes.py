@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ctypes
 import gc
 import sys
 import tempfile
@@ -40,18 +39,18 @@ from nautilus_dydx.client_ids import OrderUuids
 from nautilus_dydx.execution_metrics import STAGES
 from nautilus_dydx.execution_metrics import ExecutionMetrics
 from nautilus_dydx.execution_state import VenueOrder
+from tests.reliability.soak import LIBC
 from tests.reliability.soak import rss_mb
 
 
 K1 = "dydx1wldnytkerzs39rs28djn0p9vvqer2x2k5x8hjy"
 ORDER_ID = "O-20261203-074157-001-001-{}"
-_libc = ctypes.CDLL("libc.so.6")
 
 
 def trimmed_rss_mb() -> float:
     """RSS after a full collection and `malloc_trim(0)` (freed memory glibc held returned)."""
     gc.collect()
-    _libc.malloc_trim(0)
+    LIBC.malloc_trim(0)
     return rss_mb()
 
 

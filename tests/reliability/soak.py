@@ -97,60 +97,50 @@ class _MallInfo2(ctypes.Structure):
     )]
 
 
-def _mallinfo2():
+def _libc() -> ctypes.CDLL | None:
     try:
-        function = ctypes.CDLL("libc.so.6").mallinfo2  # glibc 2.33 and later
-    except (OSError, AttributeError):
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
         return None
-    function.restype = _MallInfo2
-    return function
 
 
-_MALLINFO2 = _mallinfo2()
-_LIBC = ctypes.CDLL(None)
+LIBC = _libc()  # glibc: mallinfo2 (2.33 and later) and malloc_trim
+_MALLINFO2 = getattr(LIBC, "mallinfo2", None)
+if _MALLINFO2 is not None:
+    _MALLINFO2.restype = _MallInfo2
 
 
-def malloc_free_mb() -> float:
+def malloc_mb() -> tuple[float, float]:
     """
-    The bytes malloc holds free in its heaps, in MB (NaN without glibc's `mallinfo2`).
+    What malloc holds, in MB: (in use, free in its heaps); NaN without glibc's `mallinfo2`.
 
-    Freed memory it keeps for reuse: a growth here beside a flat in-use figure is
+    In use: native allocations (Nautilus's Rust core, compiled extensions) and Python's
+    objects larger than 512 bytes; Python's small objects live in its own arenas, outside it.
+    Free: freed memory malloc keeps for reuse; a growth there beside a flat in-use figure is
     fragmentation (free pieces too small or too scattered for the new requests).
     """
     if _MALLINFO2 is None:
-        return float("nan")
-    return _MALLINFO2().fordblks / 2**20
-
-
-def malloc_in_use_mb() -> float:
-    """
-    The bytes this process holds from malloc, in MB (NaN without glibc's `mallinfo2`).
-
-    Native allocations (Nautilus's Rust core, compiled extensions) and Python's objects larger
-    than 512 bytes; Python's small objects live in its own arenas, outside it. RSS growth beyond
-    it is freed memory the allocator keeps, or Python's small objects.
-    """
-    if _MALLINFO2 is None:
-        return float("nan")
+        return float("nan"), float("nan")
     info = _MALLINFO2()
-    return (info.uordblks + info.hblkhd) / 2**20
+    return (info.uordblks + info.hblkhd) / 2**20, info.fordblks / 2**20
 
 
 _THREAD_ARENA = 64 * 2**20  # glibc's per-thread malloc heaps: 64 MiB-aligned regions
 _PYMALLOC_ARENA = 2**20  # Python's small-object arenas: one 1 MiB mmap each (3.10 and later)
 
 
-def mapping_rss() -> Counter:
+def mapping_rss() -> tuple[Counter, int]:
     """
-    Resident kB of this process by kind of mapping, from /proc/self/smaps.
+    Resident kB of this process by kind of mapping, and the main heap's mapped kB, from smaps.
 
     The kinds tell which allocator holds a growth: malloc's main heap (`[heap]`), its
     per-thread arenas, Python's object arenas, other anonymous maps (large mallocs, the
     Rust core's allocations, thread stacks) and file-backed pages (code, read-only data).
-    "malloc main heap, mapped" is the heap's whole extent, resident or not: the heap's RSS
-    can grow inside it without malloc asking for more (free pages touched for the first time).
+    The heap's mapped size is its whole extent, resident or not: the heap's RSS can grow inside
+    it without malloc asking for more (free pages touched for the first time).
     """
     totals: Counter = Counter()
+    heap_mapped = 0
     kind = "other"
     try:
         with open("/proc/self/smaps") as f:
@@ -174,10 +164,10 @@ def mapping_rss() -> Counter:
                 elif head[0] == "Rss:":
                     totals[kind] += int(head[1])
                 elif head[0] == "Size:" and kind == "malloc main heap":
-                    totals["malloc main heap, mapped"] += int(head[1])
+                    heap_mapped += int(head[1])
     except OSError:
         pass
-    return totals
+    return totals, heap_mapped
 
 
 def slope_per_hour(points: list[tuple[float, float]]) -> float:
@@ -217,8 +207,10 @@ class SoakReport:
     traced: list[tuple[float, float]] = field(default_factory=list)  # (s, MB) with tracemalloc
     # (s, MB held from malloc, Python blocks allocated, MB free inside malloc's heaps)
     heap: list[tuple[float, float, int, float]] = field(default_factory=list)
-    mappings: list[tuple[float, Counter]] = field(default_factory=list)  # (s, kB by kind)
+    # (s, resident kB by kind, heap's mapped kB)
+    mappings: list[tuple[float, Counter, int]] = field(default_factory=list)
     mapping_growth: list[tuple[str, float, float]] = field(default_factory=list)
+    heap_mapped: tuple[float, float] = (float("nan"), float("nan"))  # MB at the end, MB/hour
     trim_seconds: list[float] = field(default_factory=list)
     message_start: list[float] = field(default_factory=list)
     message_end: deque = field(default_factory=lambda: deque(maxlen=2_000))
@@ -589,7 +581,7 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
                     next_sample += sample_every
                 if elapsed >= next_trim:
                     t0 = time.perf_counter()
-                    _LIBC.malloc_trim(0)
+                    LIBC.malloc_trim(0)
                     report.trim_seconds.append(time.perf_counter() - t0)
                     next_trim += trim_every
                 if trace and baseline is None and elapsed >= warmup:
@@ -645,12 +637,15 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
     report.blocks_growth_per_hour = slope_per_hour([(h[0], h[2]) for h in heap])
     report.malloc_free_growth_mb_per_hour = slope_per_hour([(h[0], h[3]) for h in heap])
     mapped = [m for m in report.mappings if m[0] >= warmup]
-    kinds = sorted({k for _, m in mapped for k in m})
-    report.mapping_growth = sorted(
-        ((k, mapped[-1][1][k] / 1024,
-          slope_per_hour([(t, m[k] / 1024) for t, m in mapped])) for k in kinds),
-        key=lambda g: g[2], reverse=True,
-    ) if len(mapped) > 1 else []
+    if len(mapped) > 1:
+        kinds = sorted({k for _, m, _ in mapped for k in m})
+        report.mapping_growth = sorted(
+            ((k, mapped[-1][1][k] / 1024,
+              slope_per_hour([(t, m[k] / 1024) for t, m, _ in mapped])) for k in kinds),
+            key=lambda g: g[2], reverse=True,
+        )
+        report.heap_mapped = (mapped[-1][2] / 1024,
+                              slope_per_hour([(t, kb / 1024) for t, _, kb in mapped]))
     print_soak(report, console)
     return report
 
@@ -701,10 +696,10 @@ def _sample(actor: TimedCollector, report: SoakReport, started: float, pid: int)
     report.samples.append((
         time.perf_counter() - started, rss_mb(), rss_mb(pid), actor.delta_count, report.orders,
     ))
-    report.heap.append((report.samples[-1][0], malloc_in_use_mb(), sys.getallocatedblocks(),
-                        malloc_free_mb()))
+    in_use, free = malloc_mb()
+    report.heap.append((report.samples[-1][0], in_use, sys.getallocatedblocks(), free))
     if len(report.samples) % MAPPINGS_EVERY == 1:  # Reading smaps takes ~15 ms
-        report.mappings.append((report.samples[-1][0], mapping_rss()))
+        report.mappings.append((report.samples[-1][0], *mapping_rss()))
     if tracemalloc.is_tracing():
         report.traced.append((report.samples[-1][0], tracemalloc.get_traced_memory()[0] / 2**20))
 
@@ -841,14 +836,13 @@ def print_soak(report: SoakReport, console: Console) -> None:
                         f"{percentile(report.trim_seconds, 0.5) * 1000:.1f} / "
                         f"{max(report.trim_seconds) * 1000:.1f}")
     for kind, mb, growth in report.mapping_growth:
-        if mb < 1.0 and abs(growth) < 0.05:
-            continue
-        if kind.endswith(", mapped"):
-            summary.add_row(f"  {kind}: MB at the end, growth {warm} (MB/hour)",
+        if mb >= 1.0 or abs(growth) >= 0.05:
+            summary.add_row(f"  RSS in {escape(kind)}: MB at the end, growth {warm} (MB/hour)",
                             f"{mb:.1f}, {growth:+.2f}")
-            continue
-        summary.add_row(f"  RSS in {escape(kind)}: MB at the end, growth {warm} (MB/hour)",
-                        f"{mb:.1f}, {growth:+.2f}")
+    if report.mapping_growth:
+        summary.add_row(f"  malloc main heap, mapped (resident or not): MB at the end, growth "
+                        f"{warm} (MB/hour)",
+                        f"{report.heap_mapped[0]:.1f}, {report.heap_mapped[1]:+.2f}")
     summary.add_row(f"sandbox RSS growth {warm} (MB/hour)",
                     f"{report.sandbox_growth_mb_per_hour:.2f}")
     summary.add_row("closed orders purged from the cache",
