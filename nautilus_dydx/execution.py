@@ -66,6 +66,7 @@ from nautilus_dydx._core.frames import PerpetualPositionUpdate
 from nautilus_dydx._core.frames import Subscribed
 from nautilus_dydx._core.frames import SubaccountInfo
 from nautilus_dydx._core.frames import iso_to_ns
+from nautilus_dydx.client_id_store import ClientIdStoreError
 from nautilus_dydx.client_ids import ClientIdCodec
 from nautilus_dydx.client_ids import ClientIdCollisionError
 from nautilus_dydx.client_ids import open_client_id_codec
@@ -117,6 +118,7 @@ _INCLUSION_WAIT_SECS = 60.0  # Longest wait for a lost stateful answer when bloc
 _MAX_EARLY_CANCELS = 10_000  # Cancels remembered for orders whose submit has not arrived
 _CATCH_UP_FILLS_SCAN = 5_000  # Newest fills read at most to find an order's missed fills
 _REPLACEMENT_WAIT_SECS = 3.0  # Least wait for a higher good-til-block before a modify fails
+_PRUNE_EVERY_SECS = 60.0  # Released client-id store rows are deleted this often (past their grace)
 _MARKET_TYPES = (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.MARKET_IF_TOUCHED)
 _TRIGGER_LIMIT_TYPES = (OrderType.STOP_LIMIT, OrderType.LIMIT_IF_TOUCHED)
 _ACCOUNT_CHANNELS = frozenset({"v4_subaccounts", "v4_parent_subaccounts"})
@@ -461,6 +463,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         except TimeoutError:
             self._log.warning("No subaccount snapshot yet: orders resolve once it arrives")
         self._own_tasks.append(self.create_task(self.tracker.poll(self._node), log_msg="blocks"))
+        self._own_tasks.append(self.create_task(self._prune_client_ids(), log_msg="client ids"))
         await self._await_account_registered()
 
     async def _disconnect(self) -> None:
@@ -471,6 +474,20 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         for task in list(self._tasks):  # Resolutions and recoveries still running
             if task is not asyncio.current_task():
                 task.cancel()
+
+    async def _prune_client_ids(self) -> None:
+        # Without it the codec's maps and the store keep a row per replaced (or stored-form)
+        # order for good. In a thread: the delete waits for its fsync
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(_PRUNE_EVERY_SECS)
+            codec = self._codec
+            if codec is None:
+                continue
+            try:
+                await loop.run_in_executor(None, codec.prune)
+            except ClientIdStoreError as e:
+                self._log.warning(f"Cannot prune the client order ID store: {e}")
 
     # -- Stream --------------------------------------------------------------------------------
 

@@ -720,31 +720,41 @@ def top_growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot,
 _CONTAINERS = (dict, set, list, deque)
 
 
-def container_lengths() -> dict[int, tuple[type, int]]:
-    """The type and length of every live container the collector tracks, by id."""
+def live_objects() -> list:
+    """
+    Every live object the collector can reach: the ones it tracks and, at any depth below them,
+    the ones it does not (a dict holding only strings, ints or identifiers is untracked).
+    """
     gc.collect()
-    return {id(o): (type(o), len(o)) for o in gc.get_objects() if isinstance(o, _CONTAINERS)}
+    tracked = gc.get_objects()
+    seen = {id(o) for o in tracked}
+    found = []
+    stack = [r for o in tracked for r in gc.get_referents(o)]
+    while stack:
+        x = stack.pop()
+        if id(x) in seen:
+            continue
+        seen.add(id(x))
+        found.append(x)
+        stack.extend(gc.get_referents(x))
+    return tracked + found
+
+
+def container_lengths() -> dict[int, tuple[type, int]]:
+    """The type and length of every live container, tracked or not, by id."""
+    return {id(o): (type(o), len(o)) for o in live_objects() if isinstance(o, _CONTAINERS)}
 
 
 def type_counts() -> Counter:
-    """Live objects by type: the collector's and, one level down, the untracked ones they hold."""
-    gc.collect()
-    seen: set[int] = set()
-    counts: Counter = Counter()
-    for o in gc.get_objects():
-        for x in (o, *gc.get_referents(o)):
-            if id(x) not in seen:
-                seen.add(id(x))
-                counts[type(x).__name__] += 1
-    return counts
+    """Live objects by type, tracked by the collector or held below one that is."""
+    return Counter(type(o).__name__ for o in live_objects())
 
 
 def grown_containers(before: dict[int, tuple[type, int]],
                      limit: int = 12) -> list[tuple[str, int, int]]:
     """The containers alive at both points that grew most: (owner and kind, length, growth)."""
-    gc.collect()
     grown = []
-    for o in gc.get_objects():
+    for o in live_objects():
         if isinstance(o, _CONTAINERS):
             kind, length = before.get(id(o), (None, 0))
             if kind is type(o) and len(o) > length:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 
 import pytest
@@ -182,6 +183,7 @@ class _Holder:
     def __init__(self) -> None:
         self.grows: dict = {"first": [0.0]}  # Holds a list: the collector tracks it
         self.stays: list = [1, 2, 3]
+        self.untracked: dict = {}  # Strings only: the collector does not track it
 
 
 def test_soak_diagnostics_name_the_container_and_the_types_that_grew() -> None:
@@ -189,8 +191,11 @@ def test_soak_diagnostics_name_the_container_and_the_types_that_grew() -> None:
     lengths, types = container_lengths(), type_counts()
     for i in range(500):
         holder.grows[f"key-{i}"] = [float(i)]  # One list and one float per entry
+        holder.untracked[f"key-{i}"] = f"value-{i}"
+    assert not gc.is_tracked(holder.untracked)
     grown = grown_containers(lengths)
     assert grown[0] == ("_Holder.grows (dict str -> list)", 501, 500)
+    assert ("_Holder.untracked (dict str -> str)", 500, 500) in grown
     assert all("_Holder.stays" not in name for name, _, _ in grown)
     growth = type_counts() - types
     assert growth["list"] >= 500

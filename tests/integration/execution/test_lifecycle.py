@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.enums import TriggerType
 
+from nautilus_dydx import execution
 from tests.integration.execution.support import BTC_PERP
 from tests.integration.execution.support import run
 from tests.integration.execution.support import trading_node
@@ -119,6 +121,31 @@ def test_stateful_modify_is_a_cancel_replace_in_one_transaction() -> None:
                 "OrderInitialized", "OrderSubmitted", "OrderAccepted", "OrderPendingUpdate",
                 "OrderUpdated", "OrderPendingCancel", "OrderCanceled",
             ]
+
+    run(scenario())
+
+
+def test_a_replaced_orders_client_id_row_is_pruned_once_it_has_closed(monkeypatch) -> None:
+    monkeypatch.setattr(execution, "_PRUNE_EVERY_SECS", 0.05)
+
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            codec = node.client.codec
+            monkeypatch.setattr(codec, "_grace", 0.0)  # Released rows are due at once
+            rows = len(codec.store)
+            order = await node.accepted_limit(OrderSide.BUY, "0.001", "50000")
+            new_price = node.cache.instrument(BTC_PERP).make_price(Decimal("51000"))
+            node.strategy.modify_order(order, price=new_price)
+            await node.wait(lambda: order.price == new_price)
+            # The replacement's ID ("<id>.r1") is not packed: it has a row in the store
+            assert len(codec.store) == rows + 1
+            await asyncio.sleep(0.2)
+            assert len(codec.store) == rows + 1  # Live: never pruned
+            node.strategy.cancel_order(order)
+            await node.wait(lambda: order.status == OrderStatus.CANCELED)
+            await node.wait(lambda: len(codec.store) == rows)
+            sizes = codec.sizes()
+            assert (sizes["pending"], sizes["session_rows"], sizes["prefixes"]) == (0, 0, 0)
 
     run(scenario())
 
