@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from typing import TYPE_CHECKING
 
 import orjson
@@ -41,6 +42,7 @@ log = logging.getLogger("nautilus_dydx.websocket")
 CLOSE_POLICY = 1008
 CLOSE_HEARTBEAT = 1011
 CLOSE_RESTART = 1012
+_CLOSE_CODES_KEPT = 16  # Recent close codes, for diagnostics; only the last one is acted on
 
 
 class PooledConnection:
@@ -69,7 +71,7 @@ class PooledConnection:
         self.transport: WSTransport | None = None
         self.listener: SessionListener | None = None
         self.connects = 0
-        self.close_codes: list[int | None] = []
+        self.close_codes: deque[int | None] = deque(maxlen=_CLOSE_CODES_KEPT)
         self.pacer = SubscribePacer(client.subscribe_rate, client.subscribe_window_s)
         self.is_open = False
         self._opened = asyncio.Event()

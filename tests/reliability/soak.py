@@ -786,8 +786,8 @@ def _describe(container) -> str:
             break
     item = next(iter(container), None)
     if isinstance(container, dict) and item is not None:
-        value = container[item]
-        return f"{owner} ({type(container).__name__} {type(item).__name__} -> {type(value).__name__})"
+        kinds = f"{type(item).__name__} -> {type(container[item]).__name__}"
+        return f"{owner} ({type(container).__name__} {kinds})"
     return f"{owner} ({type(container).__name__} of {type(item).__name__})"
 
 

@@ -105,7 +105,7 @@ def test_internal_error_resubscribes_later_within_two_attempts_per_second(monkey
                 (times,) = _AttemptRecording.attempts.values()
                 # Server's view: no three attempts within one second, so never rate limited
                 assert all(later - earlier >= 1.0 for earlier, later in zip(times, times[2:]))
-                assert client.connections[0].close_codes == []
+                assert list(client.connections[0].close_codes) == []
                 assert owner.of(WsError) == []  # Handled by the client, not forwarded
                 reasons = {reason for _, _, reason in owner.stale}
                 assert reasons == {"snapshot failed (Indexer internal error)"}
