@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from array import array
 from collections import Counter
 from collections import deque
 from dataclasses import dataclass
@@ -197,18 +198,61 @@ def slope_stderr_per_hour(points: list[tuple[float, float]]) -> float:
     return (residuals / (n - 2) / sxx) ** 0.5 * 3600
 
 
+MAPPING_KINDS = ("malloc main heap", "malloc thread arenas", "Python object arenas",
+                 "other anonymous", "file-backed")
+
+
+class Series:
+    """
+    Rows of numbers in one array allocated and written whole at construction.
+
+    The soak's own records then add nothing to the memory it measures (a list of tuples of
+    floats grew about 0.3 MB an hour, inside the node's process). Rows beyond `capacity` still
+    fit: the array grows then. Reads give tuples of floats, like a list of tuples.
+    """
+
+    def __init__(self, capacity: int, width: int) -> None:
+        self._width = width
+        self._data = array("d", bytes(8 * max(1, capacity) * width))
+        self._rows = 0
+
+    def append(self, row: tuple[float, ...]) -> None:
+        start = self._rows * self._width
+        if start + self._width > len(self._data):
+            self._data.extend(array("d", bytes(len(self._data) * 8)))
+        self._data[start:start + self._width] = array("d", row)
+        self._rows += 1
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._rows))]
+        if index < 0:
+            index += self._rows
+        if not 0 <= index < self._rows:
+            raise IndexError(index)
+        return tuple(self._data[index * self._width:(index + 1) * self._width])
+
+    def __iter__(self):
+        return (self[i] for i in range(self._rows))
+
+
 @dataclass
 class SoakReport:
     seconds: float
     warmup: float = 60.0
     purge: bool = True
     tick_capacity: int = TICK_CAPACITY
-    samples: list[tuple[float, float, float, int, int]] = field(default_factory=list)
-    traced: list[tuple[float, float]] = field(default_factory=list)  # (s, MB) with tracemalloc
+    sample_every: float = 5.0
+    # (s, node MB, sandbox MB, deltas, orders)
+    samples: Series = field(init=False)
+    traced: Series = field(init=False)  # (s, MB) with tracemalloc
     # (s, MB held from malloc, Python blocks allocated, MB free inside malloc's heaps)
-    heap: list[tuple[float, float, int, float]] = field(default_factory=list)
-    # (s, resident kB by kind, heap's mapped kB)
-    mappings: list[tuple[float, Counter, int]] = field(default_factory=list)
+    heap: Series = field(init=False)
+    # (s, resident kB of each of MAPPING_KINDS, of the rest ([stack] and such), heap's mapped kB)
+    mappings: Series = field(init=False)
     mapping_growth: list[tuple[str, float, float]] = field(default_factory=list)
     heap_mapped: tuple[float, float] = (float("nan"), float("nan"))  # MB at the end, MB/hour
     trim_seconds: list[float] = field(default_factory=list)
@@ -248,6 +292,13 @@ class SoakReport:
     top_growth: list[tuple[str, int, int]] = field(default_factory=list)
     grown_containers: list[tuple[str, int, int]] = field(default_factory=list)
     grown_types: list[tuple[str, int, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        rows = int(self.seconds / self.sample_every) + 16
+        self.samples = Series(rows, 5)
+        self.traced = Series(rows, 2)
+        self.heap = Series(rows, 4)
+        self.mappings = Series(rows // MAPPINGS_EVERY + 16, len(MAPPING_KINDS) + 3)
 
     @property
     def ok(self) -> bool:
@@ -528,7 +579,7 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
     meanwhile, so the RSS figures of such a run are not the product's).
     """
     console = console or Console()
-    report = SoakReport(seconds, warmup=warmup, purge=purge, rate=rate,
+    report = SoakReport(seconds, warmup=warmup, purge=purge, rate=rate, sample_every=sample_every,
                         tick_capacity=tick_capacity, round_trip=round_trip)
     if trace:
         tracemalloc.start(TRACE_FRAMES)
@@ -638,14 +689,15 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
     report.malloc_free_growth_mb_per_hour = slope_per_hour([(h[0], h[3]) for h in heap])
     mapped = [m for m in report.mappings if m[0] >= warmup]
     if len(mapped) > 1:
-        kinds = sorted({k for _, m, _ in mapped for k in m})
+        names = (*MAPPING_KINDS, "[stack] and other named maps")
         report.mapping_growth = sorted(
-            ((k, mapped[-1][1][k] / 1024,
-              slope_per_hour([(t, m[k] / 1024) for t, m, _ in mapped])) for k in kinds),
+            ((name, mapped[-1][i + 1] / 1024,
+              slope_per_hour([(m[0], m[i + 1] / 1024) for m in mapped]))
+             for i, name in enumerate(names)),
             key=lambda g: g[2], reverse=True,
         )
-        report.heap_mapped = (mapped[-1][2] / 1024,
-                              slope_per_hour([(t, kb / 1024) for t, _, kb in mapped]))
+        report.heap_mapped = (mapped[-1][-1] / 1024,
+                              slope_per_hour([(m[0], m[-1] / 1024) for m in mapped]))
     print_soak(report, console)
     return report
 
@@ -699,7 +751,10 @@ def _sample(actor: TimedCollector, report: SoakReport, started: float, pid: int)
     in_use, free = malloc_mb()
     report.heap.append((report.samples[-1][0], in_use, sys.getallocatedblocks(), free))
     if len(report.samples) % MAPPINGS_EVERY == 1:  # Reading smaps takes ~15 ms
-        report.mappings.append((report.samples[-1][0], *mapping_rss()))
+        kinds, heap_mapped = mapping_rss()
+        known = [kinds[k] for k in MAPPING_KINDS]
+        report.mappings.append((report.samples[-1][0], *known, sum(kinds.values()) - sum(known),
+                                heap_mapped))
     if tracemalloc.is_tracing():
         report.traced.append((report.samples[-1][0], tracemalloc.get_traced_memory()[0] / 2**20))
 
@@ -814,7 +869,8 @@ def print_soak(report: SoakReport, console: Console) -> None:
         rss.add_column(column, justify="right")
     step = max(1, len(report.samples) // 15)
     for t, node_mb, sandbox_mb, deltas, orders in report.samples[::step] + report.samples[-1:]:
-        rss.add_row(f"{t:.0f}", f"{node_mb:.1f}", f"{sandbox_mb:.1f}", str(deltas), str(orders))
+        rss.add_row(f"{t:.0f}", f"{node_mb:.1f}", f"{sandbox_mb:.1f}", f"{deltas:.0f}",
+                    f"{orders:.0f}")
     console.print(rss)
     duration = report.samples[-1][0] if report.samples else float("nan")
     summary = Table(title="Soak summary")

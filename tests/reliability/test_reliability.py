@@ -33,6 +33,7 @@ from tests.reliability.rig import SNAPSHOT_DEPTH
 from tests.reliability.rig import running_rig
 from tests.reliability.rig import side_matches
 from tests.reliability.rig import wait
+from tests.reliability.soak import Series
 from tests.reliability.soak import container_lengths
 from tests.reliability.soak import grown_containers
 from tests.reliability.soak import mapping_rss
@@ -200,6 +201,22 @@ def test_soak_diagnostics_name_the_container_and_the_types_that_grew() -> None:
     growth = type_counts() - types
     assert growth["list"] >= 500
     assert growth["float"] >= 500
+
+
+def test_soak_series_records_rows_in_memory_taken_up_front() -> None:
+    series = Series(capacity=4, width=3)
+    buffer = series._data.buffer_info()
+    for i in range(4):
+        series.append((i, i * 2.5, 10**9 + i))
+    assert series._data.buffer_info() == buffer  # Nothing allocated while within capacity
+    assert len(series) == 4
+    assert series[0] == (0.0, 0.0, 1e9) and series[-1] == (3.0, 7.5, 1e9 + 3)
+    assert series[1:3] == [(1.0, 2.5, 1e9 + 1), (2.0, 5.0, 1e9 + 2)]
+    assert [row[0] for row in series if row[0] >= 2] == [2.0, 3.0]
+    series.append((4, 10.0, 0))  # Beyond the capacity: the array grows
+    assert len(series) == 5 and series[4] == (4.0, 10.0, 0.0)
+    with pytest.raises(IndexError):
+        series[5]
 
 
 def test_soak_memory_map_splits_the_rss_by_allocator() -> None:
