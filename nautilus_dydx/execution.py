@@ -478,12 +478,11 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
     async def _prune_client_ids(self) -> None:
         # Without it the codec's maps and the store keep a row per replaced (or stored-form)
         # order for good. In a thread: the delete waits for its fsync
+        codec = self._codec
+        assert codec is not None  # Opened in `_connect` before this task starts
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(_PRUNE_EVERY_SECS)
-            codec = self._codec
-            if codec is None:
-                continue
             try:
                 await loop.run_in_executor(None, codec.prune)
             except ClientIdStoreError as e:

@@ -138,7 +138,8 @@ def mapping_rss() -> tuple[Counter, int]:
     per-thread arenas, Python's object arenas, other anonymous maps (large mallocs, the
     Rust core's allocations, thread stacks) and file-backed pages (code, read-only data).
     The heap's mapped size is its whole extent, resident or not: the heap's RSS can grow inside
-    it without malloc asking for more (free pages touched for the first time).
+    it without malloc asking for more (memory malloc already handed out or holds free, written
+    for the first time; Nautilus's interners reserve such memory at import).
     """
     totals: Counter = Counter()
     heap_mapped = 0
