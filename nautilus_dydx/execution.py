@@ -803,6 +803,13 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             if state is None:
                 self._external_order(update)
                 return
+        if state.replace_sending and (state.venue_order_id != update.id or (
+            update.status not in OPEN_STATUSES and update.status != "BEST_EFFORT_CANCELED"
+        )):
+            # A cancel-replace's block can stream before the broadcast's answer is back: the
+            # old id's removal and the replacement wait for the outcome, which decides them
+            state.held_by_replace.append(update)
+            return
         if state.venue_order_id != update.id:
             return  # A replaced stateful order's old id
         ts = self._update_ns(update)
@@ -1967,21 +1974,32 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             state.good_til_block_time, state.time_in_force, state.reduce_only, metadata,
             condition, trigger_subticks,
         )
-        outcome = await self._sender.send_stateful([self._cancel_message(state), place])
+        replacement = self._venue_order_id(client_id, state.clob_pair_id, state.order_flags,
+                                           state.subaccount_number)
+        self._by_venue_id[replacement] = state  # Its fills may come before the answer
+        state.replace_sending = True
+        try:
+            outcome = await self._sender.send_stateful([self._cancel_message(state), place])
+        finally:
+            state.replace_sending = False
+        held, state.held_by_replace = state.held_by_replace, []
         if outcome.status == TxStatus.REJECTED:
+            if self._by_venue_id.get(replacement) is state:
+                del self._by_venue_id[replacement]
             self._codec.release(f"{state.client_order_id}.r{generation}")
             self._modify_rejected(command, f"{outcome.codespace} {outcome.code}: "
                                            f"{outcome.raw_log}")
+            self._replay(held)
             return
         previous = (state.venue_order_id, state.client_id, state.client_metadata)
+        removed = any(u.id == previous[0] for u in held)
         state.generation = generation
         state.old_venue_order_ids.append(state.venue_order_id)
         state.client_id, state.client_metadata = client_id, metadata
-        state.venue_order_id = self._venue_order_id(client_id, state.clob_pair_id,
-                                                    state.order_flags, state.subaccount_number)
-        self._by_venue_id[state.venue_order_id] = state
-        if outcome.status == TxStatus.UNKNOWN:
-            # The replacement may not have happened: no update until a block shows it
+        state.venue_order_id = replacement
+        if outcome.status == TxStatus.UNKNOWN or removed:
+            # The replacement may not have happened (its answer lost, or the old id removed
+            # by something else first, which fails the transaction): wait for a block to say
             state.replace_unresolved = True
             try:
                 outcome = await self._await_inclusion(outcome)
@@ -1991,13 +2009,20 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
                 self._revert_replace(state, previous)
                 self._modify_rejected(command, f"{outcome.codespace} {outcome.code}: "
                                                f"{outcome.raw_log}")
+                self._replay(held)
                 return
-        self.generate_order_updated(
-            state.strategy_id, state.instrument_id, state.client_order_id,
-            VenueOrderId(state.venue_order_id), quantity, price, trigger,
-            self._clock.timestamp_ns(), True,
-        )
+        if not order.is_closed:  # The replacement may have filled before the answer came
+            self.generate_order_updated(
+                state.strategy_id, state.instrument_id, state.client_order_id,
+                VenueOrderId(state.venue_order_id), quantity, price, trigger,
+                self._clock.timestamp_ns(), True,
+            )
+        self._replay(held)  # The old id's are ignored now; the replacement's apply
         self._cancel_replacement_if_pending(state)
+
+    def _replay(self, updates: list[OrderUpdate]) -> None:
+        for update in updates:
+            self._on_objects_terminal(update)
 
     def _cancel_replacement_if_pending(self, state: VenueOrder) -> None:
         # A cancel sent while the replace was in flight named a stateful order's old id,

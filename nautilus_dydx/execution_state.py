@@ -192,6 +192,8 @@ class VenueOrder:
     pending_cancel: bool = False
     replacing: int = 0
     replace_unresolved: bool = False
+    replace_sending: bool = False
+    held_by_replace: list = field(default_factory=list)
     unknown_txhash: str | None = None
     filled_raw: int = 0
     venue_filled_raw: int = 0

@@ -125,6 +125,119 @@ def test_stateful_modify_is_a_cancel_replace_in_one_transaction() -> None:
     run(scenario())
 
 
+def test_a_stateful_modify_whose_answer_comes_after_its_block_keeps_the_order_open() -> None:
+    # The block holding the cancel-replace can reach the Indexer stream before the broadcast's
+    # own answer reaches the client: the old id's CANCELED is the replace's, not a cancel of
+    # the order, which stays open at the new price (closing it left the replacement resting)
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            order = await node.accepted_limit(OrderSide.BUY, "0.001", "50000")
+            state = node.client.venue_order(order.client_order_id)
+            old_venue_id = order.venue_order_id.value
+            old_client_id = state.client_id
+            seen: list[tuple[str, str]] = []
+            on_update = node.client._on_order_update
+
+            def record(update):
+                seen.append((update.id, update.status))
+                on_update(update)
+
+            node.client._on_order_update = record
+            sender = node.client.sender
+            send = sender.send_stateful
+
+            async def answer_after_the_block(*args, **kwargs):
+                sender.send_stateful = send
+                outcome = await send(*args, **kwargs)
+                await node.wait(lambda: old_client_id not in alice_stateful(sandbox))
+                await node.wait(lambda: (old_venue_id, "CANCELED") in seen)
+                return outcome
+
+            sender.send_stateful = answer_after_the_block
+            new_price = node.cache.instrument(BTC_PERP).make_price(Decimal("51000"))
+            node.strategy.modify_order(order, price=new_price)
+            await node.wait(lambda: order.price == new_price)
+            assert order.status == OrderStatus.ACCEPTED
+            assert alice_stateful(sandbox) == {state.client_id} != {old_client_id}
+            node.strategy.cancel_order(order)
+            await node.wait(lambda: order.status == OrderStatus.CANCELED)
+            await node.wait(lambda: alice_stateful(sandbox) == set())
+            assert node.of(order.client_order_id)[3:] == [
+                "OrderPendingUpdate", "OrderUpdated", "OrderPendingCancel", "OrderCanceled",
+            ]
+
+    run(scenario())
+
+
+def test_a_replacement_filled_before_the_modifys_answer_fills_the_order_once() -> None:
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            order = await node.accepted_limit(OrderSide.BUY, "0.001", "50000")
+            await bob_order(sandbox, 1, SELL, 10, 50500, gtb_ahead=20)
+            sender = node.client.sender
+            send = sender.send_stateful
+
+            async def answer_after_the_fill(*args, **kwargs):
+                sender.send_stateful = send
+                outcome = await send(*args, **kwargs)
+                await node.wait(lambda: order.status == OrderStatus.FILLED)
+                return outcome
+
+            sender.send_stateful = answer_after_the_fill
+            new_price = node.cache.instrument(BTC_PERP).make_price(Decimal("51000"))
+            node.strategy.modify_order(order, price=new_price)
+            await node.wait(lambda: not node.client.venue_order(order.client_order_id)
+                            .replace_unresolved and sender.send_stateful is send)
+            await asyncio.sleep(0.5)  # Late events would show by now
+            assert node.of(order.client_order_id)[3:] == ["OrderPendingUpdate", "OrderFilled"]
+            fill = node.kinds(order.client_order_id)[-1]
+            assert fill.last_px.as_decimal() == Decimal("50500")
+            assert alice_stateful(sandbox) == set()
+            assert node.client.venue_order(order.client_order_id).closed
+
+    run(scenario())
+
+
+def test_a_stateful_modify_that_an_earlier_cancel_beats_ends_canceled() -> None:
+    # The old id is canceled by a transaction ahead of the cancel-replace, which then fails
+    # in its block: the removal seen before the answer is a real cancel, and nothing rests
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            order = await node.accepted_limit(OrderSide.BUY, "0.001", "50000")
+            old_venue_id = order.venue_order_id.value
+            seen: list[tuple[str, str]] = []
+            on_update = node.client._on_order_update
+
+            def record(update):
+                seen.append((update.id, update.status))
+                on_update(update)
+
+            node.client._on_order_update = record
+            sender = node.client.sender
+            send = sender.send_stateful
+
+            async def cancel_ahead_of_the_replace(messages):
+                sender.send_stateful = send
+                cancel = await send(messages[0])
+                assert cancel.status == execution.TxStatus.ACCEPTED
+                outcome = await send(messages)
+                await node.wait(lambda: (old_venue_id, "CANCELED") in seen)
+                return outcome
+
+            sender.send_stateful = cancel_ahead_of_the_replace
+            new_price = node.cache.instrument(BTC_PERP).make_price(Decimal("51000"))
+            node.strategy.modify_order(order, price=new_price)
+            await node.wait(lambda: order.status == OrderStatus.CANCELED)
+            await asyncio.sleep(0.5)  # A replacement that rested would show by now
+            assert alice_stateful(sandbox) == set()
+            assert node.of(order.client_order_id)[3:] == [
+                "OrderPendingUpdate", "OrderModifyRejected", "OrderCanceled",
+            ]
+            assert order.price != new_price
+
+    run(scenario())
+
+
 def test_a_replaced_orders_client_id_row_is_pruned_once_it_has_closed(monkeypatch) -> None:
     monkeypatch.setattr(execution, "_PRUNE_EVERY_SECS", 0.05)
 
