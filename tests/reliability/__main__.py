@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     soak.add_argument("--malloc-trim-every", type=float, default=0.0,
                       help="seconds between malloc_trim(0) calls in the node (0: none); tells "
                            "freed memory malloc keeps from memory in use")
+    soak.add_argument("--log-level", default="ERROR",
+                      choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                      help="the node's log level (its lines go to stdout)")
     args = parser.parse_args(argv)
     console = Console(width=150)
     if args.command == "faults":
@@ -73,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         rate=args.orders_per_second, closed_kept=args.client_closed_kept,
         drop_every=args.ws_drop_every, round_trip=not args.one_sided,
         containers=args.containers, trim_every=args.malloc_trim_every,
+        log_level=args.log_level,
         **({} if args.tick_capacity is None else {"tick_capacity": args.tick_capacity}),
     ))
     return 0 if report.ok else 1

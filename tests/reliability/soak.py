@@ -568,7 +568,7 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
                    tick_capacity: int = TICK_CAPACITY,
                    drop_every: float = WS_DROP_EVERY_S,
                    round_trip: bool = True, containers: bool = False,
-                   trim_every: float = 0.0) -> SoakReport:
+                   trim_every: float = 0.0, log_level: str = "ERROR") -> SoakReport:
     """
     Run the soak for `seconds`; print and return the report.
 
@@ -593,7 +593,7 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
         actor.use_stamps = True
         node = TradingNode(
             config=TradingNodeConfig(
-                trader_id="SOAK-001", logging=LoggingConfig(log_level="ERROR"),
+                trader_id="SOAK-001", logging=LoggingConfig(log_level=log_level),
                 data_clients={DYDX: data_config(endpoints)},
                 exec_clients={DYDX: exec_config(endpoints, state_dir)},
                 exec_engine=engine_config(purge, round_trip),
