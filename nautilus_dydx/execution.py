@@ -1920,11 +1920,12 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
                                                f"{outcome.raw_log}")
                 return
             state.good_til_block = gtb
-            self.generate_order_updated(
-                state.strategy_id, state.instrument_id, state.client_order_id,
-                VenueOrderId(state.venue_order_id), quantity, price, trigger,
-                self._clock.timestamp_ns(), False,
-            )
+            if not order.is_closed:  # The replacement may have filled before the answer came
+                self.generate_order_updated(
+                    state.strategy_id, state.instrument_id, state.client_order_id,
+                    VenueOrderId(state.venue_order_id), quantity, price, trigger,
+                    self._clock.timestamp_ns(), False,
+                )
             self._cancel_replacement_if_pending(state)
             return
         await self._cancel_replace(command, order, state, encoder, quantity, price, trigger,

@@ -169,31 +169,35 @@ def test_a_stateful_modify_whose_answer_comes_after_its_block_keeps_the_order_op
     run(scenario())
 
 
-def test_a_replacement_filled_before_the_modifys_answer_fills_the_order_once() -> None:
+@pytest.mark.parametrize("short_term", [False, True], ids=["stateful", "short-term"])
+def test_a_replacement_filled_before_the_modifys_answer_fills_the_order_once(
+    short_term: bool,
+) -> None:
     async def scenario() -> None:
         async with venue() as sandbox, trading_node(sandbox) as node:
-            order = await node.accepted_limit(OrderSide.BUY, "0.001", "50000")
+            tags = {"tags": SHORT} if short_term else {}
+            order = await node.accepted_limit(OrderSide.BUY, "0.001", "50000", **tags)
             await bob_order(sandbox, 1, SELL, 10, 50500, gtb_ahead=20)
             sender = node.client.sender
-            send = sender.send_stateful
+            name = "send_short_term" if short_term else "send_stateful"
+            send = getattr(sender, name)
 
             async def answer_after_the_fill(*args, **kwargs):
-                sender.send_stateful = send
+                setattr(sender, name, send)
                 outcome = await send(*args, **kwargs)
                 await node.wait(lambda: order.status == OrderStatus.FILLED)
                 return outcome
 
-            sender.send_stateful = answer_after_the_fill
+            setattr(sender, name, answer_after_the_fill)
             new_price = node.cache.instrument(BTC_PERP).make_price(Decimal("51000"))
             node.strategy.modify_order(order, price=new_price)
-            await node.wait(lambda: not node.client.venue_order(order.client_order_id)
-                            .replace_unresolved and sender.send_stateful is send)
+            state = node.client.venue_order(order.client_order_id)
+            await node.wait(lambda: state.closed and getattr(sender, name) is send)
             await asyncio.sleep(0.5)  # Late events would show by now
             assert node.of(order.client_order_id)[3:] == ["OrderPendingUpdate", "OrderFilled"]
             fill = node.kinds(order.client_order_id)[-1]
             assert fill.last_px.as_decimal() == Decimal("50500")
             assert alice_stateful(sandbox) == set()
-            assert node.client.venue_order(order.client_order_id).closed
 
     run(scenario())
 
