@@ -31,6 +31,36 @@ def alice_stateful(sandbox) -> set[int]:
     return {k[2] for k in sandbox.node.chain.stateful if k[0] == K1_ADDRESS}
 
 
+def record_updates(node) -> list[tuple[str, str]]:
+    """Record the (venue order id, status) of each order update the client handles."""
+    seen: list[tuple[str, str]] = []
+    on_update = node.client._on_order_update
+
+    def record(update):
+        seen.append((update.id, update.status))
+        on_update(update)
+
+    node.client._on_order_update = record
+    return seen
+
+
+def answer_late(node, name: str, before_answer, before_send=None):
+    """Hold the answer of the sender's next `name` broadcast until `before_answer()` is done."""
+    sender = node.client.sender
+    send = getattr(sender, name)
+
+    async def late(*args, **kwargs):
+        setattr(sender, name, send)
+        if before_send is not None:
+            await before_send(send, *args)
+        outcome = await send(*args, **kwargs)
+        await before_answer()
+        return outcome
+
+    setattr(sender, name, late)
+    return send
+
+
 def test_best_effort_canceled_order_still_fills_then_is_canceled() -> None:
     async def scenario() -> None:
         async with venue() as sandbox, trading_node(sandbox) as node:
@@ -135,25 +165,13 @@ def test_a_stateful_modify_whose_answer_comes_after_its_block_keeps_the_order_op
             state = node.client.venue_order(order.client_order_id)
             old_venue_id = order.venue_order_id.value
             old_client_id = state.client_id
-            seen: list[tuple[str, str]] = []
-            on_update = node.client._on_order_update
+            seen = record_updates(node)
 
-            def record(update):
-                seen.append((update.id, update.status))
-                on_update(update)
-
-            node.client._on_order_update = record
-            sender = node.client.sender
-            send = sender.send_stateful
-
-            async def answer_after_the_block(*args, **kwargs):
-                sender.send_stateful = send
-                outcome = await send(*args, **kwargs)
+            async def the_block_streamed():
                 await node.wait(lambda: old_client_id not in alice_stateful(sandbox))
                 await node.wait(lambda: (old_venue_id, "CANCELED") in seen)
-                return outcome
 
-            sender.send_stateful = answer_after_the_block
+            answer_late(node, "send_stateful", the_block_streamed)
             new_price = node.cache.instrument(BTC_PERP).make_price(Decimal("51000"))
             node.strategy.modify_order(order, price=new_price)
             await node.wait(lambda: order.price == new_price)
@@ -180,15 +198,11 @@ def test_a_replacement_filled_before_the_modifys_answer_fills_the_order_once(
             await bob_order(sandbox, 1, SELL, 10, 50500, gtb_ahead=20)
             sender = node.client.sender
             name = "send_short_term" if short_term else "send_stateful"
-            send = getattr(sender, name)
 
-            async def answer_after_the_fill(*args, **kwargs):
-                setattr(sender, name, send)
-                outcome = await send(*args, **kwargs)
+            async def filled():
                 await node.wait(lambda: order.status == OrderStatus.FILLED)
-                return outcome
 
-            setattr(sender, name, answer_after_the_fill)
+            send = answer_late(node, name, filled)
             new_price = node.cache.instrument(BTC_PERP).make_price(Decimal("51000"))
             node.strategy.modify_order(order, price=new_price)
             state = node.client.venue_order(order.client_order_id)
@@ -209,26 +223,16 @@ def test_a_stateful_modify_that_an_earlier_cancel_beats_ends_canceled() -> None:
         async with venue() as sandbox, trading_node(sandbox) as node:
             order = await node.accepted_limit(OrderSide.BUY, "0.001", "50000")
             old_venue_id = order.venue_order_id.value
-            seen: list[tuple[str, str]] = []
-            on_update = node.client._on_order_update
+            seen = record_updates(node)
 
-            def record(update):
-                seen.append((update.id, update.status))
-                on_update(update)
-
-            node.client._on_order_update = record
-            sender = node.client.sender
-            send = sender.send_stateful
-
-            async def cancel_ahead_of_the_replace(messages):
-                sender.send_stateful = send
+            async def cancel_ahead(send, messages):
                 cancel = await send(messages[0])
                 assert cancel.status == execution.TxStatus.ACCEPTED
-                outcome = await send(messages)
-                await node.wait(lambda: (old_venue_id, "CANCELED") in seen)
-                return outcome
 
-            sender.send_stateful = cancel_ahead_of_the_replace
+            async def the_cancel_streamed():
+                await node.wait(lambda: (old_venue_id, "CANCELED") in seen)
+
+            answer_late(node, "send_stateful", the_cancel_streamed, before_send=cancel_ahead)
             new_price = node.cache.instrument(BTC_PERP).make_price(Decimal("51000"))
             node.strategy.modify_order(order, price=new_price)
             await node.wait(lambda: order.status == OrderStatus.CANCELED)
@@ -382,19 +386,12 @@ def test_a_cancel_sent_while_a_modify_is_in_flight_cancels_the_replacement(
             tags = {"tags": SHORT} if short_term else {}
             order = await node.accepted_limit(OrderSide.BUY, "0.001", "50000", **tags)
             state = node.client.venue_order(order.client_order_id)
-            sender = node.client.sender
-            name = "send_short_term" if short_term else "send_stateful"
-            send = getattr(sender, name)
 
-            async def replace_then_cancel(*args, **kwargs):
-                # The replace is on its way; its answer waits until the cancel is built
-                setattr(sender, name, send)
-                outcome = await send(*args, **kwargs)
+            async def cancel_sent():  # The replace is on its way: the cancel is built meanwhile
                 node.strategy.cancel_order(order)
                 await node.wait(lambda: state.pending_cancel)
-                return outcome
 
-            setattr(sender, name, replace_then_cancel)
+            answer_late(node, "send_short_term" if short_term else "send_stateful", cancel_sent)
             new_price = node.cache.instrument(BTC_PERP).make_price(Decimal("51000"))
             node.strategy.modify_order(order, price=new_price)
             await node.wait(lambda: order.status == OrderStatus.CANCELED, timeout=15.0)
