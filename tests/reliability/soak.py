@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+import uuid
 from array import array
 from collections import Counter
 from collections import deque
@@ -41,6 +42,8 @@ from nautilus_trader.model.events import OrderExpired
 from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.events import OrderModifyRejected
 from nautilus_trader.model.events import OrderRejected
+from nautilus_trader.model.identifiers import ClientOrderId
+from nautilus_trader.model.identifiers import VenueOrderId
 from nautilus_trader.trading.strategy import Strategy
 from rich.console import Console
 from rich.markup import escape
@@ -262,6 +265,10 @@ class SoakReport:
     order_start: list[float] = field(default_factory=list)
     order_end: deque = field(default_factory=lambda: deque(maxlen=2_000))
     orders: int = 0
+    modifies: int = 0
+    modifies_at_warmup: int = -1
+    # Bytes Nautilus's interner keeps per new ClientOrderId and VenueOrderId, measured at the end
+    interned_bytes: tuple[float, float] = (float("nan"), float("nan"))
     fills: int = 0
     round_trip: bool = True
     closes: int = 0
@@ -470,6 +477,7 @@ class OrderFlow:
                 of = self.node.cache.instrument(old.instrument_id)
                 price = of.make_price(old.price.as_decimal() - of.price_increment.as_decimal())
                 self.strategy.modify_order(old, price=price)
+                self.report.modifies += 1  # A stateful modify: one new venue order id
         elif slot == 8:
             while len(self.stateful) > 3:
                 old = self.stateful.popleft()
@@ -636,6 +644,8 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
                     LIBC.malloc_trim(0)
                     report.trim_seconds.append(time.perf_counter() - t0)
                     next_trim += trim_every
+                if report.modifies_at_warmup < 0 and elapsed >= warmup:
+                    report.modifies_at_warmup = report.modifies
                 if trace and baseline is None and elapsed >= warmup:
                     baseline = tracemalloc.take_snapshot()
                 if containers and lengths is None and elapsed >= warmup:
@@ -677,6 +687,7 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
             clear_cached_clients()
             if trace:
                 tracemalloc.stop()
+    report.interned_bytes = interning_cost()
     after = [s for s in report.samples if s[0] >= warmup]
     half = [s for s in report.samples if s[0] >= seconds / 2]
     report.growth_mb_per_hour = slope_per_hour([(s[0], s[1]) for s in after])
@@ -864,6 +875,36 @@ def _take_latencies(actor: TimedCollector, report: SoakReport, started: float) -
     actor.latencies.clear()
 
 
+def interning_cost(count: int = 50_000) -> tuple[float, float]:
+    """
+    RSS bytes per new `ClientOrderId` and per new `VenueOrderId` in this process, now.
+
+    Nautilus 1.221 interns identifier strings for the life of the process: every order costs
+    its ids' bytes for good, whatever the adapter does. Measured here (IDs no order uses) so
+    the soak can tell that share of its growth from the rest.
+    """
+    costs = []
+    for make in (lambda i: ClientOrderId(f"O-20000101-000000-999-999-{i + 1}"),
+                 lambda i: VenueOrderId(str(uuid.uuid4()))):
+        before = rss_mb()
+        for i in range(count):
+            make(i)
+        costs.append((rss_mb() - before) * 2**20 / count)
+    return costs[0], costs[1]
+
+
+def interning_share(report: SoakReport) -> float:
+    """MB per hour of the window's RSS growth that its new ids' interning explains."""
+    after = [s for s in report.samples if s[0] >= report.warmup]
+    if len(after) < 2 or report.modifies_at_warmup < 0:
+        return float("nan")
+    hours = (after[-1][0] - after[0][0]) / 3600
+    orders = after[-1][4] - after[0][4]  # Each: a ClientOrderId, and a VenueOrderId once placed
+    modifies = report.modifies - report.modifies_at_warmup
+    client, venue = report.interned_bytes
+    return (orders * (client + venue) + modifies * venue) / 2**20 / hours
+
+
 def print_soak(report: SoakReport, console: Console) -> None:
     rss = Table(title=f"Soak RSS over time ({report.seconds:.0f} s)")
     for column in ("t s", "node RSS MB", "sandbox RSS MB", "deltas", "orders"):
@@ -885,6 +926,12 @@ def print_soak(report: SoakReport, console: Console) -> None:
                     f"{report.growth_mb_per_hour:.2f} +- {report.growth_stderr:.2f}")
     summary.add_row("node RSS growth, 2nd half (MB/hour)",
                     f"{report.half_growth_mb_per_hour:.2f}")
+    share = interning_share(report)
+    summary.add_row("  Nautilus interning each new id for good: bytes per ClientOrderId / "
+                    "VenueOrderId (measured at the end)",
+                    "{:.0f} / {:.0f}".format(*report.interned_bytes))
+    summary.add_row(f"  of the growth {warm}: the new ids' interning / the rest (MB/hour)",
+                    f"{share:.2f} / {report.growth_mb_per_hour - share:.2f}")
     if report.traced:
         # What Python allocated and still holds; the rest of the RSS growth is native
         traced = [t for t in report.traced if t[0] >= report.warmup]

@@ -34,8 +34,11 @@ from tests.reliability.rig import running_rig
 from tests.reliability.rig import side_matches
 from tests.reliability.rig import wait
 from tests.reliability.soak import Series
+from tests.reliability.soak import SoakReport
 from tests.reliability.soak import container_lengths
 from tests.reliability.soak import grown_containers
+from tests.reliability.soak import interning_cost
+from tests.reliability.soak import interning_share
 from tests.reliability.soak import mapping_rss
 from tests.reliability.soak import rss_mb
 from tests.reliability.soak import slope_per_hour
@@ -217,6 +220,21 @@ def test_soak_series_records_rows_in_memory_taken_up_front() -> None:
     assert len(series) == 5 and series[4] == (4.0, 10.0, 0.0)
     with pytest.raises(IndexError):
         series[5]
+
+
+def test_soak_tells_the_interning_of_new_ids_from_the_rest_of_the_growth() -> None:
+    client, venue = interning_cost(20_000)
+    # Each new id keeps at least its characters (27 and 36 here) in RSS for good
+    assert client >= 27 and venue >= 36
+    report = SoakReport(4000.0, warmup=300.0, sample_every=100.0)
+    report.samples.append((0.0, 300.0, 0.0, 0.0, 0.0))
+    report.samples.append((300.0, 310.0, 0.0, 0.0, 500.0))
+    report.samples.append((3900.0, 312.0, 0.0, 0.0, 7_700.0))  # 7,200 orders in the hour
+    report.modifies_at_warmup, report.modifies = 20, 380
+    report.interned_bytes = (50.0, 60.0)
+    assert interning_share(report) == pytest.approx((7_200 * 110 + 360 * 60) / 2**20)
+    report.modifies_at_warmup = -1  # The warm-up never ended
+    assert interning_share(report) != interning_share(report)  # NaN
 
 
 def test_soak_memory_map_splits_the_rss_by_allocator() -> None:
