@@ -130,7 +130,7 @@ def malloc_mb() -> tuple[float, float]:
 
 
 _THREAD_ARENA = 64 * 2**20  # glibc's per-thread malloc heaps: 64 MiB-aligned regions
-_PYMALLOC_ARENA = 2**20  # Python's small-object arenas: one 1 MiB mmap each (3.10 and later)
+_PYMALLOC_ARENA_KB = 1024  # Python's small-object arenas: one 1 MiB mmap each (3.10 and later)
 
 
 def mapping_rss() -> tuple[Counter, int]:
@@ -138,8 +138,9 @@ def mapping_rss() -> tuple[Counter, int]:
     Resident kB of this process by kind of mapping, and the main heap's mapped kB, from smaps.
 
     The kinds tell which allocator holds a growth: malloc's main heap (`[heap]`), its
-    per-thread arenas, Python's object arenas, other anonymous maps (large mallocs, the
-    Rust core's allocations, thread stacks) and file-backed pages (code, read-only data).
+    per-thread arenas, other anonymous maps (Python's object arenas, which the kernel merges
+    with their neighbours so that no map tells them apart, large mallocs, thread stacks) and
+    file-backed pages (code, read-only data). `pymalloc_kb` gives Python's arenas.
     The heap's mapped size is its whole extent, resident or not: the heap's RSS can grow inside
     it without malloc asking for more (memory malloc already handed out or holds free, written
     for the first time; Nautilus's interners reserve such memory at import).
@@ -162,8 +163,6 @@ def mapping_rss() -> tuple[Counter, int]:
                         kind = "file-backed"
                     elif start % _THREAD_ARENA == 0:
                         kind = "malloc thread arenas"
-                    elif end - start == _PYMALLOC_ARENA:
-                        kind = "Python object arenas"
                     else:
                         kind = "other anonymous"
                 elif head[0] == "Rss:":
@@ -202,8 +201,36 @@ def slope_stderr_per_hour(points: list[tuple[float, float]]) -> float:
     return (residuals / (n - 2) / sxx) ** 0.5 * 3600
 
 
-MAPPING_KINDS = ("malloc main heap", "malloc thread arenas", "Python object arenas",
-                 "other anonymous", "file-backed")
+MAPPING_KINDS = ("malloc main heap", "malloc thread arenas", "other anonymous", "file-backed")
+PYMALLOC_KINDS = ("  Python's object arenas (inside other anonymous)",
+                  "    Python's live small objects (inside those arenas)")
+
+
+def pymalloc_kb() -> tuple[float, float]:
+    """
+    Python's small-object allocator: kB its arenas map, and kB its live blocks take.
+
+    Read from `sys._debugmallocstats`, which writes to file descriptor 2: it is pointed at a
+    temporary file for the call, so a line another thread writes to stderr meanwhile is lost.
+    """
+    arenas = blocks = float("nan")
+    with tempfile.TemporaryFile() as out:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(out.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        for line in out.read().decode(errors="replace").splitlines():
+            name, _, value = line.partition("=")
+            if name.strip() == "# arenas allocated current":
+                arenas = int(value.replace(",", "")) * _PYMALLOC_ARENA_KB
+            elif name.strip() == "# bytes in allocated blocks":
+                blocks = int(value.replace(",", "")) / 1024
+    return arenas, blocks
 
 
 class Series:
@@ -255,7 +282,8 @@ class SoakReport:
     traced: Series = field(init=False)  # (s, MB) with tracemalloc
     # (s, MB held from malloc, Python blocks allocated, MB free inside malloc's heaps)
     heap: Series = field(init=False)
-    # (s, resident kB of each of MAPPING_KINDS, of the rest ([stack] and such), heap's mapped kB)
+    # (s, resident kB of each of MAPPING_KINDS, of the rest ([stack] and such), Python's arenas
+    # and live small objects kB, heap's mapped kB)
     mappings: Series = field(init=False)
     mapping_growth: list[tuple[str, float, float]] = field(default_factory=list)
     heap_mapped: tuple[float, float] = (float("nan"), float("nan"))  # MB at the end, MB/hour
@@ -306,7 +334,8 @@ class SoakReport:
         self.samples = Series(rows, 5)
         self.traced = Series(rows, 2)
         self.heap = Series(rows, 4)
-        self.mappings = Series(rows // MAPPINGS_EVERY + 16, len(MAPPING_KINDS) + 3)
+        self.mappings = Series(rows // MAPPINGS_EVERY + 16,
+                               len(MAPPING_KINDS) + len(PYMALLOC_KINDS) + 3)
 
     @property
     def ok(self) -> bool:
@@ -702,12 +731,11 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
     mapped = [m for m in report.mappings if m[0] >= warmup]
     if len(mapped) > 1:
         names = (*MAPPING_KINDS, "[stack] and other named maps")
-        report.mapping_growth = sorted(
-            ((name, mapped[-1][i + 1] / 1024,
-              slope_per_hour([(m[0], m[i + 1] / 1024) for m in mapped]))
-             for i, name in enumerate(names)),
-            key=lambda g: g[2], reverse=True,
-        )
+        growth = [(name, mapped[-1][i + 1] / 1024,
+                   slope_per_hour([(m[0], m[i + 1] / 1024) for m in mapped]))
+                  for i, name in enumerate((*names, *PYMALLOC_KINDS))]
+        report.mapping_growth = sorted(growth[:len(names)], key=lambda g: g[2], reverse=True)
+        report.mapping_growth += growth[len(names):]
         report.heap_mapped = (mapped[-1][-1] / 1024,
                               slope_per_hour([(m[0], m[-1] / 1024) for m in mapped]))
     print_soak(report, console)
@@ -766,7 +794,7 @@ def _sample(actor: TimedCollector, report: SoakReport, started: float, pid: int)
         kinds, heap_mapped = mapping_rss()
         known = [kinds[k] for k in MAPPING_KINDS]
         report.mappings.append((report.samples[-1][0], *known, sum(kinds.values()) - sum(known),
-                                heap_mapped))
+                                *pymalloc_kb(), heap_mapped))
     if tracemalloc.is_tracing():
         report.traced.append((report.samples[-1][0], tracemalloc.get_traced_memory()[0] / 2**20))
 
@@ -950,7 +978,10 @@ def print_soak(report: SoakReport, console: Console) -> None:
                         f"{percentile(report.trim_seconds, 0.5) * 1000:.1f} / "
                         f"{max(report.trim_seconds) * 1000:.1f}")
     for kind, mb, growth in report.mapping_growth:
-        if mb >= 1.0 or abs(growth) >= 0.05:
+        if kind in PYMALLOC_KINDS:  # Python's own figures, not a kind of map
+            summary.add_row(f"{escape(kind)}: MB at the end, growth {warm} (MB/hour)",
+                            f"{mb:.1f}, {growth:+.2f}")
+        elif mb >= 1.0 or abs(growth) >= 0.05:
             summary.add_row(f"  RSS in {escape(kind)}: MB at the end, growth {warm} (MB/hour)",
                             f"{mb:.1f}, {growth:+.2f}")
     if report.mapping_growth:

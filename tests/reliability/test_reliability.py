@@ -40,6 +40,7 @@ from tests.reliability.soak import grown_containers
 from tests.reliability.soak import interning_cost
 from tests.reliability.soak import interning_share
 from tests.reliability.soak import mapping_rss
+from tests.reliability.soak import pymalloc_kb
 from tests.reliability.soak import rss_mb
 from tests.reliability.soak import slope_per_hour
 from tests.reliability.soak import slope_stderr_per_hour
@@ -249,6 +250,13 @@ def test_soak_memory_map_splits_the_rss_by_allocator() -> None:
     grown = mapping_rss()[0]["other anonymous"] - before["other anonymous"]
     assert grown >= 60 * 1024
     del block
+    # A million small objects land in Python's arenas, which pymalloc_kb counts
+    arenas, live = pymalloc_kb()
+    small = [(i,) for i in range(1_000_000)]  # 48 bytes each
+    arenas_after, live_after = pymalloc_kb()
+    assert live_after - live >= 40 * 1024  # kB
+    assert arenas_after - arenas >= 30 * 1024 and arenas_after >= live_after
+    del small
 
 
 def test_percentile_picks_the_nearest_rank() -> None:
