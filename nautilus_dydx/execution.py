@@ -514,14 +514,20 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
                     missed.append(fill)
             for fill in reversed(missed):
                 self._on_fill(_RestFill(fill))
-            for state in [s for s in self._orders.values() if not s.closed]:
-                venue = await self._http.get_order(state.venue_order_id)
-                if venue.status in OPEN_STATUSES or venue.status == "BEST_EFFORT_CANCELED":
-                    self._on_order_update(venue)
-                else:
-                    self._on_objects_terminal(venue)
         except Exception as e:
-            self._log.warning(f"Recovery after a stream gap incomplete: {e!r}")
+            self._log.warning(f"Recovery of fills after a stream gap incomplete: {e!r}")
+        for state in [s for s in self._orders.values() if not s.closed]:
+            # One order at a time: one the Indexer cannot show (not in a block yet, or an
+            # error) must not keep the others from being read
+            try:
+                venue = await self._http.get_order(state.venue_order_id)
+            except Exception as e:
+                # A 404 is an order not in a block yet: its updates are still to come
+                if not isinstance(e, DYDXHttpError) or e.status != 404:
+                    self._log.warning(f"Cannot read order {state.venue_order_id} after a "
+                                      f"stream gap: {e!r}")
+                continue
+            self._handle_update(venue)
 
     async def _query_order(self, command: QueryOrder) -> None:
         # Nautilus's in-flight check asks here. The engine reconciles a report at once but
@@ -598,7 +604,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         for fill in reversed(missing):
             self._on_fill(_RestFill(fill))
 
-    def _on_objects_terminal(self, update: Any) -> None:
+    def _handle_update(self, update: Any) -> None:
         try:
             self._on_order_update(update)
         except Exception as e:
@@ -2023,7 +2029,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
 
     def _replay(self, updates: list[OrderUpdate]) -> None:
         for update in updates:
-            self._on_objects_terminal(update)
+            self._handle_update(update)
 
     def _cancel_replacement_if_pending(self, state: VenueOrder) -> None:
         # A cancel sent while the replace was in flight named a stateful order's old id,
@@ -2055,7 +2061,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         except Exception as e:
             self._log.warning(f"Cannot read order {state.venue_order_id} again: {e!r}")
             return
-        self._on_objects_terminal(venue)
+        self._handle_update(venue)
 
     async def _await_inclusion(self, outcome: TxOutcome) -> TxOutcome:
         # A stateful transaction whose answer was lost: its result once a block holds it, or

@@ -262,3 +262,32 @@ def test_fills_lost_in_a_stream_gap_are_recovered_once() -> None:
             assert orders[1].filled_qty.as_decimal() == Decimal("0.0005")
 
     run(scenario())
+
+
+def test_a_gap_recovery_reads_every_open_order_past_one_the_indexer_cannot_find() -> None:
+    # An order the Indexer does not know yet (signed, not yet in a block) answers 404: the
+    # orders after it are still read, so a cancel made elsewhere during the gap is not missed
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            unknown = await node.accepted_limit(OrderSide.BUY, "0.001", "50000")
+            canceled = await node.accepted_limit(OrderSide.BUY, "0.001", "49000")
+            state = node.client.venue_order(canceled.client_order_id)
+            sandbox.faults.pause_stream("v4_subaccounts", CHANNEL_ID)
+            # Another process of the account cancels it: Nautilus has no cancel in flight
+            cancel = node.client._cancel_message(state)
+            assert (await node.client.sender.send_stateful(cancel)).status.name == "ACCEPTED"
+            await node.wait(lambda: not any(
+                k[0] == K1_ADDRESS and k[2] == state.client_id
+                for k in sandbox.node.chain.stateful
+            ))
+            sandbox.faults.rest_error(404, count=1,
+                                      path_prefix=f"/v4/orders/{unknown.venue_order_id}")
+            sandbox.faults.drop_ws()  # The held CANCELED is lost with the connection
+            sandbox.faults._held.clear()
+            sandbox.faults.resume_stream("v4_subaccounts", CHANNEL_ID)
+            await node.wait(lambda: canceled.status == OrderStatus.CANCELED)
+            assert sandbox.faults.counters["rest_error"] == 1
+            assert unknown.status == OrderStatus.ACCEPTED
+            assert node.of(canceled.client_order_id)[-2:] == ["OrderAccepted", "OrderCanceled"]
+
+    run(scenario())
