@@ -780,7 +780,10 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             clob_pair_id=clob_pair_id,
             order_flags=flags,
             venue_order_id=venue_id,
-            accepted=order.status not in (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED),
+            # An order Nautilus holds closed counts as never accepted: open on the venue, it
+            # is an orphan and gets canceled there
+            accepted=order.status not in (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED)
+            and not order.is_closed,
             filled_raw=order.filled_qty.raw,
         )
         state.side = order_kinds.SIDE_BUY if order.side == OrderSide.BUY else order_kinds.SIDE_SELL
@@ -809,6 +812,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             if state is None:
                 self._external_order(update)
                 return
+            self._fill_state(state, update)  # Its expiry, or a cancel of it would not hold
         if state.replace_sending and (state.venue_order_id != update.id or (
             update.status not in OPEN_STATUSES and update.status != "BEST_EFFORT_CANCELED"
         )):
@@ -1868,13 +1872,16 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
 
     @staticmethod
     def _fill_state(state: VenueOrder, venue: Any) -> None:
+        # From a whole order (REST) or a stream update, which may lack fields
         state.good_til_block = int(venue.good_til_block or 0)
         if venue.good_til_block_time:
             state.good_til_block_time = iso_to_ns(venue.good_til_block_time) // _NANOS
-        state.time_in_force = order_kinds.TIF_IOC if venue.time_in_force == "IOC" else (
-            order_kinds.TIF_POST_ONLY if venue.post_only else order_kinds.TIF_UNSPECIFIED
-        )
-        state.reduce_only = bool(venue.reduce_only)
+        if venue.time_in_force is not None:
+            state.time_in_force = order_kinds.TIF_IOC if venue.time_in_force == "IOC" else (
+                order_kinds.TIF_POST_ONLY if venue.post_only else order_kinds.TIF_UNSPECIFIED
+            )
+        if venue.reduce_only is not None:
+            state.reduce_only = bool(venue.reduce_only)
         state.untriggered = venue.status == "UNTRIGGERED"
 
     # -- Modify --------------------------------------------------------------------------------

@@ -215,3 +215,27 @@ def test_a_query_waits_for_fills_the_indexer_does_not_list_yet() -> None:
             await _exactly_the_venue_fills(sandbox, node, order, fills)
 
     run(scenario())
+
+
+def test_an_order_nautilus_closed_that_the_client_lost_is_canceled_when_the_venue_shows_it(
+) -> None:
+    # The client has no state for an order Nautilus holds closed (a restart, or a state
+    # released too early): when the venue shows it open, it is canceled there, not adopted
+    async def scenario() -> None:
+        async with venue() as sandbox, trading_node(sandbox) as node:
+            order = await node.accepted_limit(OrderSide.BUY, "0.001", "50000")
+            state = node.client.venue_order(order.client_order_id)
+            node.client.generate_order_canceled(
+                order.strategy_id, order.instrument_id, order.client_order_id,
+                VenueOrderId(state.venue_order_id), node.client._clock.timestamp_ns(),
+            )
+            await node.wait(lambda: order.status == OrderStatus.CANCELED)
+            del node.client._orders[order.client_order_id]
+            del node.client._by_venue_id[state.venue_order_id]
+            assert alice_stateful(sandbox) == {state.client_id}
+            sandbox.faults.drop_ws()  # The subscription's snapshot shows the order open
+            await node.wait(lambda: alice_stateful(sandbox) == set(), timeout=15.0)
+            assert order.status == OrderStatus.CANCELED
+            assert node.of(order.client_order_id).count("OrderCanceled") == 1
+
+    run(scenario())
