@@ -255,9 +255,9 @@ def test_soak_memory_map_splits_the_rss_by_allocator() -> None:
     small = [(i,) for i in range(1_000_000)]  # 48 bytes each
     arenas_after, live_after = pymalloc_kb()
     assert live_after - live >= 40 * 1024  # kB
-    # Freed blocks in the arenas a busy process already has take part of them: the arenas
-    # need not grow as much, but they always hold at least the live blocks
-    assert arenas_after > arenas and arenas_after >= live_after
+    # Freed blocks in the arenas a busy process already has may take them, so the arenas
+    # need not grow; they always hold at least the live blocks
+    assert arenas >= live and arenas_after >= live_after
     del small
 
 
