@@ -89,7 +89,7 @@ from nautilus_dydx.execution_twap import DYDXTwapTags
 from nautilus_dydx.execution_twap import twap_place_order_any
 from nautilus_dydx.execution_state import BENIGN_CANCEL_CODES
 from nautilus_dydx.execution_state import EXPIRED_REASONS
-from nautilus_dydx.execution_state import OPEN_STATUSES
+from nautilus_dydx.execution_state import ACTIVE_STATUSES
 from nautilus_dydx.execution_state import REJECTED_REASONS
 from nautilus_dydx.execution_state import REPLACED_REASON
 from nautilus_dydx.execution_state import VenueOrder
@@ -617,7 +617,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             kind = type(obj)
             try:
                 if kind is OrderUpdate:
-                    if obj.status in OPEN_STATUSES or obj.status == "BEST_EFFORT_CANCELED":
+                    if obj.status in ACTIVE_STATUSES:
                         self._on_order_update(obj)
                     else:
                         terminal.append(obj)  # After this message's fills
@@ -758,12 +758,12 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
 
     # -- Order events --------------------------------------------------------------------------
 
-    def _adopt(self, venue_id: str, client_id: int, metadata: int, clob_pair_id: int,
-               flags: int, ticker: str | None,
-               subaccount_number: int | None = None) -> VenueOrder | None:
-        # An order of ours the client has no state for (placed before a restart)
+    def _adopt(self, venue: Any) -> VenueOrder | None:
+        # An order of ours the client has no state for (placed before a restart), from the
+        # venue's record of it: a whole order (REST) or a stream update
         if self._codec is None:
             return None
+        client_id, metadata = int(venue.client_id or 0), int(venue.client_metadata or 0)
         decoded = self._codec.decode(client_id, metadata)
         if decoded is None:
             return None
@@ -777,9 +777,9 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             instrument_id=order.instrument_id,
             client_id=client_id,
             client_metadata=metadata,
-            clob_pair_id=clob_pair_id,
-            order_flags=flags,
-            venue_order_id=venue_id,
+            clob_pair_id=int(venue.clob_pair_id or 0),
+            order_flags=int(venue.order_flags or 0),
+            venue_order_id=venue.id,
             # An order Nautilus holds closed counts as never accepted: open on the venue, it
             # is an orphan and gets canceled there
             accepted=order.status not in (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED)
@@ -787,8 +787,10 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             filled_raw=order.filled_qty.raw,
         )
         state.side = order_kinds.SIDE_BUY if order.side == OrderSide.BUY else order_kinds.SIDE_SELL
-        if subaccount_number is not None and subaccount_number != self._subaccount:
-            state.subaccount_number = subaccount_number  # An isolated child's order
+        number = venue.subaccount_number
+        if number is not None and number != self._subaccount:
+            state.subaccount_number = number  # An isolated child's order
+        self._fill_state(state, venue)  # Its expiry, or a cancel of it would not hold
         self._codec.mark_seen(client_id, decoded)
         self._register(state)
         return state
@@ -804,18 +806,13 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         if state is None:
             if self._isolated is not None:
                 self._isolated.on_order_update(update)
-            state = self._adopt(
-                update.id, int(update.client_id or 0), int(update.client_metadata or 0),
-                int(update.clob_pair_id or 0), int(update.order_flags or 0), update.ticker,
-                update.subaccount_number,
-            )
+            state = self._adopt(update)
             if state is None:
                 self._external_order(update)
                 return
-            self._fill_state(state, update)  # Its expiry, or a cancel of it would not hold
-        if state.replace_sending and (state.venue_order_id != update.id or (
-            update.status not in OPEN_STATUSES and update.status != "BEST_EFFORT_CANCELED"
-        )):
+        if state.replace_sending and (
+            state.venue_order_id != update.id or update.status not in ACTIVE_STATUSES
+        ):
             # A cancel-replace's block can stream before the broadcast's answer is back: the
             # old id's removal and the replacement wait for the outcome, which decides them
             state.held_by_replace.append(update)
@@ -830,7 +827,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             instrument = self._cache.instrument(state.instrument_id)
             if instrument is not None:
                 state.venue_filled_raw = instrument.make_qty(Decimal(update.total_filled)).raw
-        if status in OPEN_STATUSES or status == "BEST_EFFORT_CANCELED":
+        if status in ACTIVE_STATUSES:
             if state.closed:
                 return
             order = self._cache.order(state.client_order_id)
@@ -1030,13 +1027,9 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         if venue_id not in self._by_venue_id:
             try:
                 order = await self._http.get_order(venue_id)
-                client_id, metadata = int(order.client_id), int(order.client_metadata or 0)
-                self._adopt(
-                    order.id, client_id, metadata, int(order.clob_pair_id),
-                    int(order.order_flags), order.ticker, order.subaccount_number,
-                )
+                self._adopt(order)
                 ours = self._codec is not None and self._codec.decode(
-                    client_id, metadata,
+                    int(order.client_id), int(order.client_metadata or 0),
                 ) is not None
             except Exception as e:
                 self._log.warning(f"Cannot resolve the order of fills {venue_id}: {e!r}")
@@ -1858,13 +1851,8 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
                 self._address, self._subaccount, **filters, **self._rest_scope(),
             ):
                 if venue.id not in self._by_venue_id:
-                    state = self._adopt(
-                        venue.id, int(venue.client_id), int(venue.client_metadata or 0),
-                        int(venue.clob_pair_id), int(venue.order_flags), venue.ticker,
-                        venue.subaccount_number,
-                    )
+                    state = self._adopt(venue)
                     if state is not None:
-                        self._fill_state(state, venue)
                         adopted.append(state)
         except Exception as e:
             self._log.warning(f"Cannot list open orders: {e!r}")
@@ -1933,13 +1921,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
                                                f"{outcome.raw_log}")
                 return
             state.good_til_block = gtb
-            if not order.is_closed:  # The replacement may have filled before the answer came
-                self.generate_order_updated(
-                    state.strategy_id, state.instrument_id, state.client_order_id,
-                    VenueOrderId(state.venue_order_id), quantity, price, trigger,
-                    self._clock.timestamp_ns(), False,
-                )
-            self._cancel_replacement_if_pending(state)
+            self._modified(state, order, quantity, price, trigger, venue_id_changed=False)
             return
         await self._cancel_replace(command, order, state, encoder, quantity, price, trigger,
                                    quantums, subticks, trigger_subticks)
@@ -2025,16 +2007,23 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
                                                f"{outcome.raw_log}")
                 self._replay(held)
                 return
+        self._modified(state, order, quantity, price, trigger, venue_id_changed=True,
+                       held=held)
+
+    def _modified(self, state: VenueOrder, order: Order, quantity: Quantity, price: Price,
+                  trigger: Price | None, venue_id_changed: bool,
+                  held: Iterable[OrderUpdate] = ()) -> None:
+        # A replacement the venue took: the update, then what waited for it
         if not order.is_closed:  # The replacement may have filled before the answer came
             self.generate_order_updated(
                 state.strategy_id, state.instrument_id, state.client_order_id,
                 VenueOrderId(state.venue_order_id), quantity, price, trigger,
-                self._clock.timestamp_ns(), True,
+                self._clock.timestamp_ns(), venue_id_changed,
             )
         self._replay(held)  # The old id's are ignored now; the replacement's apply
         self._cancel_replacement_if_pending(state)
 
-    def _replay(self, updates: list[OrderUpdate]) -> None:
+    def _replay(self, updates: Iterable[OrderUpdate]) -> None:
         for update in updates:
             self._handle_update(update)
 

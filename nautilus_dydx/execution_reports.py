@@ -55,12 +55,7 @@ class ExecutionReportsMixin:
         flags = int(venue.order_flags)
         state = self._by_venue_id.get(venue.id)
         if state is None:
-            state = self._adopt(
-                venue.id, int(venue.client_id), int(venue.client_metadata or 0),
-                int(venue.clob_pair_id), flags, venue.ticker, venue.subaccount_number,
-            )
-            if state is not None:
-                self._fill_state(state, venue)
+            state = self._adopt(venue)
         if state is not None:
             client_order_id = state.client_order_id
         elif self._codec is not None:
