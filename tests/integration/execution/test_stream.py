@@ -14,6 +14,7 @@ from tests.integration.execution.support import BTC_PERP
 from tests.integration.execution.support import run
 from tests.integration.execution.support import trading_node
 from tests.integration.execution.support import venue
+from tests.integration.execution.test_lifecycle import alice_stateful
 from tests.integration.execution.test_orders import SHORT
 from tests.integration.sandbox.helpers import K1_ADDRESS
 
@@ -276,10 +277,7 @@ def test_a_gap_recovery_reads_every_open_order_past_one_the_indexer_cannot_find(
             # Another process of the account cancels it: Nautilus has no cancel in flight
             cancel = node.client._cancel_message(state)
             assert (await node.client.sender.send_stateful(cancel)).status.name == "ACCEPTED"
-            await node.wait(lambda: not any(
-                k[0] == K1_ADDRESS and k[2] == state.client_id
-                for k in sandbox.node.chain.stateful
-            ))
+            await node.wait(lambda: state.client_id not in alice_stateful(sandbox))
             sandbox.faults.rest_error(404, count=1,
                                       path_prefix=f"/v4/orders/{unknown.venue_order_id}")
             sandbox.faults.drop_ws()  # The held CANCELED is lost with the connection
