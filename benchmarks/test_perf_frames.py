@@ -123,6 +123,13 @@ def test_book_levels_batch_vs_data(benchmark, kind) -> None:
     assert len(out[0].deltas) == 10
 
 
+def test_id_ring_build(benchmark) -> None:
+    # The execution client's fill-id memory (65,536 ids, 1.5 MiB), built once per client
+    benchmark.group = "fill-id memory build (capacity 65,536)"
+    ring = benchmark(compiled.IdRing, 1 << 16)
+    assert len(ring) == 0
+
+
 def test_id_ring_add_new_id(benchmark) -> None:
     # The trade-id memory at capacity: each add forgets the oldest id
     benchmark.group = "trade-id memory (capacity 10,000)"

@@ -21,7 +21,7 @@ import orjson
 
 from cpython.bytes cimport PyBytes_AS_STRING
 from cpython.bytes cimport PyBytes_GET_SIZE
-from cpython.mem cimport PyMem_Calloc
+from cpython.mem cimport PyMem_Malloc
 from cpython.mem cimport PyMem_Free
 from cpython.mem cimport PyMem_Realloc
 from cpython.memoryview cimport PyMemoryView_FromMemory
@@ -475,10 +475,14 @@ cdef class IdRing:
             raise ValueError(f"invalid capacity, was {capacity}")
         while size < 2 * capacity:  # Load factor at most one half
             size <<= 1
-        self._ring = <uint64_t*>PyMem_Calloc(capacity, sizeof(uint64_t))
-        self._table = <uint64_t*>PyMem_Calloc(size, sizeof(uint64_t))
+        self._ring = <uint64_t*>PyMem_Malloc(capacity * sizeof(uint64_t))
+        self._table = <uint64_t*>PyMem_Malloc(size * sizeof(uint64_t))
         if self._ring == NULL or self._table == NULL:
             raise MemoryError()
+        # Zeroed by hand, not calloc: a calloc'd ring is mapped lazily and its pages would turn
+        # resident one by one as ids arrive (RSS growth for hours), not all at once here
+        memset(self._ring, 0, capacity * sizeof(uint64_t))
+        memset(self._table, 0, size * sizeof(uint64_t))
         self._mask = size - 1
         self._pos = 0
         self._count = 0
