@@ -73,6 +73,7 @@ from nautilus_dydx.client_ids import open_client_id_codec
 from nautilus_dydx.client_ids import OrderUuids
 from nautilus_dydx.client_ids import subaccount_uuid
 from nautilus_dydx.common.blocks import BlockTracker
+from nautilus_dydx.common.cache_index import ReplacedVenueIds
 from nautilus_dydx.common.constants import DYDX
 from nautilus_dydx.common.constants import DYDX_VENUE
 from nautilus_dydx.common.symbol import ticker_to_instrument_id
@@ -339,6 +340,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         self._stale_since_ns: int | None = None
         self._own_tasks: list[asyncio.Task] = []
         self.metrics = ExecutionMetrics()
+        self._replaced_ids = ReplacedVenueIds(cache)
         self.benign_cancels = 0  # Cancels answered "already gone / already canceling"
         self._isolated: IsolatedRouter | None = (
             IsolatedRouter(self, config) if config.isolated_child_subaccounts else None
@@ -945,6 +947,9 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             for venue_id in (old.venue_order_id, *old.old_venue_order_ids):
                 if self._by_venue_id.get(venue_id) is old:
                     del self._by_venue_id[venue_id]
+        if state.generation:  # Nautilus would keep the replaced venue IDs for good
+            self._replaced_ids.forget(state.client_order_id, state.venue_order_id,
+                                      state.old_venue_order_ids)
         if self._codec is not None:
             self._codec.release(str(state.client_order_id))
             for generation in range(1, state.generation + 1):

@@ -144,6 +144,7 @@ def test_stateful_modify_is_a_cancel_replace_in_one_transaction() -> None:
             assert order.venue_order_id != first[1]
             await node.wait(lambda: alice_stateful(sandbox) == {state.client_id})
             assert state.client_id != first[0]
+            assert node.cache.client_order_id(first[1]) == order.client_order_id
             node.strategy.cancel_order(order)
             await node.wait(lambda: order.status == OrderStatus.CANCELED)
             await node.wait(lambda: alice_stateful(sandbox) == set())
@@ -151,6 +152,9 @@ def test_stateful_modify_is_a_cancel_replace_in_one_transaction() -> None:
                 "OrderInitialized", "OrderSubmitted", "OrderAccepted", "OrderPendingUpdate",
                 "OrderUpdated", "OrderPendingCancel", "OrderCanceled",
             ]
+            # Closed: the replaced id leaves Nautilus's index (a purge removes the last one)
+            assert node.cache.client_order_id(first[1]) is None
+            assert node.cache.client_order_id(order.venue_order_id) == order.client_order_id
 
     run(scenario())
 
