@@ -42,7 +42,9 @@ from nautilus_trader.model.events import OrderExpired
 from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.events import OrderModifyRejected
 from nautilus_trader.model.events import OrderRejected
+from nautilus_trader.model.events import PositionOpened
 from nautilus_trader.model.identifiers import ClientOrderId
+from nautilus_trader.model.identifiers import PositionId
 from nautilus_trader.model.identifiers import VenueOrderId
 from nautilus_trader.trading.strategy import Strategy
 from rich.console import Console
@@ -295,8 +297,13 @@ class SoakReport:
     orders: int = 0
     modifies: int = 0
     modifies_at_warmup: int = -1
-    # Bytes Nautilus's interner keeps per new ClientOrderId and VenueOrderId, measured at the end
-    interned_bytes: tuple[float, float] = (float("nan"), float("nan"))
+    # Reopenings of a closed NETTING position still cached: Nautilus snapshots it under a new,
+    # unique PositionId (the position's id and a UUID), interned for good like the order ids
+    position_snapshots: int = 0
+    snapshots_at_warmup: int = -1
+    # Bytes Nautilus's interner keeps per new ClientOrderId, VenueOrderId and snapshot
+    # PositionId, measured at the end
+    interned_bytes: tuple[float, float, float] = (float("nan"),) * 3
     fills: int = 0
     round_trip: bool = True
     closes: int = 0
@@ -424,7 +431,19 @@ class OrderFlow:
         self.stateful: deque = deque()
         self.conditional = None
         self.tick = 0
+        self.snapshots: dict = {}  # position id -> its snapshots the cache holds
         node.kernel.msgbus.subscribe("events.order.*", self.on_event)
+        node.kernel.msgbus.subscribe("events.position.*", self.on_position)
+
+    def on_position(self, event) -> None:
+        if type(event) is not PositionOpened:
+            return
+        # One more snapshot than last seen: this opening reused a closed position (a purge
+        # in between empties the list, and the next reuse starts it again)
+        held = len(self.node.cache.position_snapshot_bytes(event.position_id))
+        if held > self.snapshots.get(event.position_id, 0):
+            self.report.position_snapshots += 1
+        self.snapshots[event.position_id] = held
 
     def on_event(self, event) -> None:
         kind = type(event)
@@ -675,6 +694,7 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
                     next_trim += trim_every
                 if report.modifies_at_warmup < 0 and elapsed >= warmup:
                     report.modifies_at_warmup = report.modifies
+                    report.snapshots_at_warmup = report.position_snapshots
                 if trace and baseline is None and elapsed >= warmup:
                     baseline = tracemalloc.take_snapshot()
                 if containers and lengths is None and elapsed >= warmup:
@@ -903,22 +923,24 @@ def _take_latencies(actor: TimedCollector, report: SoakReport, started: float) -
     actor.latencies.clear()
 
 
-def interning_cost(count: int = 50_000) -> tuple[float, float]:
+def interning_cost(count: int = 50_000) -> tuple[float, float, float]:
     """
-    RSS bytes per new `ClientOrderId` and per new `VenueOrderId` in this process, now.
+    RSS bytes per new `ClientOrderId`, `VenueOrderId` and snapshot `PositionId`, now.
 
     Nautilus 1.221 interns identifier strings for the life of the process: every order costs
-    its ids' bytes for good, whatever the adapter does. Measured here (IDs no order uses) so
-    the soak can tell that share of its growth from the rest.
+    its ids' bytes for good, whatever the adapter does, and so does each snapshot of a
+    reopened position (its id and a UUID). Measured here (IDs nothing uses) so the soak can
+    tell that share of its growth from the rest.
     """
     costs = []
     for make in (lambda i: ClientOrderId(f"O-20000101-000000-999-999-{i + 1}"),
-                 lambda i: VenueOrderId(str(uuid.uuid4()))):
+                 lambda i: VenueOrderId(str(uuid.uuid4())),
+                 lambda i: PositionId(f"BTC-USD-PERP.DYDX-SOAK-001-{uuid.uuid4()}")):
         before = rss_mb()
         for i in range(count):
             make(i)
         costs.append((rss_mb() - before) * 2**20 / count)
-    return costs[0], costs[1]
+    return costs[0], costs[1], costs[2]
 
 
 def interning_share(report: SoakReport) -> float:
@@ -929,8 +951,9 @@ def interning_share(report: SoakReport) -> float:
     hours = (after[-1][0] - after[0][0]) / 3600
     orders = after[-1][4] - after[0][4]  # Each: a ClientOrderId, and a VenueOrderId once placed
     modifies = report.modifies - report.modifies_at_warmup
-    client, venue = report.interned_bytes
-    return (orders * (client + venue) + modifies * venue) / 2**20 / hours
+    snapshots = report.position_snapshots - report.snapshots_at_warmup
+    client, venue, position = report.interned_bytes
+    return (orders * (client + venue) + modifies * venue + snapshots * position) / 2**20 / hours
 
 
 def print_soak(report: SoakReport, console: Console) -> None:
@@ -956,8 +979,8 @@ def print_soak(report: SoakReport, console: Console) -> None:
                     f"{report.half_growth_mb_per_hour:.2f}")
     share = interning_share(report)
     summary.add_row("  Nautilus interning each new id for good: bytes per ClientOrderId / "
-                    "VenueOrderId (measured at the end)",
-                    "{:.0f} / {:.0f}".format(*report.interned_bytes))
+                    "VenueOrderId / snapshot PositionId (measured at the end)",
+                    "{:.0f} / {:.0f} / {:.0f}".format(*report.interned_bytes))
     summary.add_row(f"  of the growth {warm}: the new ids' interning / the rest (MB/hour)",
                     f"{share:.2f} / {report.growth_mb_per_hour - share:.2f}")
     if report.traced:
@@ -1007,6 +1030,8 @@ def print_soak(report: SoakReport, console: Console) -> None:
     summary.add_row("closing IOCs (round trips)" if report.round_trip else
                     "closing IOCs (none: one-sided flow, positions never close)",
                     str(report.closes))
+    summary.add_row("positions reopened while still cached (Nautilus snapshots each)",
+                    str(report.position_snapshots))
     summary.add_row("WebSocket drops injected (control errors)",
                     f"{report.ws_drops} ({report.ws_drop_errors})")
     summary.add_row("orders rejected, denied or refused a modify/cancel",

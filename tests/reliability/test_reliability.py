@@ -225,16 +225,18 @@ def test_soak_series_records_rows_in_memory_taken_up_front() -> None:
 
 
 def test_soak_tells_the_interning_of_new_ids_from_the_rest_of_the_growth() -> None:
-    client, venue = interning_cost(20_000)
-    # Each new id keeps at least its characters (27 and 36 here) in RSS for good
-    assert client >= 27 and venue >= 36
+    client, venue, position = interning_cost(20_000)
+    # Each new id keeps at least its characters (27, 36 and 63 here) in RSS for good
+    assert client >= 27 and venue >= 36 and position >= 63
     report = SoakReport(4000.0, warmup=300.0, sample_every=100.0)
     report.samples.append((0.0, 300.0, 0.0, 0.0, 0.0))
     report.samples.append((300.0, 310.0, 0.0, 0.0, 500.0))
     report.samples.append((3900.0, 312.0, 0.0, 0.0, 7_700.0))  # 7,200 orders in the hour
     report.modifies_at_warmup, report.modifies = 20, 380
-    report.interned_bytes = (50.0, 60.0)
-    assert interning_share(report) == pytest.approx((7_200 * 110 + 360 * 60) / 2**20)
+    report.snapshots_at_warmup, report.position_snapshots = 100, 1_300
+    report.interned_bytes = (50.0, 60.0, 90.0)
+    assert interning_share(report) == pytest.approx(
+        (7_200 * 110 + 360 * 60 + 1_200 * 90) / 2**20)
     report.modifies_at_warmup = -1  # The warm-up never ended
     assert math.isnan(interning_share(report))
 
