@@ -940,7 +940,7 @@ def interning_cost(count: int = 50_000) -> tuple[float, float, float]:
         for i in range(count):
             make(i)
         costs.append((rss_mb() - before) * 2**20 / count)
-    return costs[0], costs[1], costs[2]
+    return tuple(costs)
 
 
 def interning_share(report: SoakReport) -> float:

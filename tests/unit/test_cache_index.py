@@ -64,8 +64,9 @@ def test_an_id_indexed_under_another_order_is_kept() -> None:
     cache.add_instrument(TestInstrumentProvider.btcusdt_binance())
     order = _order(cache, "O-1", "v1", "v2")
     replaced = ReplacedVenueIds(cache)
-    assert replaced.forget(ClientOrderId("O-9"), "v2", ["v1"]) == 0  # Not this order's
     assert replaced.forget(order.client_order_id, "v2", ["v2"]) == 1  # Its own, if named
+    # The index is found now: "v1" is O-1's, so another order's close leaves it
+    assert replaced.forget(ClientOrderId("O-9"), "v2", ["v1"]) == 0
     assert cache.client_order_id(VenueOrderId("v1")) == order.client_order_id
 
 
