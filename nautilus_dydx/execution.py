@@ -74,6 +74,7 @@ from nautilus_dydx.client_ids import OrderUuids
 from nautilus_dydx.client_ids import subaccount_uuid
 from nautilus_dydx.common.blocks import BlockTracker
 from nautilus_dydx.common.cache_index import ReplacedVenueIds
+from nautilus_dydx.common.purge_guard import PurgeGuard
 from nautilus_dydx.common.constants import DYDX
 from nautilus_dydx.common.constants import DYDX_VENUE
 from nautilus_dydx.common.symbol import ticker_to_instrument_id
@@ -341,6 +342,7 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
         self._own_tasks: list[asyncio.Task] = []
         self.metrics = ExecutionMetrics()
         self._replaced_ids = ReplacedVenueIds(cache)
+        self.purge_guard: PurgeGuard | None = None
         self.benign_cancels = 0  # Cancels answered "already gone / already canceling"
         self._isolated: IsolatedRouter | None = (
             IsolatedRouter(self, config) if config.isolated_child_subaccounts else None
@@ -466,6 +468,8 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             self._log.warning("No subaccount snapshot yet: orders resolve once it arrives")
         self._own_tasks.append(self.create_task(self.tracker.poll(self._node), log_msg="blocks"))
         self._own_tasks.append(self.create_task(self._prune_client_ids(), log_msg="client ids"))
+        # dYdX positions are NETTING: Nautilus 1.221's order purge dies at a flat purged one
+        self.purge_guard = self.purge_guard or PurgeGuard.install(self._cache, self._loop)
         await self._await_account_registered()
 
     async def _disconnect(self) -> None:

@@ -311,6 +311,9 @@ class SoakReport:
     ws_drop_errors: int = 0
     rate: float = 5.0
     client_maps: dict = field(default_factory=dict)
+    # Nautilus's order purge loop still running at the end (an exception ends it for good)
+    order_purge_alive: bool = True
+    purge_guard: dict = field(default_factory=dict)
     venue_open: int = -1
     venue_open_orders: list[str] = field(default_factory=list)
     nautilus_open: int = -1
@@ -347,6 +350,7 @@ class SoakReport:
     @property
     def ok(self) -> bool:
         return (self.order_failures == 0 and self.growth_mb_per_hour < 1.0
+                and self.order_purge_alive
                 and self.venue_open == self.nautilus_open == self.nautilus_in_flight == 0
                 and not self.position_mismatches)
 
@@ -720,6 +724,15 @@ async def run_soak(seconds: float, sample_every: float = 5.0, console: Console |
             report.client_orders = len(client._orders)
             # Nautilus keeps every fill of an open position (freed only once it closes)
             report.position_fills = sum(p.event_count for p in node.cache.positions_open())
+            purge = node.kernel.exec_engine._purge_closed_orders_task
+            report.order_purge_alive = not purge or not purge.done()
+            if client.purge_guard is not None:
+                guard = client.purge_guard
+                report.purge_guard = {
+                    "position ids restored": guard.restored, "dropped": guard.dropped,
+                    "half-purged orders finished": guard.half_purged,
+                    "order purge restarts": guard.restarts,
+                }
             report.client_maps = {
                 "orders": len(client._orders), "by venue id": len(client._by_venue_id),
                 "closed kept": len(client._closed), "orphan fills": len(client._orphan_fills),
@@ -1017,6 +1030,11 @@ def print_soak(report: SoakReport, console: Console) -> None:
                     "every minute (1 min buffer)" if report.purge else "never")
     summary.add_row("quotes, trades and bars the cache keeps per instrument",
                     f"{report.tick_capacity}")
+    if report.purge:
+        summary.add_row("Nautilus's order purge loop running at the end",
+                        "yes" if report.order_purge_alive else "[red]no[/red]")
+        summary.add_row("purge guard", ", ".join(f"{k} {v}" for k, v in
+                                                 report.purge_guard.items()) or "not installed")
     summary.add_row("orders in the cache / in the client at the end",
                     f"{report.cached_orders} / {report.client_orders}")
     summary.add_row("fills kept by Nautilus's open positions at the end",

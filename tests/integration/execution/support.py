@@ -124,6 +124,7 @@ async def trading_node(
     reconcile: bool = False,
     cache: Cache | None = None,
     config: dict | None = None,
+    engine_config: LiveExecEngineConfig | None = None,
 ) -> AsyncIterator[Node]:
     clear_cached_clients()
     loop = asyncio.get_running_loop()
@@ -137,7 +138,7 @@ async def trading_node(
     cache = cache if cache is not None else Cache()
     portfolio = Portfolio(msgbus, cache, clock)
     exec_engine = LiveExecutionEngine(
-        loop, msgbus, cache, clock, LiveExecEngineConfig(reconciliation=False),
+        loop, msgbus, cache, clock, engine_config or LiveExecEngineConfig(reconciliation=False),
     )
     risk_config = LiveRiskEngineConfig(
         max_order_submit_rate="1000/00:00:01", max_order_modify_rate="1000/00:00:01",
