@@ -374,7 +374,9 @@ def sandbox_process(seconds: float):
         "--markets", "BTC-USD,ETH-USD,PEPE-USD", "--block-time-ms", str(BLOCK_TIME_MS),
         "--grpc-port", str(grpc_port), "--http-port", str(http_port),
         "--ws-port", str(ws_port), "--no-rate-limit", "--no-extra-fields",
-        "--fund", f"{K1_ADDRESS}=100000", "--duration", str(int(seconds + 120)),
+        # Its own end only guards against an orphaned sandbox: the diagnostics of a traced run
+        # (type counts, tracemalloc snapshots) took more than two minutes after the flow
+        "--fund", f"{K1_ADDRESS}=100000", "--duration", str(int(seconds + 900)),
     ]
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
