@@ -468,8 +468,9 @@ class DYDXExecutionClient(ExecutionReportsMixin, LiveExecutionClient):
             self._log.warning("No subaccount snapshot yet: orders resolve once it arrives")
         self._own_tasks.append(self.create_task(self.tracker.poll(self._node), log_msg="blocks"))
         self._own_tasks.append(self.create_task(self._prune_client_ids(), log_msg="client ids"))
-        # dYdX positions are NETTING: Nautilus 1.221's order purge dies at a flat purged one
-        self.purge_guard = self.purge_guard or PurgeGuard.install(self._cache, self._loop)
+        # dYdX positions are NETTING: Nautilus 1.221's order purge dies at a flat purged one.
+        # Each connect: a restarted engine starts its own position purge loop again
+        self.purge_guard = PurgeGuard.install(self._cache, self._loop) or self.purge_guard
         await self._await_account_registered()
 
     async def _disconnect(self) -> None:

@@ -198,9 +198,16 @@ def test_install_takes_over_the_position_loop_once_and_revives_a_dead_order_loop
         assert revived.get_coro().__name__ == "_purge_closed_orders_loop"
         guard.revive_order_purge()  # Alive: left alone
         assert guard.restarts == 1 and engine._purge_closed_orders_task is revived
+        # A stopped and restarted engine starts its own loop again: installed again
+        ours = engine._purge_closed_positions_task
+        ours.cancel()
+        engine._purge_closed_positions_task = loop.create_task(
+            engine._purge_closed_positions_loop(1))
+        assert PurgeGuard.install(rig.cache, loop) is not None
+        assert engine._purge_closed_positions_task.get_name() == TASK_NAME
         for task in (revived, engine._purge_closed_positions_task):
             task.cancel()
-        await asyncio.gather(revived, engine._purge_closed_positions_task,
+        await asyncio.gather(revived, ours, engine._purge_closed_positions_task,
                              return_exceptions=True)
 
     loop.run_until_complete(scenario())
