@@ -214,8 +214,14 @@ def grpc(count: int) -> None:
     asyncio.run(_broadcasts(count // 2, stateful=True))
 
 
+def nautilus_live(count: int) -> None:
+    from tests.reliability.live_stack_probe import live_stack
+
+    live_stack(count)
+
+
 PROBES = {"identifiers": identifiers, "codec": codec, "position": position, "client": client,
-          "grpc": grpc}
+          "grpc": grpc, "nautilus-live": nautilus_live}
 
 
 def main(argv: list[str] | None = None) -> int:
