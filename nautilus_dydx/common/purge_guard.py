@@ -103,7 +103,7 @@ class PurgeGuard:
         cache = self._cache
         for client_order_id in list(cache.client_order_ids_closed()):
             if cache.order(client_order_id) is None:  # Left by a purge that raised
-                cache.purge_order(client_order_id)
+                cache.purge_order(client_order_id, self._engine.purge_from_database)
                 self.half_purged += 1
         index = self._index
         if index is None:
