@@ -214,7 +214,10 @@ async def _run(count: int) -> None:
         a1, rss1, blocks1 = await settled_after(count // 5 + count)
     finally:
         await node.stop_async()
-        task.cancel()
+        try:
+            await asyncio.wait_for(task, 5.0)
+        except (asyncio.TimeoutError, asyncio.CancelledError):
+            pass
     n = a1 - a0
     # Per four actions: four new orders (ClientOrderId, VenueOrderId) and one reopening of the
     # position (a snapshot PositionId), each interned for good; nothing else should stay
