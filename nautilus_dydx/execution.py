@@ -74,9 +74,9 @@ from nautilus_dydx.client_ids import OrderUuids
 from nautilus_dydx.client_ids import subaccount_uuid
 from nautilus_dydx.common.blocks import BlockTracker
 from nautilus_dydx.common.cache_index import ReplacedVenueIds
-from nautilus_dydx.common.purge_guard import PurgeGuard
 from nautilus_dydx.common.constants import DYDX
 from nautilus_dydx.common.constants import DYDX_VENUE
+from nautilus_dydx.common.purge_guard import PurgeGuard
 from nautilus_dydx.common.symbol import ticker_to_instrument_id
 from nautilus_dydx.common.types import DYDXOrderTags
 from nautilus_dydx.config import DYDXExecClientConfig
