@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Drop a closed order's replaced venue order IDs from Nautilus's cache index."""
+"""Nautilus's private cache indexes: found by content, and a closed order's replaced IDs."""
 
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from collections.abc import Iterable
 
 from nautilus_trader.cache.cache import Cache
@@ -71,13 +72,21 @@ class ReplacedVenueIds:
         if not _same(self._cache.client_order_id(key), client_order_id):
             return None  # Not indexed (yet or any more): look again with a later order
         self._searched = True
-        found = [
-            d for d in gc.get_referents(self._cache)
-            if type(d) is dict and _same(d.get(key), client_order_id)
-            and all(type(k) is VenueOrderId for k in d)
-        ]
-        self._index = found[0] if len(found) == 1 else None
+        self._index = cache_dict(self._cache, lambda d: _same(d.get(key), client_order_id)
+                                 and all(type(k) is VenueOrderId for k in d))
         return self._index
+
+
+def cache_dict(cache: Cache, matches: Callable[[dict], bool]) -> dict | None:
+    """
+    Return the one dict the compiled `cache` holds for which `matches` is true, or None.
+
+    Nautilus's `Cache` keeps its indexes in private attributes Python cannot name; each is
+    found by what it holds. None when no dict or more than one matches.
+
+    """
+    found = [d for d in gc.get_referents(cache) if type(d) is dict and matches(d)]
+    return found[0] if len(found) == 1 else None
 
 
 def _same(found: ClientOrderId | None, client_order_id: ClientOrderId) -> bool:

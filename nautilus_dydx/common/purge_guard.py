@@ -11,6 +11,8 @@ from nautilus_trader.common.component import Logger
 from nautilus_trader.live.execution_engine import LiveExecutionEngine
 from nautilus_trader.model.identifiers import PositionId
 
+from nautilus_dydx.common.cache_index import cache_dict
+
 
 TASK_NAME = "purge_closed_positions_guarded"
 
@@ -139,12 +141,8 @@ class PurgeGuard:
         # pickled snapshots: only this index holds sets
         if self._index is not None:
             return
-        for position in self._cache.positions():
-            found = [
-                d for d in gc.get_referents(self._cache)
-                if type(d) is dict and position.id in d
-                and all(type(k) is PositionId and type(v) is set for k, v in d.items())
-            ]
-            if len(found) == 1:
-                self._index = found[0]
-            return
+        positions = self._cache.positions()
+        if positions:
+            key = positions[0].id
+            self._index = cache_dict(self._cache, lambda d: key in d and all(
+                type(k) is PositionId and type(v) is set for k, v in d.items()))
