@@ -121,12 +121,11 @@ class PurgeGuard:
             self.dropped += 1
 
     def revive_order_purge(self) -> None:
-        """Restart the engine's order purge loop if an exception ended it."""
+        """Restart the engine's order purge loop if an exception ended it (after a mend)."""
         engine = self._engine
         task = engine._purge_closed_orders_task
         if task is None or not task.done() or task.cancelled():
             return
-        self.mend()
         self.restarts += 1
         self._log.warning(
             f"Nautilus's purge of closed orders had stopped; restarted ({self.restarts})",
