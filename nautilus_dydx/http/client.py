@@ -169,6 +169,7 @@ class DYDXHttpClient:
             transport=transport,
         )
         self.requests_sent = 0
+        self._in_flight: set[asyncio.Task] = set()
 
     @classmethod
     def from_config(
@@ -203,8 +204,18 @@ class DYDXHttpClient:
         )
 
     async def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool, abandoning requests whose callers were cancelled."""
+        for task in list(self._in_flight):
+            task.cancel()
+        await asyncio.gather(*self._in_flight, return_exceptions=True)
         await self._client.aclose()
+
+    @property
+    def in_flight(self) -> int:
+        """
+        Return how many requests are on the wire, including those whose caller was cancelled.
+        """
+        return len(self._in_flight)
 
     async def __aenter__(self) -> DYDXHttpClient:
         return self
@@ -213,6 +224,22 @@ class DYDXHttpClient:
         await self.close()
 
     # -- Transport -----------------------------------------------------------------------------
+
+    async def _send(self, route: str, params: dict[str, str] | None) -> httpx.Response:
+        # httpcore 1.0.9 strands a pool connection when a request is cancelled after the pool
+        # created a connection for it and before it opened (encode/httpcore#1093): the pool
+        # never reclaims it, about 2 KB each and without bound here (no max_connections).
+        # A cancelled audit or reconciliation did that at each reconnect. The request runs
+        # in a task of its own, so cancelling the caller lets it finish instead.
+        task = asyncio.ensure_future(self._client.get(route, params=params))
+        self._in_flight.add(task)
+        task.add_done_callback(self._settled)
+        return await asyncio.shield(task)
+
+    def _settled(self, task: asyncio.Task) -> None:
+        self._in_flight.discard(task)
+        if not task.cancelled():
+            task.exception()  # Retrieved: the caller may have been cancelled and gone
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         delay = min(self._delay_max, self._delay_initial * (2**attempt))
@@ -250,7 +277,7 @@ class DYDXHttpClient:
             retry_after: float | None = None
             try:
                 self.requests_sent += 1
-                response = await self._client.get(route, params=params)
+                response = await self._send(route, params)
             except httpx.TransportError as e:
                 failure = DYDXHttpError(None, display, f"{type(e).__name__}: {e}"[:200])
             else:
