@@ -214,6 +214,45 @@ def grpc(count: int) -> None:
     asyncio.run(_broadcasts(count // 2, stateful=True))
 
 
+async def _cancelled_reads(count: int) -> None:
+    import random
+
+    from nautilus_dydx.http import DYDXHttpClient
+    from tests.integration.transport.support import running_sandbox
+
+    async with running_sandbox() as sandbox:
+        async with DYDXHttpClient(sandbox.http_url, rate_limit_per_10s=10**9) as http:
+            rng = random.Random(1)
+
+            async def cancelled_reads(n: int) -> None:
+                # Four reads at a time, cancelled 0-3 ms in: some wait for a connection then
+                for _ in range(n):
+                    calls = [asyncio.ensure_future(http.get_orderbook("BTC-USD"))
+                             for _ in range(4)]
+                    await asyncio.sleep(rng.uniform(0.0, 0.003))
+                    for call in calls:
+                        call.cancel()
+                    await asyncio.gather(*calls, return_exceptions=True)
+                while http.in_flight:
+                    await asyncio.sleep(0.01)
+
+            warm = count // 5
+            await cancelled_reads(warm)
+            raw0, blocks0 = trimmed_rss_mb(), sys.getallocatedblocks()
+            await cancelled_reads(count - warm)
+            raw1, blocks1 = trimmed_rss_mb(), sys.getallocatedblocks()
+            n = count - warm
+            pool = http._client._transport._pool  # httpx's private pool: what it holds
+            print(f"{'4 cancelled REST reads':28s} {n:>9} ops  "
+                  f"{(raw1 - raw0) * 2**20 / n:8.1f} B/op trimmed  "
+                  f"{(blocks1 - blocks0) / n:6.2f} blocks/op  "
+                  f"{len(pool.connections)} pool connections at the end", flush=True)
+
+
+def rest_cancel(count: int) -> None:
+    asyncio.run(_cancelled_reads(min(count, 5_000)))
+
+
 def nautilus_live(count: int) -> None:
     from tests.reliability.live_stack_probe import live_stack
 
@@ -221,7 +260,7 @@ def nautilus_live(count: int) -> None:
 
 
 PROBES = {"identifiers": identifiers, "codec": codec, "position": position, "client": client,
-          "grpc": grpc, "nautilus-live": nautilus_live}
+          "grpc": grpc, "nautilus-live": nautilus_live, "rest-cancel": rest_cancel}
 
 
 def main(argv: list[str] | None = None) -> int:
