@@ -218,28 +218,16 @@ async def _cancelled_reads(count: int) -> None:
     import random
 
     from nautilus_dydx.http import DYDXHttpClient
+    from tests.integration.transport.support import cancelled_reads
     from tests.integration.transport.support import running_sandbox
 
     async with running_sandbox() as sandbox:
         async with DYDXHttpClient(sandbox.http_url, rate_limit_per_10s=10**9) as http:
             rng = random.Random(1)
-
-            async def cancelled_reads(n: int) -> None:
-                # Four reads at a time, cancelled 0-3 ms in: some wait for a connection then
-                for _ in range(n):
-                    calls = [asyncio.ensure_future(http.get_orderbook("BTC-USD"))
-                             for _ in range(4)]
-                    await asyncio.sleep(rng.uniform(0.0, 0.003))
-                    for call in calls:
-                        call.cancel()
-                    await asyncio.gather(*calls, return_exceptions=True)
-                while http.in_flight:
-                    await asyncio.sleep(0.01)
-
             warm = count // 5
-            await cancelled_reads(warm)
+            await cancelled_reads(http, warm, rng)
             raw0, blocks0 = trimmed_rss_mb(), sys.getallocatedblocks()
-            await cancelled_reads(count - warm)
+            await cancelled_reads(http, count - warm, rng)
             raw1, blocks1 = trimmed_rss_mb(), sys.getallocatedblocks()
             n = count - warm
             pool = http._client._transport._pool  # httpx's private pool: what it holds

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import random
 from collections.abc import AsyncIterator
 
 from nautilus_dydx._core.orders import MarketEncoder
@@ -51,6 +53,21 @@ def http_client(sandbox: IndexerSandbox, **kwargs) -> DYDXHttpClient:
     kwargs.setdefault("rate_limit_per_10s", 100_000)
     kwargs.setdefault("timeout_secs", 5.0)
     return DYDXHttpClient(sandbox.http_url, **kwargs)
+
+
+async def cancelled_reads(http: DYDXHttpClient, rounds: int, rng: random.Random) -> None:
+    """
+    Start four order book reads at a time and cancel them 0-3 ms in (some are still waiting
+    for a connection then), `rounds` times; return once no request is left on the wire.
+    """
+    for _ in range(rounds):
+        calls = [asyncio.ensure_future(http.get_orderbook("BTC-USD")) for _ in range(4)]
+        await asyncio.sleep(rng.uniform(0.0, 0.003))
+        for call in calls:
+            call.cancel()
+        await asyncio.gather(*calls, return_exceptions=True)
+    while http.in_flight:
+        await asyncio.sleep(0.01)
 
 
 async def make_trades(
