@@ -61,7 +61,7 @@ reliability: build  #-- Fault suite vs the sandbox: each fault FAULT_COUNT (100)
 
 soak: build  #-- Soak vs a sandbox process (SOAK_SECONDS=300): RSS MB/hour, latency start/end
 	$(BIN)/python -m tests.reliability soak --seconds $(or $(SOAK_SECONDS),300) \
-		--orders-per-second $(or $(SOAK_RATE),2) --warmup $(or $(SOAK_WARMUP),60)
+		--orders-per-second $(or $(SOAK_RATE),2) --warmup $(or $(SOAK_WARMUP),60) $(SOAK_ARGS)
 
 annotate: $(STAMP)  #-- Cython HTML annotation beside each .pyx (yellow = Python calls)
 	ANNOTATION_MODE=1 $(BIN)/python setup.py -q build_ext --inplace --force
