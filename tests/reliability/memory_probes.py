@@ -217,12 +217,12 @@ def grpc(count: int) -> None:
 async def _cancelled_reads(count: int) -> None:
     import random
 
-    from nautilus_dydx.http import DYDXHttpClient
     from tests.integration.transport.support import cancelled_reads
+    from tests.integration.transport.support import http_client
     from tests.integration.transport.support import running_sandbox
 
     async with running_sandbox() as sandbox:
-        async with DYDXHttpClient(sandbox.http_url, rate_limit_per_10s=10**9) as http:
+        async with http_client(sandbox, rate_limit_per_10s=10**9) as http:
             rng = random.Random(1)
             warm = count // 5
             await cancelled_reads(http, warm, rng)
